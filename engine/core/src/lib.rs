@@ -1,0 +1,33 @@
+//! oomsim-core: Linux memory management and the OOM killer, simulated with the kernel's own semantics.
+//!
+//! Pure Rust, no wasm dependencies: everything here builds and is tested natively with `cargo test`.
+//! Modules are named after the kernel files whose rules they restate (the kernel is GPL: rules are restated and
+//! cited as `file:function`, never copied). All quantities are in pages (4096 bytes) inside the engine; bytes and
+//! kB appear only at the edges (`meminfo`, log lines, cgroup files).
+
+pub mod cmd;
+pub mod errno;
+pub mod event;
+pub mod kernel;
+pub mod page_alloc;
+pub mod rand;
+pub mod vmstat;
+
+pub use errno::{ApiError, Errno};
+pub use kernel::{Kernel, MachineConfig};
+
+/// One page is 4096 bytes (PAGE_SHIFT = 12). Only this page size is simulated.
+pub const PAGE_SHIFT: u32 = 12;
+pub const PAGE_SIZE: u64 = 1 << PAGE_SHIFT;
+
+/// Pages to kB: the kernel's `K(x)` is `x << (PAGE_SHIFT - 10)`.
+#[inline]
+pub const fn pages_to_kb(pages: u64) -> u64 {
+    pages << (PAGE_SHIFT - 10)
+}
+
+/// kB to pages, truncating (`x >> (PAGE_SHIFT - 10)`).
+#[inline]
+pub const fn kb_to_pages(kb: u64) -> u64 {
+    kb >> (PAGE_SHIFT - 10)
+}
