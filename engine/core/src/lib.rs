@@ -6,6 +6,7 @@
 //! kB appear only at the edges (`meminfo`, log lines, cgroup files).
 
 pub mod cmd;
+pub mod conformance;
 pub mod errno;
 pub mod event;
 pub mod kernel;

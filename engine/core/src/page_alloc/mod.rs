@@ -1,0 +1,5 @@
+//! mm/page_alloc.c: physical frames, zones, watermarks and the allocation slow path.
+
+pub mod frames;
+
+pub use frames::FrameAllocator;
