@@ -126,3 +126,18 @@ impl Engine {
         panic!("debug_trap called");
     }
 }
+
+/// Evaluate a kernel-vector file (JSON text) with the conformance runner; returns one line per vector and the
+/// summary line `N passed, N failed, N unsupported` last.
+#[wasm_bindgen]
+pub fn conformance_run(text: &str) -> Result<String, JsError> {
+    let reports = oomsim_core::conformance::run_text(text).map_err(|e| JsError::new(&format!("E_ARG: {e}")))?;
+    let mut out = String::new();
+    for r in &reports {
+        out.push_str(&r.line());
+        out.push('\n');
+    }
+    out.push_str(&oomsim_core::conformance::Summary::of(&reports).line());
+    out.push('\n');
+    Ok(out)
+}

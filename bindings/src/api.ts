@@ -1,0 +1,12 @@
+/** The environment-independent public surface, shared by the Node and browser entry points. */
+export { Engine, MEMINFO_NAMES, EVENT_KINDS } from './engine.js';
+export type { EngineOptions, EngineEvent, EventKindName, MeminfoName, StopReasonName } from './engine.js';
+export { OomsimError } from './errors.js';
+export type { ErrorCode } from './errors.js';
+export { VMSTAT_NAMES } from './generated/vmstat.js';
+export type { VmstatName } from './generated/vmstat.js';
+export { OPS } from './generated/ops.js';
+export type { OpName } from './generated/ops.js';
+export { runDemo, DEMO_MACHINE_PAGES } from './demo.js';
+export type { DemoResult } from './demo.js';
+export { isLoaded } from './wasm.js';

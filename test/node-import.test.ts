@@ -1,0 +1,27 @@
+// The package as users import it: `import { … } from 'oomsim'` in Node ESM resolves through package.json
+// `exports` to the built files, with types.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+
+describe('Node ESM import', () => {
+  it("import { load, Engine } from 'oomsim' works and runs", () => {
+    const code = `
+      import { load, Engine, runDemo } from 'oomsim';
+      await load();
+      const e = new Engine({ totalramPages: 2048 });
+      e.spawn(1); const r = e.mmapAnon(1, 10); e.touch(1, r, 0, 10, true);
+      console.log(JSON.stringify({ free: e.meminfo().MemFree, demo: runDemo().memFreeKb }));`;
+    const r = spawnSync('node', ['--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ free: (2048 - 10) * 4, demo: 1048576 - 40960 * 4 });
+  });
+
+  it('ships type declarations for the entry points', () => {
+    for (const f of ['bindings/dist/index.d.ts', 'bindings/dist/web.d.ts', 'pkg/oomsim_wasm.d.ts']) {
+      expect(existsSync(`${ROOT}/${f}`), f).toBe(true);
+    }
+  });
+});
