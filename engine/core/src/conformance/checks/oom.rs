@@ -300,7 +300,7 @@ fn check_oom_reaper(m: &Map<String, Value>) -> CheckResult {
         None | Some(Value::Null) => 0.0,
         Some(v) => v.as_f64().ok_or_else(|| invalid(format!("inputs.kill_time_s: {v}")))?,
     };
-    if !(kill_time >= 0.0) {
+    if kill_time.is_nan() || kill_time < 0.0 {
         return Err(invalid("inputs.kill_time_s must be >= 0"));
     }
     let kill_ms = (kill_time * 1000.0).round() as u64;
