@@ -9,8 +9,11 @@ pub mod cmd;
 pub mod conformance;
 pub mod errno;
 pub mod event;
+pub mod gfp_types;
 pub mod kernel;
+pub mod oom_kill;
 pub mod page_alloc;
+pub mod proc_base;
 pub mod rand;
 pub mod vmstat;
 

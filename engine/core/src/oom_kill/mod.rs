@@ -1,0 +1,825 @@
+//! The OOM killer's decisions (mm/oom_kill.c), as pure functions over a candidate view of the task table.
+//!
+//! The stateful engine owns the real tasks; it builds one [`OomTask`] per process (in task-list order for a global
+//! OOM, in `mem_cgroup_scan_tasks` order for a memcg OOM), an [`OomControl`] for the OOM, and calls
+//! [`out_of_memory`]. The result says what the kernel decided (which branch, whom to SIGKILL, whom to count, whom to
+//! mark, whose reaper to queue, which mm gets MMF_OOM_SKIP) and carries the kernel log lines in order. The engine
+//! applies the effects. Nothing here mutates engine state.
+//!
+//! Submodules: [`log`] (exact line formats), [`reaper`] (OOM reaper timeline), [`explain`] ("which process dies,
+//! and why?"), [`sysctl`] (vm.panic_on_oom & co.).
+
+pub mod explain;
+pub mod log;
+pub mod reaper;
+pub mod sysctl;
+
+use crate::gfp_types::{GfpMask, __GFP_FS, GFP_KERNEL};
+
+/// include/uapi/linux/oom.h
+pub const OOM_SCORE_ADJ_MIN: i16 = -1000;
+pub const OOM_SCORE_ADJ_MAX: i16 = 1000;
+pub const OOM_DISABLE: i32 = -17;
+pub const OOM_ADJUST_MIN: i32 = -16;
+pub const OOM_ADJUST_MAX: i32 = 15;
+
+/// `PAGE_COUNTER_MAX` on 64-bit: LONG_MAX / PAGE_SIZE pages ("max" in limit files).
+pub const PAGE_COUNTER_MAX: u64 = (i64::MAX as u64) / crate::PAGE_SIZE;
+
+/// Message prefixes of `__oom_kill_process` (mm/oom_kill.c:`out_of_memory`).
+pub const MSG_GLOBAL: &str = "Out of memory";
+pub const MSG_MEMCG: &str = "Memory cgroup out of memory";
+pub const MSG_ALLOCATING_TASK: &str = "Out of memory (oom_kill_allocating_task)";
+
+/// `enum oom_constraint` (mm/oom_kill.c), printed by name in the `oom-kill:` line.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum OomConstraint {
+    None,
+    Cpuset,
+    MemoryPolicy,
+    Memcg,
+}
+
+impl OomConstraint {
+    /// `oom_constraint_text[]`.
+    pub const fn text(self) -> &'static str {
+        match self {
+            OomConstraint::None => "CONSTRAINT_NONE",
+            OomConstraint::Cpuset => "CONSTRAINT_CPUSET",
+            OomConstraint::MemoryPolicy => "CONSTRAINT_MEMORY_POLICY",
+            OomConstraint::Memcg => "CONSTRAINT_MEMCG",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "CONSTRAINT_NONE" => OomConstraint::None,
+            "CONSTRAINT_CPUSET" => OomConstraint::Cpuset,
+            "CONSTRAINT_MEMORY_POLICY" => OomConstraint::MemoryPolicy,
+            "CONSTRAINT_MEMCG" => OomConstraint::Memcg,
+            _ => return None,
+        })
+    }
+}
+
+/// One process as the OOM killer sees it (the "task" type of vectors-format §4.4, plus the counters the log lines
+/// print). Memory values are in pages except `pgtables_bytes`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OomTask {
+    pub pid: i64,
+    /// Thread-group id: tasks with the same tgid are one process (`same_thread_group`).
+    pub tgid: i64,
+    pub comm: String,
+    pub uid: u32,
+    /// Path of the task's memory cgroup ("/" for the root).
+    pub memcg: String,
+    /// Address-space id: processes with the same id share one mm (CLONE_VM). Meaningless when `!has_mm`.
+    pub mm: u64,
+    /// Precomputed `oom_badness()` used instead of the memory fields (a test hook of the vector format; the engine
+    /// leaves it `None`). The unkillable conditions still give LONG_MIN.
+    pub points: Option<i64>,
+    pub total_vm_pages: u64,
+    pub rss_anon: u64,
+    pub rss_file: u64,
+    pub rss_shmem: u64,
+    pub swapents: u64,
+    pub pgtables_bytes: u64,
+    /// signal->oom_score_adj (process-wide), -1000..=1000.
+    pub oom_score_adj: i16,
+    /// false: every thread has already dropped its mm (`find_lock_task_mm` finds none).
+    pub has_mm: bool,
+    pub is_global_init: bool,
+    /// PF_KTHREAD
+    pub is_kthread: bool,
+    /// vfork child that still shares its parent's mm (before exec).
+    pub in_vfork: bool,
+    /// The mm has MMF_OOM_SKIP (reaped, unreapable, or exited).
+    pub mmf_oom_skip: bool,
+    /// Already an OOM victim (signal->oom_mm set).
+    pub is_oom_victim: bool,
+    /// swapoff / KSM unmerge in progress (`oom_task_origin`).
+    pub oom_origin: bool,
+    /// SIGNAL_GROUP_EXIT
+    pub signal_group_exit: bool,
+    /// PF_EXITING on a single-threaded process (`thread_group_empty && PF_EXITING`).
+    pub pf_exiting: bool,
+    /// A SIGKILL is pending. Not consulted by 6.19's out_of_memory (kept for the engine and older rules).
+    pub fatal_signal_pending: bool,
+    /// signal->core_state set (core dump in progress).
+    pub core_dumping: bool,
+    /// `oom_cpuset_eligible()` for the current OOM (cpuset/mempolicy intersection); true without NUMA.
+    pub cpuset_eligible: bool,
+}
+
+impl OomTask {
+    /// A task with the format's defaults: tgid = pid, comm "task<pid>", uid 0, memcg "/", its own mm, no memory.
+    pub fn new(pid: i64) -> Self {
+        OomTask {
+            pid,
+            tgid: pid,
+            comm: format!("task{pid}"),
+            uid: 0,
+            memcg: "/".into(),
+            mm: pid as u64,
+            points: None,
+            total_vm_pages: 0,
+            rss_anon: 0,
+            rss_file: 0,
+            rss_shmem: 0,
+            swapents: 0,
+            pgtables_bytes: 0,
+            oom_score_adj: 0,
+            has_mm: true,
+            is_global_init: false,
+            is_kthread: false,
+            in_vfork: false,
+            mmf_oom_skip: false,
+            is_oom_victim: false,
+            oom_origin: false,
+            signal_group_exit: false,
+            pf_exiting: false,
+            fatal_signal_pending: false,
+            core_dumping: false,
+            cpuset_eligible: true,
+        }
+    }
+
+    /// `get_mm_rss()`: anon + file + shmem pages.
+    pub fn rss_pages(&self) -> u64 {
+        self.rss_anon.wrapping_add(self.rss_file).wrapping_add(self.rss_shmem)
+    }
+
+    /// `oom_unkillable_task()`: global init or a kernel thread.
+    pub fn oom_unkillable(&self) -> bool {
+        self.is_global_init || self.is_kthread
+    }
+
+    /// Both have an mm and it is the same one (`process_shares_mm`).
+    pub fn shares_mm_with(&self, other: &OomTask) -> bool {
+        self.has_mm && other.has_mm && self.mm == other.mm
+    }
+}
+
+/// The OOM context (`struct oom_control`), after `constrained_alloc()`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OomControl {
+    pub constraint: OomConstraint,
+    /// oc->totalpages (see [`constrained_alloc`]).
+    pub totalpages: u64,
+    /// The OOM memcg (`mem_over_limit`) for a memcg OOM; `None` for a global OOM.
+    pub memcg: Option<String>,
+    pub gfp_mask: GfpMask,
+    /// Allocation order; -1 means SysRq-f.
+    pub order: i32,
+    /// The nodemask list text (e.g. "0-1") of a mempolicy OOM; printed only for CONSTRAINT_MEMORY_POLICY.
+    pub nodemask: Option<String>,
+}
+
+impl OomControl {
+    /// A global OOM with GFP_KERNEL, order 0.
+    pub fn global(totalpages: u64) -> Self {
+        OomControl {
+            constraint: OomConstraint::None,
+            totalpages,
+            memcg: None,
+            gfp_mask: GFP_KERNEL,
+            order: 0,
+            nodemask: None,
+        }
+    }
+    /// A memcg OOM in `memcg` (mem_over_limit) with GFP_KERNEL, order 0.
+    pub fn memcg(path: &str, totalpages: u64) -> Self {
+        OomControl { constraint: OomConstraint::Memcg, memcg: Some(path.to_string()), ..OomControl::global(totalpages) }
+    }
+    /// `is_memcg_oom()`
+    pub fn is_memcg_oom(&self) -> bool {
+        self.memcg.is_some()
+    }
+    /// `is_sysrq_oom()`: order == -1.
+    pub fn is_sysrq_oom(&self) -> bool {
+        self.order == -1
+    }
+}
+
+/// True when cgroup `path` is `root` or below it (paths absolute, no trailing slash; "/" is the root).
+pub fn memcg_in_subtree(path: &str, root: &str) -> bool {
+    if root == "/" {
+        return true;
+    }
+    path == root || (path.len() > root.len() && path.starts_with(root) && path.as_bytes()[root.len()] == b'/')
+}
+
+/// Whether `t` is in the OOM domain: for a memcg OOM the OOM memcg's subtree (mem_cgroup_scan_tasks), otherwise
+/// everything (cpuset eligibility is checked separately, by the callers that need it).
+pub fn in_oom_domain(t: &OomTask, oc: &OomControl) -> bool {
+    match &oc.memcg {
+        Some(m) => memcg_in_subtree(&t.memcg, m),
+        None => true,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// constrained_alloc / mem_cgroup_get_max
+
+/// The memcg flavour for [`mem_cgroup_get_max`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum MemcgMaxKind {
+    /// v1 with memsw accounting: memory.memsw.limit_in_bytes in pages, and the memcg's own memory.swappiness.
+    V1 { memsw_max: u64, memcg_swappiness: i64 },
+    /// v2: memory.swap.max in pages, and the global vm.swappiness (v2 has no per-memcg swappiness).
+    V2 { swap_max: u64, vm_swappiness: i64 },
+}
+
+/// mm/memcontrol.c:`mem_cgroup_get_max`: memory.max plus the swap the memcg may still use when swappiness != 0:
+/// v1 `min(memsw.max - memory.max, total_swap)` (unsigned subtraction), v2 `min(swap.max, total_swap)`.
+pub fn mem_cgroup_get_max(memory_max: u64, total_swap_pages: u64, kind: MemcgMaxKind) -> u64 {
+    match kind {
+        MemcgMaxKind::V1 { memsw_max, memcg_swappiness } => {
+            if memcg_swappiness != 0 {
+                let swap = memsw_max.wrapping_sub(memory_max);
+                memory_max.wrapping_add(swap.min(total_swap_pages))
+            } else {
+                memory_max
+            }
+        }
+        MemcgMaxKind::V2 { swap_max, vm_swappiness } => {
+            if vm_swappiness != 0 {
+                memory_max.wrapping_add(swap_max.min(total_swap_pages))
+            } else {
+                memory_max
+            }
+        }
+    }
+}
+
+/// What `constrained_alloc()` needs to compute `totalpages` for a constraint already known.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TotalpagesInput {
+    /// CONSTRAINT_NONE: all RAM and swap.
+    Global { totalram_pages: u64, total_swap_pages: u64 },
+    /// CONSTRAINT_CPUSET / CONSTRAINT_MEMORY_POLICY: `node_present_pages` of each allowed node, plus all swap.
+    Nodes { allowed_nodes_present_pages: Vec<u64>, total_swap_pages: u64 },
+    /// CONSTRAINT_MEMCG: the result of [`mem_cgroup_get_max`] for the OOM memcg.
+    Memcg { mem_cgroup_max: u64 },
+}
+
+/// mm/oom_kill.c:`constrained_alloc` (the totalpages half): memcg -> `mem_cgroup_get_max` or 1 when that is 0;
+/// global -> totalram + total_swap; cpuset/mempolicy -> total_swap + the present pages of the allowed nodes.
+pub fn constrained_alloc(input: &TotalpagesInput) -> u64 {
+    match input {
+        TotalpagesInput::Global { totalram_pages, total_swap_pages } => totalram_pages.wrapping_add(*total_swap_pages),
+        TotalpagesInput::Nodes { allowed_nodes_present_pages, total_swap_pages } => allowed_nodes_present_pages
+            .iter()
+            .fold(*total_swap_pages, |acc, p| acc.wrapping_add(*p)),
+        TotalpagesInput::Memcg { mem_cgroup_max } => {
+            if *mem_cgroup_max == 0 {
+                1
+            } else {
+                *mem_cgroup_max
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// oom_badness
+
+/// Why a task is unkillable for `oom_badness` (it returns LONG_MIN).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Unkillable {
+    GlobalInit,
+    Kthread,
+    NoMm,
+    OomScoreAdjMin,
+    MmfOomSkip,
+    InVfork,
+}
+
+impl Unkillable {
+    pub const fn describe(self) -> &'static str {
+        match self {
+            Unkillable::GlobalInit => "global init (pid 1) is never killed",
+            Unkillable::Kthread => "kernel thread",
+            Unkillable::NoMm => "no mm: every thread already released its memory",
+            Unkillable::OomScoreAdjMin => "oom_score_adj is -1000 (OOM killing disabled)",
+            Unkillable::MmfOomSkip => "its mm has MMF_OOM_SKIP (already reaped or exited)",
+            Unkillable::InVfork => "vfork child sharing its parent's mm (before exec)",
+        }
+    }
+}
+
+/// The first unkillable condition of `oom_badness`, in the kernel's order, or None when the task is eligible.
+pub fn oom_unkillable_reason(t: &OomTask) -> Option<Unkillable> {
+    if t.is_global_init {
+        Some(Unkillable::GlobalInit)
+    } else if t.is_kthread {
+        Some(Unkillable::Kthread)
+    } else if !t.has_mm {
+        Some(Unkillable::NoMm)
+    } else if t.oom_score_adj == OOM_SCORE_ADJ_MIN {
+        Some(Unkillable::OomScoreAdjMin)
+    } else if t.mmf_oom_skip {
+        Some(Unkillable::MmfOomSkip)
+    } else if t.in_vfork {
+        Some(Unkillable::InVfork)
+    } else {
+        None
+    }
+}
+
+/// The value one unit of oom_score_adj is worth: `totalpages / 1000`, truncated.
+pub fn adj_units(totalpages: u64) -> i64 {
+    (totalpages / 1000) as i64
+}
+
+/// `adj * (totalpages / 1000)`: the division first, so below 1000 pages adj has no effect.
+pub fn adj_points(oom_score_adj: i16, totalpages: u64) -> i64 {
+    (oom_score_adj as i64).wrapping_mul(adj_units(totalpages))
+}
+
+/// mm/oom_kill.c:`oom_badness` (v5.9+): LONG_MIN (`i64::MIN`) for an unkillable task (global init, kthread, no mm,
+/// adj -1000, MMF_OOM_SKIP, in vfork); otherwise rss + swapents + pgtables_bytes/4096 (truncated) plus
+/// `adj * (totalpages/1000)`. Never clamped: it may be negative. A precomputed `points` replaces the memory terms.
+pub fn oom_badness(t: &OomTask, totalpages: u64) -> i64 {
+    if oom_unkillable_reason(t).is_some() {
+        return i64::MIN;
+    }
+    if let Some(p) = t.points {
+        return p;
+    }
+    let base = (t.rss_pages() as i64)
+        .wrapping_add(t.swapents as i64)
+        .wrapping_add((t.pgtables_bytes / crate::PAGE_SIZE) as i64);
+    base.wrapping_add(adj_points(t.oom_score_adj, totalpages))
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// select_bad_process
+
+/// The result of `select_bad_process`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Selection {
+    /// Nothing killable (oc->chosen == NULL).
+    None,
+    /// An earlier victim has not yet released its memory: the scan aborted (oc->chosen == -1), nobody is killed.
+    Abort { victim_index: usize },
+    /// `tasks[index]` was chosen with `points` (LONG_MAX for an oom_origin task).
+    Chosen { index: usize, points: i64 },
+}
+
+/// What `oom_evaluate_task` did with one task.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Evaluation {
+    /// Not in the OOM memcg's subtree (memcg OOM): not visited at all.
+    OutsideDomain,
+    /// Global init or kthread.
+    Unkillable,
+    /// Global/cpuset OOM and the task is not cpuset/mempolicy eligible.
+    NotCpusetEligible,
+    /// An OOM victim whose mm has MMF_OOM_SKIP: skipped.
+    ReapedVictim,
+    /// An OOM victim still exiting: aborts the scan.
+    AbortVictim,
+    /// Scored: its points, and whether it replaced the current choice.
+    Scored { points: i64, selected: bool },
+}
+
+/// mm/oom_kill.c:`oom_evaluate_task` for one task given the current best points (LONG_MIN before any choice).
+pub fn oom_evaluate_task(t: &OomTask, oc: &OomControl, chosen_points: i64) -> Evaluation {
+    if !in_oom_domain(t, oc) {
+        return Evaluation::OutsideDomain;
+    }
+    if t.oom_unkillable() {
+        return Evaluation::Unkillable;
+    }
+    if !oc.is_memcg_oom() && !t.cpuset_eligible {
+        return Evaluation::NotCpusetEligible;
+    }
+    if !oc.is_sysrq_oom() && t.is_oom_victim {
+        return if t.mmf_oom_skip { Evaluation::ReapedVictim } else { Evaluation::AbortVictim };
+    }
+    if t.oom_origin {
+        return Evaluation::Scored { points: i64::MAX, selected: true };
+    }
+    let points = oom_badness(t, oc.totalpages);
+    let selected = !(points == i64::MIN || points < chosen_points);
+    Evaluation::Scored { points, selected }
+}
+
+/// mm/oom_kill.c:`select_bad_process`: evaluate the tasks in the given order (task-list order for a global OOM,
+/// the OOM memcg's tasks for a memcg OOM; tasks outside its subtree are ignored). The highest badness wins; an
+/// equal score replaces the current choice (ties go to the LAST task); an oom_origin task gets LONG_MAX and is
+/// selected without comparison (the scan goes on: a later origin task replaces it, a later exiting victim still
+/// aborts). Unless SysRq, an OOM victim without MMF_OOM_SKIP aborts the whole scan.
+pub fn select_bad_process(tasks: &[OomTask], oc: &OomControl) -> Selection {
+    let mut chosen: Option<(usize, i64)> = None;
+    let mut chosen_points = i64::MIN;
+    for (i, t) in tasks.iter().enumerate() {
+        match oom_evaluate_task(t, oc, chosen_points) {
+            Evaluation::AbortVictim => return Selection::Abort { victim_index: i },
+            Evaluation::Scored { points, selected: true } => {
+                chosen = Some((i, points));
+                chosen_points = points;
+            }
+            _ => {}
+        }
+    }
+    match chosen {
+        Some((index, points)) => Selection::Chosen { index, points },
+        None => Selection::None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// check_panic_on_oom
+
+/// mm/oom_kill.c:`check_panic_on_oom`: the panic message (without newline) when vm.panic_on_oom panics for this
+/// OOM: 0 never; 1 only for CONSTRAINT_NONE; 2 for every constraint (memcg included); never for SysRq.
+pub fn check_panic_on_oom(panic_on_oom: i32, constraint: OomConstraint, sysrq: bool) -> Option<String> {
+    if panic_on_oom == 0 {
+        return None;
+    }
+    if panic_on_oom != 2 && constraint != OomConstraint::None {
+        return None;
+    }
+    if sysrq {
+        return None;
+    }
+    Some(format!(
+        "Out of memory: {} panic_on_oom is enabled",
+        if panic_on_oom == 2 { "compulsory" } else { "system-wide" }
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// task_will_free_mem
+
+/// `__task_will_free_mem`: not core dumping, and SIGNAL_GROUP_EXIT, or a single-threaded PF_EXITING task.
+pub fn __task_will_free_mem(t: &OomTask) -> bool {
+    if t.core_dumping {
+        return false;
+    }
+    t.signal_group_exit || t.pf_exiting
+}
+
+/// mm/oom_kill.c:`task_will_free_mem`: the task has an mm, is exiting (above), its mm has no MMF_OOM_SKIP, and
+/// every other process sharing the mm is exiting too.
+pub fn task_will_free_mem(tasks: &[OomTask], idx: usize) -> bool {
+    let t = &tasks[idx];
+    if !t.has_mm || !__task_will_free_mem(t) || t.mmf_oom_skip {
+        return false;
+    }
+    tasks
+        .iter()
+        .filter(|p| p.shares_mm_with(t) && p.tgid != t.tgid)
+        .all(__task_will_free_mem)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// out_of_memory
+
+/// The vm.* OOM sysctls (mm/oom_kill.c:`vm_oom_kill_table`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct OomSysctls {
+    pub panic_on_oom: i32,
+    pub oom_kill_allocating_task: i32,
+    pub oom_dump_tasks: i32,
+}
+
+impl Default for OomSysctls {
+    fn default() -> Self {
+        OomSysctls { panic_on_oom: 0, oom_kill_allocating_task: 0, oom_dump_tasks: 1 }
+    }
+}
+
+/// A memory.oom.group cgroup to sweep: its path and its processes (indices into the task slice, in
+/// `mem_cgroup_scan_tasks` order).
+#[derive(Clone, Debug, PartialEq)]
+pub struct OomGroup {
+    pub path: String,
+    pub members: Vec<usize>,
+}
+
+/// Everything `out_of_memory` needs beyond the task table and the oom_control.
+pub struct OomEnv<'a> {
+    pub sysctls: OomSysctls,
+    /// `oom_killer_disable()` is in effect (suspend/hibernation): out_of_memory returns false at once.
+    pub oom_killer_disabled: bool,
+    /// Pages the OOM notifier chain freed (global OOM only); > 0 ends a non-SysRq OOM.
+    pub notifier_freed: u64,
+    /// `__ratelimit(&oom_rs)` allows the dump_header + `oom-kill:` lines of oom_kill_process (10 per 5 s).
+    pub ratelimit_ok: bool,
+    /// Lines `dump_header` prints after the stack: `show_mem` for a global OOM, `mem_cgroup_print_oom_meminfo` for a
+    /// memcg OOM. Supplied by the engine (page allocator / memcg code).
+    pub meminfo_lines: Vec<String>,
+    /// The stack dump lines; `None` uses [`log::dump_stack_lines`].
+    pub stack_lines: Option<Vec<String>>,
+    /// The allocating task's cpuset name and mems_allowed list for the `oom-kill:` line.
+    pub cpuset_name: String,
+    pub mems_allowed: String,
+    /// `mem_cgroup_get_oom_group(victim, oc->memcg)` for a victim index: the memcg code decides. None = no group.
+    pub get_oom_group: Option<&'a dyn Fn(usize) -> Option<OomGroup>>,
+}
+
+impl Default for OomEnv<'_> {
+    fn default() -> Self {
+        OomEnv {
+            sysctls: OomSysctls::default(),
+            oom_killer_disabled: false,
+            notifier_freed: 0,
+            ratelimit_ok: true,
+            meminfo_lines: Vec::new(),
+            stack_lines: None,
+            cpuset_name: "/".into(),
+            mems_allowed: "0".into(),
+            get_oom_group: None,
+        }
+    }
+}
+
+/// Which branch of `out_of_memory` ended the call.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum OomOutcome {
+    /// Step 1: the OOM killer is disabled; returns false.
+    Disabled,
+    /// Step 2: the OOM notifier chain freed memory (global, non-SysRq); returns true.
+    NotifierFreed,
+    /// Step 3: current is exiting; it is marked and reaped, nothing else happens.
+    CurrentWillFreeMem,
+    /// Step 4: a global GFP_NOFS allocation; returns true without killing.
+    NofsSkip,
+    /// Step 6: vm.panic_on_oom.
+    Panic,
+    /// Step 7: vm.oom_kill_allocating_task killed current.
+    KillAllocatingTask,
+    /// Step 10: the chosen victim was handled by oom_kill_process.
+    Kill,
+    /// Step 11 with the -1 marker: an earlier victim is still exiting; returns true.
+    Abort,
+    /// Step 9: nothing killable (panics for a global non-SysRq OOM).
+    NoVictim,
+}
+
+impl OomOutcome {
+    /// The format's outcome names.
+    pub const fn name(self) -> &'static str {
+        match self {
+            OomOutcome::Disabled => "disabled",
+            OomOutcome::NotifierFreed => "notifier_freed",
+            OomOutcome::CurrentWillFreeMem => "current_will_free_mem",
+            OomOutcome::NofsSkip => "nofs_skip",
+            OomOutcome::Panic => "panic",
+            OomOutcome::KillAllocatingTask => "kill_allocating_task",
+            OomOutcome::Kill => "kill",
+            OomOutcome::Abort => "abort",
+            OomOutcome::NoVictim => "no_victim",
+        }
+    }
+}
+
+/// Everything one `out_of_memory` call decided, for the engine to apply. Lists are pids in kernel order.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct OomResult {
+    pub outcome: Option<OomOutcome>,
+    /// out_of_memory()'s return value (false after a panic: it never returns).
+    pub returns: bool,
+    /// The panic message without newline; the machine halts.
+    pub panic: Option<String>,
+    /// The chosen victim (current for kill_allocating_task).
+    pub victim_pid: Option<i64>,
+    /// Its select_bad_process points (None when no scan chose it).
+    pub victim_points: Option<i64>,
+    pub scan_performed: bool,
+    /// Processes counted by `__oom_kill_process` (one "Killed process" line, one vmstat oom_kill and one memcg
+    /// oom_kill event on the task's memcg each), in order; a pid may appear twice (oom.group revisits the victim).
+    pub killed: Vec<i64>,
+    /// Processes sent SIGKILL (whole thread group), in order; includes unlogged mm sharers.
+    pub sigkill_sent_to: Vec<i64>,
+    /// Processes marked as OOM victims (`mark_oom_victim`: TIF_MEMDIE, signal->oom_mm, reserves access).
+    pub marked_victims: Vec<i64>,
+    /// Processes whose OOM reaper was queued (runs 2 s later), in order.
+    pub reaper_queued: Vec<i64>,
+    /// mm ids that got MMF_OOM_SKIP during the call (mm shared with global init).
+    pub mmf_oom_skip_set: Vec<u64>,
+    /// The memory.oom.group cgroup swept (its `oom_group_kill` event is raised once).
+    pub oom_group: Option<String>,
+    /// Kernel log lines, in order, without trailing newlines.
+    pub log: Vec<String>,
+}
+
+impl OomResult {
+    pub fn vmstat_oom_kill_delta(&self) -> u64 {
+        self.killed.len() as u64
+    }
+}
+
+fn dump_header(tasks: &[OomTask], oc: &OomControl, current: usize, env: &OomEnv, log: &mut Vec<String>) {
+    let cur = &tasks[current];
+    log.push(log::oom_invoked_line(&cur.comm, oc.gfp_mask, oc.order, cur.oom_score_adj));
+    match &env.stack_lines {
+        Some(lines) => log.extend(lines.iter().cloned()),
+        None => log.extend(log::dump_stack_lines(cur)),
+    }
+    log.extend(env.meminfo_lines.iter().cloned());
+    if env.sysctls.oom_dump_tasks != 0 {
+        log.extend(log::dump_tasks(tasks, oc));
+    }
+}
+
+/// mm/oom_kill.c:`__oom_kill_process` on `tasks[v]` with the message prefix `msg`.
+fn __oom_kill_process(tasks: &[OomTask], v: usize, msg: &str, r: &mut OomResult) {
+    let victim = &tasks[v];
+    if !victim.has_mm {
+        r.log.push(log::already_exiting_line(msg, victim.pid, &victim.comm));
+        return;
+    }
+    r.killed.push(victim.pid);
+    r.sigkill_sent_to.push(victim.pid);
+    r.marked_victims.push(victim.pid);
+    r.log.push(log::killed_process_line(
+        msg,
+        victim.pid,
+        &victim.comm,
+        victim.total_vm_pages,
+        victim.rss_anon,
+        victim.rss_file,
+        victim.rss_shmem,
+        victim.uid,
+        victim.pgtables_bytes,
+        victim.oom_score_adj,
+    ));
+    let mut can_oom_reap = true;
+    for p in tasks {
+        if !p.shares_mm_with(victim) || p.tgid == victim.tgid {
+            continue;
+        }
+        if p.is_global_init {
+            can_oom_reap = false;
+            if !r.mmf_oom_skip_set.contains(&victim.mm) {
+                r.mmf_oom_skip_set.push(victim.mm);
+            }
+            r.log.push(log::mm_pinned_line(victim.pid, &victim.comm, p.pid, &p.comm));
+            continue;
+        }
+        if p.is_kthread {
+            continue;
+        }
+        r.sigkill_sent_to.push(p.pid);
+    }
+    if can_oom_reap {
+        r.reaper_queued.push(victim.pid);
+    }
+}
+
+/// mm/oom_kill.c:`oom_kill_process` on `tasks[v]`.
+fn oom_kill_process(
+    tasks: &[OomTask],
+    oc: &OomControl,
+    current: usize,
+    v: usize,
+    msg: &str,
+    env: &OomEnv,
+    r: &mut OomResult,
+) {
+    if task_will_free_mem(tasks, v) {
+        r.marked_victims.push(tasks[v].pid);
+        r.reaper_queued.push(tasks[v].pid);
+        return;
+    }
+    if env.ratelimit_ok {
+        dump_header(tasks, oc, current, env, &mut r.log);
+        r.log.push(log::oom_constraint_line(
+            oc.constraint,
+            oc.nodemask.as_deref(),
+            &env.cpuset_name,
+            &env.mems_allowed,
+            oc.memcg.as_deref(),
+            &tasks[v].memcg,
+            &tasks[v].comm,
+            tasks[v].pid,
+            tasks[v].uid,
+        ));
+    }
+    let group = env.get_oom_group.and_then(|f| f(v));
+    __oom_kill_process(tasks, v, msg, r);
+    if let Some(g) = group {
+        r.log.push(log::oom_group_line(&g.path));
+        for &m in &g.members {
+            if let Some(t) = tasks.get(m) {
+                if t.oom_score_adj != OOM_SCORE_ADJ_MIN && !t.is_global_init {
+                    __oom_kill_process(tasks, m, msg, r);
+                }
+            }
+        }
+        r.oom_group = Some(g.path);
+    }
+}
+
+/// mm/oom_kill.c:`out_of_memory` (dossier §2.2), one call, as a pure decision over `tasks` (`current` is the index
+/// of the allocating task). The steps, in order:
+/// 1. OOM killer disabled -> false.  2. Global: the notifier freed memory and not SysRq -> true.
+/// 3. `task_will_free_mem(current)` -> mark current, queue its reaper, true (nothing logged).
+/// 4. Global and no __GFP_FS -> true, no kill.  5. (constrained_alloc: done by the caller, in `oc`.)
+/// 6. `check_panic_on_oom` -> dump_header, panic.
+/// 7. Global, vm.oom_kill_allocating_task, current has an mm, is not init/kthread, is cpuset eligible and its adj
+///    is not -1000 -> oom_kill_process(current, "Out of memory (oom_kill_allocating_task)"), true.
+/// 8. select_bad_process.  9. Nothing: dump_header + "Out of memory and no killable processes..."; a global
+///    non-SysRq OOM panics "System is deadlocked on memory"; false.  10. A real victim -> oom_kill_process with
+///    "Out of memory" / "Memory cgroup out of memory".  11. true if anything (even the abort marker) was chosen.
+///
+/// `oom_kill_process`: a victim that will free its memory anyway is only marked and reaped; otherwise (if the
+/// ratelimit allows) dump_header and the `oom-kill:` line, then `__oom_kill_process` (count, SIGKILL, mark, log
+/// "Killed process", SIGKILL other mm sharers unlogged, init sharing the mm pins it: MMF_OOM_SKIP, no reaper),
+/// then the memory.oom.group sweep over `env.get_oom_group(victim)` (every member whose adj != -1000 and that is
+/// not init, the victim included again).
+pub fn out_of_memory(
+    tasks: &[OomTask],
+    oc: &OomControl,
+    current: usize,
+    env: &OomEnv,
+) -> Result<OomResult, crate::ApiError> {
+    if current >= tasks.len() {
+        return Err(crate::ApiError::new(
+            "E_ARG",
+            format!("out_of_memory: current index {current} is not one of the {} tasks", tasks.len()),
+        ));
+    }
+    Ok(out_of_memory_inner(tasks, oc, current, env))
+}
+
+fn out_of_memory_inner(tasks: &[OomTask], oc: &OomControl, current: usize, env: &OomEnv) -> OomResult {
+    let mut r = OomResult::default();
+    let finish = |mut r: OomResult, o: OomOutcome, returns: bool| {
+        r.outcome = Some(o);
+        r.returns = returns;
+        r
+    };
+    // 1
+    if env.oom_killer_disabled {
+        return finish(r, OomOutcome::Disabled, false);
+    }
+    // 2
+    if !oc.is_memcg_oom() && env.notifier_freed > 0 && !oc.is_sysrq_oom() {
+        return finish(r, OomOutcome::NotifierFreed, true);
+    }
+    // 3
+    if task_will_free_mem(tasks, current) {
+        r.marked_victims.push(tasks[current].pid);
+        r.reaper_queued.push(tasks[current].pid);
+        return finish(r, OomOutcome::CurrentWillFreeMem, true);
+    }
+    // 4
+    if oc.gfp_mask & __GFP_FS == 0 && !oc.is_memcg_oom() {
+        return finish(r, OomOutcome::NofsSkip, true);
+    }
+    // 5: the nodemask only matters for CONSTRAINT_MEMORY_POLICY.
+    let mut oc = oc.clone();
+    if oc.constraint != OomConstraint::MemoryPolicy {
+        oc.nodemask = None;
+    }
+    let oc = &oc;
+    // 6
+    if let Some(msg) = check_panic_on_oom(env.sysctls.panic_on_oom, oc.constraint, oc.is_sysrq_oom()) {
+        dump_header(tasks, oc, current, env, &mut r.log);
+        r.log.push(log::panic_line(&msg));
+        r.panic = Some(msg);
+        return finish(r, OomOutcome::Panic, false);
+    }
+    // 7
+    let cur = &tasks[current];
+    if !oc.is_memcg_oom()
+        && env.sysctls.oom_kill_allocating_task != 0
+        && cur.has_mm
+        && !cur.oom_unkillable()
+        && cur.cpuset_eligible
+        && cur.oom_score_adj != OOM_SCORE_ADJ_MIN
+    {
+        r.victim_pid = Some(cur.pid);
+        oom_kill_process(tasks, oc, current, current, MSG_ALLOCATING_TASK, env, &mut r);
+        return finish(r, OomOutcome::KillAllocatingTask, true);
+    }
+    // 8
+    r.scan_performed = true;
+    match select_bad_process(tasks, oc) {
+        Selection::None => {
+            dump_header(tasks, oc, current, env, &mut r.log);
+            r.log.push(log::NO_KILLABLE_PROCESSES.to_string());
+            if !oc.is_sysrq_oom() && !oc.is_memcg_oom() {
+                let msg = "System is deadlocked on memory".to_string();
+                r.log.push(log::panic_line(&msg));
+                r.panic = Some(msg);
+            }
+            finish(r, OomOutcome::NoVictim, false)
+        }
+        Selection::Abort { .. } => finish(r, OomOutcome::Abort, true),
+        Selection::Chosen { index, points } => {
+            r.victim_pid = Some(tasks[index].pid);
+            r.victim_points = Some(points);
+            let msg = if oc.is_memcg_oom() { MSG_MEMCG } else { MSG_GLOBAL };
+            oom_kill_process(tasks, oc, current, index, msg, env, &mut r);
+            finish(r, OomOutcome::Kill, true)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
