@@ -12,6 +12,7 @@ pub mod event;
 pub mod kernel;
 pub mod page_alloc;
 pub mod rand;
+pub mod util;
 pub mod vmstat;
 
 pub use errno::{ApiError, Errno};
