@@ -13,6 +13,7 @@ pub mod kernel;
 pub mod page_alloc;
 pub mod rand;
 pub mod util;
+pub mod vmscan;
 pub mod vmstat;
 
 pub use errno::{ApiError, Errno};
