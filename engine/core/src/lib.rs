@@ -10,6 +10,7 @@ pub mod conformance;
 pub mod errno;
 pub mod event;
 pub mod kernel;
+pub mod meminfo;
 pub mod page_alloc;
 pub mod rand;
 pub mod util;
