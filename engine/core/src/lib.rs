@@ -12,6 +12,7 @@ pub mod event;
 pub mod kernel;
 pub mod meminfo;
 pub mod page_alloc;
+pub mod psi;
 pub mod rand;
 pub mod util;
 pub mod vmscan;
