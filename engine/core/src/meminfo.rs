@@ -300,6 +300,10 @@ mod tests {
         assert_eq!(m.field_kb("DirectMap1G"), None);
         let names: Vec<_> = m.lines().into_iter().map(|l| l.0).collect();
         let pos = |n| names.iter().position(|x| *x == n).unwrap();
-        assert!(pos("SwapCached") < pos("Active") && pos("SUnreclaim") < pos("KernelStack") && pos("CommitLimit") < pos("Committed_AS"));
+        assert!(
+            pos("SwapCached") < pos("Active")
+                && pos("SUnreclaim") < pos("KernelStack")
+                && pos("CommitLimit") < pos("Committed_AS")
+        );
     }
 }

@@ -57,11 +57,7 @@ pub const fn calc_load_n(load: u64, exp: u64, active: u64, n: u32) -> u64 {
 
 /// The integer percent of a period spent stalled: `time * 100 / period`, truncated (kernel/sched/psi.c:calc_avgs).
 pub fn psi_pct(time_ns: u64, period_ns: u64) -> u64 {
-    if period_ns == 0 {
-        0
-    } else {
-        time_ns.wrapping_mul(100) / period_ns
-    }
+    time_ns.wrapping_mul(100).checked_div(period_ns).unwrap_or(0)
 }
 
 /// kernel/sched/psi.c:calc_avgs(): first decay the three averages through `missed_periods` idle periods
@@ -116,7 +112,12 @@ pub fn psi_test_states(memstall: u64, running_not_memstall: u64) -> (bool, bool)
 /// The idealised multi-CPU model of the kernel/sched/psi.c header comment, in integer percent:
 /// threads = min(nonidle tasks, CPUs); SOME = min(delayed / threads, 1); FULL = (threads - min(productive,
 /// threads)) / threads. With no non-idle thread there is no time to be stalled in: both are 0.
-pub fn psi_aggregate_model(nr_cpus: u64, nonidle_tasks: u64, memory_delayed_tasks: u64, productive_tasks: u64) -> (u64, u64) {
+pub fn psi_aggregate_model(
+    nr_cpus: u64,
+    nonidle_tasks: u64,
+    memory_delayed_tasks: u64,
+    productive_tasks: u64,
+) -> (u64, u64) {
     let threads = nonidle_tasks.min(nr_cpus);
     if threads == 0 {
         return (0, 0);
@@ -282,7 +283,8 @@ mod tests {
     #[test]
     fn calc_load_rounding() {
         // rising: rounds up; falling: truncates
-        assert_eq!(calc_load(0, EXP_10S, 2048), (2048 * 371 + 2047) / 2048);
+        assert_eq!(calc_load(0, EXP_10S, 2048), 371); // (2048*371 + 2047) / 2048
+        assert_eq!(calc_load(0, EXP_10S, 6), 2); // 6*371 = 2226, +2047 rounds up to 2
         assert_eq!(calc_load(2048, EXP_10S, 0), 2048 * 1677 / 2048);
         assert_eq!(calc_load(100, EXP_10S, 100), 100);
         assert_eq!(fixed_power_int(EXP_10S, FSHIFT, 0), 2048);

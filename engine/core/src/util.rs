@@ -79,10 +79,7 @@ pub fn vm_commit_limit(s: &OvercommitSysctls, m: &MemTotals) -> u64 {
     let allowed = if s.overcommit_kbytes != 0 {
         kb_to_pages(s.overcommit_kbytes)
     } else {
-        m.totalram_pages
-            .wrapping_sub(m.hugetlb_total_pages)
-            .wrapping_mul(s.overcommit_ratio as u64)
-            / 100
+        m.totalram_pages.wrapping_sub(m.hugetlb_total_pages).wrapping_mul(s.overcommit_ratio as u64) / 100
     };
     allowed.wrapping_add(m.total_swap_pages)
 }
@@ -237,7 +234,10 @@ mod tests {
         let mut c = 2_500_000;
         // allowed = 2621440 - 2048 - min(1000000/32=31250, 32768) = 2588142
         assert_eq!(vm_enough_memory_allowed(2621440, &s, Some(1_000_000), false), (2588142, 31250));
-        assert_eq!(vm_enough_memory_at_limit(&mut c, 88142, &s, &m, 2621440, Some(1_000_000), false), Err(Errno::ENOMEM));
+        assert_eq!(
+            vm_enough_memory_at_limit(&mut c, 88142, &s, &m, 2621440, Some(1_000_000), false),
+            Err(Errno::ENOMEM)
+        );
         assert_eq!(c, 2_500_000);
         assert_eq!(vm_enough_memory_at_limit(&mut c, 88141, &s, &m, 2621440, Some(1_000_000), false), Ok(()));
         assert_eq!(c, 2_588_141);

@@ -70,9 +70,8 @@ pub const SWAPPINESS_ANON_ONLY: u64 = MAX_SWAPPINESS + 1;
 /// reclaim at swappiness 0 → file only; swappiness=max → anon only; priority 0 with swappiness > 0 → equal;
 /// file tiny → anon only; cache trim mode → file only; otherwise SCAN_FRACT.
 pub fn get_scan_balance(inp: &ScanBalanceInput) -> ScanBalance {
-    if !inp.can_reclaim_anon {
-        ScanBalance::File
-    } else if inp.cgroup_reclaim && inp.swappiness == 0 {
+    // no usable swap, or memcg reclaim with swappiness 0: file only
+    if !inp.can_reclaim_anon || (inp.cgroup_reclaim && inp.swappiness == 0) {
         ScanBalance::File
     } else if inp.swappiness == SWAPPINESS_ANON_ONLY {
         ScanBalance::Anon
@@ -90,7 +89,14 @@ pub fn get_scan_balance(inp: &ScanBalanceInput) -> ScanBalance {
 /// mm/vmscan.c:prepare_scan_control() `file_is_tiny` (global reclaim only): file LRU + free pages at or below the
 /// sum of the zones' high watermarks, anon not being deactivated, and inactive anon still scannable at this
 /// priority. This is why swappiness 0 still swaps near OOM.
-pub fn file_is_tiny(file_pages: u64, free_pages: u64, total_high_wmark: u64, deactivate_anon: bool, inactive_anon: u64, priority: u32) -> bool {
+pub fn file_is_tiny(
+    file_pages: u64,
+    free_pages: u64,
+    total_high_wmark: u64,
+    deactivate_anon: bool,
+    inactive_anon: u64,
+    priority: u32,
+) -> bool {
     file_pages + free_pages <= total_high_wmark && !deactivate_anon && (inactive_anon >> priority) != 0
 }
 
@@ -113,7 +119,13 @@ pub struct ProtectedScan {
 /// above it is: with protection = elow on the first pass when elow > emin, else emin, and size = max(usage,
 /// protection), scan loses scan * protection / (size + 1), and is then raised to at least SWAP_CLUSTER_MAX. No
 /// protection leaves the scan untouched.
-pub fn apply_proportional_protection(scan: u64, memcg_usage: u64, emin: u64, elow: u64, memcg_low_reclaim: bool) -> ProtectedScan {
+pub fn apply_proportional_protection(
+    scan: u64,
+    memcg_usage: u64,
+    emin: u64,
+    elow: u64,
+    memcg_low_reclaim: bool,
+) -> ProtectedScan {
     if emin == 0 && elow == 0 {
         return ProtectedScan { scan, memcg_low_skipped: false };
     }
@@ -127,7 +139,14 @@ pub fn apply_proportional_protection(scan: u64, memcg_usage: u64, emin: u64, elo
 /// The per-list part of mm/vmscan.c:get_scan_count() for one evictable LRU of an online memcg: the (protected)
 /// size shifted by the priority, then split by the balance: SCAN_FRACT takes `fraction[file] / denominator` of it
 /// (multiplied first), SCAN_EQUAL keeps it, SCAN_ANON/SCAN_FILE keep it only for their own type.
-pub fn scan_target(protected_size: u64, priority: u32, is_file: bool, balance: ScanBalance, fraction: [u64; 2], denominator: u64) -> u64 {
+pub fn scan_target(
+    protected_size: u64,
+    priority: u32,
+    is_file: bool,
+    balance: ScanBalance,
+    fraction: [u64; 2],
+    denominator: u64,
+) -> u64 {
     let scan = protected_size >> priority.min(63);
     match balance {
         ScanBalance::Equal => scan,
@@ -191,10 +210,19 @@ mod tests {
             cache_trim_mode: false,
         };
         assert_eq!(get_scan_balance(&base), ScanBalance::Fract);
-        assert_eq!(get_scan_balance(&ScanBalanceInput { can_reclaim_anon: false, file_is_tiny: true, ..base }), ScanBalance::File);
-        assert_eq!(get_scan_balance(&ScanBalanceInput { cgroup_reclaim: true, swappiness: 0, ..base }), ScanBalance::File);
+        assert_eq!(
+            get_scan_balance(&ScanBalanceInput { can_reclaim_anon: false, file_is_tiny: true, ..base }),
+            ScanBalance::File
+        );
+        assert_eq!(
+            get_scan_balance(&ScanBalanceInput { cgroup_reclaim: true, swappiness: 0, ..base }),
+            ScanBalance::File
+        );
         // global reclaim at swappiness 0 with tiny file still scans anon
-        assert_eq!(get_scan_balance(&ScanBalanceInput { swappiness: 0, file_is_tiny: true, ..base }), ScanBalance::Anon);
+        assert_eq!(
+            get_scan_balance(&ScanBalanceInput { swappiness: 0, file_is_tiny: true, ..base }),
+            ScanBalance::Anon
+        );
         assert_eq!(get_scan_balance(&ScanBalanceInput { priority: 0, ..base }), ScanBalance::Equal);
         assert_eq!(get_scan_balance(&ScanBalanceInput { priority: 0, swappiness: 0, ..base }), ScanBalance::Fract);
         assert_eq!(get_scan_balance(&ScanBalanceInput { cache_trim_mode: true, ..base }), ScanBalance::File);
@@ -208,7 +236,10 @@ mod tests {
 
     #[test]
     fn proportional_protection() {
-        assert_eq!(apply_proportional_protection(10000, 40000, 0, 30000, false), ProtectedScan { scan: 2501, memcg_low_skipped: true });
+        assert_eq!(
+            apply_proportional_protection(10000, 40000, 0, 30000, false),
+            ProtectedScan { scan: 2501, memcg_low_skipped: true }
+        );
         assert_eq!(apply_proportional_protection(10000, 40000, 0, 30000, true).scan, 10000);
         // floor at SWAP_CLUSTER_MAX, even above the list size
         assert_eq!(apply_proportional_protection(10, 100, 100, 0, false).scan, 32);
@@ -217,7 +248,10 @@ mod tests {
         // no protection: untouched (even below 32)
         assert_eq!(apply_proportional_protection(10, 100, 0, 0, false).scan, 10);
         // emin wins when elow is not larger
-        assert_eq!(apply_proportional_protection(10000, 40000, 20000, 10000, false).scan, 10000 - 10000 * 20000 / 40001);
+        assert_eq!(
+            apply_proportional_protection(10000, 40000, 20000, 10000, false).scan,
+            10000 - 10000 * 20000 / 40001
+        );
     }
 
     #[test]

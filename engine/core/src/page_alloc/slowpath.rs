@@ -237,7 +237,14 @@ pub struct Slowpath {
 
 impl Slowpath {
     pub fn new(gfp: Gfp, order: u32) -> Self {
-        Slowpath { gfp, order, no_progress_loops: 0, reclaim_rounds: 0, retry_checks: 0, first_should_reclaim_retry: None }
+        Slowpath {
+            gfp,
+            order,
+            no_progress_loops: 0,
+            reclaim_rounds: 0,
+            retry_checks: 0,
+            first_should_reclaim_retry: None,
+        }
     }
 
     /// The first decision: requests above MAX_PAGE_ORDER and requests that may not direct-reclaim fail here
@@ -260,7 +267,8 @@ impl Slowpath {
         if self.gfp.has(Gfp::NORETRY) {
             return SlowpathStep::Fail(AllocFailReason::NoRetry);
         }
-        if self.order > PAGE_ALLOC_COSTLY_ORDER && !(self.gfp.compaction_allowed() && self.gfp.has(Gfp::RETRY_MAYFAIL)) {
+        if self.order > PAGE_ALLOC_COSTLY_ORDER && !(self.gfp.compaction_allowed() && self.gfp.has(Gfp::RETRY_MAYFAIL))
+        {
             return SlowpathStep::Fail(AllocFailReason::CostlyOrder);
         }
         let retry = should_reclaim_retry(self.gfp, self.order, did_some_progress, &mut self.no_progress_loops, zones);
@@ -280,7 +288,11 @@ impl Slowpath {
     /// After out_of_memory() returned: progress (a kill, or the GFP_NOFS bail-out) restarts reclaim with
     /// no_progress_loops = 0, except that an OOM victim already allocating with ALLOC_OOM (or __GFP_NOMEMALLOC)
     /// gives up; no progress fails.
-    pub fn after_out_of_memory(&mut self, oom_progress: bool, current_is_oom_victim_with_reserves: bool) -> SlowpathStep {
+    pub fn after_out_of_memory(
+        &mut self,
+        oom_progress: bool,
+        current_is_oom_victim_with_reserves: bool,
+    ) -> SlowpathStep {
         if current_is_oom_victim_with_reserves {
             return SlowpathStep::Fail(AllocFailReason::OomVictimNoReserves);
         }
@@ -315,9 +327,15 @@ pub struct SlowpathReport {
 /// constant; direct-reclaim round k made progress iff `reclaim_progress[k]` (false past the end). Runs the
 /// [`Slowpath`] decisions until the allocation fails or __alloc_pages_may_oom() is entered; then decides whether
 /// out_of_memory() proceeds to victim selection (a global GFP_NOFS request returns before).
-pub fn alloc_pages_slowpath_model(gfp: Gfp, order: u32, zone: ZoneRetryState, reclaim_progress: &[bool]) -> SlowpathReport {
+pub fn alloc_pages_slowpath_model(
+    gfp: Gfp,
+    order: u32,
+    zone: ZoneRetryState,
+    reclaim_progress: &[bool],
+) -> SlowpathReport {
     let mut sp = Slowpath::new(gfp, order);
-    let mut report = SlowpathReport { oom_killer_invoked: false, should_reclaim_retry: None, oom_entry: None, fail: None };
+    let mut report =
+        SlowpathReport { oom_killer_invoked: false, should_reclaim_retry: None, oom_entry: None, fail: None };
     let mut step = sp.start();
     loop {
         match step {
@@ -418,7 +436,10 @@ mod tests {
             assert!(!alloc_pages_slowpath_model(gfp(t), 0, z, &[]).oom_killer_invoked, "{t:?}");
         }
         let r = alloc_pages_slowpath_model(gfp(&["GFP_KERNEL"]), 4, z, &[]);
-        assert_eq!((r.oom_killer_invoked, r.should_reclaim_retry, r.fail), (false, None, Some(AllocFailReason::CostlyOrder)));
+        assert_eq!(
+            (r.oom_killer_invoked, r.should_reclaim_retry, r.fail),
+            (false, None, Some(AllocFailReason::CostlyOrder))
+        );
         let r = alloc_pages_slowpath_model(gfp(&["GFP_NOWAIT"]), 0, z, &[]);
         assert_eq!((r.should_reclaim_retry, r.oom_entry), (None, None));
         // NOFS reaches __alloc_pages_may_oom but out_of_memory bails out
@@ -444,7 +465,12 @@ mod tests {
         let r = alloc_pages_slowpath_model(gfp(&["GFP_KERNEL"]), 0, zone(1000, 500, 501), &[false, false, true]);
         assert_eq!(r.oom_entry, Some((17, 20)));
         // costly order with RETRY_MAYFAIL: progress does not reset, never OOMs
-        let r = alloc_pages_slowpath_model(gfp(&["GFP_KERNEL", "__GFP_RETRY_MAYFAIL"]), 4, zone(1000, 500, 5000), &[true; 40]);
+        let r = alloc_pages_slowpath_model(
+            gfp(&["GFP_KERNEL", "__GFP_RETRY_MAYFAIL"]),
+            4,
+            zone(1000, 500, 5000),
+            &[true; 40],
+        );
         assert_eq!((r.oom_killer_invoked, r.oom_entry), (false, Some((17, 17))));
         // order 3: the retry test subtracts 7 pages
         let r = alloc_pages_slowpath_model(gfp(&["GFP_KERNEL"]), 3, zone(1000, 500, 507), &[]);

@@ -14,7 +14,8 @@ pub enum ZoneType {
 }
 
 impl ZoneType {
-    pub const ALL: [ZoneType; 5] = [ZoneType::Dma, ZoneType::Dma32, ZoneType::Normal, ZoneType::HighMem, ZoneType::Movable];
+    pub const ALL: [ZoneType; 5] =
+        [ZoneType::Dma, ZoneType::Dma32, ZoneType::Normal, ZoneType::HighMem, ZoneType::Movable];
 
     /// The zone name as the kernel prints it (mm/page_alloc.c `zone_names`).
     pub const fn name(self) -> &'static str {
@@ -80,12 +81,17 @@ pub fn calculate_min_free_kbytes(lowmem_kbytes: u64) -> u64 {
 /// mm/page_alloc.c:calculate_min_free_kbytes() with a user-set value: the computed value replaces a value the user
 /// wrote to vm.min_free_kbytes only if it is larger; otherwise the user's value stays and the kernel warns with the
 /// returned line. Returns (new min_free_kbytes, optional pr_warn text).
-pub fn calculate_min_free_kbytes_with_user(lowmem_kbytes: u64, user_min_free_kbytes: Option<u64>) -> (u64, Option<String>) {
+pub fn calculate_min_free_kbytes_with_user(
+    lowmem_kbytes: u64,
+    user_min_free_kbytes: Option<u64>,
+) -> (u64, Option<String>) {
     let computed = calculate_min_free_kbytes(lowmem_kbytes);
     match user_min_free_kbytes {
         Some(user) if computed <= user => (
             user,
-            Some(format!("min_free_kbytes is not updated to {computed} because user defined value {user} is preferred")),
+            Some(format!(
+                "min_free_kbytes is not updated to {computed} because user defined value {user} is preferred"
+            )),
         ),
         _ => (computed, None),
     }
@@ -115,7 +121,11 @@ pub const fn mult_frac(x: u64, n: u64, d: u64) -> u64 {
 /// a HighMem/Movable zone's min is managed/1024 clamped to 32..=128 pages. The distance between successive marks
 /// is the larger of a quarter of the share and `watermark_scale_factor` / 10000 of the zone; low, high and promo
 /// each add that distance. With no lowmem pages at all the kernel would divide by zero; here the share is 0.
-pub fn setup_per_zone_wmarks(min_free_kbytes: u64, watermark_scale_factor: u64, zones: &[ZoneSpec]) -> Vec<ZoneWatermarks> {
+pub fn setup_per_zone_wmarks(
+    min_free_kbytes: u64,
+    watermark_scale_factor: u64,
+    zones: &[ZoneSpec],
+) -> Vec<ZoneWatermarks> {
     let pages_min = kb_to_pages(min_free_kbytes);
     let lowmem_pages: u64 = zones.iter().filter(|z| z.kind.is_lowmem()).map(|z| z.managed_pages).sum();
     zones
@@ -126,11 +136,7 @@ pub fn setup_per_zone_wmarks(min_free_kbytes: u64, watermark_scale_factor: u64, 
             } else {
                 ((u128::from(pages_min) * u128::from(z.managed_pages)) / u128::from(lowmem_pages)) as u64
             };
-            let min = if z.kind.is_lowmem() {
-                share
-            } else {
-                (z.managed_pages / 1024).clamp(SWAP_CLUSTER_MAX, 128)
-            };
+            let min = if z.kind.is_lowmem() { share } else { (z.managed_pages / 1024).clamp(SWAP_CLUSTER_MAX, 128) };
             let d = (share >> 2).max(mult_frac(z.managed_pages, watermark_scale_factor, 10000));
             let low = min + d;
             let high = low + d;
@@ -225,7 +231,14 @@ pub const MAX_PAGE_ORDER: u32 = 10;
 /// reduced min plus lowmem_reserve[highest_zoneidx] (equality fails). An order > 0 request also needs a free block
 /// of at least that order in an allowed migratetype (`free_block_available`). Highatomic and CMA are not modelled.
 /// `order` above [`MAX_PAGE_ORDER`] never passes.
-pub fn zone_watermark_ok(free: i64, order: u32, mark: u64, lowmem_reserve: i64, flags: AllocFlags, free_block_available: bool) -> bool {
+pub fn zone_watermark_ok(
+    free: i64,
+    order: u32,
+    mark: u64,
+    lowmem_reserve: i64,
+    flags: AllocFlags,
+    free_block_available: bool,
+) -> bool {
     if order > MAX_PAGE_ORDER {
         return false;
     }
@@ -279,7 +292,13 @@ mod tests {
         assert_eq!(w[1].min, 32); // 10000/1024 = 9 clamped up to 32
         assert_eq!(w[1].low, 32 + 25); // max(102>>2=25, mult_frac(10000,10,10000)=10)
         assert_eq!(mult_frac(9999, 10, 10000), 9);
-        assert_eq!(nr_free_buffer_pages(&[z(ZoneType::Normal, 100), z(ZoneType::Movable, 50)], &[ZoneWatermarks { high: 30, ..Default::default() }]), 70);
+        assert_eq!(
+            nr_free_buffer_pages(
+                &[z(ZoneType::Normal, 100), z(ZoneType::Movable, 50)],
+                &[ZoneWatermarks { high: 30, ..Default::default() }]
+            ),
+            70
+        );
     }
 
     #[test]

@@ -4,9 +4,8 @@
 use crate::conformance::input::Inputs;
 use crate::conformance::{CheckError, CheckFn, CheckResult};
 use crate::util::{
-    init_reserves, vm_commit_limit, vm_enough_memory_allowed, vm_enough_memory_at_limit, MemTotals,
-    OvercommitPolicy, OvercommitSysctls, DEFAULT_ADMIN_RESERVE_KBYTES, DEFAULT_OVERCOMMIT_RATIO,
-    DEFAULT_USER_RESERVE_KBYTES,
+    init_reserves, vm_commit_limit, vm_enough_memory_allowed, vm_enough_memory_at_limit, MemTotals, OvercommitPolicy,
+    OvercommitSysctls, DEFAULT_ADMIN_RESERVE_KBYTES, DEFAULT_OVERCOMMIT_RATIO, DEFAULT_USER_RESERVE_KBYTES,
 };
 use serde_json::{json, Map, Value};
 
@@ -47,9 +46,11 @@ fn check_vm_enough_memory(map: &Map<String, Value>) -> CheckResult {
         .ok_or_else(|| CheckError::Invalid(format!("inputs.overcommit_memory: {mode} is not 0, 1 or 2")))?;
     let mut requests = Vec::new();
     for (k, v) in i.list_or_empty("requests_pages")?.iter().enumerate() {
-        requests.push(v.as_i64().ok_or_else(|| {
-            CheckError::Invalid(format!("inputs.requests_pages[{k}]: expected an integer, got {v}"))
-        })?);
+        requests.push(
+            v.as_i64().ok_or_else(|| {
+                CheckError::Invalid(format!("inputs.requests_pages[{k}]: expected an integer, got {v}"))
+            })?,
+        );
     }
     if !i.has("requests_pages") {
         return Err(CheckError::Invalid("inputs.requests_pages is required".into()));

@@ -52,7 +52,10 @@ fn zones_input(i: &Inputs, with_high: bool) -> Result<(Vec<ZoneSpec>, Vec<u64>),
     for (k, v) in i.list_or_empty("zones")?.iter().enumerate() {
         let what = format!("inputs.zones[{k}]");
         let o = obj(v, &what)?;
-        let name = o.get("name").and_then(Value::as_str).ok_or_else(|| invalid(format!("{what}.name: expected a zone name")))?;
+        let name = o
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid(format!("{what}.name: expected a zone name")))?;
         let kind = ZoneType::from_name(name).ok_or_else(|| invalid(format!("{what}.name: unknown zone {name:?}")))?;
         if zones.last().is_some_and(|z| z.kind >= kind) {
             return Err(invalid(format!("{what}: zones must be listed lowest first, each at most once")));
@@ -92,8 +95,11 @@ fn check_setup_per_zone_lowmem_reserve(map: &Map<String, Value>) -> CheckResult 
     let overrides = i.obj_or_empty("lowmem_reserve_ratio")?;
     if let Some(o) = overrides {
         for (name, v) in o {
-            ZoneType::from_name(name).ok_or_else(|| invalid(format!("inputs.lowmem_reserve_ratio: unknown zone {name:?}")))?;
-            v.as_u64().ok_or_else(|| invalid(format!("inputs.lowmem_reserve_ratio.{name}: expected a non-negative integer")))?;
+            ZoneType::from_name(name)
+                .ok_or_else(|| invalid(format!("inputs.lowmem_reserve_ratio: unknown zone {name:?}")))?;
+            v.as_u64().ok_or_else(|| {
+                invalid(format!("inputs.lowmem_reserve_ratio.{name}: expected a non-negative integer"))
+            })?;
         }
     }
     let ratios: Vec<u64> = zones
@@ -133,7 +139,11 @@ fn check_zone_watermark_ok(map: &Map<String, Value>) -> CheckResult {
             Some("MIN_RESERVE") => AllocFlags::MIN_RESERVE,
             Some("NON_BLOCK") => AllocFlags::NON_BLOCK,
             Some("OOM") => AllocFlags::OOM,
-            _ => return Err(invalid(format!("inputs.alloc_flags[{k}]: expected MIN_RESERVE, NON_BLOCK or OOM, got {v}"))),
+            _ => {
+                return Err(invalid(format!(
+                    "inputs.alloc_flags[{k}]: expected MIN_RESERVE, NON_BLOCK or OOM, got {v}"
+                )))
+            }
         };
     }
     let flags = AllocFlags(flags);
@@ -146,7 +156,10 @@ fn check_zone_watermark_ok(map: &Map<String, Value>) -> CheckResult {
 
 fn order_input(i: &Inputs) -> Result<u32, CheckError> {
     let order = i.i64_or("order", 0)?;
-    u32::try_from(order).ok().filter(|o| *o < 64).ok_or_else(|| invalid(format!("inputs.order: {order} is not an order")))
+    u32::try_from(order)
+        .ok()
+        .filter(|o| *o < 64)
+        .ok_or_else(|| invalid(format!("inputs.order: {order} is not an order")))
 }
 
 fn check_alloc_pages_slowpath(map: &Map<String, Value>) -> CheckResult {
@@ -173,7 +186,8 @@ fn check_alloc_pages_slowpath(map: &Map<String, Value>) -> CheckResult {
     };
     let mut progress = Vec::new();
     for (k, v) in i.list_or_empty("reclaim_progress")?.iter().enumerate() {
-        progress.push(v.as_bool().ok_or_else(|| invalid(format!("inputs.reclaim_progress[{k}]: expected true or false")))?);
+        progress
+            .push(v.as_bool().ok_or_else(|| invalid(format!("inputs.reclaim_progress[{k}]: expected true or false")))?);
     }
     let r = alloc_pages_slowpath_model(Gfp(gfp), order, zone, &progress);
     Ok(json!({

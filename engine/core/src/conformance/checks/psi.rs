@@ -42,7 +42,9 @@ fn check_psi_avgs(map: &Map<String, Value>) -> CheckResult {
         let what = format!("inputs.samples[{k}]");
         let o = v.as_object().ok_or_else(|| invalid(format!("{what}: expected an object")))?;
         let get = |key: &str| {
-            o.get(key).and_then(Value::as_u64).ok_or_else(|| invalid(format!("{what}.{key}: expected a non-negative integer")))
+            o.get(key)
+                .and_then(Value::as_u64)
+                .ok_or_else(|| invalid(format!("{what}.{key}: expected a non-negative integer")))
         };
         let period = get("period_ns")?;
         if period == 0 {

@@ -30,7 +30,8 @@ fn check_calculate_pressure_balance(map: &Map<String, Value>) -> CheckResult {
     if swappiness > MAX_SWAPPINESS {
         return Err(CheckError::Invalid(format!("inputs.swappiness: {swappiness} is outside 0..=200")));
     }
-    let ([ap, fp], denominator) = calculate_pressure_balance(swappiness, i.u64_or("anon_cost", 0)?, i.u64_or("file_cost", 0)?);
+    let ([ap, fp], denominator) =
+        calculate_pressure_balance(swappiness, i.u64_or("anon_cost", 0)?, i.u64_or("file_cost", 0)?);
     Ok(json!({"fraction": [ap, fp], "anon_share": [ap, denominator]}))
 }
 
