@@ -11,10 +11,14 @@ pub mod errno;
 pub mod event;
 pub mod gfp_types;
 pub mod kernel;
+pub mod meminfo;
 pub mod oom_kill;
 pub mod page_alloc;
 pub mod proc_base;
+pub mod psi;
 pub mod rand;
+pub mod util;
+pub mod vmscan;
 pub mod vmstat;
 
 pub use errno::{ApiError, Errno};
