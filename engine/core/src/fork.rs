@@ -197,3 +197,140 @@ impl Kernel {
         self.insert_vma(new, vma);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::errno::Errno;
+    use crate::kernel::{Kernel, MachineConfig};
+    use crate::memory::Access;
+    use crate::mm_types::VM_ACCOUNT;
+    use crate::mmap::{Advice, MapFlags, PROT_READ, PROT_RW};
+
+    const GIB: u64 = 262144; // pages
+
+    fn anon() -> MapFlags {
+        MapFlags { anonymous: true, ..Default::default() }
+    }
+
+    /// The seed article's example: 7 GiB RAM, no swap, a process with a 4 GiB private writable anon mapping, fully
+    /// touched, forks. Returns (fork result, Committed_AS after, free pages after).
+    fn seed_fork(mode: i64, then_exec: bool) -> (Result<(), Errno>, u64, u64, Kernel) {
+        let mut k = Kernel::new(MachineConfig { totalram_pages: (7 * GIB) as u32, ..Default::default() }).unwrap();
+        k.spawn(1, "big").unwrap();
+        let v = k.mmap(1, 4 * GIB, PROT_RW, anon(), None).unwrap().unwrap();
+        assert_eq!(k.touch(1, v, 4 * GIB, Access::Write).unwrap().done, 4 * GIB);
+        // the mode is switched after the mapping exists (in mode 2 the 4 GiB mmap itself would be refused:
+        // CommitLimit is 3.5 GiB)
+        k.sysctl_write("vm.overcommit_memory", mode).unwrap().unwrap();
+        let r = k.fork(1, 2).unwrap();
+        if r.is_ok() && then_exec {
+            k.exec(2, Some("sh")).unwrap().unwrap();
+        }
+        let (c, f) = (k.committed_as_pages(), k.nr_free_pages());
+        (r, c, f, k)
+    }
+
+    #[test]
+    fn seed_article_fork_of_a_4gib_process_on_7gib() {
+        // CommitLimit = 7 GiB * 50 % + 0 swap = 3.5 GiB = 917504 pages in every mode
+        // mode 0 (GUESS): only the single request is checked against RAM + swap: 4 GiB <= 7 GiB, fork succeeds;
+        // Committed_AS doubles to 8 GiB (2097152 pages), far above CommitLimit, and no page is copied.
+        let (r, committed, free, k) = seed_fork(0, false);
+        assert_eq!(r, Ok(()));
+        assert_eq!(k.commit_limit_pages(), 917504);
+        assert_eq!(committed, 2 * 4 * GIB);
+        assert_eq!(free, 7 * GIB - 4 * GIB, "COW: the child shares every page");
+        assert_eq!(k.task_mem(2).unwrap().rss_anon, 4 * 1024 * 1024, "shared pages count in the child's RSS (kB)");
+        // mode 1 (ALWAYS): never refused
+        let (r, committed, _, _) = seed_fork(1, false);
+        assert_eq!((r, committed), (Ok(()), 2 * 4 * GIB));
+        // mode 2 (NEVER): the child's 4 GiB charge would make Committed_AS 8 GiB, not below
+        // 917504 - 2048 (admin reserve) - min(1048576/32, 32768) (user reserve): ENOMEM, nothing left behind
+        let (r, committed, free, k) = seed_fork(2, false);
+        assert_eq!(r, Err(Errno::ENOMEM));
+        assert_eq!(committed, 4 * GIB);
+        assert_eq!(free, 3 * GIB);
+        assert!(k.task(2).is_none());
+        // fork + exec: the exec returns the child's charge and drops its share of the pages
+        let (r, committed, _, k) = seed_fork(0, true);
+        assert_eq!((r, committed), (Ok(()), 4 * GIB));
+        assert_eq!(k.task_mem(2).unwrap().vm_rss, 0);
+        let (r, _, _, _) = seed_fork(2, true);
+        assert_eq!(r, Err(Errno::ENOMEM), "in mode 2 the fork fails before exec can run");
+    }
+
+    #[test]
+    fn vfork_then_exec_needs_no_commit_charge() {
+        let (_, _, _, mut k) = seed_fork(2, false);
+        k.vfork(1, 3).unwrap().unwrap();
+        assert_eq!(k.committed_as_pages(), 4 * GIB, "vfork shares the mm: nothing charged");
+        assert_eq!(k.task(3).unwrap().mm, k.task(1).unwrap().mm);
+        k.exec(3, Some("sh")).unwrap().unwrap();
+        assert_ne!(k.task(3).unwrap().mm, k.task(1).unwrap().mm);
+        k.exit(3).unwrap();
+        assert_eq!(k.task_mem(1).unwrap().rss_anon, 4 * 1024 * 1024, "the parent's memory is intact");
+    }
+
+    #[test]
+    fn cow_copy_then_reuse_after_the_sharer_exits() {
+        let mut k = Kernel::new(MachineConfig::default()).unwrap();
+        k.spawn(1, "a").unwrap();
+        let v = k.mmap(1, 10, PROT_RW, anon(), None).unwrap().unwrap();
+        k.touch(1, v, 10, Access::Write).unwrap();
+        k.fork(1, 2).unwrap().unwrap();
+        let before = k.stats.pages_allocated;
+        k.touch(2, v, 3, Access::Write).unwrap();
+        assert_eq!(k.stats.pages_allocated - before, 3, "three COW copies");
+        assert_eq!(k.last_cow, crate::kernel::CowKind::Copy);
+        k.exit(2).unwrap();
+        k.touch(1, v + 5, 1, Access::Write).unwrap();
+        assert_eq!(k.last_cow, crate::kernel::CowKind::Reuse);
+        assert_eq!(k.stats.pages_allocated - before, 3);
+        // reading a write-protected shared page takes no fault
+        k.fork(1, 3).unwrap().unwrap();
+        let f = k.stats.faults_minor;
+        k.touch(3, v, 10, Access::Read).unwrap();
+        assert_eq!(k.stats.faults_minor, f);
+    }
+
+    #[test]
+    fn fork_charges_every_accounted_vma_except_dontfork() {
+        let mut k = Kernel::new(MachineConfig { totalram_pages: 4 * GIB as u32, ..Default::default() }).unwrap();
+        k.spawn(1, "a").unwrap();
+        k.mmap(1, 200, PROT_RW, anon(), None).unwrap().unwrap();
+        k.mmap(1, 50, PROT_READ, anon(), None).unwrap().unwrap();
+        let d = k.mmap(1, 10, PROT_RW, anon(), None).unwrap().unwrap();
+        k.madvise(1, d, 10, Advice::DontFork).unwrap().unwrap();
+        let shm = k.mmap(1, 30, PROT_RW, MapFlags { shared: true, anonymous: true, noreserve: false }, None).unwrap().unwrap();
+        let c0 = k.committed_as_pages();
+        assert_eq!(c0, 200 + 10 + 30);
+        k.fork(1, 2).unwrap().unwrap();
+        assert_eq!(k.committed_as_pages() - c0, 200, "shmem is charged once, DONTFORK not copied");
+        let child = k.task_mm(2).unwrap();
+        assert_eq!(child.total_vm, 200 + 50 + 30);
+        assert!(child.vmas.iter().all(|v| v.start != d));
+        // the shared anon object lives until its last mapping goes
+        k.exit(1).unwrap();
+        assert_eq!(k.committed_as_pages(), 200 + 30);
+        k.touch(2, shm, 30, Access::Read).unwrap();
+        assert_eq!(k.task_mem(2).unwrap().rss_shmem, 30 * 4, "no zero page for shmem: a read allocates");
+        k.exit(2).unwrap();
+        assert_eq!(k.committed_as_pages(), 0);
+        assert_eq!(k.nr_free_pages(), 4 * GIB);
+        assert!(k.mms.iter().all(|m| m.is_none()));
+    }
+
+    #[test]
+    fn fork_copies_ptes_only_where_there_is_an_anon_vma() {
+        let mut k = Kernel::new(MachineConfig::default()).unwrap();
+        k.spawn(1, "a").unwrap();
+        let f = k.file_create("f", crate::filemap::FileKind::Disk, 8, true).unwrap().unwrap();
+        let v = k.mmap(1, 8, PROT_READ, MapFlags::default(), Some(f)).unwrap().unwrap();
+        k.touch(1, v, 8, Access::Read).unwrap();
+        k.fork(1, 2).unwrap().unwrap();
+        assert_eq!(k.task_mem(1).unwrap().rss_file, 32);
+        assert_eq!(k.task_mem(2).unwrap().rss_file, 0, "file VMA without anon pages: PTEs not copied");
+        let w = k.mmap(1, 4, PROT_RW, MapFlags::default(), Some(f)).unwrap().unwrap();
+        assert!(k.task_mm(1).unwrap().vmas.iter().any(|x| x.start == w && x.flags & VM_ACCOUNT != 0), "private writable file mapping is accounted");
+    }
+}

@@ -500,3 +500,135 @@ pub fn get_unmapped_area(mm: &Mm, pages: u64, align: u64) -> Option<u64> {
     }
     fits(MMAP_MIN_PAGES, hi)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::MachineConfig;
+    use crate::memory::Access;
+
+    fn setup(mode: i64) -> Kernel {
+        let mut k = Kernel::new(MachineConfig { totalram_pages: 262144, ..Default::default() }).unwrap();
+        k.sysctl_write("vm.overcommit_memory", mode).unwrap().unwrap();
+        k.spawn(1, "a").unwrap();
+        k
+    }
+    fn anon() -> MapFlags {
+        MapFlags { anonymous: true, ..Default::default() }
+    }
+
+    #[test]
+    fn byte_lengths_round_up_like_page_align() {
+        assert_eq!(len_to_pages(1), Ok(1));
+        assert_eq!(len_to_pages(4096), Ok(1));
+        assert_eq!(len_to_pages(4097), Ok(2));
+        assert_eq!(len_to_pages(0), Err(Errno::EINVAL));
+        assert_eq!(len_to_pages(u64::MAX), Err(Errno::ENOMEM));
+    }
+
+    #[test]
+    fn mprotect_accounting() {
+        let mut k = setup(0);
+        let a = k.mmap(1, 100, PROT_READ, anon(), None).unwrap().unwrap();
+        assert_eq!(k.committed_as_pages(), 0);
+        k.mprotect(1, a, 100, PROT_RW).unwrap().unwrap();
+        assert_eq!(k.committed_as_pages(), 100, "R->RW charges");
+        k.mprotect(1, a, 40, PROT_READ).unwrap().unwrap();
+        assert_eq!(k.committed_as_pages(), 60, "RW->R of an untouched anon VMA returns the charge of the range");
+        k.touch(1, a + 50, 1, Access::Write).unwrap();
+        k.mprotect(1, a + 40, 60, PROT_READ).unwrap().unwrap();
+        assert_eq!(k.committed_as_pages(), 60, "after a page was touched the charge stays");
+        k.mprotect(1, a + 40, 60, PROT_RW).unwrap().unwrap();
+        assert_eq!(k.committed_as_pages(), 60, "still VM_ACCOUNT: no second charge");
+        assert_eq!(k.mprotect(1, a + 90, 20, PROT_READ).unwrap(), Err(Errno::ENOMEM), "hole after the mapping");
+        // a read fault alone (zero page) creates no anon_vma
+        let b = k.mmap(1, 10, PROT_RW, anon(), None).unwrap().unwrap();
+        k.touch(1, b, 10, Access::Read).unwrap();
+        k.mprotect(1, b, 10, PROT_READ).unwrap().unwrap();
+        assert_eq!(k.committed_as_pages(), 60);
+    }
+
+    #[test]
+    fn write_protect_then_restore_keeps_exclusive_pages_writable() {
+        let mut k = setup(0);
+        let a = k.mmap(1, 4, PROT_RW, anon(), None).unwrap().unwrap();
+        k.touch(1, a, 4, Access::Write).unwrap();
+        k.mprotect(1, a, 4, PROT_READ).unwrap().unwrap();
+        k.mprotect(1, a, 4, PROT_RW).unwrap().unwrap();
+        let f = k.vmstat.get(crate::vmstat::Vmstat::pgfault);
+        k.touch(1, a, 4, Access::Write).unwrap();
+        assert_eq!(k.vmstat.get(crate::vmstat::Vmstat::pgfault), f, "exclusive anon PTEs made writable again");
+    }
+
+    #[test]
+    fn noreserve_is_ignored_in_mode_2_and_limits_hold() {
+        let mut k = setup(2);
+        // CommitLimit 131072; admin reserve 8192 kB = 2048 pages; no user reserve while total_vm is 0:
+        // Committed_AS after the charge must stay strictly below 129024
+        let nr = MapFlags { noreserve: true, ..anon() };
+        assert_eq!(k.mmap(1, 129024, PROT_RW, nr, None).unwrap(), Err(Errno::ENOMEM));
+        assert_eq!(k.committed_as_pages(), 0, "the refused charge was undone");
+        let a = k.mmap(1, 129023, PROT_RW, nr, None).unwrap().unwrap();
+        assert_eq!(k.committed_as_pages(), 129023);
+        k.munmap(1, a + 23, 129000).unwrap().unwrap();
+        assert_eq!(k.committed_as_pages(), 23, "partial munmap returns exactly its charge");
+        assert_eq!(k.task_mm(1).unwrap().total_vm, 23);
+        let mut k = setup(0);
+        k.mmap(1, 100, PROT_RW, MapFlags { noreserve: true, ..anon() }, None).unwrap().unwrap();
+        assert_eq!(k.committed_as_pages(), 0);
+    }
+
+    #[test]
+    fn brk_grows_and_shrinks_with_its_charge() {
+        let mut k = setup(0);
+        k.brk(1, 256).unwrap().unwrap();
+        k.brk(1, 300).unwrap().unwrap();
+        assert_eq!(k.committed_as_pages(), 300);
+        assert_eq!(k.task_mm(1).unwrap().vmas.len(), 1, "growth extends the heap VMA");
+        let heap = k.task_mm(1).unwrap().start_brk;
+        k.touch(1, heap, 300, Access::Write).unwrap();
+        k.brk(1, 100).unwrap().unwrap();
+        assert_eq!(k.committed_as_pages(), 100);
+        assert_eq!(k.task_mem(1).unwrap().rss_anon, 400);
+        assert_eq!(k.task_mem(1).unwrap().vm_hwm, 1200, "VmHWM remembers the peak");
+        k.brk(1, 0).unwrap().unwrap();
+        assert!(k.task_mm(1).unwrap().vmas.is_empty());
+        assert_eq!(k.committed_as_pages(), 0);
+    }
+
+    #[test]
+    fn shared_anon_and_tmpfs_accounting() {
+        let mut k = setup(0);
+        let s = k.mmap(1, 50, PROT_READ, MapFlags { shared: true, anonymous: true, noreserve: false }, None).unwrap().unwrap();
+        assert_eq!(k.committed_as_pages(), 50, "shmem_acct_size charges even a read-only shared anon mapping");
+        k.munmap(1, s, 50).unwrap().unwrap();
+        assert_eq!(k.committed_as_pages(), 0);
+        let t = k.file_create("t", FileKind::Tmpfs, 10, false).unwrap().unwrap();
+        k.file_write(1, t, 0, 4).unwrap().unwrap();
+        assert_eq!(k.committed_as_pages(), 4, "tmpfs charges per page allocated");
+        assert_eq!(k.meminfo_field("Shmem"), Some(16));
+        let m = k.mmap(1, 10, PROT_RW, MapFlags { shared: true, ..Default::default() }, Some(t)).unwrap().unwrap();
+        k.touch(1, m, 10, Access::Read).unwrap();
+        assert_eq!(k.committed_as_pages(), 10);
+        assert_eq!(k.task_mem(1).unwrap().rss_shmem, 40);
+        // mode 2: a refused tmpfs page is ENOSPC
+        let mut k = setup(2);
+        k.sysctl_write("vm.overcommit_kbytes", 4).unwrap().unwrap();
+        let t = k.file_create("t", FileKind::Tmpfs, 0, false).unwrap().unwrap();
+        assert_eq!(k.file_write(1, t, 0, 1).unwrap(), Err(Errno::ENOSPC));
+    }
+
+    #[test]
+    fn hugetlb_mappings_reserve_the_pool_not_commit() {
+        let mut k = Kernel::new(MachineConfig { totalram_pages: 262144, hugetlb_total_pages: 1024, ..Default::default() }).unwrap();
+        k.spawn(1, "a").unwrap();
+        let h = k.file_create("h", FileKind::Hugetlbfs, 0, false).unwrap().unwrap();
+        let a = k.mmap(1, 1000, PROT_RW, MapFlags::default(), Some(h)).unwrap().unwrap();
+        assert_eq!(a % 512, 0);
+        assert_eq!(k.task_mm(1).unwrap().total_vm, 1024, "rounded up to whole huge pages");
+        assert_eq!(k.committed_as_pages(), 0);
+        assert_eq!(k.meminfo_field("HugePages_Rsvd"), Some(2));
+        assert_eq!(k.mmap(1, 1, PROT_RW, MapFlags::default(), Some(h)).unwrap(), Err(Errno::ENOMEM), "pool exhausted");
+        assert_eq!(k.nr_free_pages(), 262144 - 1024);
+    }
+}

@@ -70,3 +70,23 @@ impl Kernel {
         Ok(lines.iter().map(|(n, v)| format!("{n}:\t{v:>8} kB\n")).collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::kernel::{Kernel, MachineConfig};
+    use crate::memory::Access;
+    use crate::mmap::{MapFlags, PROT_RW};
+
+    #[test]
+    fn status_lines_in_kernel_format() {
+        let mut k = Kernel::new(MachineConfig { totalram_pages: 65536, model_page_tables: false, ..Default::default() }).unwrap();
+        k.spawn(1, "a").unwrap();
+        let v = k.mmap(1, 256, PROT_RW, MapFlags { anonymous: true, ..Default::default() }, None).unwrap().unwrap();
+        k.touch(1, v, 100, Access::Write).unwrap();
+        let s = k.proc_status_mem(1).unwrap();
+        assert!(s.starts_with("VmPeak:\t    1024 kB\nVmSize:\t    1024 kB\n"), "{s}");
+        assert!(s.contains("VmRSS:\t     400 kB\nRssAnon:\t     400 kB\nRssFile:\t       0 kB\nRssShmem:\t       0 kB\n"), "{s}");
+        assert!(s.contains("VmPTE:\t       0 kB\nVmSwap:\t       0 kB\n"), "{s}");
+        assert!(k.proc_status_mem(2).is_err());
+    }
+}
