@@ -10,7 +10,7 @@
 //!   the handle.
 
 use oomsim_core::cmd;
-use oomsim_core::kernel::Access;
+use oomsim_core::memory::Access;
 use oomsim_core::{ApiError, Kernel, MachineConfig};
 use wasm_bindgen::prelude::*;
 
@@ -46,7 +46,7 @@ impl Engine {
         if cmd_capacity < 16 {
             return Err(JsError::new("E_ARG: cmd_capacity: expected at least 16 words"));
         }
-        let k = Kernel::new(MachineConfig { totalram_pages, seed }).map_err(js_err)?;
+        let k = Kernel::new(MachineConfig { totalram_pages, seed, ..MachineConfig::default() }).map_err(js_err)?;
         Ok(Engine { k, cmd: vec![0; cmd_capacity as usize], results: Vec::new(), events: Vec::new(), meminfo: vec![0; 2] })
     }
 
@@ -78,12 +78,18 @@ impl Engine {
     pub fn spawn(&mut self, pid: u32) -> Result<(), JsError> {
         self.k.spawn(pid, "task").map_err(js_err)
     }
-    pub fn mmap_anon(&mut self, pid: u32, pages: u32) -> Result<u32, JsError> {
-        self.k.mmap_anon(pid, pages).map_err(js_err)
+    /// mmap(MAP_PRIVATE|MAP_ANONYMOUS, PROT_READ|PROT_WRITE): the first virtual page, or a negated errno.
+    pub fn mmap_anon(&mut self, pid: u32, pages: u32) -> Result<i64, JsError> {
+        let flags = oomsim_core::mmap::MapFlags { anonymous: true, ..Default::default() };
+        Ok(match self.k.mmap(pid, pages as u64, oomsim_core::mmap::PROT_RW, flags, None).map_err(js_err)? {
+            Ok(vpn) => vpn as i64,
+            Err(e) => -(e as i64),
+        })
     }
-    pub fn touch(&mut self, pid: u32, region: u32, first: u32, count: u32, write: bool) -> Result<u32, JsError> {
+    /// Access `count` pages from virtual page `vpn`; returns the pages accessed (signals are events).
+    pub fn touch(&mut self, pid: u32, vpn: u64, count: u32, write: bool) -> Result<u32, JsError> {
         let access = if write { Access::Write } else { Access::Read };
-        self.k.touch(pid, region, first, count, access).map_err(js_err)
+        self.k.touch(pid, vpn, count as u64, access).map(|o| o.done as u32).map_err(js_err)
     }
     pub fn exit(&mut self, pid: u32) -> Result<(), JsError> {
         self.k.exit(pid).map_err(js_err)
