@@ -909,7 +909,7 @@ mod prop_tests {
                 10 => {
                     let _ = k.brk(pid, rng.below(300) as u64).unwrap();
                 }
-                11 | 12 | 13 => {
+                11..=13 => {
                     if let Some((a, n)) = pick(&mut rng) {
                         let acc = if rng.below(2) == 0 { Access::Read } else { Access::Write };
                         if rng.below(3) == 0 {

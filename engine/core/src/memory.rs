@@ -168,7 +168,7 @@ impl Kernel {
         self.last_fault = FaultKind::None;
         self.last_cow = CowKind::None;
         let mut cached: Option<(usize, u64, u64)> = None; // (vma index, start, end)
-        let nblocks = 64 - (npages as u64).leading_zeros() as u64; // blocks covering 0..npages
+        let nblocks = 64 - npages.leading_zeros() as u64; // blocks covering 0..npages
         for i in 0..count {
             let off = match pattern {
                 Pattern::Strided { stride } => ((i as u128 * stride as u128) % npages as u128) as u64,
@@ -214,12 +214,17 @@ impl Kernel {
         let chunk = vpn >> PTE_SHIFT;
         let c = (chunk - vma.first_chunk()) as usize;
         let slot = &mut vma.ptes[c];
-        if slot.is_none() {
-            *slot = Some(Box::new([PTE_NONE; 512]));
-        }
-        slot.as_mut().unwrap()[(vpn & 511) as usize] = val;
-        if !mm.pte_tables.contains(&chunk) {
-            mm.pte_alloc(chunk);
+        match slot {
+            Some(t) => t[(vpn & 511) as usize] = val,
+            None => {
+                // First PTE of this VMA in the chunk: the page-table page may be new (another VMA overlapping
+                // the chunk may already have it). A VMA holding a chunk always overlaps it, so the table cannot
+                // have been freed while the chunk exists: the set is consulted only here, not per fault.
+                let mut t = Box::new([PTE_NONE; 512]);
+                t[(vpn & 511) as usize] = val;
+                *slot = Some(t);
+                mm.pte_alloc(chunk);
+            }
         }
     }
 
@@ -326,6 +331,7 @@ impl Kernel {
     }
 
     /// `major`: the fault already read the page from swap (do_swap_page hands a write over to do_wp_page).
+    #[allow(clippy::too_many_arguments)]
     fn do_wp_page(&mut self, ti: usize, mm_id: u32, vi: usize, vpn: u64, f: u32, flags: VmFlags, major: bool) -> Result<(), FaultErr> {
         let kind = self.frames.kind(f);
         if flags & VM_SHARED != 0 {
@@ -433,10 +439,8 @@ impl Kernel {
         self.rmap_add(f);
         let exclusive = self.swap.count[slot as usize] == 0 && self.frames.mapcount(f) == 1;
         // should_try_to_free_swap: swap more than half full, or a write by the exclusive owner
-        if self.swap.vm_swap_full() || (write && exclusive) {
-            if self.swap.count[slot as usize] == 0 {
-                self.free_swap_cache_of(f);
-            }
+        if (self.swap.vm_swap_full() || (write && exclusive)) && self.swap.count[slot as usize] == 0 {
+            self.free_swap_cache_of(f);
         }
         let writable = exclusive && self.mm(mm_id).vmas[vi].flags & VM_WRITE != 0;
         self.set_pte(mm_id, vi, vpn, pte_mk(f, writable));

@@ -248,8 +248,7 @@ mod tests {
 
     #[test]
     fn pgtables_counted_and_freed_like_free_pgtables() {
-        let mut mm = Mm::default();
-        mm.vmas = vec![vma(0, 1000), vma(1000, 1100)];
+        let mut mm = Mm { vmas: vec![vma(0, 1000), vma(1000, 1100)], ..Default::default() };
         mm.pte_alloc(0);
         mm.pte_alloc(1);
         // one PTE table per chunk, one PMD and one PUD table above them
@@ -266,8 +265,7 @@ mod tests {
 
     #[test]
     fn find_vma_strict_bounds() {
-        let mut mm = Mm::default();
-        mm.vmas = vec![vma(10, 20), vma(30, 40)];
+        let mm = Mm { vmas: vec![vma(10, 20), vma(30, 40)], ..Default::default() };
         assert_eq!(mm.find_vma(10), Some(0));
         assert_eq!(mm.find_vma(19), Some(0));
         assert_eq!(mm.find_vma(20), None);

@@ -55,7 +55,7 @@ pub fn setup_per_zone_wmarks(min_free_kbytes: u64, watermark_scale_factor: u64, 
     zones
         .iter()
         .map(|z| {
-            let tmp = if lowmem == 0 { 0 } else { pages_min * z.managed_pages / lowmem };
+            let tmp = (pages_min * z.managed_pages).checked_div(lowmem).unwrap_or(0);
             let min = if matches!(z.kind, ZoneType::HighMem | ZoneType::Movable) {
                 (z.managed_pages / 1024).clamp(32, 128)
             } else {
