@@ -1,6 +1,6 @@
 /**
  * Does batching pay at the wasm boundary? The same work — N touches of resident pages — done three ways:
- *   per-call:  one wasm-bindgen call per page (engine.touch(pid, region, page, 1, true));
+ *   per-call:  one wasm-bindgen call per page (engine.touchDirect(pid, vpn, 1));
  *   cmdbuf:    one 7-word `touch` command per page written into the command buffer, one exec per buffer-full;
  *   range:     one call touching a whole range (what generated workloads do).
  * Results are checked identical (every counter) before anything is timed. Reports ops/s and ratios.
@@ -15,13 +15,13 @@ function setup(): { e: Engine; r: number } {
   const e = new Engine({ totalramPages: 1 << 18, cmdCapacity: 1 << 20 });
   e.spawn(1);
   const r = e.mmapAnon(1, PAGES);
-  e.touch(1, r, 0, PAGES, true); // make every page resident first
+  e.touch(1, r, PAGES, 'write'); // make every page resident first
   return { e, r };
 }
 
 const ways: Record<string, (e: Engine, r: number) => void> = {
   'per-call': (e, r) => {
-    for (let i = 0; i < N; i++) e.touch(1, r, i & (PAGES - 1), 1, true);
+    for (let i = 0; i < N; i++) e.touchDirect(1, r + (i & (PAGES - 1)), 1, 'write');
   },
   cmdbuf: (e, r) => {
     const code = OPS.touch.code;
@@ -32,7 +32,8 @@ const ways: Record<string, (e: Engine, r: number) => void> = {
       e.execWords((w) => {
         let o = 0;
         for (let i = 0; i < n; i++) {
-          w[o] = code; w[o + 1] = 5; w[o + 2] = 1; w[o + 3] = r; w[o + 4] = (base + i) & (PAGES - 1); w[o + 5] = 1; w[o + 6] = 1;
+          const vpn = r + ((base + i) & (PAGES - 1));
+          w[o] = code; w[o + 1] = 5; w[o + 2] = 1; w[o + 3] = vpn % 2 ** 32; w[o + 4] = Math.floor(vpn / 2 ** 32); w[o + 5] = 1; w[o + 6] = 1;
           o += 7;
         }
         return o;
@@ -41,7 +42,7 @@ const ways: Record<string, (e: Engine, r: number) => void> = {
     }
   },
   range: (e, r) => {
-    for (let i = 0; i < N / PAGES; i++) e.touch(1, r, 0, PAGES, true);
+    for (let i = 0; i < N / PAGES; i++) e.touch(1, r, PAGES, 'write');
   },
 };
 

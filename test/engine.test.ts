@@ -1,7 +1,7 @@
 // The wasm engine through the TS wrapper: real numbers, typed errors, views across memory growth, events, and
 // poisoning after a trap.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Engine, OomsimError, VMSTAT_NAMES, load, runDemo } from '../bindings/src/index.js';
+import { Engine, OomsimError, VMSTAT_NAMES, load, resultName, runDemo } from '../bindings/src/index.js';
 import { wasmMemory } from '../bindings/src/wasm.js';
 
 beforeAll(async () => {
@@ -13,10 +13,12 @@ describe('engine basics', () => {
     const e = new Engine({ totalramPages: 1024 });
     e.spawn(1);
     const r = e.mmapAnon(1, 100);
-    e.touch(1, r, 0, 10, false);
-    expect(e.meminfo()).toEqual({ MemTotal: 4096, MemFree: 4096 });
-    e.touch(1, r, 0, 100, true);
-    expect(e.meminfo().MemFree).toBe((1024 - 100) * 4);
+    expect(r).toBeGreaterThan(0);
+    e.touch(1, r, 10, 'read');
+    expect(e.meminfo()).toMatchObject({ MemTotal: 4096, MemFree: 4096, AnonPages: 0 });
+    e.touch(1, r, 100, 'write');
+    expect(e.meminfo()).toMatchObject({ MemFree: (1024 - 100) * 4, AnonPages: 400 });
+    expect(e.procStatus(1)).toMatch(/^VmRSS:\s+400 kB$/m);
     expect(e.vmstat().pgfault).toBe(110n);
     e.exit(1);
     expect(e.meminfo().MemFree).toBe(4096);
@@ -32,18 +34,22 @@ describe('engine basics', () => {
 
   it('executes a batch from the command buffer with one result per command', () => {
     const e = new Engine({ totalramPages: 256, cmdCapacity: 16 });
-    e.push('spawn', 7).push('mmap_anon', 7, 64).push('touch', 7, 0, 0, 64, 1).push('touch', 7, 0, 0, 64, 1);
-    // 4 commands of 3+4+7+7 = 21 words in a 16-word buffer: the writer flushed once on its own.
-    expect(e.submit()).toEqual([0n, 0n, 64n, 64n]);
-    expect(e.meminfo().MemFree).toBe(192 * 4);
+    e.spawn(7);
+    const vpn = e.mmapAnon(7, 64);
+    const [lo, hi] = [vpn % 2 ** 32, Math.floor(vpn / 2 ** 32)]; // 64-bit page numbers travel as two u32 words
+    e.push('touch', 7, lo, hi, 64, 1).push('touch', 7, lo, hi, 64, 1).push('munmap', 7, lo, hi, 32);
+    // 3 commands of 7+7+6 = 20 words in a 16-word buffer: the writer flushed once on its own.
+    expect(e.submit()).toEqual([64n, 64n, 0n]);
+    expect(e.meminfo().AnonPages).toBe(32 * 4);
+    expect(e.vmstat().pgfault).toBe(64n);
     e.free();
   });
 
   it('drains events in order, once', () => {
-    const e = new Engine({ totalramPages: 4 });
+    const e = new Engine({ totalramPages: 4096 });
     e.spawn(1);
-    const r = e.mmapAnon(1, 8);
-    expect(e.touch(1, r, 0, 8, true)).toBe(4);
+    e.setSysctl('vm.overcommit_memory', 2);
+    expect(resultName(e.mmapAnon(1, 1 << 20))).toBe('ENOMEM'); // far above CommitLimit in strict mode
     const ev = e.drainEvents();
     expect(ev.map((x) => x.kind)).toEqual(['task_new', 'syscall_error']);
     expect(ev[1]).toMatchObject({ pid: 1, b: 12 /* ENOMEM */ });
@@ -61,7 +67,7 @@ describe('engine basics', () => {
     const big = new Engine({ totalramPages: 1 << 22, cmdCapacity: 1 << 22 });
     expect(wasmMemory().buffer).not.toBe(buf);
     expect(before.length).toBe(0); // the stale view was detached by the growth
-    e.touch(1, r, 0, 1000, true);
+    e.touch(1, r, 1000, 'write');
     expect(e.vmstat().pgfault).toBe(1000n); // a rebuilt view reads the right numbers
     expect(e.vmstatRaw().length).toBe(VMSTAT_NAMES.length);
     big.free();
@@ -79,8 +85,11 @@ describe('errors at the boundary', () => {
       expect(err).toMatchObject({ code: 'E_NOPID', errno: 'ESRCH' });
     }
     e.spawn(1);
-    expect(() => e.touch(1, 5, 0, 1, true)).toThrow(/E_ARG: touch.region: task 1 has no region 5/);
+    expect(() => e.spawn(1)).toThrow(/pid 1/);
     expect(() => e.push('touch', 1, 2)).toThrow(/touch takes 5 arguments, got 2/);
+    expect(() => e.sysctl('vm.oom_kill')).toThrow(/vm.oom_kill.*not a modelled sysctl/);
+    expect(resultName(e.setSysctl('vm.overcommit_memory', 3))).toBe('EINVAL');
+    expect(e.sysctl('vm.overcommit_memory')).toBe(0);
     expect(() => new Engine({ totalramPages: 0 })).toThrow(/totalRamPages|totalramPages: 0 is not allowed/);
     expect(() => e.execWords((w) => ((w[0] = 77), (w[1] = 0), 2))).toThrow(/E_CMD: command #0 at word 0: unknown op 77/);
     expect(e.isPoisoned).toBe(false);

@@ -12,7 +12,7 @@ describe('Node ESM import', () => {
       import { load, Engine, runDemo } from 'oomsim';
       await load();
       const e = new Engine({ totalramPages: 2048 });
-      e.spawn(1); const r = e.mmapAnon(1, 10); e.touch(1, r, 0, 10, true);
+      e.spawn(1); const r = e.mmapAnon(1, 10); e.touch(1, r, 10, 'write');
       console.log(JSON.stringify({ free: e.meminfo().MemFree, demo: runDemo().memFreeKb }));`;
     const r = spawnSync('node', ['--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8' });
     expect(r.stderr).toBe('');

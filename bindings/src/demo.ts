@@ -20,12 +20,13 @@ export function runDemo(): DemoResult {
     // pid 1 "db": maps 128 MiB and writes all of it (32768 write faults, each allocating a frame).
     // pid 2 "web": maps 256 MiB, reads 64 MiB (zero-page faults, nothing allocated), then writes the first
     // 32 MiB (each of those pages takes a second fault, as on Linux: read-then-write is two faults).
-    e.push('spawn', 1).push('spawn', 2);
-    e.push('mmap_anon', 1, 32768).push('mmap_anon', 2, 65536);
-    e.push('touch', 1, 0, 0, 32768, 1);
-    e.push('touch', 2, 0, 0, 16384, 0);
-    e.push('touch', 2, 0, 0, 8192, 1);
-    e.submit();
+    e.spawn(1, { comm: 'db' });
+    e.spawn(2, { comm: 'web' });
+    const db = e.mmapAnon(1, 32768);
+    const web = e.mmapAnon(2, 65536);
+    e.touch(1, db, 32768, 'write');
+    e.touch(2, web, 16384, 'read');
+    e.touch(2, web, 8192, 'write');
     const m = e.meminfo();
     const pgfault = e.vmstat().pgfault;
     const lines = [

@@ -6,10 +6,70 @@
 import { OomsimError, fromEngineError } from './errors.js';
 import { OPS, type OpName } from './generated/ops.js';
 import { VMSTAT_NAMES, type VmstatName } from './generated/vmstat.js';
+import { MEMINFO_NAMES, type MeminfoName } from './generated/meminfo.js';
+import { SYSCTL_NAMES, type SysctlName } from './generated/sysctl.js';
 import { RawEngine, StopReason, wasmMemory } from './wasm.js';
 
-export const MEMINFO_NAMES = ['MemTotal', 'MemFree'] as const;
-export type MeminfoName = (typeof MEMINFO_NAMES)[number];
+export { MEMINFO_NAMES, SYSCTL_NAMES };
+export type { MeminfoName, SysctlName };
+
+/** Errno names by number (include/uapi/asm-generic/errno-base.h), for syscall results. */
+export const ERRNO: Record<number, string> = {
+  1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 11: 'EAGAIN', 12: 'ENOMEM', 13: 'EACCES', 14: 'EFAULT', 16: 'EBUSY',
+  22: 'EINVAL', 28: 'ENOSPC', 95: 'EOPNOTSUPP',
+};
+/**
+ * A syscall's result as the simulated process sees it: `>= 0` success (a value such as the first page of a new
+ * mapping), `< 0` a negated errno. Returning ENOMEM to a process is a simulation outcome, not an exception.
+ */
+export type SysResult = number;
+/** 'ok' for a non-negative result, else the errno name ('ENOMEM', 'EINVAL', ...). */
+export function resultName(r: SysResult | bigint): string {
+  const n = Number(r);
+  return n >= 0 ? 'ok' : (ERRNO[-n] ?? `E${-n}`);
+}
+
+export type Prot = 'none' | 'r' | 'rw';
+const PROT_CODE: Record<Prot, number> = { none: 0, r: 1, rw: 3 };
+export interface MmapOptions {
+  prot?: Prot;
+  /** MAP_SHARED (default MAP_PRIVATE). */
+  shared?: boolean;
+  /** A file id from `fileCreate` (default: anonymous memory). */
+  file?: number;
+  /** MAP_NORESERVE (honoured only when vm.overcommit_memory != 2, as in the kernel). */
+  noreserve?: boolean;
+}
+export type Access = 'read' | 'write';
+export type Pattern = { kind: 'strided'; stride: number } | { kind: 'uniform' } | { kind: 'zipf' };
+export type FileSystem = 'disk' | 'tmpfs' | 'hugetlbfs';
+export interface SpawnOptions {
+  comm?: string;
+  uid?: number;
+  capSysAdmin?: boolean;
+  oomScoreAdj?: number;
+}
+export interface TaskRow {
+  pid: number;
+  ppid: number;
+  comm: string;
+  uid: number;
+  oom_score_adj: number;
+  state: string;
+  in_vfork: boolean;
+  min_flt: number;
+  maj_flt: number;
+  cgroup: string;
+  vm_size_kb: number;
+  vm_rss_kb: number;
+  rss_anon_kb: number;
+  rss_file_kb: number;
+  rss_shmem_kb: number;
+  vm_pte_kb: number;
+  vm_swap_kb: number;
+}
+const lo = (v: number) => v % 0x1_0000_0000;
+const hi = (v: number) => Math.floor(v / 0x1_0000_0000);
 
 export type StopReasonName = 'done' | 'policy_tick' | 'oom_decision' | 'limit' | 'panic';
 const STOP_NAMES: Record<number, StopReasonName> = {
@@ -20,7 +80,7 @@ const STOP_NAMES: Record<number, StopReasonName> = {
   [StopReason.Panic]: 'panic',
 };
 
-export const EVENT_KINDS = { 1: 'syscall_error', 2: 'task_new', 3: 'task_exit', 4: 'oom_kill', 5: 'panic' } as const;
+export const EVENT_KINDS = { 1: 'syscall_error', 2: 'task_new', 3: 'task_exit', 4: 'oom_kill', 5: 'panic', 6: 'signal' } as const;
 export type EventKindName = (typeof EVENT_KINDS)[keyof typeof EVENT_KINDS];
 export interface EngineEvent {
   kind: EventKindName;
@@ -33,8 +93,12 @@ export interface EngineEvent {
 const EVENT_WORDS = 8;
 
 export interface EngineOptions {
-  /** Managed RAM in 4 KiB pages (MemTotal). */
+  /** Managed RAM in 4 KiB pages (MemTotal), the hugetlb pool included. */
   totalramPages: number;
+  /** Swap space in pages (default 0). */
+  totalSwapPages?: number;
+  /** Preallocated hugetlb pool in base pages (default 0). */
+  hugetlbTotalPages?: number;
   /** PRNG seed for generated workloads. Same seed, same results, native and wasm. */
   seed?: bigint | number;
   /** Command-buffer size in u32 words (default 65536). */
@@ -84,10 +148,17 @@ export class Engine {
     if (!Number.isInteger(cap) || cap < 16 || cap > 1 << 26) {
       throw new OomsimError('E_ARG', `cmdCapacity: ${cap} is not allowed; expected an integer 16..67108864 words`);
     }
+    const u32 = (name: string, v: number | undefined) => {
+      const x = v ?? 0;
+      if (!Number.isInteger(x) || x < 0 || x > 0xffff_ffff) throw new OomsimError('E_ARG', `${name}: ${x} is not allowed; expected an integer 0..4294967295`);
+      return x;
+    };
+    const swap = u32('totalSwapPages', opts.totalSwapPages);
+    const huge = u32('hugetlbTotalPages', opts.hugetlbTotalPages);
     const seed = BigInt(opts.seed ?? 0);
     if (seed < 0n || seed >= 1n << 64n) throw new OomsimError('E_ARG', `seed: ${seed} is not allowed; expected 0..2^64-1`);
     try {
-      this.raw = new RawEngine(pages, seed, cap);
+      this.raw = new RawEngine(pages, swap, huge, seed, cap);
     } catch (e) {
       throw fromEngineError(e);
     }
@@ -140,7 +211,8 @@ export class Engine {
     return this;
   }
 
-  private flush(): void {
+  /** Execute queued commands now (results are kept for the next `submit`). */
+  flush(): void {
     if (this.cmdLen === 0) return;
     const len = this.cmdLen;
     this.cmdLen = 0;
@@ -167,18 +239,98 @@ export class Engine {
     return this.call('exec', (r) => r.exec(len));
   }
 
-  // --- single calls ------------------------------------------------------------------------------------------
-  spawn(pid: number): void {
-    this.call('spawn', (r) => r.spawn(pid));
+  // --- syscalls (each one command through the buffer; batch with push/submit for speed) ------------------------
+  /** Run one command now (after any queued ones) and return its result without touching `submit`'s results. */
+  private one(op: OpName, ...args: number[]): SysResult {
+    this.flush();
+    this.push(op, ...args);
+    const len = this.cmdLen;
+    this.cmdLen = 0;
+    this.call('exec', (r) => r.exec(len));
+    return Number(this.call('results_ptr', (r) => this.resultView.get(r.results_ptr(), 1))[0]);
   }
-  mmapAnon(pid: number, pages: number): number {
-    return this.call('mmap_anon', (r) => r.mmap_anon(pid, pages));
+  /** Create a process with an empty address space (as after exec): uid 1000, no capabilities, adj 0 by default. */
+  spawn(pid: number, o: SpawnOptions = {}): void {
+    this.call('spawn_task', (r) => r.spawn_task(pid, o.comm ?? `task${pid}`, o.uid ?? 1000, o.capSysAdmin ?? false, o.oomScoreAdj ?? 0));
   }
-  touch(pid: number, region: number, first: number, count: number, write: boolean): number {
-    return this.call('touch', (r) => r.touch(pid, region, first, count, write));
+  fork(parent: number, child: number): SysResult {
+    return this.one('fork', parent, child);
+  }
+  vfork(parent: number, child: number): SysResult {
+    return this.one('vfork', parent, child);
+  }
+  exec(pid: number, comm = ''): SysResult {
+    this.flush();
+    return Number(this.call('exec_comm', (r) => r.exec_comm(pid, comm)));
   }
   exit(pid: number): void {
-    this.call('exit', (r) => r.exit(pid));
+    this.one('exit', pid);
+  }
+  /** mmap(): returns the first virtual page number of the new mapping, or a negated errno (ENOMEM, EINVAL). */
+  mmap(pid: number, pages: number, o: MmapOptions = {}): SysResult {
+    const flags = (o.shared ? 1 : 0) | (o.file === undefined ? 2 : 0) | (o.noreserve ? 4 : 0);
+    return this.one('mmap', pid, pages, PROT_CODE[o.prot ?? 'rw'], flags, o.file ?? 0xffff_ffff);
+  }
+  /** mmap(MAP_PRIVATE|MAP_ANONYMOUS, PROT_READ|PROT_WRITE). */
+  mmapAnon(pid: number, pages: number): SysResult {
+    return this.one('mmap_anon', pid, pages);
+  }
+  munmap(pid: number, vpn: number, pages: number): SysResult {
+    return this.one('munmap', pid, lo(vpn), hi(vpn), pages);
+  }
+  mprotect(pid: number, vpn: number, pages: number, prot: Prot): SysResult {
+    return this.one('mprotect', pid, lo(vpn), hi(vpn), pages, PROT_CODE[prot]);
+  }
+  madvise(pid: number, vpn: number, pages: number, advice: 'MADV_DONTNEED' | 'MADV_DONTFORK' | 'MADV_DOFORK'): SysResult {
+    const code = { MADV_DONTNEED: 4, MADV_DONTFORK: 10, MADV_DOFORK: 11 }[advice];
+    return this.one('madvise', pid, lo(vpn), hi(vpn), pages, code);
+  }
+  /** Set the program break to `pages` pages past the start of the heap. */
+  brk(pid: number, pages: number): SysResult {
+    return this.one('brk', pid, pages);
+  }
+  /** Access `count` pages from virtual page `vpn` in order, faulting as needed; returns the pages accessed. */
+  touch(pid: number, vpn: number, count: number, access: Access = 'write'): SysResult {
+    return this.one('touch', pid, lo(vpn), hi(vpn), count, access === 'write' ? 1 : 0);
+  }
+  /** The same as `touch`, through a direct wasm call instead of the command buffer (one crossing per call). */
+  touchDirect(pid: number, vpn: number, count: number, access: Access = 'write'): number {
+    this.flush();
+    return this.call('touch', (r) => r.touch(pid, BigInt(vpn), count, access === 'write'));
+  }
+  /** `count` accesses inside `npages` pages from `vpn`, drawn from the seeded PRNG in the engine. */
+  touchPattern(pid: number, vpn: number, npages: number, pattern: Pattern, count: number, access: Access = 'write'): SysResult {
+    const [code, stride] = pattern.kind === 'strided' ? [0, pattern.stride] : pattern.kind === 'uniform' ? [1, 0] : [2, 0];
+    return this.one('touch_pattern', pid, lo(vpn), hi(vpn), npages, code, stride, count, access === 'write' ? 1 : 0);
+  }
+  /** Reclaim targets these pages as MADV_PAGEOUT would: present anon pages go to swap. Returns pages swapped. */
+  swapout(pid: number, vpn: number, pages: number, keepSwapcache = false): SysResult {
+    return this.one('swapout', pid, lo(vpn), hi(vpn), pages, keepSwapcache ? 1 : 0);
+  }
+  /** Create a file; returns its id. `cached`: all its pages are already in the page cache (disk files). */
+  fileCreate(name: string, fs: FileSystem, pages = 0, cached = false): SysResult {
+    this.flush();
+    const code = { disk: 0, tmpfs: 1, hugetlbfs: 2 }[fs];
+    return Number(this.call('file_create', (r) => r.file_create(name, code, BigInt(pages), cached)));
+  }
+  fileRead(pid: number, file: number, first: number, count: number): SysResult {
+    return this.one('file_read', pid, file, first, count);
+  }
+  fileWrite(pid: number, file: number, first: number, count: number): SysResult {
+    return this.one('file_write', pid, file, first, count);
+  }
+  /** Write /proc/<pid>/oom_score_adj: 0, or -EINVAL outside -1000..1000. */
+  setOomScoreAdj(pid: number, adj: number): SysResult {
+    return this.one('oom_score_adj', pid, adj >>> 0);
+  }
+  /** Read a sysctl by its real name (`vm.overcommit_memory`). */
+  sysctl(name: SysctlName | string): number {
+    return Number(this.call('sysctl_read', (r) => r.sysctl_read(name)));
+  }
+  /** Write a sysctl through the kernel's handler: 0, or -EINVAL when the value is outside its range. */
+  setSysctl(name: SysctlName | string, value: number): SysResult {
+    this.flush();
+    return Number(this.call('sysctl_write', (r) => r.sysctl_write(name, BigInt(value))));
   }
   /** Advance simulated time; returns why it stopped. */
   run(untilNs: bigint): StopReasonName {
@@ -188,6 +340,7 @@ export class Engine {
   // --- reading state ---------------------------------------------------------------------------------------
   /** /proc/vmstat as a copied object. */
   vmstat(): Record<VmstatName, bigint> {
+    this.flush();
     const v = this.vmstatRaw();
     const out = {} as Record<VmstatName, bigint>;
     VMSTAT_NAMES.forEach((n, i) => (out[n] = v[i]));
@@ -197,12 +350,33 @@ export class Engine {
   vmstatRaw(): BigUint64Array {
     return this.call('vmstat_ptr', (r) => this.vmstatView.get(r.vmstat_ptr(), r.vmstat_len()));
   }
-  /** /proc/meminfo values in kB. */
+  /** /proc/meminfo values in kB (HugePages_* are counts), by field name. */
   meminfo(): Record<MeminfoName, number> {
+    this.flush();
     const v = this.call('meminfo_ptr', (r) => this.meminfoView.get(r.meminfo_ptr(), r.meminfo_len()));
     const out = {} as Record<MeminfoName, number>;
     MEMINFO_NAMES.forEach((n, i) => (out[n] = Number(v[i])));
     return out;
+  }
+  /** /proc/meminfo text, byte for byte as the kernel prints it. */
+  meminfoText(): string {
+    this.flush();
+    return this.call('meminfo_text', (r) => r.meminfo_text());
+  }
+  /** The memory lines of /proc/<pid>/status (VmPeak … VmSwap). */
+  procStatus(pid: number): string {
+    this.flush();
+    return this.call('proc_status', (r) => r.proc_status(pid));
+  }
+  /** Live tasks in creation order. */
+  tasks(): TaskRow[] {
+    this.flush();
+    return JSON.parse(this.call('tasks_json', (r) => r.tasks_json())) as TaskRow[];
+  }
+  /** Kernel log lines printed since the last call. */
+  drainLog(): string[] {
+    const t = this.call('drain_log', (r) => r.drain_log());
+    return t === '' ? [] : t.slice(0, -1).split('\n');
   }
   /** Events queued since the last drain, in order. */
   drainEvents(): EngineEvent[] {

@@ -3,11 +3,19 @@
 //! boundary crossing for a whole batch. Each command is `[op, nargs, arg0, .., arg{nargs-1}]`; every command
 //! appends one `i64` result (`>= 0` a value, `< 0` a negated errno returned to the simulated caller).
 //!
+//! 64-bit arguments (virtual page numbers, sysctl values) take two words, low then high. Virtual page numbers are
+//! what `mmap`/`mmap_anon` return. Signals a touch raises (SIGSEGV, SIGBUS) are events; the touch's result is the
+//! number of pages accessed before it.
+//!
 //! An *invalid* command (unknown op, wrong argument count, unknown pid) stops the batch with an `ApiError` naming the
 //! command index and word offset; commands before it have taken effect, as with a sequence of syscalls.
 
-use crate::errno::ApiError;
-use crate::kernel::{Access, Kernel};
+use crate::errno::{ApiError, Errno};
+use crate::event::EventKind;
+use crate::filemap::FileKind;
+use crate::kernel::{Kernel, SysResult, SYSCTL_NAMES};
+use crate::memory::{Access, Pattern, TouchOutcome, TouchStop};
+use crate::mmap::{Advice, MapFlags};
 
 /// Command opcodes. Stable numbers: they are part of the boundary (bindings/src/generated/ops.ts).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -17,18 +25,169 @@ pub enum Op {
     MmapAnon = 2,
     Touch = 3,
     Exit = 4,
+    Fork = 5,
+    Vfork = 6,
+    Exec = 7,
+    Mmap = 8,
+    Munmap = 9,
+    Mprotect = 10,
+    Madvise = 11,
+    Brk = 12,
+    TouchPattern = 13,
+    Swapout = 14,
+    Sysctl = 15,
+    FileCreate = 16,
+    FileRead = 17,
+    FileWrite = 18,
+    OomScoreAdj = 19,
 }
 
-pub const OP_NAMES: &[(&str, u32, u32)] = &[
-    // (name, opcode, nargs)
-    ("spawn", Op::Spawn as u32, 1),
-    ("mmap_anon", Op::MmapAnon as u32, 2),
-    ("touch", Op::Touch as u32, 5),
-    ("exit", Op::Exit as u32, 1),
+/// (name, opcode, nargs, argument names). The argument names document the layout; `*_lo`/`*_hi` are the halves of
+/// a 64-bit value.
+pub const OP_TABLE: &[(&str, Op, &[&str])] = &[
+    ("spawn", Op::Spawn, &["pid"]),
+    ("mmap_anon", Op::MmapAnon, &["pid", "pages"]),
+    ("touch", Op::Touch, &["pid", "vpn_lo", "vpn_hi", "count", "access"]),
+    ("exit", Op::Exit, &["pid"]),
+    ("fork", Op::Fork, &["pid", "child"]),
+    ("vfork", Op::Vfork, &["pid", "child"]),
+    ("exec", Op::Exec, &["pid"]),
+    ("mmap", Op::Mmap, &["pid", "pages", "prot", "flags", "file"]),
+    ("munmap", Op::Munmap, &["pid", "vpn_lo", "vpn_hi", "pages"]),
+    ("mprotect", Op::Mprotect, &["pid", "vpn_lo", "vpn_hi", "pages", "prot"]),
+    ("madvise", Op::Madvise, &["pid", "vpn_lo", "vpn_hi", "pages", "advice"]),
+    ("brk", Op::Brk, &["pid", "pages"]),
+    ("touch_pattern", Op::TouchPattern, &["pid", "vpn_lo", "vpn_hi", "npages", "pattern", "stride", "count", "access"]),
+    ("swapout", Op::Swapout, &["pid", "vpn_lo", "vpn_hi", "pages", "keep_swapcache"]),
+    ("sysctl", Op::Sysctl, &["name_index", "value_lo", "value_hi"]),
+    ("file_create", Op::FileCreate, &["fs", "pages", "cached"]),
+    ("file_read", Op::FileRead, &["pid", "file", "first", "count"]),
+    ("file_write", Op::FileWrite, &["pid", "file", "first", "count"]),
+    ("oom_score_adj", Op::OomScoreAdj, &["pid", "adj_i32"]),
 ];
 
-fn nargs_of(op: u32) -> Option<u32> {
-    OP_NAMES.iter().find(|(_, o, _)| *o == op).map(|(_, _, n)| *n)
+/// mmap flag bits in the `flags` word.
+pub const MAP_SHARED_BIT: u32 = 1;
+pub const MAP_ANONYMOUS_BIT: u32 = 2;
+pub const MAP_NORESERVE_BIT: u32 = 4;
+/// `file` word meaning "no file".
+pub const NO_FILE: u32 = u32::MAX;
+
+/// Legacy name table (name, opcode, nargs) for bindings generated before OP_TABLE.
+pub fn op_names() -> Vec<(&'static str, u32, u32)> {
+    OP_TABLE.iter().map(|(n, o, a)| (*n, *o as u32, a.len() as u32)).collect()
+}
+
+fn entry(op: u32) -> Option<&'static (&'static str, Op, &'static [&'static str])> {
+    OP_TABLE.iter().find(|(_, o, _)| *o as u32 == op)
+}
+
+fn wide(lo: u32, hi: u32) -> u64 {
+    lo as u64 | (hi as u64) << 32
+}
+
+fn sys<T: Into<i64>>(r: SysResult<T>) -> i64 {
+    match r {
+        Ok(v) => v.into(),
+        Err(e) => -(e as i64),
+    }
+}
+
+fn touch_result(k: &mut Kernel, pid: u32, o: TouchOutcome) -> Result<i64, ApiError> {
+    match o.stop {
+        None => Ok(o.done as i64),
+        Some(TouchStop::Segv { vpn }) => {
+            k.signal_event(pid, 11, vpn);
+            Ok(o.done as i64)
+        }
+        Some(TouchStop::Sigbus { vpn }) => {
+            k.signal_event(pid, 7, vpn);
+            Ok(o.done as i64)
+        }
+        Some(TouchStop::OutOfMemory { .. }) => Ok(-(Errno::ENOMEM as i64)),
+        Some(TouchStop::Unsupported(s)) => Err(ApiError::new("E_UNSUPPORTED", s)),
+    }
+}
+
+fn prot_of(w: u32) -> Result<u32, String> {
+    match w {
+        0 => Ok(crate::mmap::PROT_NONE),
+        1 => Ok(crate::mmap::PROT_READ),
+        3 => Ok(crate::mmap::PROT_RW),
+        v => Err(format!("prot: {v} is not allowed; expected 0 (none), 1 (r) or 3 (rw)")),
+    }
+}
+
+fn access_of(w: u32) -> Result<Access, String> {
+    match w {
+        0 => Ok(Access::Read),
+        1 => Ok(Access::Write),
+        v => Err(format!("access: {v} is not allowed; expected 0 (read) or 1 (write)")),
+    }
+}
+
+fn run_one(k: &mut Kernel, op: Op, a: &[u32]) -> Result<i64, ApiError> {
+    let arg = |m: String| ApiError::new("E_ARG", m);
+    Ok(match op {
+        Op::Spawn => k.spawn(a[0], "").map(|_| 0)?,
+        Op::MmapAnon => sys(k.mmap(a[0], a[1] as u64, crate::mmap::PROT_RW, MapFlags { anonymous: true, ..Default::default() }, None)?.map(|v| v as i64)),
+        Op::Touch => {
+            let o = k.touch(a[0], wide(a[1], a[2]), a[3] as u64, access_of(a[4]).map_err(arg)?)?;
+            touch_result(k, a[0], o)?
+        }
+        Op::Exit => k.exit(a[0]).map(|_| 0)?,
+        Op::Fork => sys(k.fork(a[0], a[1])?.map(|_| 0i64)),
+        Op::Vfork => sys(k.vfork(a[0], a[1])?.map(|_| 0i64)),
+        Op::Exec => sys(k.exec(a[0], None)?.map(|_| 0i64)),
+        Op::Mmap => {
+            if a[3] & !7 != 0 {
+                return Err(arg(format!("mmap.flags: {:#x} has unknown bits; allowed 1 (shared), 2 (anonymous), 4 (noreserve)", a[3])));
+            }
+            let flags = MapFlags { shared: a[3] & MAP_SHARED_BIT != 0, anonymous: a[3] & MAP_ANONYMOUS_BIT != 0, noreserve: a[3] & MAP_NORESERVE_BIT != 0 };
+            let file = (a[4] != NO_FILE).then_some(a[4]);
+            sys(k.mmap(a[0], a[1] as u64, prot_of(a[2]).map_err(arg)?, flags, file)?.map(|v| v as i64))
+        }
+        Op::Munmap => sys(k.munmap(a[0], wide(a[1], a[2]), a[3] as u64)?.map(|_| 0i64)),
+        Op::Mprotect => sys(k.mprotect(a[0], wide(a[1], a[2]), a[3] as u64, prot_of(a[4]).map_err(arg)?)?.map(|_| 0i64)),
+        Op::Madvise => {
+            let adv = match a[4] {
+                4 => Advice::DontNeed,
+                10 => Advice::DontFork,
+                11 => Advice::DoFork,
+                v => return Err(arg(format!("madvise.advice: {v} is not allowed; expected 4 (MADV_DONTNEED), 10 (MADV_DONTFORK) or 11 (MADV_DOFORK)"))),
+            };
+            sys(k.madvise(a[0], wide(a[1], a[2]), a[3] as u64, adv)?.map(|_| 0i64))
+        }
+        Op::Brk => sys(k.brk(a[0], a[1] as u64)?.map(|_| 0i64)),
+        Op::TouchPattern => {
+            let pattern = match a[4] {
+                0 => Pattern::Strided { stride: a[5] as u64 },
+                1 => Pattern::Uniform,
+                2 => Pattern::Zipf,
+                v => return Err(arg(format!("touch_pattern.pattern: {v} is not allowed; expected 0 (strided), 1 (uniform) or 2 (zipf)"))),
+            };
+            let o = k.touch_pattern(a[0], wide(a[1], a[2]), a[3] as u64, pattern, a[6] as u64, access_of(a[7]).map_err(arg)?)?;
+            touch_result(k, a[0], o)?
+        }
+        Op::Swapout => k.swapout(a[0], wide(a[1], a[2]), a[3] as u64, a[4] != 0)?.swapped as i64,
+        Op::Sysctl => {
+            let name = SYSCTL_NAMES.get(a[0] as usize).ok_or_else(|| arg(format!("sysctl.name_index: {} is not allowed; expected 0..={}", a[0], SYSCTL_NAMES.len() - 1)))?;
+            sys(k.sysctl_write(name, wide(a[1], a[2]) as i64)?.map(|_| 0i64))
+        }
+        Op::FileCreate => {
+            let kind = match a[0] {
+                0 => FileKind::Disk,
+                1 => FileKind::Tmpfs,
+                2 => FileKind::Hugetlbfs,
+                v => return Err(arg(format!("file_create.fs: {v} is not allowed; expected 0 (disk), 1 (tmpfs) or 2 (hugetlbfs)"))),
+            };
+            let name = format!("file{}", k.files.len());
+            sys(k.file_create(&name, kind, a[1] as u64, a[2] != 0)?.map(|f| f as i64))
+        }
+        Op::FileRead => sys(k.file_read(a[0], a[1], a[2] as u64, a[3] as u64)?.map(|n| n as i64)),
+        Op::FileWrite => sys(k.file_write(a[0], a[1], a[2] as u64, a[3] as u64)?.map(|n| n as i64)),
+        Op::OomScoreAdj => sys(k.set_oom_score_adj(a[0], a[1] as i32 as i64)?.map(|_| 0i64)),
+    })
 }
 
 /// Execute the commands in `words`, appending one result per command to `results`.
@@ -41,30 +200,16 @@ pub fn execute(k: &mut Kernel, words: &[u32], results: &mut Vec<i64>) -> Result<
             return Err(at("truncated header; expected [op, nargs, args...]".into()));
         }
         let (op, nargs) = (words[i], words[i + 1]);
-        let want = nargs_of(op).ok_or_else(|| at(format!("unknown op {op}; allowed: {}", allowed_ops())))?;
+        let (name, opv, args) = entry(op).ok_or_else(|| at(format!("unknown op {op}; allowed: {}", allowed_ops())))?;
+        let want = args.len() as u32;
         if nargs != want {
-            return Err(at(format!("op {op} takes {want} arguments, got {nargs}")));
+            return Err(at(format!("op {op} ({name}) takes {want} arguments ({}), got {nargs}", args.join(", "))));
         }
         let end = i + 2 + nargs as usize;
         if end > words.len() {
             return Err(at(format!("truncated: needs {nargs} argument words")));
         }
-        let a = &words[i + 2..end];
-        let r: i64 = match op {
-            x if x == Op::Spawn as u32 => k.spawn(a[0], "task").map(|_| 0),
-            x if x == Op::MmapAnon as u32 => k.mmap_anon(a[0], a[1]).map(|r| r as i64),
-            x if x == Op::Touch as u32 => {
-                let access = match a[4] {
-                    0 => Access::Read,
-                    1 => Access::Write,
-                    v => return Err(at(format!("touch.access: {v} is not allowed; expected 0 (read) or 1 (write)"))),
-                };
-                k.touch(a[0], a[1], a[2], a[3], access).map(|d| d as i64)
-            }
-            x if x == Op::Exit as u32 => k.exit(a[0]).map(|_| 0),
-            _ => unreachable!("nargs_of accepted op"),
-        }
-        .map_err(|e| ApiError { message: format!("command #{n} at word {i}: {}", e.message), ..e })?;
+        let r = run_one(k, *opv, &words[i + 2..end]).map_err(|e| ApiError { message: format!("command #{n} at word {i}: {}", e.message), ..e })?;
         results.push(r);
         n += 1;
         i = end;
@@ -73,7 +218,14 @@ pub fn execute(k: &mut Kernel, words: &[u32], results: &mut Vec<i64>) -> Result<
 }
 
 fn allowed_ops() -> String {
-    OP_NAMES.iter().map(|(name, o, _)| format!("{o} ({name})")).collect::<Vec<_>>().join(", ")
+    OP_TABLE.iter().map(|(name, o, _)| format!("{} ({name})", *o as u32)).collect::<Vec<_>>().join(", ")
+}
+
+impl Kernel {
+    /// A signal delivered to a task by a fault (a = signal number, c = the virtual page).
+    pub fn signal_event(&mut self, pid: u32, sig: u32, vpn: u64) {
+        self.event(EventKind::Signal, pid, sig, 0, vpn);
+    }
 }
 
 #[cfg(test)]
@@ -81,25 +233,51 @@ mod tests {
     use super::*;
     use crate::kernel::MachineConfig;
 
+    fn k(pages: u32) -> Kernel {
+        Kernel::new(MachineConfig { totalram_pages: pages, ..Default::default() }).unwrap()
+    }
+
     #[test]
     fn batch_executes_in_order() {
-        let mut k = Kernel::new(MachineConfig { totalram_pages: 256, seed: 0 }).unwrap();
-        let words = [1, 1, 7, 2, 2, 7, 64, 3, 5, 7, 0, 0, 64, 1];
+        let mut k = k(4096);
         let mut res = Vec::new();
-        assert_eq!(execute(&mut k, &words, &mut res).unwrap(), 3);
-        assert_eq!(res, vec![0, 0, 64]);
-        assert_eq!(k.nr_free_pages(), 192);
+        execute(&mut k, &[1, 1, 7, 2, 2, 7, 64], &mut res).unwrap();
+        let vpn = res[1] as u64;
+        let free = k.nr_free_pages();
+        let words = [3, 5, 7, vpn as u32, (vpn >> 32) as u32, 64, 1, 5, 2, 7, 8];
+        assert_eq!(execute(&mut k, &words, &mut res).unwrap(), 2);
+        assert_eq!(res[2], 64);
+        assert_eq!(res[3], 0, "fork succeeded");
+        assert_eq!(k.nr_free_pages(), free - 64);
+        assert_eq!(k.task_mem(8).unwrap().rss_anon, 256, "child shares the 64 pages (kB)");
     }
 
     #[test]
     fn invalid_command_names_index_and_allowed_values() {
-        let mut k = Kernel::new(MachineConfig { totalram_pages: 16, seed: 0 }).unwrap();
+        let mut k = k(4096);
         let mut res = Vec::new();
         let e = execute(&mut k, &[1, 1, 3, 99, 0], &mut res).unwrap_err();
         assert_eq!(e.code, "E_CMD");
         assert!(e.message.contains("command #1") && e.message.contains("unknown op 99") && e.message.contains("(spawn)"), "{e}");
         assert_eq!(res.len(), 1, "the command before the bad one took effect");
-        let e = execute(&mut k, &[3, 5, 3, 0, 0, 1, 1], &mut res).unwrap_err();
-        assert!(e.message.contains("no region 0"), "{e}");
+        let e = execute(&mut k, &[3, 5, 9, 0, 0, 1, 1], &mut res).unwrap_err();
+        assert_eq!(e.code, "E_NOPID", "{e}");
+        let e = execute(&mut k, &[3, 2, 3, 0], &mut res).unwrap_err();
+        assert!(e.message.contains("takes 5 arguments"), "{e}");
+    }
+
+    #[test]
+    fn errno_results_are_negative_values_not_errors() {
+        let mut k = k(4096);
+        let mut res = Vec::new();
+        // overcommit_memory = 3 is EINVAL
+        execute(&mut k, &[15, 3, 0, 3, 0], &mut res).unwrap();
+        assert_eq!(res, vec![-(Errno::EINVAL as i64)]);
+        // a touch outside any mapping is SIGSEGV: an event, 0 pages done
+        execute(&mut k, &[1, 1, 5, 3, 5, 5, 0x1000, 0, 1, 0], &mut res).unwrap();
+        assert_eq!(res[2], 0);
+        let mut ev = Vec::new();
+        k.drain_events(&mut ev);
+        assert!(ev.chunks(8).any(|e| e[0] == EventKind::Signal as u32 && e[2] == 11));
     }
 }

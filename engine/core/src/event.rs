@@ -17,6 +17,8 @@ pub enum EventKind {
     OomKill = 4,
     /// Kernel panic: a = reason code.
     Panic = 5,
+    /// A fault raised a signal: a = signal number (11 SIGSEGV, 7 SIGBUS), c = the faulting virtual page.
+    Signal = 6,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]

@@ -9,20 +9,29 @@ pub mod cmd;
 pub mod conformance;
 pub mod errno;
 pub mod event;
+pub mod filemap;
+pub mod fork;
 pub mod gfp_types;
 pub mod kernel;
 pub mod meminfo;
+pub mod memory;
+pub mod mm_types;
+pub mod mmap;
 pub mod oom_kill;
 pub mod page_alloc;
 pub mod proc_base;
 pub mod psi;
 pub mod rand;
+pub mod swapfile;
+pub mod task;
+pub mod task_mmu;
 pub mod util;
 pub mod vmscan;
 pub mod vmstat;
 
 pub use errno::{ApiError, Errno};
 pub use kernel::{Kernel, MachineConfig};
+pub use memory::Access;
 
 /// One page is 4096 bytes (PAGE_SHIFT = 12). Only this page size is simulated.
 pub const PAGE_SHIFT: u32 = 12;

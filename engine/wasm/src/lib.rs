@@ -2,20 +2,29 @@
 //!
 //! Boundary design (docs/decisions/0002-wasm-boundary.md):
 //! - one opaque `Engine` handle owning the whole simulation;
-//! - input as a command buffer the engine allocates and JS fills through a `Uint32Array` view, executed by one call;
+//! - numeric syscalls as a command buffer the engine allocates and JS fills through a `Uint32Array` view, executed
+//!   by one call (`exec`); the few calls that carry strings (comm, file names, sysctl names) are methods;
 //! - counters, results and events read through typed-array views over wasm memory (pointers + lengths exported
 //!   here; JS rebuilds its views when `memory.buffer` changes);
 //! - typed errors: every fallible call returns `Result<_, JsError>` whose message starts with a stable code
 //!   (`E_NOPID (ESRCH): ...`); nothing traps on bad input. A trap (a bug) is caught by the TS wrapper, which poisons
-//!   the handle.
+//!   the handle. Errnos returned to the *simulated* caller are results (negative numbers), not errors.
 
 use oomsim_core::cmd;
-use oomsim_core::kernel::Access;
+use oomsim_core::filemap::FileKind;
+use oomsim_core::kernel::SpawnArgs;
 use oomsim_core::{ApiError, Kernel, MachineConfig};
 use wasm_bindgen::prelude::*;
 
 fn js_err(e: ApiError) -> JsError {
     JsError::new(&e.to_string())
+}
+
+fn sys<T: Into<i64>>(r: Result<T, oomsim_core::Errno>) -> i64 {
+    match r {
+        Ok(v) => v.into(),
+        Err(e) => -(e as i64),
+    }
 }
 
 /// Why `run` returned.
@@ -40,14 +49,16 @@ pub struct Engine {
 
 #[wasm_bindgen]
 impl Engine {
-    /// A machine of `totalram_pages` frames. `cmd_capacity` is the command-buffer size in u32 words.
+    /// A machine of `totalram_pages` frames (the hugetlb pool included) and `total_swap_pages` of swap.
+    /// `cmd_capacity` is the command-buffer size in u32 words.
     #[wasm_bindgen(constructor)]
-    pub fn new(totalram_pages: u32, seed: u64, cmd_capacity: u32) -> Result<Engine, JsError> {
+    pub fn new(totalram_pages: u32, total_swap_pages: u32, hugetlb_total_pages: u32, seed: u64, cmd_capacity: u32) -> Result<Engine, JsError> {
         if cmd_capacity < 16 {
             return Err(JsError::new("E_ARG: cmd_capacity: expected at least 16 words"));
         }
-        let k = Kernel::new(MachineConfig { totalram_pages, seed }).map_err(js_err)?;
-        Ok(Engine { k, cmd: vec![0; cmd_capacity as usize], results: Vec::new(), events: Vec::new(), meminfo: vec![0; 2] })
+        let config = MachineConfig { totalram_pages, total_swap_pages, hugetlb_total_pages, seed, ..MachineConfig::default() };
+        let k = Kernel::new(config).map_err(js_err)?;
+        Ok(Engine { k, cmd: vec![0; cmd_capacity as usize], results: Vec::new(), events: Vec::new(), meminfo: Vec::new() })
     }
 
     // --- command buffer -------------------------------------------------------------------------------------
@@ -58,7 +69,7 @@ impl Engine {
         self.cmd.len() as u32
     }
     /// Execute the first `len` words of the command buffer. Returns the number of commands executed; their results
-    /// are at `results_ptr()` (i64 each).
+    /// are at `results_ptr()` (i64 each: >= 0 a value, < 0 a negated errno returned to the simulated caller).
     pub fn exec(&mut self, len: u32) -> Result<u32, JsError> {
         if len as usize > self.cmd.len() {
             return Err(JsError::new(&format!("E_ARG: exec.len: {len} exceeds the command buffer ({} words)", self.cmd.len())));
@@ -74,42 +85,94 @@ impl Engine {
         self.results.len() as u32
     }
 
-    // --- single calls (the per-call path the batching benchmark compares against) ------------------------------
-    pub fn spawn(&mut self, pid: u32) -> Result<(), JsError> {
-        self.k.spawn(pid, "task").map_err(js_err)
-    }
-    pub fn mmap_anon(&mut self, pid: u32, pages: u32) -> Result<u32, JsError> {
-        self.k.mmap_anon(pid, pages).map_err(js_err)
-    }
-    pub fn touch(&mut self, pid: u32, region: u32, first: u32, count: u32, write: bool) -> Result<u32, JsError> {
-        let access = if write { Access::Write } else { Access::Read };
-        self.k.touch(pid, region, first, count, access).map_err(js_err)
-    }
-    pub fn exit(&mut self, pid: u32) -> Result<(), JsError> {
-        self.k.exit(pid).map_err(js_err)
+    /// One direct call per access range (no command buffer): the per-call path the boundary benchmark measures.
+    pub fn touch(&mut self, pid: u32, vpn: u64, count: u32, write: bool) -> Result<u32, JsError> {
+        let access = if write { oomsim_core::memory::Access::Write } else { oomsim_core::memory::Access::Read };
+        self.k.touch(pid, vpn, count as u64, access).map(|o| o.done as u32).map_err(js_err)
     }
 
-    /// Advance simulated time to `until_ns`. The foundation engine has no timed work yet, so it always stops with
-    /// `Done`.
-    pub fn run(&mut self, _until_ns: u64) -> StopReason {
-        StopReason::Done
+    // --- calls that carry strings ---------------------------------------------------------------------------
+    /// Create a process with an empty address space (as after exec).
+    pub fn spawn_task(&mut self, pid: u32, comm: &str, uid: u32, cap_sys_admin: bool, oom_score_adj: i32) -> Result<(), JsError> {
+        self.k.spawn_task(SpawnArgs { pid, comm: comm.to_string(), uid, cap_sys_admin, oom_score_adj, ..SpawnArgs::default() }).map_err(js_err)
+    }
+    /// execve(): the address space is replaced; `comm` becomes the new command name when non-empty.
+    pub fn exec_comm(&mut self, pid: u32, comm: &str) -> Result<i64, JsError> {
+        let c = (!comm.is_empty()).then_some(comm);
+        Ok(sys(self.k.exec(pid, c).map_err(js_err)?.map(|_| 0i64)))
+    }
+    /// Create a file: fs 0 disk, 1 tmpfs, 2 hugetlbfs. Returns its id (for mmap/read/write) or a negated errno.
+    pub fn file_create(&mut self, name: &str, fs: u32, pages: u64, cached: bool) -> Result<i64, JsError> {
+        let kind = match fs {
+            0 => FileKind::Disk,
+            1 => FileKind::Tmpfs,
+            2 => FileKind::Hugetlbfs,
+            v => return Err(JsError::new(&format!("E_ARG: file_create.fs: {v} is not allowed; expected 0 (disk), 1 (tmpfs) or 2 (hugetlbfs)"))),
+        };
+        Ok(sys(self.k.file_create(name, kind, pages, cached).map_err(js_err)?.map(|f| f as i64)))
+    }
+    /// The id of a file by name, or -1.
+    pub fn file_id(&self, name: &str) -> i64 {
+        self.k.file_id(name).map(|f| f as i64).unwrap_or(-1)
+    }
+    pub fn sysctl_read(&self, name: &str) -> Result<i64, JsError> {
+        self.k.sysctl_read(name).map_err(js_err)
+    }
+    /// Write a sysctl through its handler: 0, or a negated errno (EINVAL out of range) as the kernel returns it.
+    pub fn sysctl_write(&mut self, name: &str, value: i64) -> Result<i64, JsError> {
+        Ok(sys(self.k.sysctl_write(name, value).map_err(js_err)?.map(|_| 0i64)))
     }
 
-    // --- views ----------------------------------------------------------------------------------------------
+    // --- reading state --------------------------------------------------------------------------------------
     pub fn vmstat_ptr(&self) -> *const u64 {
         self.k.vmstat.v.as_ptr()
     }
     pub fn vmstat_len(&self) -> u32 {
         self.k.vmstat.v.len() as u32
     }
-    /// Recompute the meminfo array (kB values in `MEMINFO_NAMES` order) and return its pointer.
+    /// Recompute the meminfo array (kB values in the order of `meminfo_names()`) and return its pointer.
     pub fn meminfo_ptr(&mut self) -> *const u64 {
-        self.meminfo[0] = oomsim_core::pages_to_kb(self.k.totalram_pages());
-        self.meminfo[1] = oomsim_core::pages_to_kb(self.k.nr_free_pages());
+        self.meminfo.clear();
+        self.meminfo.extend(self.k.meminfo_kb().into_iter().map(|(_, v)| v));
         self.meminfo.as_ptr()
     }
     pub fn meminfo_len(&self) -> u32 {
         self.meminfo.len() as u32
+    }
+    /// /proc/meminfo, byte for byte.
+    pub fn meminfo_text(&self) -> String {
+        self.k.meminfo_text()
+    }
+    /// /proc/vmstat text.
+    pub fn vmstat_text(&self) -> String {
+        self.k.vmstat.format()
+    }
+    /// The memory lines of /proc/<pid>/status.
+    pub fn proc_status(&self, pid: u32) -> Result<String, JsError> {
+        self.k.proc_status_mem(pid).map_err(js_err)
+    }
+    /// The live tasks, in creation order, as JSON: pid, ppid, comm, uid, oom_score_adj, state, in_vfork,
+    /// min_flt, maj_flt, cgroup, and the /proc/<pid>/status memory values in kB.
+    pub fn tasks_json(&self) -> Result<String, JsError> {
+        let mut rows = Vec::new();
+        for t in self.k.tasks() {
+            let m = self.k.task_mem(t.pid).map_err(js_err)?;
+            rows.push(format!(
+                "{{\"pid\":{},\"ppid\":{},\"comm\":{},\"uid\":{},\"oom_score_adj\":{},\"state\":\"{:?}\",\"in_vfork\":{},\"min_flt\":{},\"maj_flt\":{},\"cgroup\":{},\"vm_size_kb\":{},\"vm_rss_kb\":{},\"rss_anon_kb\":{},\"rss_file_kb\":{},\"rss_shmem_kb\":{},\"vm_pte_kb\":{},\"vm_swap_kb\":{}}}",
+                t.pid, t.ppid, json_str(&t.comm), t.uid, t.oom_score_adj, t.state, t.in_vfork, t.min_flt, t.maj_flt, json_str(&t.cgroup),
+                m.vm_size, m.vm_rss, m.rss_anon, m.rss_file, m.rss_shmem, m.vm_pte, m.vm_swap
+            ));
+        }
+        Ok(format!("[{}]", rows.join(",")))
+    }
+    /// Kernel log lines printed since the last call (dmesg order), newline-separated.
+    pub fn drain_log(&mut self) -> String {
+        let mut s = String::new();
+        for l in self.k.drain_log() {
+            s.push_str(&l);
+            s.push('\n');
+        }
+        s
     }
     /// Move queued events into the event buffer; returns how many records (8 u32 words each) it now holds.
     pub fn drain_events(&mut self) -> u32 {
@@ -121,10 +184,35 @@ impl Engine {
         self.events.as_ptr()
     }
 
+    /// Advance simulated time to `until_ns`. The engine has no timed work yet, so it always stops with `Done`.
+    pub fn run(&mut self, _until_ns: u64) -> StopReason {
+        StopReason::Done
+    }
+
     /// Deliberately trap (for tests of handle poisoning). Never called by the library itself.
     pub fn debug_trap(&mut self) {
         panic!("debug_trap called");
     }
+}
+
+fn json_str(s: &str) -> String {
+    let mut o = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+    o
+}
+
+/// Names of the meminfo array's entries, in order (the /proc/meminfo field names).
+#[wasm_bindgen]
+pub fn meminfo_names() -> Vec<String> {
+    oomsim_core::meminfo::Meminfo::new().lines().into_iter().map(|(n, _, _)| n.to_string()).collect()
 }
 
 /// Evaluate a kernel-vector file (JSON text) with the conformance runner; returns one line per vector and the

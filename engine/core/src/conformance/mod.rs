@@ -25,6 +25,9 @@ pub type CheckResult = Result<Value, CheckError>;
 /// A check: inputs (one case, `cases` already merged) to a result object.
 pub type CheckFn = fn(&Map<String, Value>) -> CheckResult;
 
+/// Input key under which the runner hands the `ops` check the observations the vector requests.
+pub const OBSERVE_KEY: &str = "__observe";
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     Pass,
@@ -115,6 +118,18 @@ pub fn eval_vector(index: usize, v: &Value) -> Report {
         return report(Outcome::Fail("vector lacks an `inputs` or `expected` object".into()));
     };
 
+    // The `ops` check takes its observations after the ops the vector names (vectors-format.md §6.4), so its
+    // executor is told which observations are requested: the expected object's structure (op indices, keys,
+    // pids, regions, field names) is passed under `OBSERVE_KEY`. The executor computes every value from the engine.
+    let with_observe;
+    let inputs = if check == "ops" {
+        let mut m = inputs.clone();
+        m.insert(OBSERVE_KEY.into(), Value::Object(expected.clone()));
+        with_observe = m;
+        &with_observe
+    } else {
+        inputs
+    };
     match inputs.get("cases") {
         None => report(run_case(f, inputs, expected, None)),
         Some(Value::Array(cases)) => {

@@ -1,0 +1,274 @@
+//! mm/filemap.c and mm/shmem.c: files and their page cache.
+//!
+//! A file's page cache is a `Vec<u32>` indexed by page (0: not cached, otherwise frame + 1): lookups on the fault
+//! path are O(1) without hashing. Kinds: `Disk` (pages exist on disk, clean when read, dirty when written),
+//! `Tmpfs` (shmem: pages exist only in memory, charged to Committed_AS per page as allocated,
+//! mm/shmem.c:`shmem_acct_blocks`), `ShmemAnon` (the object behind MAP_SHARED|MAP_ANONYMOUS, charged for its whole
+//! size at setup unless MAP_NORESERVE, mm/shmem.c:`shmem_zero_setup`/`shmem_acct_size`), `Hugetlbfs`.
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    Disk,
+    Tmpfs,
+    ShmemAnon,
+    Hugetlbfs,
+}
+
+impl FileKind {
+    /// Pages of this file are swap-backed shmem pages (NR_SHMEM, anon LRU).
+    pub fn is_shmem(self) -> bool {
+        matches!(self, FileKind::Tmpfs | FileKind::ShmemAnon)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct File {
+    pub name: String,
+    pub kind: FileKind,
+    /// Size in pages (i_size rounded up).
+    pub size: u64,
+    /// Page cache: 0 none, else frame + 1.
+    pub cache: Vec<u32>,
+    /// Pages in the page cache.
+    pub nr_cached: u64,
+    /// shmem: pages charged one by one to Committed_AS (`shmem_acct_blocks`, VM_NORESERVE objects).
+    pub acct_blocks: u64,
+    /// ShmemAnon: pages charged for the whole object at setup (`shmem_acct_size`).
+    pub acct_size: u64,
+    /// shmem objects created with VM_NORESERVE account per page.
+    pub noreserve: bool,
+    /// VMAs mapping the file (an anonymous shmem object dies with its last mapping).
+    pub vma_refs: u32,
+    /// The file still exists (anonymous shmem objects are removed when unmapped).
+    pub live: bool,
+}
+
+impl File {
+    pub fn new(name: &str, kind: FileKind, size: u64) -> Self {
+        File { name: name.to_string(), kind, size, cache: vec![0; size as usize], nr_cached: 0, acct_blocks: 0, acct_size: 0, noreserve: kind == FileKind::Tmpfs, vma_refs: 0, live: true }
+    }
+
+    #[inline]
+    pub fn cached_frame(&self, idx: u64) -> Option<u32> {
+        match self.cache.get(idx as usize) {
+            Some(&v) if v != 0 => Some(v - 1),
+            _ => None,
+        }
+    }
+
+    /// Grow to `pages` (write(2) past EOF).
+    pub fn extend_to(&mut self, pages: u64) {
+        if pages > self.size {
+            self.size = pages;
+            self.cache.resize(pages as usize, 0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn cache_lookup_and_extend() {
+        let mut f = File::new("f", FileKind::Disk, 2);
+        assert_eq!(f.cached_frame(0), None);
+        f.cache[1] = 8;
+        assert_eq!(f.cached_frame(1), Some(7));
+        assert_eq!(f.cached_frame(5), None, "beyond EOF");
+        f.extend_to(6);
+        assert_eq!((f.size, f.cache.len()), (6, 6));
+        assert!(FileKind::Tmpfs.is_shmem() && !FileKind::Disk.is_shmem());
+        assert!(File::new("t", FileKind::Tmpfs, 0).noreserve);
+    }
+}
+
+// ---- the page cache on the engine ------------------------------------------------------------------------------
+
+use crate::errno::{ApiError, Errno};
+use crate::kernel::{Kernel, SysResult};
+use crate::memory::FaultErr;
+use crate::page_alloc::frames::{F_DIRTY, KIND_FILE, KIND_SHMEM};
+use crate::vmstat::Vmstat;
+
+/// Why a page-cache page is wanted: the IO accounting differs.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum CacheUse {
+    /// A page fault: a miss on a disk file is a major fault (`pgmajfault`).
+    Fault,
+    /// read(2): a miss reads the page (pgpgin) without a fault.
+    Read,
+    /// write(2) of whole pages: a miss allocates without reading.
+    Write,
+}
+
+impl Kernel {
+    pub fn file_id(&self, name: &str) -> Option<u32> {
+        self.files.iter().position(|f| f.live && f.name == name && f.kind != FileKind::ShmemAnon).map(|i| i as u32)
+    }
+
+    /// Create a file of `pages` pages. `cached` (disk files only): all its pages are already in the page cache,
+    /// clean (allocated in kernel context, charged to the root cgroup). Returns the file id, or ENOMEM when the
+    /// page cache could not be filled.
+    pub fn file_create(&mut self, name: &str, kind: FileKind, pages: u64, cached: bool) -> Result<SysResult<u32>, ApiError> {
+        if kind == FileKind::ShmemAnon {
+            return Err(ApiError::new("E_ARG", "file_create.fs: expected disk, tmpfs or hugetlbfs"));
+        }
+        if self.file_id(name).is_some() {
+            return Err(ApiError::new("E_ARG", format!("file_create.file: {name:?} already exists")));
+        }
+        if pages > crate::kernel::MAX_MAP_PAGES {
+            return Err(ApiError::new("E_ARG", format!("file_create.pages: {pages} is too large; expected 0..=4294967295")));
+        }
+        self.files.push(File::new(name, kind, pages));
+        let fid = (self.files.len() - 1) as u32;
+        if cached && kind == FileKind::Disk {
+            for idx in 0..pages {
+                if self.page_cache_get(None, fid, idx, CacheUse::Read, None).is_err() {
+                    return Ok(Err(Errno::ENOMEM));
+                }
+            }
+        }
+        Ok(Ok(fid))
+    }
+
+    /// The page-cache page `idx` of file `fid`, bringing it in on a miss. Returns (frame, read from disk).
+    /// `mm_total_vm`: the caller's total_vm for shmem's per-page Committed_AS charge.
+    pub(crate) fn page_cache_get(&mut self, pid: Option<u32>, fid: u32, idx: u64, why: CacheUse, mm_total_vm: Option<u64>) -> Result<(u32, bool), FaultErr> {
+        if let Some(f) = self.files[fid as usize].cached_frame(idx) {
+            return Ok((f, false));
+        }
+        let kind = self.files[fid as usize].kind;
+        if kind.is_shmem() {
+            // mm/shmem.c:shmem_acct_blocks: VM_NORESERVE objects (tmpfs files) charge each page as it is allocated;
+            // a refusal is ENOSPC (SIGBUS on a fault).
+            if self.files[fid as usize].noreserve {
+                if self.vm_enough(pid, mm_total_vm, 1).is_err() {
+                    return Err(FaultErr::Sigbus);
+                }
+                self.files[fid as usize].acct_blocks += 1;
+            }
+            let f = match self.alloc_user_page(pid, KIND_SHMEM) {
+                Ok(f) => f,
+                Err(e) => {
+                    if self.files[fid as usize].noreserve {
+                        self.files[fid as usize].acct_blocks -= 1;
+                        self.vm_unacct_memory(1);
+                    }
+                    return Err(e.into());
+                }
+            };
+            self.page_cache_insert(fid, idx, f);
+            self.vmstat.inc(Vmstat::nr_shmem);
+            self.vmstat.inc(Vmstat::nr_inactive_anon);
+            return Ok((f, false));
+        }
+        let f = self.alloc_user_page(pid, KIND_FILE)?;
+        self.page_cache_insert(fid, idx, f);
+        self.vmstat.inc(Vmstat::nr_inactive_file);
+        let read = why != CacheUse::Write;
+        if read {
+            self.vmstat.add(Vmstat::pgpgin, 4);
+        }
+        if why == CacheUse::Fault {
+            self.vmstat.inc(Vmstat::pgmajfault);
+        }
+        Ok((f, read))
+    }
+
+    fn page_cache_insert(&mut self, fid: u32, idx: u64, f: u32) {
+        self.frames.owner[f as usize] = fid;
+        self.frames.index[f as usize] = idx as u32;
+        let file = &mut self.files[fid as usize];
+        file.cache[idx as usize] = f + 1;
+        file.nr_cached += 1;
+        self.vmstat.inc(Vmstat::nr_file_pages);
+    }
+
+    /// `filemap_fault`/`shmem_fault` for a page fault.
+    pub(crate) fn filemap_get_page(&mut self, pid: Option<u32>, fid: u32, idx: u64) -> Result<(u32, bool), FaultErr> {
+        let total_vm = pid.and_then(|p| self.task(p)).map(|t| self.mm(t.mm).total_vm);
+        self.page_cache_get(pid, fid, idx, CacheUse::Fault, total_vm)
+    }
+
+    /// read(2) of pages `first..first+count` (clipped at EOF). Pages not cached are read in, clean, onto the
+    /// inactive file LRU; tmpfs holes read as zeroes without allocating. ENOMEM when a page cannot be allocated.
+    pub fn file_read(&mut self, pid: u32, fid: u32, first: u64, count: u64) -> Result<SysResult<u64>, ApiError> {
+        self.task_index(pid)?;
+        let file = self.files.get(fid as usize).filter(|f| f.live).ok_or_else(|| ApiError::new("E_ARG", format!("file_read.file: no file {fid}")))?;
+        let kind = file.kind;
+        let end = first.saturating_add(count).min(file.size);
+        let mut n = 0;
+        for idx in first..end {
+            if kind.is_shmem() || kind == FileKind::Hugetlbfs {
+                n += 1;
+                continue;
+            }
+            if self.page_cache_get(Some(pid), fid, idx, CacheUse::Read, None).is_err() {
+                return Ok(self.syscall_result(pid, 0, Err(Errno::ENOMEM)));
+            }
+            n += 1;
+        }
+        Ok(Ok(n))
+    }
+
+    /// write(2) of whole pages `first..first+count`, extending the file. Disk pages become dirty page cache;
+    /// tmpfs pages are allocated as shmem, each charged to Committed_AS (ENOSPC when mode 2 refuses).
+    pub fn file_write(&mut self, pid: u32, fid: u32, first: u64, count: u64) -> Result<SysResult<u64>, ApiError> {
+        let ti = self.task_index(pid)?;
+        let file = self.files.get(fid as usize).filter(|f| f.live).ok_or_else(|| ApiError::new("E_ARG", format!("file_write.file: no file {fid}")))?;
+        let kind = file.kind;
+        if kind == FileKind::Hugetlbfs {
+            // hugetlbfs has no write(2)
+            return Ok(Err(Errno::EINVAL));
+        }
+        let end = first.checked_add(count).filter(|e| *e <= crate::kernel::MAX_MAP_PAGES).ok_or_else(|| ApiError::new("E_ARG", "file_write: first+count exceeds 4294967295 pages"))?;
+        self.files[fid as usize].extend_to(end);
+        let total_vm = Some(self.mm(self.tasks[ti].mm).total_vm);
+        for idx in first..end {
+            match self.page_cache_get(Some(pid), fid, idx, CacheUse::Write, total_vm) {
+                Ok((f, _)) => {
+                    if kind == FileKind::Disk {
+                        self.mark_dirty(f);
+                    } else {
+                        self.frames.meta[f as usize] |= F_DIRTY;
+                    }
+                }
+                Err(FaultErr::Sigbus) => return Ok(self.syscall_result(pid, 0, Err(Errno::ENOSPC))),
+                Err(_) => return Ok(self.syscall_result(pid, 0, Err(Errno::ENOMEM))),
+            }
+        }
+        Ok(Ok(count))
+    }
+
+    /// mm/shmem.c:`shmem_zero_setup`: the shmem object behind a MAP_SHARED|MAP_ANONYMOUS mapping. `acct_size` pages
+    /// were charged by the caller (`shmem_acct_size`), 0 for a NORESERVE object (then charged per page).
+    pub(crate) fn shmem_object_new(&mut self, pages: u64, noreserve: bool, acct_size: u64) -> u32 {
+        let mut f = File::new("dev/zero (deleted)", FileKind::ShmemAnon, pages);
+        f.noreserve = noreserve;
+        f.acct_size = acct_size;
+        self.files.push(f);
+        (self.files.len() - 1) as u32
+    }
+
+    /// A VMA mapping `fid` went away. The last mapping of an anonymous shmem object frees it: its pages leave the
+    /// page cache and its Committed_AS charge is returned (`shmem_evict_inode` → `shmem_unacct_size`/blocks).
+    pub(crate) fn file_put_vma_ref(&mut self, fid: u32) {
+        let file = &mut self.files[fid as usize];
+        file.vma_refs -= 1;
+        if file.vma_refs > 0 || file.kind != FileKind::ShmemAnon {
+            return;
+        }
+        file.live = false;
+        let unacct = file.acct_size + file.acct_blocks;
+        let frames: Vec<u32> = file.cache.iter().filter(|&&v| v != 0).map(|&v| v - 1).collect();
+        file.cache = Vec::new();
+        file.nr_cached = 0;
+        for f in frames {
+            debug_assert_eq!(self.frames.mapcount(f), 0);
+            self.vmstat.sub(Vmstat::nr_shmem, 1);
+            self.vmstat.sub(Vmstat::nr_file_pages, 1);
+            self.free_user_page(f);
+        }
+        self.vm_unacct_memory(unacct);
+    }
+}

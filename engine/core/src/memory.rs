@@ -1,0 +1,708 @@
+//! mm/memory.c: page faults and the accesses that take them.
+//!
+//! * `do_anonymous_page`: a read of an untouched private anon page maps the shared zero page (no allocation, no
+//!   RSS); a write allocates a zeroed page on the inactive anon LRU. Both are minor faults.
+//! * `do_wp_page`: a write to a present read-only PTE. Private pages still mapped elsewhere (fork) or the zero page
+//!   or a page-cache page get a private copy (`wp_page_copy`); an anon page mapped only here is reused
+//!   (`wp_can_reuse_anon_folio`); shared mappings make the PTE writable (`wp_page_shared`).
+//! * `do_read_fault`/`do_cow_fault`/`do_shared_fault` via the page cache (mm/filemap.c:`filemap_fault`: a miss
+//!   reads the page and is major; mm/shmem.c:`shmem_fault`: shmem has no zero page and allocates on first access,
+//!   minor).
+//! * `do_swap_page`: swap cache hit minor, otherwise a read from swap (major, `pswpin`).
+//! * `mm_account_fault`: every completed fault counts in `pgfault`, and in the task's `maj_flt` or `min_flt`.
+//!
+//! The touch loop is a tight scan over a 512-entry PTE chunk: a page whose PTE already allows the access costs one
+//! load and one compare; only pages that need a fault leave the loop.
+
+use crate::errno::ApiError;
+use crate::filemap::FileKind;
+use crate::kernel::{AllocFail, CowKind, FaultKind, Kernel};
+use crate::mm_types::*;
+use crate::page_alloc::frames::{F_DIRTY, F_SWAPCACHE, KIND_ANON, KIND_FILE, KIND_MASK, KIND_SHMEM};
+use crate::vmstat::Vmstat;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum Access {
+    Read = 0,
+    Write = 1,
+}
+
+/// Why a touch stopped before its last page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TouchStop {
+    /// Access outside any VMA or against its protection: SIGSEGV.
+    Segv { vpn: u64 },
+    /// Access beyond the end of a file, or a shmem page that could not be accounted (ENOSPC): SIGBUS.
+    Sigbus { vpn: u64 },
+    /// No page could be allocated: here the kernel runs the OOM killer (not wired yet).
+    OutOfMemory { vpn: u64 },
+    /// A case the engine does not model yet.
+    Unsupported(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TouchOutcome {
+    /// Pages accessed.
+    pub done: u64,
+    pub stop: Option<TouchStop>,
+}
+
+/// Access patterns for `touch_pattern`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Pattern {
+    /// Page `(i * stride) % npages` for i in 0..count (stride 1: sequential).
+    Strided { stride: u64 },
+    /// Uniformly random pages (`Rng::below`).
+    Uniform,
+    /// Zipf-like with exponent 1, integer-only so the TypeScript engine can reproduce it bit for bit: a dyadic block
+    /// `b` (pages `2^b - 1 .. 2^(b+1) - 1`) is chosen with equal probability (a Zipf(1) distribution puts about
+    /// ln 2 of its mass in every dyadic block), then a page uniformly within the block. Page 0 is the hottest.
+    Zipf,
+}
+
+#[derive(Debug)]
+pub(crate) enum FaultErr {
+    Segv,
+    Sigbus,
+    Oom,
+    Unsupported(String),
+}
+
+impl From<AllocFail> for FaultErr {
+    fn from(_: AllocFail) -> Self {
+        FaultErr::Oom
+    }
+}
+
+#[inline]
+fn pte_allows(pte: u32, write: bool) -> bool {
+    if write {
+        pte & PTE_W != 0
+    } else {
+        pte != PTE_NONE && pte & PTE_SWAP == 0
+    }
+}
+
+fn vma_allows(flags: VmFlags, write: bool) -> bool {
+    if write {
+        flags & VM_WRITE != 0
+    } else {
+        flags & VM_READ != 0
+    }
+}
+
+impl Kernel {
+    /// Access `count` pages from virtual page `vpn` in order, taking the faults they need.
+    pub fn touch(&mut self, pid: u32, vpn: u64, count: u64, access: Access) -> Result<TouchOutcome, ApiError> {
+        let ti = self.task_index(pid)?;
+        let mm_id = self.tasks[ti].mm;
+        let write = access == Access::Write;
+        let end = vpn.checked_add(count).filter(|e| *e <= TASK_SIZE_PAGES_PLUS).ok_or_else(|| {
+            ApiError::new("E_ARG", format!("touch: pages {vpn}+{count} run past the address-space limit {TASK_SIZE_PAGES_PLUS}"))
+        })?;
+        self.last_fault = FaultKind::None;
+        self.last_cow = CowKind::None;
+        let mut v = vpn;
+        while v < end {
+            let Some(vi) = self.mm(mm_id).find_vma(v) else {
+                return Ok(TouchOutcome { done: v - vpn, stop: Some(TouchStop::Segv { vpn: v }) });
+            };
+            let (vflags, vend) = {
+                let vma = &self.mm(mm_id).vmas[vi];
+                (vma.flags, vma.end.min(end))
+            };
+            if !vma_allows(vflags, write) {
+                return Ok(TouchOutcome { done: v - vpn, stop: Some(TouchStop::Segv { vpn: v }) });
+            }
+            while v < vend {
+                let chunk_end = vend.min(((v >> PTE_SHIFT) + 1) << PTE_SHIFT);
+                let stop_at = {
+                    let vma = &self.mms[mm_id as usize].as_ref().unwrap().vmas[vi];
+                    let c = ((v >> PTE_SHIFT) - vma.first_chunk()) as usize;
+                    match &vma.ptes[c] {
+                        None => v,
+                        Some(t) => {
+                            let base = v & !511;
+                            let mut i = (v - base) as usize;
+                            let hi = (chunk_end - base) as usize;
+                            let t = &t[..hi];
+                            if write {
+                                while i < hi && t[i] & PTE_W != 0 {
+                                    i += 1;
+                                }
+                            } else {
+                                while i < hi && pte_allows(t[i], false) {
+                                    i += 1;
+                                }
+                            }
+                            base + i as u64
+                        }
+                    }
+                };
+                v = stop_at;
+                if v >= chunk_end {
+                    continue;
+                }
+                match self.handle_mm_fault(ti, mm_id, vi, v, write) {
+                    Ok(()) => v += 1,
+                    Err(e) => return Ok(TouchOutcome { done: v - vpn, stop: Some(fault_stop(e, v)) }),
+                }
+            }
+        }
+        Ok(TouchOutcome { done: end - vpn, stop: None })
+    }
+
+    /// Access `count` pages chosen by `pattern` among the `npages` pages from `vpn`, drawing from the kernel's
+    /// seeded PRNG: millions of accesses in one call.
+    pub fn touch_pattern(&mut self, pid: u32, vpn: u64, npages: u64, pattern: Pattern, count: u64, access: Access) -> Result<TouchOutcome, ApiError> {
+        let ti = self.task_index(pid)?;
+        let mm_id = self.tasks[ti].mm;
+        if npages == 0 || npages > u32::MAX as u64 {
+            return Err(ApiError::new("E_ARG", format!("touch_pattern.npages: {npages} is not allowed; expected 1..=4294967295")));
+        }
+        if vpn.checked_add(npages).is_none_or(|e| e > TASK_SIZE_PAGES_PLUS) {
+            return Err(ApiError::new("E_ARG", "touch_pattern: the range runs past the address-space limit"));
+        }
+        let write = access == Access::Write;
+        self.last_fault = FaultKind::None;
+        self.last_cow = CowKind::None;
+        let mut cached: Option<(usize, u64, u64)> = None; // (vma index, start, end)
+        let nblocks = 64 - npages.leading_zeros() as u64; // blocks covering 0..npages
+        for i in 0..count {
+            let off = match pattern {
+                Pattern::Strided { stride } => ((i as u128 * stride as u128) % npages as u128) as u64,
+                Pattern::Uniform => self.rng.below(npages as u32) as u64,
+                Pattern::Zipf => {
+                    let b = self.rng.below(nblocks as u32) as u64;
+                    let lo = (1u64 << b) - 1;
+                    let hi = ((1u64 << (b + 1)) - 1).min(npages);
+                    lo + self.rng.below((hi - lo) as u32) as u64
+                }
+            };
+            let v = vpn + off;
+            let vi = match cached {
+                Some((vi, s, e)) if s <= v && v < e => vi,
+                _ => {
+                    let mm = self.mm(mm_id);
+                    let Some(vi) = mm.find_vma(v) else {
+                        return Ok(TouchOutcome { done: i, stop: Some(TouchStop::Segv { vpn: v }) });
+                    };
+                    let vma = &mm.vmas[vi];
+                    if !vma_allows(vma.flags, write) {
+                        return Ok(TouchOutcome { done: i, stop: Some(TouchStop::Segv { vpn: v }) });
+                    }
+                    cached = Some((vi, vma.start, vma.end));
+                    vi
+                }
+            };
+            let pte = self.mms[mm_id as usize].as_ref().unwrap().vmas[vi].pte(v);
+            if pte_allows(pte, write) {
+                continue;
+            }
+            if let Err(e) = self.handle_mm_fault(ti, mm_id, vi, v, write) {
+                return Ok(TouchOutcome { done: i, stop: Some(fault_stop(e, v)) });
+            }
+        }
+        Ok(TouchOutcome { done: count, stop: None })
+    }
+
+    /// Store a PTE, allocating its chunk (and the page-table pages above it) on first use.
+    pub(crate) fn set_pte(&mut self, mm_id: u32, vi: usize, vpn: u64, val: u32) {
+        let mm = self.mms[mm_id as usize].as_mut().unwrap();
+        let vma = &mut mm.vmas[vi];
+        let chunk = vpn >> PTE_SHIFT;
+        let c = (chunk - vma.first_chunk()) as usize;
+        let slot = &mut vma.ptes[c];
+        match slot {
+            Some(t) => t[(vpn & 511) as usize] = val,
+            None => {
+                // First PTE of this VMA in the chunk: the page-table page may be new (another VMA overlapping
+                // the chunk may already have it). A VMA holding a chunk always overlaps it, so the table cannot
+                // have been freed while the chunk exists: the set is consulted only here, not per fault.
+                let mut t = Box::new([PTE_NONE; 512]);
+                t[(vpn & 511) as usize] = val;
+                *slot = Some(t);
+                mm.pte_alloc(chunk);
+            }
+        }
+    }
+
+    fn account_fault(&mut self, ti: usize, major: bool) {
+        // mm/memory.c:mm_account_fault
+        self.vmstat.inc(Vmstat::pgfault);
+        if major {
+            self.tasks[ti].maj_flt += 1;
+            self.stats.faults_major += 1;
+            self.last_fault = FaultKind::Major;
+        } else {
+            self.tasks[ti].min_flt += 1;
+            self.stats.faults_minor += 1;
+            self.last_fault = FaultKind::Minor;
+        }
+    }
+
+    #[inline]
+    pub(crate) fn rss_add(&mut self, mm_id: u32, c: MmCounter, d: i64) {
+        self.mms[mm_id as usize].as_mut().unwrap().rss[c as usize] += d;
+    }
+
+    /// `__anon_vma_prepare`: give the VMA an anon_vma (root id) if it has none.
+    pub(crate) fn anon_vma_prepare(&mut self, mm_id: u32, vi: usize) -> u32 {
+        let id = self.next_anon_vma;
+        let vma = &mut self.mm_mut(mm_id).vmas[vi];
+        if vma.anon_vma == 0 {
+            vma.anon_vma = id;
+            self.next_anon_vma += 1;
+        }
+        self.mm(mm_id).vmas[vi].anon_vma
+    }
+
+    /// A new anon page for the page at `vpn` of VMA `vi`: allocated, on the inactive anon LRU, with its reverse map.
+    fn new_anon_page(&mut self, ti: usize, mm_id: u32, vi: usize, vpn: u64) -> Result<u32, FaultErr> {
+        let root = self.anon_vma_prepare(mm_id, vi);
+        let pid = self.tasks[ti].pid;
+        let f = self.alloc_user_page(Some(pid), KIND_ANON)?;
+        let vma = &self.mm(mm_id).vmas[vi];
+        let index = vma.pgoff + (vpn - vma.start);
+        self.frames.owner[f as usize] = root;
+        self.frames.index[f as usize] = index as u32;
+        self.vmstat.inc(Vmstat::nr_inactive_anon);
+        Ok(f)
+    }
+
+    /// Resolve one fault (`handle_mm_fault`).
+    pub(crate) fn handle_mm_fault(&mut self, ti: usize, mm_id: u32, vi: usize, vpn: u64, write: bool) -> Result<(), FaultErr> {
+        let (flags, backing, pte) = {
+            let vma = &self.mm(mm_id).vmas[vi];
+            (vma.flags, vma.backing, vma.pte(vpn))
+        };
+        if !vma_allows(flags, write) {
+            return Err(FaultErr::Segv);
+        }
+        if pte & PTE_SWAP != 0 {
+            return self.do_swap_page(ti, mm_id, vi, vpn, pte & !PTE_SWAP, write);
+        }
+        match pte {
+            PTE_NONE => match backing {
+                Backing::Anon => self.do_anonymous_page(ti, mm_id, vi, vpn, write),
+                Backing::File(fid) => {
+                    if self.files[fid as usize].kind == FileKind::Hugetlbfs {
+                        return Err(FaultErr::Unsupported("faults on hugetlbfs mappings are not modelled".into()));
+                    }
+                    if !write {
+                        self.do_read_fault(ti, mm_id, vi, vpn, fid)
+                    } else if flags & VM_SHARED != 0 {
+                        self.do_shared_fault(ti, mm_id, vi, vpn, fid)
+                    } else {
+                        self.do_cow_fault(ti, mm_id, vi, vpn, fid)
+                    }
+                }
+            },
+            PTE_ZERO => {
+                debug_assert!(write);
+                // do_wp_page on the zero page: wp_page_copy into a new zeroed page.
+                let f = self.new_anon_page(ti, mm_id, vi, vpn)?;
+                self.rmap_add(f);
+                self.rss_add(mm_id, MmCounter::MM_ANONPAGES, 1);
+                self.set_pte(mm_id, vi, vpn, pte_mk(f, true));
+                self.last_cow = CowKind::Copy;
+                self.account_fault(ti, false);
+                Ok(())
+            }
+            _ => {
+                debug_assert!(write && pte & PTE_W == 0);
+                self.do_wp_page(ti, mm_id, vi, vpn, pte_frame(pte), flags, false)
+            }
+        }
+    }
+
+    fn do_anonymous_page(&mut self, ti: usize, mm_id: u32, vi: usize, vpn: u64, write: bool) -> Result<(), FaultErr> {
+        if !write {
+            self.set_pte(mm_id, vi, vpn, PTE_ZERO);
+        } else {
+            let f = self.new_anon_page(ti, mm_id, vi, vpn)?;
+            self.rmap_add(f);
+            self.rss_add(mm_id, MmCounter::MM_ANONPAGES, 1);
+            self.set_pte(mm_id, vi, vpn, pte_mk(f, true));
+        }
+        self.account_fault(ti, false);
+        Ok(())
+    }
+
+    /// `major`: the fault already read the page from swap (do_swap_page hands a write over to do_wp_page).
+    #[allow(clippy::too_many_arguments)]
+    fn do_wp_page(&mut self, ti: usize, mm_id: u32, vi: usize, vpn: u64, f: u32, flags: VmFlags, major: bool) -> Result<(), FaultErr> {
+        let kind = self.frames.kind(f);
+        if flags & VM_SHARED != 0 {
+            // wp_page_shared: the shared page itself becomes writable (and dirty)
+            self.mark_dirty(f);
+            self.set_pte(mm_id, vi, vpn, pte_mk(f, true));
+            self.last_cow = CowKind::Reuse;
+            self.account_fault(ti, major);
+            return Ok(());
+        }
+        if kind == KIND_ANON && self.frames.mapcount(f) == 1 && self.anon_swap_refs(f) == 0 {
+            // wp_can_reuse_anon_folio: exclusive again; drop a now-useless swap-cache copy first
+            self.free_swap_cache_of(f);
+            self.set_pte(mm_id, vi, vpn, pte_mk(f, true));
+            self.last_cow = CowKind::Reuse;
+            self.account_fault(ti, major);
+            return Ok(());
+        }
+        // wp_page_copy
+        let new = self.new_anon_page(ti, mm_id, vi, vpn)?;
+        self.rmap_add(new);
+        self.rss_add(mm_id, MmCounter::MM_ANONPAGES, 1);
+        self.rss_add(mm_id, kind_counter(kind), -1);
+        self.set_pte(mm_id, vi, vpn, pte_mk(new, true));
+        if self.rmap_remove(f) == 0 && kind == KIND_ANON {
+            self.put_anon_frame(f);
+        }
+        self.last_cow = CowKind::Copy;
+        self.account_fault(ti, major);
+        Ok(())
+    }
+
+    /// File page index of `vpn` in VMA `vi`, or SIGBUS beyond EOF.
+    fn file_index(&self, mm_id: u32, vi: usize, vpn: u64, fid: u32) -> Result<u64, FaultErr> {
+        let vma = &self.mm(mm_id).vmas[vi];
+        let idx = vma.pgoff + (vpn - vma.start);
+        if idx >= self.files[fid as usize].size {
+            return Err(FaultErr::Sigbus);
+        }
+        Ok(idx)
+    }
+
+    fn do_read_fault(&mut self, ti: usize, mm_id: u32, vi: usize, vpn: u64, fid: u32) -> Result<(), FaultErr> {
+        let idx = self.file_index(mm_id, vi, vpn, fid)?;
+        let pid = self.tasks[ti].pid;
+        let (f, major) = self.filemap_get_page(Some(pid), fid, idx)?;
+        self.rmap_add(f);
+        let kind = self.frames.kind(f);
+        self.rss_add(mm_id, kind_counter(kind), 1);
+        let flags = self.mm(mm_id).vmas[vi].flags;
+        // shmem mappings need no write notification: a shared writable shmem PTE is writable at once
+        let writable = flags & (VM_SHARED | VM_WRITE) == (VM_SHARED | VM_WRITE) && kind == KIND_SHMEM;
+        self.set_pte(mm_id, vi, vpn, pte_mk(f, writable));
+        self.account_fault(ti, major);
+        Ok(())
+    }
+
+    fn do_shared_fault(&mut self, ti: usize, mm_id: u32, vi: usize, vpn: u64, fid: u32) -> Result<(), FaultErr> {
+        let idx = self.file_index(mm_id, vi, vpn, fid)?;
+        let pid = self.tasks[ti].pid;
+        let (f, major) = self.filemap_get_page(Some(pid), fid, idx)?;
+        self.rmap_add(f);
+        let kind = self.frames.kind(f);
+        self.rss_add(mm_id, kind_counter(kind), 1);
+        self.mark_dirty(f);
+        self.set_pte(mm_id, vi, vpn, pte_mk(f, true));
+        self.account_fault(ti, major);
+        Ok(())
+    }
+
+    fn do_cow_fault(&mut self, ti: usize, mm_id: u32, vi: usize, vpn: u64, fid: u32) -> Result<(), FaultErr> {
+        let idx = self.file_index(mm_id, vi, vpn, fid)?;
+        let pid = self.tasks[ti].pid;
+        let (_src, major) = self.filemap_get_page(Some(pid), fid, idx)?;
+        let f = self.new_anon_page(ti, mm_id, vi, vpn)?;
+        self.rmap_add(f);
+        self.rss_add(mm_id, MmCounter::MM_ANONPAGES, 1);
+        self.set_pte(mm_id, vi, vpn, pte_mk(f, true));
+        self.account_fault(ti, major);
+        Ok(())
+    }
+
+    fn do_swap_page(&mut self, ti: usize, mm_id: u32, vi: usize, vpn: u64, slot: u32, write: bool) -> Result<(), FaultErr> {
+        let (f, major) = match self.swap.cache.get(&slot) {
+            Some(&f) => (f, false),
+            None => {
+                let pid = self.tasks[ti].pid;
+                let f = self.alloc_user_page(Some(pid), KIND_ANON)?;
+                let vma = &self.mm(mm_id).vmas[vi];
+                let (root, index) = (vma.anon_vma, vma.pgoff + (vpn - vma.start));
+                self.frames.owner[f as usize] = root;
+                self.frames.index[f as usize] = index as u32;
+                self.vmstat.inc(Vmstat::nr_inactive_anon);
+                self.add_to_swap_cache(slot, f);
+                self.vmstat.inc(Vmstat::pswpin);
+                self.vmstat.inc(Vmstat::pgmajfault);
+                self.vmstat.add(Vmstat::pgpgin, 4);
+                (f, true)
+            }
+        };
+        // this PTE's reference to the slot goes away (swap_free)
+        self.swap.count[slot as usize] -= 1;
+        self.rss_add(mm_id, MmCounter::MM_SWAPENTS, -1);
+        self.rss_add(mm_id, MmCounter::MM_ANONPAGES, 1);
+        self.rmap_add(f);
+        let exclusive = self.swap.count[slot as usize] == 0 && self.frames.mapcount(f) == 1;
+        // should_try_to_free_swap: swap more than half full, or a write by the exclusive owner
+        if (self.swap.vm_swap_full() || (write && exclusive)) && self.swap.count[slot as usize] == 0 {
+            self.free_swap_cache_of(f);
+        }
+        let writable = exclusive && self.mm(mm_id).vmas[vi].flags & VM_WRITE != 0;
+        self.set_pte(mm_id, vi, vpn, pte_mk(f, writable));
+        if write && !writable {
+            // the write is finished by do_wp_page within the same fault
+            let flags = self.mm(mm_id).vmas[vi].flags;
+            return self.do_wp_page(ti, mm_id, vi, vpn, f, flags, major);
+        }
+        self.account_fault(ti, major);
+        Ok(())
+    }
+
+    /// Mark a page-cache page dirty (disk files count in NR_FILE_DIRTY; shmem pages do not).
+    pub(crate) fn mark_dirty(&mut self, f: u32) {
+        let m = self.frames.meta[f as usize];
+        if m & F_DIRTY == 0 {
+            self.frames.meta[f as usize] |= F_DIRTY;
+            if m & KIND_MASK == KIND_FILE {
+                self.vmstat.inc(Vmstat::nr_dirty);
+            }
+        }
+    }
+
+    /// Swap PTEs that still refer to the swap slot of a swap-cache frame (0 when not in the swap cache).
+    pub(crate) fn anon_swap_refs(&self, f: u32) -> u32 {
+        if self.frames.has(f, F_SWAPCACHE) {
+            self.swap.cache_rev.get(&f).map(|s| self.swap.count[*s as usize]).unwrap_or(0)
+        } else {
+            0
+        }
+    }
+
+    pub(crate) fn add_to_swap_cache(&mut self, slot: u32, f: u32) {
+        self.swap.add_to_cache(slot, f);
+        self.frames.meta[f as usize] |= F_SWAPCACHE;
+        self.vmstat.inc(Vmstat::nr_swapcached);
+        self.vmstat.inc(Vmstat::nr_file_pages);
+    }
+
+    /// `folio_free_swap`: take the frame out of the swap cache and release its slot (no swap PTE refers to it).
+    pub(crate) fn free_swap_cache_of(&mut self, f: u32) {
+        if let Some(&slot) = self.swap.cache_rev.get(&f) {
+            debug_assert_eq!(self.swap.count[slot as usize], 0);
+            self.swap.delete_from_cache(slot);
+            self.swap.release(slot);
+            self.frames.meta[f as usize] &= !F_SWAPCACHE;
+            self.vmstat.sub(Vmstat::nr_swapcached, 1);
+            self.vmstat.sub(Vmstat::nr_file_pages, 1);
+        }
+    }
+
+    /// An anon frame nothing maps any more: freed, unless it is the swap-cache copy other swap PTEs still need.
+    pub(crate) fn put_anon_frame(&mut self, f: u32) {
+        if self.frames.has(f, F_SWAPCACHE) {
+            if self.anon_swap_refs(f) > 0 {
+                return;
+            }
+            self.free_swap_cache_of(f);
+        }
+        self.free_user_page(f);
+    }
+
+    /// Drop one PTE (`zap_pte_range`), updating the mm's counters, the frame's mapcount and swap references.
+    pub(crate) fn zap_pte(&mut self, mm_id: u32, pte: u32) {
+        if pte == PTE_NONE || pte == PTE_ZERO {
+            return;
+        }
+        if pte & PTE_SWAP != 0 {
+            let slot = pte & !PTE_SWAP;
+            self.rss_add(mm_id, MmCounter::MM_SWAPENTS, -1);
+            self.swap_free(slot);
+            return;
+        }
+        let f = pte_frame(pte);
+        let kind = self.frames.kind(f);
+        self.rss_add(mm_id, kind_counter(kind), -1);
+        if self.rmap_remove(f) == 0 && kind == KIND_ANON {
+            self.put_anon_frame(f);
+        }
+    }
+
+    /// `swap_free`: one reference to a slot goes away; with none left the slot (and an unmapped swap-cache page)
+    /// is freed (`free_swap_and_cache`).
+    pub(crate) fn swap_free(&mut self, slot: u32) {
+        self.swap.count[slot as usize] -= 1;
+        if self.swap.count[slot as usize] == 0 {
+            match self.swap.cache.get(&slot).copied() {
+                Some(f) => {
+                    if self.frames.mapcount(f) == 0 {
+                        self.free_swap_cache_of(f);
+                        self.free_user_page(f);
+                    }
+                }
+                None => self.swap.release(slot),
+            }
+        }
+    }
+}
+
+/// Upper bound for touch ranges (TASK_SIZE in pages).
+const TASK_SIZE_PAGES_PLUS: u64 = crate::kernel::TASK_SIZE_PAGES;
+
+/// The RSS counter a mapped frame of this kind counts in.
+pub(crate) fn kind_counter(kind: u32) -> MmCounter {
+    match kind {
+        KIND_ANON => MmCounter::MM_ANONPAGES,
+        KIND_SHMEM => MmCounter::MM_SHMEMPAGES,
+        _ => MmCounter::MM_FILEPAGES,
+    }
+}
+
+fn fault_stop(e: FaultErr, vpn: u64) -> TouchStop {
+    match e {
+        FaultErr::Segv => TouchStop::Segv { vpn },
+        FaultErr::Sigbus => TouchStop::Sigbus { vpn },
+        FaultErr::Oom => TouchStop::OutOfMemory { vpn },
+        FaultErr::Unsupported(s) => TouchStop::Unsupported(s),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::MachineConfig;
+    use crate::mmap::{MapFlags, PROT_NONE, PROT_READ, PROT_RW};
+
+    fn setup(swap: u32) -> (Kernel, u64) {
+        let mut k = Kernel::new(MachineConfig { totalram_pages: 65536, total_swap_pages: swap, ..Default::default() }).unwrap();
+        k.spawn(1, "a").unwrap();
+        let v = k.mmap(1, 1000, PROT_RW, MapFlags { anonymous: true, ..Default::default() }, None).unwrap().unwrap();
+        (k, v)
+    }
+
+    #[test]
+    fn read_then_write_is_two_faults_write_only_one() {
+        let (mut k, v) = setup(0);
+        k.touch(1, v, 100, Access::Read).unwrap();
+        assert_eq!(k.stats.pages_allocated, 0, "zero page");
+        assert_eq!(k.task_mem(1).unwrap().vm_rss, 0);
+        k.touch(1, v, 100, Access::Write).unwrap();
+        k.touch(1, v + 100, 100, Access::Write).unwrap();
+        assert_eq!(k.vmstat.get(Vmstat::pgfault), 300);
+        assert_eq!(k.stats.pages_allocated, 200);
+        assert_eq!(k.vmstat.get(Vmstat::nr_inactive_anon), 200);
+        k.touch(1, v, 200, Access::Write).unwrap();
+        assert_eq!(k.vmstat.get(Vmstat::pgfault), 300, "resident pages take no fault");
+    }
+
+    #[test]
+    fn protection_violations_are_sigsegv() {
+        let (mut k, v) = setup(0);
+        k.mprotect(1, v, 10, PROT_READ).unwrap().unwrap();
+        let o = k.touch(1, v + 5, 10, Access::Write).unwrap();
+        assert_eq!(o.stop, Some(TouchStop::Segv { vpn: v + 5 }));
+        k.mprotect(1, v, 10, PROT_NONE).unwrap().unwrap();
+        assert_eq!(k.touch(1, v, 1, Access::Read).unwrap().stop, Some(TouchStop::Segv { vpn: v }));
+        let o = k.touch(1, v + 990, 20, Access::Read).unwrap();
+        assert_eq!((o.done, o.stop), (10, Some(TouchStop::Segv { vpn: v + 1000 })), "past the end of the mapping");
+    }
+
+    #[test]
+    fn swap_out_and_in() {
+        let (mut k, v) = setup(100);
+        k.touch(1, v, 10, Access::Write).unwrap();
+        let r = k.swapout(1, v, 10, false).unwrap();
+        assert_eq!(r.swapped, 10);
+        assert_eq!(k.task_mem(1).unwrap().vm_swap, 40);
+        assert_eq!(k.vmstat.get(Vmstat::pswpout), 10);
+        assert_eq!(k.nr_free_pages(), 65536);
+        k.touch(1, v, 1, Access::Read).unwrap();
+        assert_eq!(k.last_fault, FaultKind::Major);
+        assert_eq!(k.vmstat.get(Vmstat::pswpin), 1);
+        // kept in the swap cache: the swap-in is minor
+        k.touch(1, v + 5, 1, Access::Write).unwrap();
+        k.swapout(1, v + 5, 1, true).unwrap();
+        // page 0 (read back in, not exclusive-written) and page 5 are in the swap cache
+        assert_eq!(k.meminfo_field("SwapCached"), Some(8));
+        assert_eq!(k.vmstat.get(Vmstat::pswpin), 2, "page 5 was read back from swap by the write");
+        k.touch(1, v + 5, 1, Access::Read).unwrap();
+        assert_eq!(k.last_fault, FaultKind::Minor);
+        assert_eq!(k.vmstat.get(Vmstat::pswpin), 2, "a swap-cache hit reads nothing");
+        // no swap slot left: the page stays
+        let (mut k, v) = setup(0);
+        k.touch(1, v, 3, Access::Write).unwrap();
+        assert_eq!(k.swapout(1, v, 3, false).unwrap().no_slot, 3);
+    }
+
+    #[test]
+    fn shared_swap_entries_after_fork() {
+        let (mut k, v) = setup(100);
+        k.touch(1, v, 4, Access::Write).unwrap();
+        k.fork(1, 2).unwrap().unwrap();
+        k.swapout(1, v, 4, false).unwrap();
+        // the rmap walk unmapped the child's PTEs too
+        assert_eq!(k.task_mem(2).unwrap().vm_swap, 16);
+        assert_eq!(k.task_mem(1).unwrap().vm_rss, 0);
+        k.touch(2, v, 1, Access::Read).unwrap();
+        assert_eq!(k.last_fault, FaultKind::Major);
+        k.touch(1, v, 1, Access::Read).unwrap();
+        assert_eq!(k.last_fault, FaultKind::Minor, "the parent finds the page in the swap cache");
+        k.touch(1, v, 1, Access::Write).unwrap();
+        assert_eq!(k.last_cow, CowKind::Copy, "still shared with the child");
+    }
+
+    #[test]
+    fn file_faults_major_then_minor_and_private_write_copies() {
+        let mut k = Kernel::new(MachineConfig::default()).unwrap();
+        k.spawn(1, "a").unwrap();
+        let f = k.file_create("f", FileKind::Disk, 4, false).unwrap().unwrap();
+        let v = k.mmap(1, 4, PROT_RW, MapFlags::default(), Some(f)).unwrap().unwrap();
+        k.touch(1, v, 1, Access::Read).unwrap();
+        assert_eq!(k.last_fault, FaultKind::Major);
+        assert_eq!(k.vmstat.get(Vmstat::pgmajfault), 1);
+        k.touch(1, v, 1, Access::Write).unwrap();
+        assert_eq!((k.last_fault, k.last_cow), (FaultKind::Minor, CowKind::Copy));
+        let m = k.task_mem(1).unwrap();
+        assert_eq!((m.rss_file, m.rss_anon), (0, 4));
+        // a write fault on an uncached page: reads it (major) and copies
+        k.touch(1, v + 1, 1, Access::Write).unwrap();
+        assert_eq!(k.last_fault, FaultKind::Major);
+        assert_eq!(k.meminfo_field("Cached"), Some(8));
+        // beyond EOF: SIGBUS
+        let w = k.mmap(1, 8, PROT_READ, MapFlags::default(), Some(f)).unwrap().unwrap();
+        assert_eq!(k.touch(1, w + 4, 1, Access::Read).unwrap().stop, Some(TouchStop::Sigbus { vpn: w + 4 }));
+    }
+
+    #[test]
+    fn patterns_are_deterministic_and_stay_in_range() {
+        let run = |p: Pattern| {
+            let (mut k, v) = setup(0);
+            k.touch_pattern(1, v, 1000, p, 5000, Access::Write).unwrap();
+            (k.stats.pages_allocated, k.vmstat.get(Vmstat::pgfault))
+        };
+        for p in [Pattern::Uniform, Pattern::Zipf, Pattern::Strided { stride: 7 }] {
+            let a = run(p);
+            assert_eq!(a, run(p));
+            assert!(a.0 <= 1000 && a.0 > 0);
+        }
+        assert_eq!(run(Pattern::Strided { stride: 1 }).0, 1000);
+        assert!(run(Pattern::Zipf).0 < run(Pattern::Uniform).0, "zipf concentrates on few pages");
+    }
+
+    #[test]
+    fn page_tables_counted_like_the_kernel() {
+        let (mut k, v) = setup(0);
+        assert_eq!(k.task_mm(1).unwrap().pgtables_bytes(), 0);
+        k.touch(1, v, 1, Access::Read).unwrap();
+        // one PTE page, one PMD page, one PUD page
+        assert_eq!(k.task_mm(1).unwrap().pgtables_bytes(), 3 * 4096);
+        k.touch(1, v, 1000, Access::Write).unwrap();
+        let mm = k.task_mm(1).unwrap();
+        let chunks = ((v + 999) >> 9) - (v >> 9) + 1;
+        assert_eq!(mm.pte_tables.len() as u64, chunks);
+        assert!(k.proc_status_mem(1).unwrap().contains(&format!("VmPTE:\t{:>8} kB\n", (chunks + 2) * 4)));
+        k.munmap(1, v, 1000).unwrap().unwrap();
+        assert_eq!(k.task_mm(1).unwrap().pgtables_bytes(), 0);
+    }
+
+    #[test]
+    fn a_64gib_machine_boots() {
+        let k = Kernel::new(MachineConfig { totalram_pages: 16_777_216, ..Default::default() }).unwrap();
+        assert_eq!(k.nr_free_pages(), 16_777_216);
+        assert_eq!(crate::page_alloc::FrameAllocator::BYTES_PER_FRAME, 12);
+    }
+}
