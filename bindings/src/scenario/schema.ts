@@ -122,7 +122,14 @@ export function obj<S extends z.ZodRawShape>(shape: S, what: string, extra?: Rec
 }
 
 /** A union of strict objects discriminated by `key`, with unknown keys reported against the chosen variant. */
-function keyed<K extends string, O extends Record<string, z.ZodRawShape>>(key: K, variants: O, what: string) {
+type Variant<K extends string, D extends string, S extends z.ZodRawShape> = z.ZodObject<{ [P in K]: z.ZodLiteral<D> } & S, z.core.$strict>;
+type Variants<K extends string, O extends Record<string, z.ZodRawShape>> = { [D in keyof O & string]: Variant<K, D, O[D]> }[keyof O & string];
+
+function keyed<K extends string, O extends Record<string, z.ZodRawShape>>(
+  key: K,
+  variants: O,
+  what: string,
+): z.ZodPreprocess<z.ZodDiscriminatedUnion<Variants<K, O>[], K>> {
   const kinds = Object.keys(variants);
   const options = kinds.map((k) => z.strictObject({ [key]: z.literal(k), ...variants[k] } as { [P in K]: z.ZodLiteral<string> } & z.ZodRawShape));
   return z.preprocess(
@@ -145,7 +152,7 @@ function keyed<K extends string, O extends Record<string, z.ZodRawShape>>(key: K
       return dropUnknown(v, [key, ...Object.keys(variants[kind]!)], ctx);
     },
     z.discriminatedUnion(key, options as unknown as [z.ZodObject, ...z.ZodObject[]], { error: `expected ${what}` }),
-  );
+  ) as unknown as z.ZodPreprocess<z.ZodDiscriminatedUnion<Variants<K, O>[], K>>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
