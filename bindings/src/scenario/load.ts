@@ -100,6 +100,8 @@ function locate(doc: Document, segments: readonly (string | number)[], atKey: bo
 
 function issueMessage(iss: z.core.$ZodIssue, found: boolean): string {
   let m = iss.message;
+  // A bad record key (a cgroup path): the key schema's own message says what a key must look like.
+  if (iss.code === 'invalid_key' && iss.issues[0]) m = iss.issues[0].message;
   if (iss.code === 'invalid_type' && !found) m = `required: ${m.startsWith('expected') ? m : m.replace(/^Invalid input: /, '')}`;
   return m.replace(/^Invalid input: /, '');
 }
@@ -134,7 +136,7 @@ export function parseScenario(text: string, opts: ParseOptions = {}): ScenarioPa
   const errors: ScenarioIssue[] = [];
   for (const iss of r.error.issues) {
     const segments = iss.path.filter((s): s is string | number => typeof s !== 'symbol');
-    const atKey = iss.code === 'unrecognized_keys';
+    const atKey = iss.code === 'unrecognized_keys' || iss.code === 'invalid_key';
     const { node, found } = locate(doc, segments, atKey);
     const p = pos(node?.range?.[0]);
     const e: ScenarioIssue = { file, line: p.line, column: p.col, path: formatPath(segments), segments, message: issueMessage(iss, found) };

@@ -32,7 +32,7 @@ const RATE_RE = /^\s*(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)[KMGTPEkmgtpe]?\s*\/
 /** A size in bytes (`4G`, `512M`, `100k`, `0x1000`, `4096`), parsed like the kernel's memparse. */
 export const size = () =>
   z
-    .union([z.int().min(0), z.string().meta({ pattern: SIZE_RE.source })], { error: `expected ${SIZE_HINT}` })
+    .union([z.int().meta({ minimum: 0 }), z.string().meta({ pattern: SIZE_RE.source })], { error: `expected ${SIZE_HINT}` })
     .superRefine((v, ctx) => {
       const r = parseSize(v);
       if (!r.ok) ctx.addIssue({ code: 'custom', message: r.error });
@@ -257,13 +257,13 @@ export const machine = obj(
 
 const limitV1 = () =>
   z
-    .union([z.int().min(-1), z.string().meta({ pattern: /^\s*(-1|(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)[KMGTPEkmgtpe]?)\s*$/.source })], {
+    .union([z.int().meta({ minimum: -1 }), z.string().meta({ pattern: /^\s*(-1|(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)[KMGTPEkmgtpe]?)\s*$/.source })], {
       error: `expected ${limitHint('v1')}`,
     })
     .superRefine((v, ctx) => checkLimit(v, 'v1', ctx));
 const limitV2 = () =>
   z
-    .union([z.int().min(0), z.string().meta({ pattern: /^\s*(max|(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)[KMGTPEkmgtpe]?)\s*$/.source })], {
+    .union([z.int().meta({ minimum: 0 }), z.string().meta({ pattern: /^\s*(max|(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)[KMGTPEkmgtpe]?)\s*$/.source })], {
       error: `expected ${limitHint('v2')}`,
     })
     .superRefine((v, ctx) => checkLimit(v, 'v2', ctx));
@@ -330,7 +330,7 @@ export const cgroups = obj(
           error: 'expected a cgroup path like /web or /web/api (absolute, no trailing slash)',
         }),
         cgroupFiles(),
-        { error: 'expected a mapping of cgroup paths to files' },
+        { error: (iss) => (iss.code === 'invalid_type' ? 'expected a mapping of cgroup paths to files' : undefined) },
       )
       .default({})
       .meta({ description: 'Cgroups by absolute path, with their files. Ancestors are created implicitly (mkdir -p).' }),
@@ -420,7 +420,7 @@ export const supervisor = keyed(
         .default('on-failure')
         .meta({ description: 'systemd Restart=. An OOM kill (SIGKILL) counts as a failure. Default on-failure.' }),
       restart_sec: duration().default('100ms').meta({ description: 'systemd RestartSec=. Default 100ms (systemd\'s default).' }),
-      start_limit_burst: z.int().min(0).default(5).meta({ description: 'StartLimitBurst=. Default 5.' }),
+      start_limit_burst: z.int({ error: 'expected an integer >= 0' }).min(0, { error: 'expected an integer >= 0' }).default(5).meta({ description: 'StartLimitBurst=. Default 5.' }),
       start_limit_interval: duration().default('10s').meta({ description: 'StartLimitIntervalSec=. Default 10s.' }),
     },
     kubernetes: {
@@ -492,7 +492,7 @@ export const ACTIONS = {
     target: target(),
     signal: z.enum(['SIGKILL', 'SIGTERM'], { error: 'expected SIGKILL or SIGTERM' }).default('SIGKILL'),
   },
-  exit: { at: duration(), target: target(), code: z.int().min(0).max(255).default(0) },
+  exit: { at: duration(), target: target(), code: z.int({ error: 'expected an exit code 0..255' }).min(0, { error: 'expected an exit code 0..255' }).max(255, { error: 'expected an exit code 0..255' }).default(0) },
   set_adj: { at: duration(), target: target(), oom_score_adj: adj() },
   sysctl: { at: duration(), set: sysctls().meta({ description: 'Sysctls to write, in order.' }) },
   cgroup_write: {

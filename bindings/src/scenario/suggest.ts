@@ -28,7 +28,7 @@ export function suggest(word: string, candidates: readonly string[]): string | u
       best = c;
     }
   }
-  const limit = Math.max(2, Math.floor(word.length / 3));
+  const limit = Math.max(1, Math.floor(word.length / 3));
   if (best !== undefined && bestD > 0 && bestD <= limit) return best;
   // A suffix match (`limit_in_bytes` for `memory.limit_in_bytes`, `overcommit_memory` for `vm.overcommit_memory`).
   const tail = candidates.filter((c) => c.endsWith('.' + word) || c.endsWith('/' + word));
