@@ -102,7 +102,8 @@ function issueMessage(iss: z.core.$ZodIssue, found: boolean): string {
   let m = iss.message;
   // A bad record key (a cgroup path): the key schema's own message says what a key must look like.
   if (iss.code === 'invalid_key' && iss.issues[0]) m = iss.issues[0].message;
-  if (iss.code === 'invalid_type' && !found) m = `required: ${m.startsWith('expected') ? m : m.replace(/^Invalid input: /, '')}`;
+  // The path does not exist in the document: the key is missing (the message says what it must hold).
+  if (!found && (iss.code === 'invalid_type' || iss.code === 'invalid_union')) m = `required: ${m.replace(/^Invalid input: /, '')}`;
   return m.replace(/^Invalid input: /, '');
 }
 
