@@ -1,11 +1,14 @@
 /**
- * The `oomsim` command line. Commands: `demo`, `conformance <vectors.json...>`.
+ * The `oomsim` command line. Commands: `demo`, `conformance <vectors.json...>`, `validate <scenario...>`, `schema`.
  */
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { loadNodeSync } from '../loader-node.js';
 import { runDemo } from '../demo.js';
 import { runConformance } from '../conformance.js';
+import { formatIssue, loadScenarioFile } from '../scenario/load.js';
+import { normalizeScenario } from '../scenario/normalize.js';
+import { scenarioJsonSchemaText } from '../scenario/jsonschema.js';
 
 export function main(argv: string[]): number {
   let code = 0;
@@ -46,6 +49,32 @@ export function main(argv: string[]): number {
         console.log(r.summary);
         if (r.failed > 0 && code === 0) code = 1;
       }
+    });
+  program
+    .command('validate')
+    .description('check scenario files (YAML or JSON); prints OK or every error as file:line path: message')
+    .argument('<scenarios...>', 'scenario files')
+    .option('--normalized', 'also print the normalized scenario (pages, ns, defaults filled) as JSON')
+    .action((files: string[], opts: { normalized?: boolean }) => {
+      for (const f of files) {
+        const r = loadScenarioFile(f);
+        if (!r.success) {
+          for (const e of r.errors) console.error(formatIssue(e));
+          code = 1;
+          continue;
+        }
+        console.log(`OK ${f}`);
+        if (opts.normalized) {
+          const n = normalizeScenario(r.data, { file: f });
+          console.log(JSON.stringify(n, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
+        }
+      }
+    });
+  program
+    .command('schema')
+    .description('print the JSON Schema of scenario files')
+    .action(() => {
+      process.stdout.write(scenarioJsonSchemaText());
     });
   try {
     program.parse(argv, { from: 'user' });
