@@ -5,6 +5,7 @@
 //! cited as `file:function`, never copied). All quantities are in pages (4096 bytes) inside the engine; bytes and
 //! kB appear only at the edges (`meminfo`, log lines, cgroup files).
 
+pub mod bench_workloads;
 pub mod cmd;
 pub mod conformance;
 pub mod errno;

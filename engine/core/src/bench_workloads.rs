@@ -1,0 +1,124 @@
+//! Benchmark workloads, defined once here and mirrored call for call by bench/workloads.ts for the wasm engine, so
+//! the native bench binary, the wasm engine and the TS reference run the same work. Each workload has an untimed
+//! `setup` and a timed `run`; `digest` (FNV-1a over /proc/vmstat and /proc/meminfo) must be identical across
+//! implementations before any time is reported.
+
+use crate::kernel::{Kernel, MachineConfig};
+use crate::memory::{Access, Pattern};
+use crate::mmap::{MapFlags, PROT_RW};
+
+pub const WORKLOADS: &[&str] = &["first_touch", "resident_seq", "resident_uniform", "resident_zipf", "cow_storm"];
+
+/// Operations the timed part performs (page touches or faults), for ops/s.
+pub fn ops(workload: &str, frames: u32) -> u64 {
+    let f = frames as u64;
+    match workload {
+        "first_touch" => f / 2,
+        "resident_seq" | "resident_uniform" | "resident_zipf" => 8 * (f / 2),
+        "cow_storm" => 2 * (f / 4),
+        _ => 0,
+    }
+}
+
+pub struct Prepared {
+    pub k: Kernel,
+    vpn: u64,
+}
+
+fn mmap_anon(k: &mut Kernel, pid: u32, pages: u64) -> u64 {
+    let flags = MapFlags { anonymous: true, ..Default::default() };
+    k.mmap(pid, pages, PROT_RW, flags, None).expect("valid mmap").expect("mmap admitted")
+}
+
+/// The untimed part: a machine of `frames` frames, seed 42, with what the timed part needs.
+pub fn setup(workload: &str, frames: u32) -> Prepared {
+    let mut k = Kernel::new(MachineConfig { totalram_pages: frames, seed: 42, ..MachineConfig::default() }).expect("machine");
+    k.spawn(1, "bench").expect("spawn");
+    let f = frames as u64;
+    let vpn = match workload {
+        "first_touch" => mmap_anon(&mut k, 1, f / 2),
+        "resident_seq" | "resident_uniform" | "resident_zipf" => {
+            let v = mmap_anon(&mut k, 1, f / 2);
+            k.touch(1, v, f / 2, Access::Write).expect("touch");
+            v
+        }
+        "cow_storm" => {
+            let v = mmap_anon(&mut k, 1, f / 4);
+            k.touch(1, v, f / 4, Access::Write).expect("touch");
+            v
+        }
+        w => panic!("unknown workload {w}; expected one of {WORKLOADS:?}"),
+    };
+    Prepared { k, vpn }
+}
+
+/// The timed part.
+pub fn run(workload: &str, p: &mut Prepared) {
+    let f = p.k.totalram_pages();
+    let (k, vpn) = (&mut p.k, p.vpn);
+    match workload {
+        "first_touch" => {
+            k.touch(1, vpn, f / 2, Access::Write).expect("touch");
+        }
+        "resident_seq" => {
+            for _ in 0..8 {
+                k.touch(1, vpn, f / 2, Access::Write).expect("touch");
+            }
+        }
+        "resident_uniform" => {
+            k.touch_pattern(1, vpn, f / 2, Pattern::Uniform, 8 * (f / 2), Access::Write).expect("touch");
+        }
+        "resident_zipf" => {
+            k.touch_pattern(1, vpn, f / 2, Pattern::Zipf, 8 * (f / 2), Access::Write).expect("touch");
+        }
+        "cow_storm" => {
+            for child in [2, 3] {
+                k.fork(1, child).expect("fork").expect("fork admitted");
+                k.touch(child, vpn, f / 4, Access::Write).expect("touch");
+            }
+        }
+        w => panic!("unknown workload {w}"),
+    }
+}
+
+/// FNV-1a (64-bit) over the vmstat counters and the meminfo kB values, little-endian u64 each.
+pub fn digest(k: &Kernel) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |v: u64| {
+        for b in v.to_le_bytes() {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    for v in k.vmstat.v.iter() {
+        eat(*v);
+    }
+    for (_, v) in k.meminfo_kb() {
+        eat(v);
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workloads_do_what_they_say() {
+        for w in WORKLOADS {
+            let mut p = setup(w, 4096);
+            let before = p.k.vmstat.get(crate::vmstat::Vmstat::pgfault);
+            run(w, &mut p);
+            let faults = p.k.vmstat.get(crate::vmstat::Vmstat::pgfault) - before;
+            match *w {
+                "first_touch" => assert_eq!(faults, 2048),
+                "cow_storm" => assert_eq!(faults, 2 * 1024, "one COW fault per page per child"),
+                _ => assert_eq!(faults, 0, "{w}: resident pages take no faults"),
+            }
+            // Deterministic: the same workload twice gives the same digest.
+            let mut q = setup(w, 4096);
+            run(w, &mut q);
+            assert_eq!(digest(&p.k), digest(&q.k), "{w}");
+        }
+    }
+}
