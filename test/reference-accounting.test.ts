@@ -233,3 +233,17 @@ describe('touch patterns', () => {
     expect(zipfTable(3, 1)).toEqual([1n << 40n, (1n << 40n) + (1n << 39n), (1n << 40n) + (1n << 39n) + (1n << 40n) / 3n]);
   });
 });
+
+describe('touch_pattern op', () => {
+  it('touches the drawn pages like a touch (first touches fault, repeats do not)', () => {
+    const pages = patternPages({ pattern: 'uniform', count: 10, n: 50, seed: 3 });
+    const distinct = new Set(pages).size;
+    const r = runOps({ machine: { totalram_pages: GiB }, ops: [
+      { op: 'spawn', task: 1 }, anon(1, 'a', 20),
+      { op: 'touch_pattern', task: 1, region: 'a', first: 5, count: 10, n: 50, pattern: 'uniform', seed: 3, access: 'write' },
+    ] }, { at: [{ op: 2, pte: [{ task: 1, region: 'a', page: 4 }, { task: 1, region: 'a', page: 5 + pages[0] }] }] });
+    expect(r.at[0].pages_allocated).toBe(distinct);
+    expect(r.at[0].faults_minor).toBe(distinct);
+    expect(r.at[0].pte.map((p) => p.state)).toEqual(['none', 'present']);
+  });
+});
