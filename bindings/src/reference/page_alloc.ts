@@ -1,0 +1,48 @@
+/**
+ * The single Normal zone of the modelled machine: mm/page_alloc.c (calculate_min_free_kbytes,
+ * __setup_per_zone_wmarks, calculate_totalreserve_pages). Dossier §5.1.
+ */
+import { cdiv } from './util.js';
+
+/** Integer square root (lib/math/int_sqrt.c:int_sqrt): the largest r with r*r <= x. */
+export function intSqrt(x: number): number {
+  if (x < 2) return x;
+  let r = Math.floor(Math.sqrt(x));
+  while (r * r > x) r--;
+  while ((r + 1) * (r + 1) <= x) r++;
+  return r;
+}
+
+/** mm/page_alloc.c:calculate_min_free_kbytes(): clamp(isqrt(lowmem_kb * 16), 128, 262144). */
+export function calculateMinFreeKbytes(lowmemKb: number): number {
+  return Math.min(Math.max(intSqrt(lowmemKb * 16), 128), 262144);
+}
+
+/** mult_frac(x, n, d) = (x/d)*n + ((x%d)*n)/d, for non-negative values. */
+export const multFrac = (x: number, n: number, d: number): number => cdiv(x, d) * n + cdiv((x % d) * n, d);
+
+export interface Watermarks {
+  min: number;
+  low: number;
+  high: number;
+  promo: number;
+}
+
+/**
+ * mm/page_alloc.c:__setup_per_zone_wmarks() for one Normal (lowmem) zone holding all managed pages:
+ * min = pages_min * managed / lowmem (= pages_min), distance = max(min/4, managed * wsf / 10000).
+ */
+export function setupZoneWmarks(managed: number, minFreeKbytes: number, watermarkScaleFactor: number): Watermarks {
+  const pagesMin = Math.floor(minFreeKbytes / 4);
+  const tmp = managed > 0 ? cdiv(pagesMin * managed, managed) : 0;
+  const d = Math.max(Math.floor(tmp / 4), multFrac(managed, watermarkScaleFactor, 10000));
+  const low = tmp + d;
+  const high = low + d;
+  return { min: tmp, low, high, promo: high + d };
+}
+
+/**
+ * mm/page_alloc.c:calculate_totalreserve_pages(): per zone min(managed, largest lowmem_reserve + high). The only
+ * zone has no higher zone, so its lowmem_reserve is 0.
+ */
+export const totalreservePages = (managed: number, w: Watermarks): number => Math.min(managed, w.high);
