@@ -229,3 +229,10 @@ pub fn conformance_run(text: &str) -> Result<String, JsError> {
     out.push('\n');
     Ok(out)
 }
+
+/// Run an `ops` scenario (`{machine, ops, observe}`, the vector format's op vocabulary) and return the requested
+/// observations as JSON. Used by the differential tests against the TS reference engine.
+#[wasm_bindgen]
+pub fn ops_run(text: &str) -> Result<String, JsError> {
+    oomsim_core::conformance::checks::ops::run_scenario_json(text).map_err(|e| JsError::new(&format!("E_ARG: {e}")))
+}
