@@ -1,0 +1,150 @@
+/**
+ * The benchmark workloads for the wasm engine and the TS reference, mirroring engine/core/src/bench_workloads.rs
+ * call for call (the native bench binary runs that file). Every implementation must end in the same state before
+ * its time is reported: the wasm digest must equal the native one (same FNV-1a over /proc/vmstat and meminfo), and
+ * the reference must agree on the counters both engines keep.
+ */
+import { Engine, MEMINFO_NAMES, VMSTAT_NAMES } from '../bindings/src/index.js';
+import { ReferenceEngine, applyOp } from '../bindings/src/reference/index.js';
+
+export const WORKLOADS = ['first_touch', 'resident_seq', 'resident_uniform', 'resident_zipf', 'cow_storm'] as const;
+export type Workload = (typeof WORKLOADS)[number];
+
+export function ops(w: Workload, frames: number): number {
+  const half = Math.floor(frames / 2);
+  return w === 'first_touch' ? half : w === 'cow_storm' ? 2 * Math.floor(frames / 4) : 8 * half;
+}
+
+/** Counters every implementation reports, for the cross-check with the reference. */
+export interface Common {
+  MemFree: number;
+  AnonPages: number;
+  Committed_AS: number;
+  pgfault: number;
+}
+
+export interface Impl<S> {
+  setup(w: Workload, frames: number): S;
+  run(w: Workload, s: S): void;
+  common(s: S): Common;
+  free?(s: S): void;
+}
+
+// --- wasm -----------------------------------------------------------------------------------------------------------
+interface WasmState {
+  e: Engine;
+  vpn: number;
+}
+
+export const wasm: Impl<WasmState> & { digest(s: WasmState): string } = {
+  setup(w, frames) {
+    const e = new Engine({ totalramPages: frames, seed: 42 });
+    e.spawn(1, { comm: 'bench' });
+    const half = Math.floor(frames / 2);
+    const quarter = Math.floor(frames / 4);
+    let vpn: number;
+    if (w === 'first_touch') vpn = e.mmapAnon(1, half);
+    else if (w === 'cow_storm') {
+      vpn = e.mmapAnon(1, quarter);
+      e.touch(1, vpn, quarter, 'write');
+    } else {
+      vpn = e.mmapAnon(1, half);
+      e.touch(1, vpn, half, 'write');
+    }
+    return { e, vpn };
+  },
+  run(w, { e, vpn }) {
+    const f = e.meminfo().MemTotal / 4;
+    const half = Math.floor(f / 2);
+    const quarter = Math.floor(f / 4);
+    switch (w) {
+      case 'first_touch':
+        e.touch(1, vpn, half, 'write');
+        break;
+      case 'resident_seq':
+        for (let i = 0; i < 8; i++) e.touch(1, vpn, half, 'write');
+        break;
+      case 'resident_uniform':
+        e.touchPattern(1, vpn, half, { kind: 'uniform' }, 8 * half, 'write');
+        break;
+      case 'resident_zipf':
+        e.touchPattern(1, vpn, half, { kind: 'zipf' }, 8 * half, 'write');
+        break;
+      case 'cow_storm':
+        for (const child of [2, 3]) {
+          if (e.fork(1, child) < 0) throw new Error('fork refused');
+          e.touch(child, vpn, quarter, 'write');
+        }
+        break;
+    }
+  },
+  common({ e }) {
+    const m = e.meminfo();
+    return { MemFree: m.MemFree, AnonPages: m.AnonPages, Committed_AS: m.Committed_AS, pgfault: Number(e.vmstat().pgfault) };
+  },
+  /** The same FNV-1a as bench_workloads.rs::digest: vmstat then meminfo values, u64 little-endian each. */
+  digest({ e }) {
+    let h = 0xcbf29ce484222325n;
+    const eat = (v: bigint) => {
+      for (let i = 0n; i < 64n; i += 8n) {
+        h ^= (v >> i) & 0xffn;
+        h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+      }
+    };
+    const v = e.vmstat();
+    for (const n of VMSTAT_NAMES) eat(v[n]);
+    const m = e.meminfo();
+    for (const n of MEMINFO_NAMES) eat(BigInt(m[n]));
+    return h.toString(16).padStart(16, '0');
+  },
+  free({ e }) {
+    e.free();
+  },
+};
+
+// --- TS reference ---------------------------------------------------------------------------------------------------
+interface RefState {
+  e: ReferenceEngine;
+  frames: number;
+}
+
+export const reference: Impl<RefState> = {
+  setup(w, frames) {
+    const e = new ReferenceEngine({ totalram_pages: frames });
+    const half = Math.floor(frames / 2);
+    const quarter = Math.floor(frames / 4);
+    const op = (o: Record<string, unknown>) => applyOp(e, o as never);
+    op({ op: 'spawn', task: 1, comm: 'bench' });
+    const pages = w === 'cow_storm' ? quarter : half;
+    op({ op: 'mmap', task: 1, region: 'a', pages, prot: 'rw', flags: ['private', 'anon'] });
+    if (w !== 'first_touch') op({ op: 'touch', task: 1, region: 'a', first: 0, count: pages, access: 'write' });
+    return { e, frames };
+  },
+  run(w, { e, frames }) {
+    const half = Math.floor(frames / 2);
+    const quarter = Math.floor(frames / 4);
+    const op = (o: Record<string, unknown>) => applyOp(e, o as never);
+    switch (w) {
+      case 'first_touch':
+        op({ op: 'touch', task: 1, region: 'a', first: 0, count: half, access: 'write' });
+        break;
+      case 'resident_seq':
+        for (let i = 0; i < 8; i++) op({ op: 'touch', task: 1, region: 'a', first: 0, count: half, access: 'write' });
+        break;
+      case 'resident_uniform':
+      case 'resident_zipf':
+        op({ op: 'touch_pattern', task: 1, region: 'a', first: 0, count: half, n: 8 * half, pattern: w === 'resident_zipf' ? 'zipf' : 'uniform', seed: 42, access: 'write' });
+        break;
+      case 'cow_storm':
+        for (const child of [2, 3]) {
+          op({ op: 'fork', task: 1, child });
+          op({ op: 'touch', task: child, region: 'a', first: 0, count: quarter, access: 'write' });
+        }
+        break;
+    }
+  },
+  common({ e }) {
+    const m = e.meminfo();
+    return { MemFree: m.MemFree, AnonPages: m.AnonPages, Committed_AS: m.Committed_AS, pgfault: e.vmstat().pgfault };
+  },
+};
