@@ -10,7 +10,9 @@ pub mod conformance;
 pub mod errno;
 pub mod event;
 pub mod kernel;
+pub mod memcontrol;
 pub mod page_alloc;
+pub mod page_counter;
 pub mod rand;
 pub mod vmstat;
 
