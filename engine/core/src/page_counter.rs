@@ -293,6 +293,30 @@ pub fn effective_protection(
     ep
 }
 
+/// The part of a counter's usage its own setting protects (`min(usage, setting)`), as summed into the parent's
+/// `children_min_usage` / `children_low_usage` by `propagate_protected_usage`.
+pub fn protected_usage(usage: u64, setting: u64) -> u64 {
+    usage.min(setting)
+}
+
+/// The effective protection `page_counter_calculate_protection` gives a non-empty counter: its raw setting when
+/// its parent is the reclaim root, else `effective_protection` against the parent's effective value.
+pub fn child_effective_protection(
+    parent_is_reclaim_root: bool,
+    usage: u64,
+    parent_usage: u64,
+    setting: u64,
+    parent_effective: u64,
+    siblings_protected: u64,
+    recursive_protection: bool,
+) -> u64 {
+    if parent_is_reclaim_root {
+        setting
+    } else {
+        effective_protection(usage, parent_usage, setting, parent_effective, siblings_protected, recursive_protection)
+    }
+}
+
 /// A limit written to a file parsed by `page_counter_memparse`, and whether the literal "unlimited" word was
 /// used.
 ///
