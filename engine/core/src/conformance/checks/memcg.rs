@@ -138,6 +138,10 @@ fn try_charge_memcg(map: &Map<String, Value>) -> CheckResult {
     if !i.bool_or("margin_never_sufficient", false)? {
         return Err(CheckError::Unsupported("only margin_never_sufficient=true is modelled".into()));
     }
+    if reclaim_returns > 0 && nr_pages <= 8 && gfp.direct_reclaim && !gfp.noretry {
+        // try_charge_memcg retries without bound while reclaim reports progress on a small charge.
+        return Err(invalid("reclaim_always_returns > 0 with nr_pages <= 8: the modelled loop never ends"));
+    }
     let oom_kill_disable = i.bool_or("oom_kill_disable", false)?;
     let oom_returns = match i.get("out_of_memory_returns") {
         None | Some(Value::Null) => vec![false],
