@@ -226,7 +226,7 @@ impl MemCgroupTree {
                 ChargeResult::Charged
             }
             Err(force) => {
-                if !force && !(gfp.nofail || gfp.high) {
+                if !(force || gfp.nofail || gfp.high) {
                     return ChargeResult::NoMem;
                 }
                 if !raised_max_event {

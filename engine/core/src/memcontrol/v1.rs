@@ -74,7 +74,7 @@ impl MemCgroupTree {
             let invariant = if memsw {
                 max >= self.counters.get(memory_c).max
             } else {
-                memsw_c.map_or(true, |c| max <= self.counters.get(c).max)
+                memsw_c.is_none_or(|c| max <= self.counters.get(c).max)
             };
             if !invariant {
                 break Err(Errno::EINVAL);
