@@ -37,6 +37,23 @@ say "wasm engine ($WASM_MODE toolchain)"
 CARGO_TARGET_DIR="$PWD/target/wasm" wasm-pack --log-level error --quiet "${args[@]}" "${extra[@]}"
 unset RUSTC RUSTDOC RUSTC_BOOTSTRAP
 
+# wasm-opt (binaryen, pinned in package.json) makes the engine ~1.5-1.8x faster (docs/decisions/0001-toolchain.md).
+# It takes ~10 s, so its output is cached by the hash of its input and reused when the engine did not change.
+# OOMSIM_WASM_OPT=0 skips it (faster edit-build loops).
+if [ "${OOMSIM_WASM_OPT:-1}" != 0 ]; then
+  wasm=pkg/oomsim_wasm_bg.wasm
+  sum="$(sha256sum "$wasm" | cut -d' ' -f1)"
+  cache="target/wasm/opt-$sum.wasm"
+  if [ ! -f "$cache" ]; then
+    say "wasm-opt -O3"
+    rm -f target/wasm/opt-*.wasm
+    npx wasm-opt -O3 --enable-bulk-memory --enable-reference-types --enable-multivalue --enable-sign-ext \
+      --enable-nontrapping-float-to-int --enable-mutable-globals "$wasm" -o "$cache.tmp"
+    mv "$cache.tmp" "$cache"
+  fi
+  cp "$cache" "$wasm"
+fi
+
 if [ "$NATIVE" = 1 ]; then
   say "native bench binary"
   cargo build --quiet --release -p oomsim-core --bin oomsim-bench
