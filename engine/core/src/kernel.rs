@@ -956,7 +956,7 @@ mod prop_tests {
 
     #[test]
     fn invariants_hold_over_random_sequences() {
-        let n = if cfg!(debug_assertions) { 1000 } else { 10_000 };
+        let n = 10_000;
         for seed in 0..n {
             run_sequence(seed, 80);
         }
