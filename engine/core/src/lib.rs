@@ -22,6 +22,7 @@ pub mod page_alloc;
 pub mod proc_base;
 pub mod psi;
 pub mod rand;
+pub mod show_mem;
 pub mod swapfile;
 pub mod task;
 pub mod task_mmu;
