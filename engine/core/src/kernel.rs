@@ -822,7 +822,7 @@ mod tests {
 /// Seeded property tests: random operation sequences (drawn with `rand.rs`) checked against the invariants after
 /// every operation. 1,000 sequences in debug builds, 10,000 in release (`cargo test --release`).
 #[cfg(test)]
-mod prop_tests {
+pub(crate) mod prop_tests {
     use super::*;
     use crate::filemap::FileKind;
     use crate::memory::{Access, Pattern};
