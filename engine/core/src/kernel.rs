@@ -363,7 +363,7 @@ impl Kernel {
         let r = vm_enough_memory(&mut self.committed, pages as i64, &self.sysctl.overcommit, &totals, mm_total_vm, cap);
         if r.is_err() {
             let (p, comm) = pid.and_then(|p| self.task(p)).map(|t| (t.pid, t.comm.clone())).unwrap_or((0, String::new()));
-            self.log.push(crate::util::vm_enough_memory_warning(p, &comm, pages as u64));
+            self.log.push(crate::util::vm_enough_memory_warning(p, &comm, pages));
         }
         r
     }
