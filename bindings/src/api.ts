@@ -1,6 +1,6 @@
 /** The environment-independent public surface, shared by the Node and browser entry points. */
 export { Engine, MEMINFO_NAMES, SYSCTL_NAMES, EVENT_KINDS, ERRNO, resultName } from './engine.js';
-export type { EngineOptions, EngineEvent, EventKindName, MeminfoName, SysctlName, StopReasonName, SysResult, Prot, MmapOptions, Access, Pattern, FileSystem, SpawnOptions, TaskRow } from './engine.js';
+export type { EngineOptions, EngineEvent, EventKindName, MeminfoName, SysctlName, StopReasonName, SysResult, Prot, MmapOptions, Access, Pattern, FileSystem, SpawnOptions, TaskRow, OomCandidate, OomExplanation } from './engine.js';
 export { OomsimError } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export { VMSTAT_NAMES } from './generated/vmstat.js';

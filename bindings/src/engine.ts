@@ -92,6 +92,33 @@ export interface EngineEvent {
 }
 const EVENT_WORDS = 8;
 
+/** One row of the OOM explanation table (memory in pages). */
+export interface OomCandidate {
+  pid: number;
+  comm: string;
+  memcg: string;
+  rss_pages: number;
+  swapents: number;
+  pgtables_pages: number;
+  oom_score_adj: number;
+  /** adj * (totalpages / 1000), the division first. */
+  adj_points: number;
+  /** The points select_bad_process compares; null when unkillable (LONG_MIN). */
+  badness: number | null;
+  oom_score: number;
+  eligible: boolean;
+  /** Why not eligible, or null. */
+  reason: string | null;
+  /** The task this OOM would kill. */
+  chosen: boolean;
+}
+export interface OomExplanation {
+  constraint: string;
+  totalpages: number;
+  /** Eligible tasks first, best victim first; then the ineligible ones in task-list order. */
+  rows: OomCandidate[];
+}
+
 export interface EngineOptions {
   /** Managed RAM in 4 KiB pages (MemTotal), the hugetlb pool included. */
   totalramPages: number;
@@ -332,9 +359,67 @@ export class Engine {
     this.flush();
     return Number(this.call('sysctl_write', (r) => r.sysctl_write(name, BigInt(value))));
   }
-  /** Advance simulated time; returns why it stopped. */
+  /** Run simulated time to `untilNs` (OOM reaper timers fire); 'done', or 'panic' once the kernel has panicked. */
   run(untilNs: bigint): StopReasonName {
+    this.flush();
     return STOP_NAMES[this.call('run', (r) => r.run(untilNs))];
+  }
+  /** Advance simulated time by `ns`; returns why it stopped ('done' or 'panic'). */
+  advance(ns: bigint): StopReasonName {
+    this.flush();
+    return STOP_NAMES[this.call('advance', (r) => r.advance(ns))];
+  }
+  /** The simulated clock, ns. */
+  nowNs(): bigint {
+    return this.call('now_ns', (r) => r.now_ns());
+  }
+  /** The kernel panic message, or undefined while the machine runs. After a panic every syscall throws E_PANICKED. */
+  panicMessage(): string | undefined {
+    this.flush();
+    const m = this.call('panic_message', (r) => r.panic_message());
+    return m === '' ? undefined : m;
+  }
+
+  // --- the OOM killer --------------------------------------------------------------------------------------------
+  /** /proc/<pid>/oom_score (0..2000, 0 for unkillable tasks). */
+  oomScore(pid: number): number {
+    this.flush();
+    return Number(this.call('oom_score', (r) => r.oom_score(pid)));
+  }
+  /** /proc/<pid>/oom_score_adj. */
+  oomScoreAdj(pid: number): number {
+    this.flush();
+    return Number(this.call('oom_score_adj', (r) => r.oom_score_adj(pid)));
+  }
+  /** Write /proc/<pid>/oom_score_adj: 0, -EINVAL outside -1000..1000, -EACCES below oom_score_adj_min without
+   * CAP_SYS_RESOURCE. A capable writer (the default) also sets oom_score_adj_min. */
+  writeOomScoreAdj(pid: number, value: number, capSysResource = true): SysResult {
+    this.flush();
+    return Number(this.call('write_oom_score_adj', (r) => r.write_oom_score_adj(pid, BigInt(value), capSysResource)));
+  }
+  /** /proc/<pid>/oom_adj (legacy, -17..15). */
+  oomAdj(pid: number): number {
+    this.flush();
+    return Number(this.call('oom_adj', (r) => r.oom_adj(pid)));
+  }
+  /** Write the legacy /proc/<pid>/oom_adj: 0 or -EINVAL/-EACCES; the first write logs the deprecation line. */
+  writeOomAdj(pid: number, value: number, capSysResource = true, writer: { comm: string; pid: number } = { comm: 'oomsim', pid: 0 }): SysResult {
+    this.flush();
+    return Number(this.call('write_oom_adj', (r) => r.write_oom_adj(pid, BigInt(value), capSysResource, writer.comm, writer.pid)));
+  }
+  /** "Which process dies, and why?": the ranked candidate table of a global OOM in the current state. */
+  oomExplain(): OomExplanation {
+    this.flush();
+    return JSON.parse(this.call('oom_explain_json', (r) => r.oom_explain_json())) as OomExplanation;
+  }
+  /** SIMULATION SWITCH, not a sysctl (mainline has no `vm.oom_kill`): the kernel's `oom_killer_disable()` state.
+   * While disabled, an allocation that would need the OOM killer fails instead. */
+  setOomKillerDisabled(disabled: boolean): void {
+    this.flush();
+    this.call('set_oom_killer_disabled', (r) => r.set_oom_killer_disabled(disabled));
+  }
+  get oomKillerDisabled(): boolean {
+    return this.call('oom_killer_disabled', (r) => r.oom_killer_disabled());
   }
 
   // --- reading state ---------------------------------------------------------------------------------------

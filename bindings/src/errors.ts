@@ -6,6 +6,7 @@
 export type ErrorCode =
   | 'E_ARG' // an argument out of its allowed range
   | 'E_NOPID' // no such live task
+  | 'E_PANICKED' // the simulated kernel has panicked: no further syscalls run
   | 'E_CMD' // malformed command buffer
   | 'E_TRAP' // the engine trapped (a bug): this handle is now poisoned
   | 'E_POISONED' // a call on a handle that trapped earlier

@@ -110,6 +110,7 @@ impl Kernel {
     /// clean (allocated in kernel context, charged to the root cgroup). Returns the file id, or ENOMEM when the
     /// page cache could not be filled.
     pub fn file_create(&mut self, name: &str, kind: FileKind, pages: u64, cached: bool) -> Result<SysResult<u32>, ApiError> {
+        self.check_running()?;
         if kind == FileKind::ShmemAnon {
             return Err(ApiError::new("E_ARG", "file_create.fs: expected disk, tmpfs or hugetlbfs"));
         }
@@ -193,6 +194,13 @@ impl Kernel {
     /// read(2) of pages `first..first+count` (clipped at EOF). Pages not cached are read in, clean, onto the
     /// inactive file LRU; tmpfs holes read as zeroes without allocating. ENOMEM when a page cannot be allocated.
     pub fn file_read(&mut self, pid: u32, fid: u32, first: u64, count: u64) -> Result<SysResult<u64>, ApiError> {
+        let r = self.file_read_inner(pid, fid, first, count);
+        self.oom_exit_killed_current();
+        r
+    }
+
+    fn file_read_inner(&mut self, pid: u32, fid: u32, first: u64, count: u64) -> Result<SysResult<u64>, ApiError> {
+        self.check_running()?;
         self.task_index(pid)?;
         let file = self.files.get(fid as usize).filter(|f| f.live).ok_or_else(|| ApiError::new("E_ARG", format!("file_read.file: no file {fid}")))?;
         let kind = file.kind;
@@ -214,6 +222,13 @@ impl Kernel {
     /// write(2) of whole pages `first..first+count`, extending the file. Disk pages become dirty page cache;
     /// tmpfs pages are allocated as shmem, each charged to Committed_AS (ENOSPC when mode 2 refuses).
     pub fn file_write(&mut self, pid: u32, fid: u32, first: u64, count: u64) -> Result<SysResult<u64>, ApiError> {
+        let r = self.file_write_inner(pid, fid, first, count);
+        self.oom_exit_killed_current();
+        r
+    }
+
+    fn file_write_inner(&mut self, pid: u32, fid: u32, first: u64, count: u64) -> Result<SysResult<u64>, ApiError> {
+        self.check_running()?;
         let ti = self.task_index(pid)?;
         let file = self.files.get(fid as usize).filter(|f| f.live).ok_or_else(|| ApiError::new("E_ARG", format!("file_write.file: no file {fid}")))?;
         let kind = file.kind;

@@ -20,6 +20,7 @@ use crate::task::{Task, TaskState};
 impl Kernel {
     /// fork(2) by `parent`, creating `child`.
     pub fn fork(&mut self, parent: u32, child: u32) -> Result<SysResult<()>, ApiError> {
+        self.check_running()?;
         let pi = self.task_index(parent)?;
         self.check_new_pid(child, "fork.child")?;
         let old_id = self.tasks[pi].mm;
@@ -39,6 +40,8 @@ impl Kernel {
             uid: p.uid,
             cap_sys_admin: p.cap_sys_admin,
             oom_score_adj: p.oom_score_adj,
+            oom_score_adj_min: p.oom_score_adj_min,
+            oom_victim: false,
             state: TaskState::Running,
             mm: new_id,
             in_vfork: false,
@@ -46,29 +49,32 @@ impl Kernel {
             maj_flt: 0,
             cgroup: p.cgroup.clone(),
         };
-        self.tasks.push(t);
+        self.push_task(t);
         self.event(EventKind::TaskNew, child, parent, 0, 0);
         Ok(Ok(()))
     }
 
     /// vfork(2): the child runs on the parent's mm until exec or exit.
     pub fn vfork(&mut self, parent: u32, child: u32) -> Result<SysResult<()>, ApiError> {
+        self.check_running()?;
         let pi = self.task_index(parent)?;
         self.check_new_pid(child, "vfork.child")?;
         let mut t = self.tasks[pi].clone();
         t.pid = child;
         t.ppid = parent;
         t.in_vfork = true;
+        t.oom_victim = false;
         t.min_flt = 0;
         t.maj_flt = 0;
         self.mm_mut(t.mm).users += 1;
-        self.tasks.push(t);
+        self.push_task(t);
         self.event(EventKind::TaskNew, child, parent, 0, 0);
         Ok(Ok(()))
     }
 
     /// execve(2): the address space is replaced by an empty one (the simulated program maps what it needs).
     pub fn exec(&mut self, pid: u32, comm: Option<&str>) -> Result<SysResult<()>, ApiError> {
+        self.check_running()?;
         let ti = self.task_index(pid)?;
         let old = self.tasks[ti].mm;
         let new = self.new_mm();
@@ -84,10 +90,17 @@ impl Kernel {
 
     /// exit(2): the task's memory is released (if it was the mm's last user) and the task is gone.
     pub fn exit(&mut self, pid: u32) -> Result<(), ApiError> {
+        self.check_running()?;
+        self.do_exit(pid, false)
+    }
+
+    /// kernel/exit.c:`do_exit` for a live task: the task leaves the task table (creation order is kept), its mm
+    /// loses a user (the last one tears it down). `sigkill`: it died of SIGKILL (the event says so).
+    pub(crate) fn do_exit(&mut self, pid: u32, sigkill: bool) -> Result<(), ApiError> {
         let ti = self.task_index(pid)?;
-        let t = self.tasks.remove(ti);
+        let t = self.remove_task(ti);
         self.mmput(t.mm);
-        self.event(EventKind::TaskExit, pid, 0, 0, 0);
+        self.event(EventKind::TaskExit, pid, sigkill as u32, 0, 0);
         Ok(())
     }
 
@@ -113,6 +126,7 @@ impl Kernel {
         debug_assert_eq!(self.mm(mm_id).rss, [0; NR_MM_COUNTERS]);
         debug_assert_eq!(self.mm(mm_id).pgtables_bytes(), 0);
         self.mms[mm_id as usize] = None;
+        self.free_mms.push(mm_id);
     }
 
     /// mm/mmap.c:`dup_mmap` from `old` into the empty `new`, by `parent`.

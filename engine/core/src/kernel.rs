@@ -21,6 +21,7 @@ use crate::swapfile::SwapInfo;
 use crate::task::{Task, TaskState};
 use crate::util::{vm_commit_limit, vm_enough_memory, MemTotals, OvercommitPolicy, OvercommitSysctls};
 use crate::vmstat::{Vmstat, VmstatCounters};
+use std::collections::HashMap;
 
 /// The result a simulated syscall returns to its caller: a value, or an errno.
 pub type SysResult<T = u64> = Result<T, Errno>;
@@ -95,8 +96,13 @@ pub enum CowKind {
 /// Why an allocation of a user page failed. The reclaim/OOM work plugs in at `alloc_user_page`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum AllocFail {
-    /// No frame above the min watermark and nothing reclaimable: the kernel would run the OOM killer here.
+    /// No frame above the min watermark after reclaim, and the OOM killer did not make room (disabled, kernel
+    /// context, a request that may not OOM).
     OutOfMemory,
+    /// The allocating task itself was killed by the OOM killer: its current kernel entry is abandoned.
+    Killed,
+    /// The OOM killer panicked the machine.
+    Panic,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -131,7 +137,13 @@ pub struct Kernel {
     pub(crate) next_anon_vma: u32,
     pub log: Vec<String>,
     events: Vec<Event>,
-    now_ns: u64,
+    pub(crate) now_ns: u64,
+    /// pid -> index in `tasks` (kept in step with every insertion and removal).
+    pid_index: HashMap<u32, u32>,
+    /// Free slots of `mms`.
+    pub(crate) free_mms: Vec<u32>,
+    /// The OOM killer's engine state (panic, the `oom_killer_disable()` switch, reaper timers, records).
+    pub oom: crate::oom_kill::engine::OomState,
 }
 
 /// Highest user virtual page + 1: x86-64 TASK_SIZE (0x7ffffffff000) in pages.
@@ -192,6 +204,9 @@ impl Kernel {
             log: Vec::new(),
             events: Vec::new(),
             now_ns: 0,
+            pid_index: HashMap::new(),
+            free_mms: Vec::new(),
+            oom: Default::default(),
         };
         k.setup_per_zone_wmarks();
         Ok(k)
@@ -218,11 +233,41 @@ impl Kernel {
 
     // ---- tasks ------------------------------------------------------------------------------------------------
 
+    /// Index of a live task in `tasks` (O(1) through the pid index).
     pub fn task_index(&self, pid: u32) -> Result<usize, ApiError> {
-        self.tasks
-            .iter()
-            .position(|t| t.pid == pid)
+        self.pid_index
+            .get(&pid)
+            .map(|&i| i as usize)
             .ok_or_else(|| ApiError::errno("E_NOPID", Errno::ESRCH, format!("pid {pid}: no such live task")))
+    }
+
+    pub(crate) fn task_mut(&mut self, pid: u32) -> Option<&mut Task> {
+        let i = *self.pid_index.get(&pid)? as usize;
+        self.tasks.get_mut(i)
+    }
+
+    /// Append a new task (creation order) and index it.
+    pub(crate) fn push_task(&mut self, t: Task) {
+        self.pid_index.insert(t.pid, self.tasks.len() as u32);
+        self.tasks.push(t);
+    }
+
+    /// Remove the task at `ti`, keeping the others in creation order and re-indexing the ones after it.
+    pub(crate) fn remove_task(&mut self, ti: usize) -> Task {
+        let t = self.tasks.remove(ti);
+        self.pid_index.remove(&t.pid);
+        for (i, x) in self.tasks.iter().enumerate().skip(ti) {
+            self.pid_index.insert(x.pid, i as u32);
+        }
+        t
+    }
+
+    /// Refuse syscalls after a kernel panic (the machine has stopped).
+    pub(crate) fn check_running(&self) -> Result<(), ApiError> {
+        match &self.oom.panicked {
+            Some(msg) => Err(ApiError::new("E_PANICKED", format!("the simulated kernel has panicked ({msg}); no further syscalls run. Start a new machine"))),
+            None => Ok(()),
+        }
     }
 
     /// The live tasks in creation order (the order `for_each_process` walks them).
@@ -236,7 +281,7 @@ impl Kernel {
     }
 
     pub fn task(&self, pid: u32) -> Option<&Task> {
-        self.tasks.iter().find(|t| t.pid == pid)
+        self.pid_index.get(&pid).map(|&i| &self.tasks[i as usize])
     }
 
     pub fn mm(&self, id: u32) -> &Mm {
@@ -255,9 +300,9 @@ impl Kernel {
 
     pub(crate) fn new_mm(&mut self) -> u32 {
         let mm = Mm { users: 1, start_brk: START_BRK, brk: START_BRK, mmap_base: MMAP_BASE, ..Default::default() };
-        if let Some(i) = self.mms.iter().position(|m| m.is_none()) {
-            self.mms[i] = Some(mm);
-            i as u32
+        if let Some(i) = self.free_mms.pop() {
+            self.mms[i as usize] = Some(mm);
+            i
         } else {
             self.mms.push(Some(mm));
             (self.mms.len() - 1) as u32
@@ -270,6 +315,7 @@ impl Kernel {
     }
 
     pub fn spawn_task(&mut self, a: SpawnArgs) -> Result<(), ApiError> {
+        self.check_running()?;
         if a.pid == 0 || a.pid > 4_194_304 {
             return Err(ApiError::new("E_ARG", format!("spawn.pid: {} is not allowed; expected 1..=4194304 (pid_max)", a.pid)));
         }
@@ -281,13 +327,15 @@ impl Kernel {
         }
         let mm = self.new_mm();
         let comm = if a.comm.is_empty() { crate::task::default_comm(a.pid) } else { truncate_comm(&a.comm) };
-        self.tasks.push(Task {
+        self.push_task(Task {
             pid: a.pid,
             ppid: 0,
             comm,
             uid: a.uid,
             cap_sys_admin: a.cap_sys_admin,
             oom_score_adj: a.oom_score_adj,
+            oom_score_adj_min: 0,
+            oom_victim: false,
             state: TaskState::Running,
             mm,
             in_vfork: false,
@@ -299,14 +347,10 @@ impl Kernel {
         Ok(())
     }
 
-    /// Write /proc/<pid>/oom_score_adj: -1000..=1000, otherwise EINVAL.
+    /// Write /proc/<pid>/oom_score_adj as a privileged admin (CAP_SYS_RESOURCE): -1000..=1000, otherwise EINVAL;
+    /// see [`Kernel::write_oom_score_adj`] for the full rules (the admin's write also sets oom_score_adj_min).
     pub fn set_oom_score_adj(&mut self, pid: u32, adj: i64) -> Result<SysResult<()>, ApiError> {
-        let ti = self.task_index(pid)?;
-        if !crate::task::valid_oom_score_adj(adj) {
-            return Ok(Err(Errno::EINVAL));
-        }
-        self.tasks[ti].oom_score_adj = adj as i32;
-        Ok(Ok(()))
+        self.write_oom_score_adj(pid, adj, true)
     }
 
     // ---- overcommit ---------------------------------------------------------------------------------------------
@@ -319,7 +363,7 @@ impl Kernel {
         let r = vm_enough_memory(&mut self.committed, pages as i64, &self.sysctl.overcommit, &totals, mm_total_vm, cap);
         if r.is_err() {
             let (p, comm) = pid.and_then(|p| self.task(p)).map(|t| (t.pid, t.comm.clone())).unwrap_or((0, String::new()));
-            self.log.push(crate::util::vm_enough_memory_warning(p, &comm, pages as u64));
+            self.log.push(crate::util::vm_enough_memory_warning(p, &comm, pages));
         }
         r
     }
@@ -346,13 +390,23 @@ impl Kernel {
 
     /// Allocate one user data page (anon, page cache or shmem) for `pid` (None: kernel context without a task).
     ///
-    /// This is the single entry for every user page: the memcg charge (mm/memcontrol.c:`try_charge_memcg`) belongs
-    /// here, and an allocation failure here is where the kernel enters direct reclaim and then the OOM killer
-    /// (mm/page_alloc.c:`__alloc_pages_slowpath`). Today the order-0 watermark test is the kernel's
-    /// (`__zone_watermark_ok`: fail when free <= min) and failure is reported to the caller.
-    pub(crate) fn alloc_user_page(&mut self, _pid: Option<u32>, kind: u32) -> Result<u32, AllocFail> {
+    /// This is the single entry for every user page (the memcg charge belongs here too). The fast test is the
+    /// order-0 watermark test of the slow path (`__zone_watermark_ok`: fail when free <= min). On failure the
+    /// allocation runs mm/page_alloc.c:`__alloc_pages_slowpath` through the [`Slowpath`] state machine with the
+    /// user-fault mask `GFP_HIGHUSER_MOVABLE | __GFP_COMP`: direct reclaim rounds (`Kernel::try_to_free_pages`), then
+    /// `__alloc_pages_may_oom` → the global OOM killer (`Kernel::out_of_memory_global`). A kernel-context
+    /// allocation (no task) never runs the OOM killer here: it fails.
+    ///
+    /// [`Slowpath`]: crate::page_alloc::Slowpath
+    pub(crate) fn alloc_user_page(&mut self, pid: Option<u32>, kind: u32) -> Result<u32, AllocFail> {
         if self.nr_free_pages() <= self.wmark.min {
-            return Err(AllocFail::OutOfMemory);
+            if let Some(p) = pid {
+                if self.oom.current_killed.contains(&p) {
+                    // already SIGKILLed by the OOM killer: its kernel entry ends here
+                    return Err(AllocFail::Killed);
+                }
+            }
+            self.alloc_slowpath(pid, crate::oom_kill::engine::USER_FAULT_GFP, 0)?;
         }
         let f = self.frames.alloc().ok_or(AllocFail::OutOfMemory)?;
         self.frames.meta[f as usize] = kind;
@@ -468,6 +522,7 @@ impl Kernel {
     /// Write a sysctl through its handler (kernel/sysctl.c `proc_dointvec*`, mm/util.c and mm/page_alloc.c
     /// handlers): range check (EINVAL) and side effects. Unknown names are an `ApiError` listing the known ones.
     pub fn sysctl_write(&mut self, name: &str, value: i64) -> Result<SysResult<()>, ApiError> {
+        self.check_running()?;
         let int_ok = |v: i64| (i32::MIN as i64..=i32::MAX as i64).contains(&v);
         let s = &mut self.sysctl;
         let r: SysResult<()> = match name {
@@ -666,6 +721,9 @@ mod tests {
     fn k(pages: u32) -> Kernel {
         Kernel::new(MachineConfig { totalram_pages: pages, ..Default::default() }).unwrap()
     }
+    fn k2(pages: u32) -> Kernel {
+        k(pages)
+    }
 
     #[test]
     fn boot_defaults_follow_the_kernel() {
@@ -729,8 +787,20 @@ mod tests {
         let v = k.mmap(1, 2048, PROT_RW, MapFlags { anonymous: true, ..Default::default() }, None).unwrap().unwrap();
         let o = k.touch(1, v, 2048, Access::Write).unwrap();
         assert_eq!(o.done, 2048 - k.wmark.min, "the last page allocated leaves exactly min free");
-        assert!(matches!(o.stop, Some(crate::memory::TouchStop::OutOfMemory { .. })));
+        // the only task is global init: nothing killable, the kernel panics
+        assert!(matches!(o.stop, Some(crate::memory::TouchStop::Panic { .. })), "{:?}", o.stop);
         assert_eq!(k.nr_free_pages(), k.wmark.min);
+        assert_eq!(k.log.last().unwrap(), "Kernel panic - not syncing: System is deadlocked on memory");
+        assert_eq!(k.touch(1, v, 1, Access::Read).unwrap_err().code, "E_PANICKED");
+        // with the OOM killer disabled (simulation switch) the fault fails instead
+        let mut k = k2(2048);
+        k.spawn(1, "a").unwrap();
+        k.set_oom_killer_disabled(true);
+        let v = k.mmap(1, 2048, PROT_RW, MapFlags { anonymous: true, ..Default::default() }, None).unwrap().unwrap();
+        let o = k.touch(1, v, 2048, Access::Write).unwrap();
+        assert!(matches!(o.stop, Some(crate::memory::TouchStop::OutOfMemory { .. })));
+        assert_eq!(k.oom_records()[0].outcome, crate::oom_kill::OomOutcome::Disabled);
+        assert!(k.panicked().is_none());
     }
 
     #[test]
@@ -752,7 +822,7 @@ mod tests {
 /// Seeded property tests: random operation sequences (drawn with `rand.rs`) checked against the invariants after
 /// every operation. 1,000 sequences in debug builds, 10,000 in release (`cargo test --release`).
 #[cfg(test)]
-mod prop_tests {
+pub(crate) mod prop_tests {
     use super::*;
     use crate::filemap::FileKind;
     use crate::memory::{Access, Pattern};

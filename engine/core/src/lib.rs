@@ -25,6 +25,7 @@ pub mod page_counter;
 pub mod proc_base;
 pub mod psi;
 pub mod rand;
+pub mod show_mem;
 pub mod swapfile;
 pub mod task;
 pub mod task_mmu;

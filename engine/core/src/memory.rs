@@ -35,8 +35,13 @@ pub enum TouchStop {
     Segv { vpn: u64 },
     /// Access beyond the end of a file, or a shmem page that could not be accounted (ENOSPC): SIGBUS.
     Sigbus { vpn: u64 },
-    /// No page could be allocated: here the kernel runs the OOM killer (not wired yet).
+    /// No page could be allocated even after reclaim and the OOM killer (OOM killer disabled, or it made no
+    /// progress): VM_FAULT_OOM.
     OutOfMemory { vpn: u64 },
+    /// The touching task was chosen by the OOM killer while faulting at `vpn`: it has exited (SIGKILL).
+    Killed { vpn: u64 },
+    /// The OOM killer panicked the machine while this task faulted at `vpn`.
+    Panic { vpn: u64 },
     /// A case the engine does not model yet.
     Unsupported(String),
 }
@@ -66,12 +71,20 @@ pub(crate) enum FaultErr {
     Segv,
     Sigbus,
     Oom,
+    /// The faulting task was OOM-killed.
+    Killed,
+    /// The OOM killer panicked the machine.
+    Panic,
     Unsupported(String),
 }
 
 impl From<AllocFail> for FaultErr {
-    fn from(_: AllocFail) -> Self {
-        FaultErr::Oom
+    fn from(e: AllocFail) -> Self {
+        match e {
+            AllocFail::OutOfMemory => FaultErr::Oom,
+            AllocFail::Killed => FaultErr::Killed,
+            AllocFail::Panic => FaultErr::Panic,
+        }
     }
 }
 
@@ -95,6 +108,13 @@ fn vma_allows(flags: VmFlags, write: bool) -> bool {
 impl Kernel {
     /// Access `count` pages from virtual page `vpn` in order, taking the faults they need.
     pub fn touch(&mut self, pid: u32, vpn: u64, count: u64, access: Access) -> Result<TouchOutcome, ApiError> {
+        let r = self.touch_inner(pid, vpn, count, access);
+        self.oom_exit_killed_current();
+        r
+    }
+
+    fn touch_inner(&mut self, pid: u32, vpn: u64, count: u64, access: Access) -> Result<TouchOutcome, ApiError> {
+        self.check_running()?;
         let ti = self.task_index(pid)?;
         let mm_id = self.tasks[ti].mm;
         let write = access == Access::Write;
@@ -144,7 +164,7 @@ impl Kernel {
                 if v >= chunk_end {
                     continue;
                 }
-                match self.handle_mm_fault(ti, mm_id, vi, v, write) {
+                match self.handle_mm_fault(pid, mm_id, vi, v, write) {
                     Ok(()) => v += 1,
                     Err(e) => return Ok(TouchOutcome { done: v - vpn, stop: Some(fault_stop(e, v)) }),
                 }
@@ -156,6 +176,13 @@ impl Kernel {
     /// Access `count` pages chosen by `pattern` among the `npages` pages from `vpn`, drawing from the kernel's
     /// seeded PRNG: millions of accesses in one call.
     pub fn touch_pattern(&mut self, pid: u32, vpn: u64, npages: u64, pattern: Pattern, count: u64, access: Access) -> Result<TouchOutcome, ApiError> {
+        let r = self.touch_pattern_inner(pid, vpn, npages, pattern, count, access);
+        self.oom_exit_killed_current();
+        r
+    }
+
+    fn touch_pattern_inner(&mut self, pid: u32, vpn: u64, npages: u64, pattern: Pattern, count: u64, access: Access) -> Result<TouchOutcome, ApiError> {
+        self.check_running()?;
         let ti = self.task_index(pid)?;
         let mm_id = self.tasks[ti].mm;
         if npages == 0 || npages > u32::MAX as u64 {
@@ -200,7 +227,7 @@ impl Kernel {
             if pte_allows(pte, write) {
                 continue;
             }
-            if let Err(e) = self.handle_mm_fault(ti, mm_id, vi, v, write) {
+            if let Err(e) = self.handle_mm_fault(pid, mm_id, vi, v, write) {
                 return Ok(TouchOutcome { done: i, stop: Some(fault_stop(e, v)) });
             }
         }
@@ -228,15 +255,19 @@ impl Kernel {
         }
     }
 
-    fn account_fault(&mut self, ti: usize, major: bool) {
+    fn account_fault(&mut self, pid: u32, major: bool) {
         // mm/memory.c:mm_account_fault
         self.vmstat.inc(Vmstat::pgfault);
         if major {
-            self.tasks[ti].maj_flt += 1;
+            if let Some(t) = self.task_mut(pid) {
+                t.maj_flt += 1;
+            }
             self.stats.faults_major += 1;
             self.last_fault = FaultKind::Major;
         } else {
-            self.tasks[ti].min_flt += 1;
+            if let Some(t) = self.task_mut(pid) {
+                t.min_flt += 1;
+            }
             self.stats.faults_minor += 1;
             self.last_fault = FaultKind::Minor;
         }
@@ -259,9 +290,8 @@ impl Kernel {
     }
 
     /// A new anon page for the page at `vpn` of VMA `vi`: allocated, on the inactive anon LRU, with its reverse map.
-    fn new_anon_page(&mut self, ti: usize, mm_id: u32, vi: usize, vpn: u64) -> Result<u32, FaultErr> {
+    fn new_anon_page(&mut self, pid: u32, mm_id: u32, vi: usize, vpn: u64) -> Result<u32, FaultErr> {
         let root = self.anon_vma_prepare(mm_id, vi);
-        let pid = self.tasks[ti].pid;
         let f = self.alloc_user_page(Some(pid), KIND_ANON)?;
         let vma = &self.mm(mm_id).vmas[vi];
         let index = vma.pgoff + (vpn - vma.start);
@@ -272,7 +302,7 @@ impl Kernel {
     }
 
     /// Resolve one fault (`handle_mm_fault`).
-    pub(crate) fn handle_mm_fault(&mut self, ti: usize, mm_id: u32, vi: usize, vpn: u64, write: bool) -> Result<(), FaultErr> {
+    pub(crate) fn handle_mm_fault(&mut self, pid: u32, mm_id: u32, vi: usize, vpn: u64, write: bool) -> Result<(), FaultErr> {
         let (flags, backing, pte) = {
             let vma = &self.mm(mm_id).vmas[vi];
             (vma.flags, vma.backing, vma.pte(vpn))
@@ -281,65 +311,65 @@ impl Kernel {
             return Err(FaultErr::Segv);
         }
         if pte & PTE_SWAP != 0 {
-            return self.do_swap_page(ti, mm_id, vi, vpn, pte & !PTE_SWAP, write);
+            return self.do_swap_page(pid, mm_id, vi, vpn, pte & !PTE_SWAP, write);
         }
         match pte {
             PTE_NONE => match backing {
-                Backing::Anon => self.do_anonymous_page(ti, mm_id, vi, vpn, write),
+                Backing::Anon => self.do_anonymous_page(pid, mm_id, vi, vpn, write),
                 Backing::File(fid) => {
                     if self.files[fid as usize].kind == FileKind::Hugetlbfs {
                         return Err(FaultErr::Unsupported("faults on hugetlbfs mappings are not modelled".into()));
                     }
                     if !write {
-                        self.do_read_fault(ti, mm_id, vi, vpn, fid)
+                        self.do_read_fault(pid, mm_id, vi, vpn, fid)
                     } else if flags & VM_SHARED != 0 {
-                        self.do_shared_fault(ti, mm_id, vi, vpn, fid)
+                        self.do_shared_fault(pid, mm_id, vi, vpn, fid)
                     } else {
-                        self.do_cow_fault(ti, mm_id, vi, vpn, fid)
+                        self.do_cow_fault(pid, mm_id, vi, vpn, fid)
                     }
                 }
             },
             PTE_ZERO => {
                 debug_assert!(write);
                 // do_wp_page on the zero page: wp_page_copy into a new zeroed page.
-                let f = self.new_anon_page(ti, mm_id, vi, vpn)?;
+                let f = self.new_anon_page(pid, mm_id, vi, vpn)?;
                 self.rmap_add(f);
                 self.rss_add(mm_id, MmCounter::MM_ANONPAGES, 1);
                 self.set_pte(mm_id, vi, vpn, pte_mk(f, true));
                 self.last_cow = CowKind::Copy;
-                self.account_fault(ti, false);
+                self.account_fault(pid, false);
                 Ok(())
             }
             _ => {
                 debug_assert!(write && pte & PTE_W == 0);
-                self.do_wp_page(ti, mm_id, vi, vpn, pte_frame(pte), flags, false)
+                self.do_wp_page(pid, mm_id, vi, vpn, pte_frame(pte), flags, false)
             }
         }
     }
 
-    fn do_anonymous_page(&mut self, ti: usize, mm_id: u32, vi: usize, vpn: u64, write: bool) -> Result<(), FaultErr> {
+    fn do_anonymous_page(&mut self, pid: u32, mm_id: u32, vi: usize, vpn: u64, write: bool) -> Result<(), FaultErr> {
         if !write {
             self.set_pte(mm_id, vi, vpn, PTE_ZERO);
         } else {
-            let f = self.new_anon_page(ti, mm_id, vi, vpn)?;
+            let f = self.new_anon_page(pid, mm_id, vi, vpn)?;
             self.rmap_add(f);
             self.rss_add(mm_id, MmCounter::MM_ANONPAGES, 1);
             self.set_pte(mm_id, vi, vpn, pte_mk(f, true));
         }
-        self.account_fault(ti, false);
+        self.account_fault(pid, false);
         Ok(())
     }
 
     /// `major`: the fault already read the page from swap (do_swap_page hands a write over to do_wp_page).
     #[allow(clippy::too_many_arguments)]
-    fn do_wp_page(&mut self, ti: usize, mm_id: u32, vi: usize, vpn: u64, f: u32, flags: VmFlags, major: bool) -> Result<(), FaultErr> {
+    fn do_wp_page(&mut self, pid: u32, mm_id: u32, vi: usize, vpn: u64, f: u32, flags: VmFlags, major: bool) -> Result<(), FaultErr> {
         let kind = self.frames.kind(f);
         if flags & VM_SHARED != 0 {
             // wp_page_shared: the shared page itself becomes writable (and dirty)
             self.mark_dirty(f);
             self.set_pte(mm_id, vi, vpn, pte_mk(f, true));
             self.last_cow = CowKind::Reuse;
-            self.account_fault(ti, major);
+            self.account_fault(pid, major);
             return Ok(());
         }
         if kind == KIND_ANON && self.frames.mapcount(f) == 1 && self.anon_swap_refs(f) == 0 {
@@ -347,11 +377,11 @@ impl Kernel {
             self.free_swap_cache_of(f);
             self.set_pte(mm_id, vi, vpn, pte_mk(f, true));
             self.last_cow = CowKind::Reuse;
-            self.account_fault(ti, major);
+            self.account_fault(pid, major);
             return Ok(());
         }
         // wp_page_copy
-        let new = self.new_anon_page(ti, mm_id, vi, vpn)?;
+        let new = self.new_anon_page(pid, mm_id, vi, vpn)?;
         self.rmap_add(new);
         self.rss_add(mm_id, MmCounter::MM_ANONPAGES, 1);
         self.rss_add(mm_id, kind_counter(kind), -1);
@@ -360,7 +390,7 @@ impl Kernel {
             self.put_anon_frame(f);
         }
         self.last_cow = CowKind::Copy;
-        self.account_fault(ti, major);
+        self.account_fault(pid, major);
         Ok(())
     }
 
@@ -374,9 +404,8 @@ impl Kernel {
         Ok(idx)
     }
 
-    fn do_read_fault(&mut self, ti: usize, mm_id: u32, vi: usize, vpn: u64, fid: u32) -> Result<(), FaultErr> {
+    fn do_read_fault(&mut self, pid: u32, mm_id: u32, vi: usize, vpn: u64, fid: u32) -> Result<(), FaultErr> {
         let idx = self.file_index(mm_id, vi, vpn, fid)?;
-        let pid = self.tasks[ti].pid;
         let (f, major) = self.filemap_get_page(Some(pid), fid, idx)?;
         self.rmap_add(f);
         let kind = self.frames.kind(f);
@@ -385,40 +414,37 @@ impl Kernel {
         // shmem mappings need no write notification: a shared writable shmem PTE is writable at once
         let writable = flags & (VM_SHARED | VM_WRITE) == (VM_SHARED | VM_WRITE) && kind == KIND_SHMEM;
         self.set_pte(mm_id, vi, vpn, pte_mk(f, writable));
-        self.account_fault(ti, major);
+        self.account_fault(pid, major);
         Ok(())
     }
 
-    fn do_shared_fault(&mut self, ti: usize, mm_id: u32, vi: usize, vpn: u64, fid: u32) -> Result<(), FaultErr> {
+    fn do_shared_fault(&mut self, pid: u32, mm_id: u32, vi: usize, vpn: u64, fid: u32) -> Result<(), FaultErr> {
         let idx = self.file_index(mm_id, vi, vpn, fid)?;
-        let pid = self.tasks[ti].pid;
         let (f, major) = self.filemap_get_page(Some(pid), fid, idx)?;
         self.rmap_add(f);
         let kind = self.frames.kind(f);
         self.rss_add(mm_id, kind_counter(kind), 1);
         self.mark_dirty(f);
         self.set_pte(mm_id, vi, vpn, pte_mk(f, true));
-        self.account_fault(ti, major);
+        self.account_fault(pid, major);
         Ok(())
     }
 
-    fn do_cow_fault(&mut self, ti: usize, mm_id: u32, vi: usize, vpn: u64, fid: u32) -> Result<(), FaultErr> {
+    fn do_cow_fault(&mut self, pid: u32, mm_id: u32, vi: usize, vpn: u64, fid: u32) -> Result<(), FaultErr> {
         let idx = self.file_index(mm_id, vi, vpn, fid)?;
-        let pid = self.tasks[ti].pid;
         let (_src, major) = self.filemap_get_page(Some(pid), fid, idx)?;
-        let f = self.new_anon_page(ti, mm_id, vi, vpn)?;
+        let f = self.new_anon_page(pid, mm_id, vi, vpn)?;
         self.rmap_add(f);
         self.rss_add(mm_id, MmCounter::MM_ANONPAGES, 1);
         self.set_pte(mm_id, vi, vpn, pte_mk(f, true));
-        self.account_fault(ti, major);
+        self.account_fault(pid, major);
         Ok(())
     }
 
-    fn do_swap_page(&mut self, ti: usize, mm_id: u32, vi: usize, vpn: u64, slot: u32, write: bool) -> Result<(), FaultErr> {
+    fn do_swap_page(&mut self, pid: u32, mm_id: u32, vi: usize, vpn: u64, slot: u32, write: bool) -> Result<(), FaultErr> {
         let (f, major) = match self.swap.cache.get(&slot) {
             Some(&f) => (f, false),
             None => {
-                let pid = self.tasks[ti].pid;
                 let f = self.alloc_user_page(Some(pid), KIND_ANON)?;
                 let vma = &self.mm(mm_id).vmas[vi];
                 let (root, index) = (vma.anon_vma, vma.pgoff + (vpn - vma.start));
@@ -447,9 +473,9 @@ impl Kernel {
         if write && !writable {
             // the write is finished by do_wp_page within the same fault
             let flags = self.mm(mm_id).vmas[vi].flags;
-            return self.do_wp_page(ti, mm_id, vi, vpn, f, flags, major);
+            return self.do_wp_page(pid, mm_id, vi, vpn, f, flags, major);
         }
-        self.account_fault(ti, major);
+        self.account_fault(pid, major);
         Ok(())
     }
 
@@ -557,6 +583,8 @@ fn fault_stop(e: FaultErr, vpn: u64) -> TouchStop {
         FaultErr::Segv => TouchStop::Segv { vpn },
         FaultErr::Sigbus => TouchStop::Sigbus { vpn },
         FaultErr::Oom => TouchStop::OutOfMemory { vpn },
+        FaultErr::Killed => TouchStop::Killed { vpn },
+        FaultErr::Panic => TouchStop::Panic { vpn },
         FaultErr::Unsupported(s) => TouchStop::Unsupported(s),
     }
 }

@@ -163,6 +163,8 @@ pub struct Mm {
     pub start_brk: u64,
     pub brk: u64,
     pub mmap_base: u64,
+    /// MMF_OOM_SKIP: the OOM killer ignores this mm (reaped, or pinned by init).
+    pub oom_skip: bool,
 }
 
 impl Mm {

@@ -110,6 +110,7 @@ impl Kernel {
     /// freed — unless `keep_swapcache`, when it stays in the swap cache (SwapCached) after being unmapped. Zero-page,
     /// file and shmem pages are left alone.
     pub fn swapout(&mut self, pid: u32, vpn: u64, pages: u64, keep_swapcache: bool) -> Result<SwapoutResult, ApiError> {
+        self.check_running()?;
         let ti = self.task_index(pid)?;
         let mm_id = self.tasks[ti].mm;
         let end = vpn.checked_add(pages).ok_or_else(|| ApiError::new("E_ARG", "swapout: range overflows"))?;

@@ -16,6 +16,10 @@ pub struct Task {
     pub cap_sys_admin: bool,
     /// -1000..=1000 (fs/proc/base.c:`__set_oom_adj`).
     pub oom_score_adj: i32,
+    /// signal->oom_score_adj_min: the floor for writers without CAP_SYS_RESOURCE (fs/proc/base.c:`__set_oom_adj`).
+    pub oom_score_adj_min: i32,
+    /// signal->oom_mm is set: the task was chosen and marked by the OOM killer (`mark_oom_victim`).
+    pub oom_victim: bool,
     pub state: TaskState,
     /// Index of the task's mm in `Kernel::mms`.
     pub mm: u32,

@@ -174,6 +174,73 @@ pub fn scan_target(
     }
 }
 
+// ---- direct reclaim on the engine ---------------------------------------------------------------------------------
+
+use crate::kernel::Kernel;
+use crate::page_alloc::frames::{F_DIRTY, F_SWAPCACHE, KIND_FILE, KIND_MASK, MAPCOUNT_MASK};
+use crate::vmstat::Vmstat;
+
+
+impl Kernel {
+    /// Pages direct reclaim could free now: clean, unmapped page-cache pages of disk files (the only kind
+    /// [`Kernel::try_to_free_pages`] reclaims today).
+    pub fn reclaimable_pages(&self) -> u64 {
+        let mut n = 0;
+        for f in self.files.iter().filter(|f| f.live) {
+            if f.kind != crate::filemap::FileKind::Disk || f.nr_cached == 0 {
+                continue;
+            }
+            for &c in &f.cache {
+                if c != 0 && self.clean_unmapped_file_page(c - 1) {
+                    n += 1;
+                }
+            }
+        }
+        n
+    }
+
+    fn clean_unmapped_file_page(&self, frame: u32) -> bool {
+        let meta = self.frames.meta[frame as usize];
+        meta & KIND_MASK == KIND_FILE && meta & MAPCOUNT_MASK == 0 && meta & (F_DIRTY | F_SWAPCACHE) == 0
+    }
+
+    /// mm/vmscan.c:`try_to_free_pages` (one direct-reclaim round), minimal model: frees up to `nr_to_reclaim`
+    /// clean, unmapped page-cache pages of disk files (files in creation order, pages in index order; no LRU
+    /// ageing, no anon/shmem to swap, no writeback). Counts `allocstall_normal` once and `pgscan_direct`/
+    /// `pgsteal_direct`/`pgscan_file`/`pgsteal_file` per page. Returns the pages freed (progress when > 0).
+    /// The reclaim work replaces this function as a whole.
+    pub fn try_to_free_pages(&mut self, nr_to_reclaim: u64) -> u64 {
+        self.vmstat.inc(Vmstat::allocstall_normal);
+        let mut freed = 0;
+        'files: for fid in 0..self.files.len() {
+            let f = &self.files[fid];
+            if !f.live || f.kind != crate::filemap::FileKind::Disk || f.nr_cached == 0 {
+                continue;
+            }
+            for idx in 0..self.files[fid].cache.len() {
+                if freed >= nr_to_reclaim {
+                    break 'files;
+                }
+                let c = self.files[fid].cache[idx];
+                if c == 0 || !self.clean_unmapped_file_page(c - 1) {
+                    continue;
+                }
+                let frame = c - 1;
+                let file = &mut self.files[fid];
+                file.cache[idx] = 0;
+                file.nr_cached -= 1;
+                self.vmstat.sub(Vmstat::nr_file_pages, 1);
+                self.free_user_page(frame);
+                for c in [Vmstat::pgscan_direct, Vmstat::pgsteal_direct, Vmstat::pgscan_file, Vmstat::pgsteal_file] {
+                    self.vmstat.inc(c);
+                }
+                freed += 1;
+            }
+        }
+        freed
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -184,9 +184,58 @@ impl Engine {
         self.events.as_ptr()
     }
 
-    /// Advance simulated time to `until_ns`. The engine has no timed work yet, so it always stops with `Done`.
-    pub fn run(&mut self, _until_ns: u64) -> StopReason {
-        StopReason::Done
+    /// Run simulated time to `until_ns`, firing the OOM reaper timers due by then. Stops with `Done` at the time,
+    /// or `Panic` when the machine has panicked.
+    pub fn run(&mut self, until_ns: u64) -> StopReason {
+        match self.k.run_until(until_ns) {
+            oomsim_core::oom_kill::engine::RunStop::Done => StopReason::Done,
+            oomsim_core::oom_kill::engine::RunStop::Panic => StopReason::Panic,
+        }
+    }
+    /// Advance simulated time by `ns` (see `run`).
+    pub fn advance(&mut self, ns: u64) -> StopReason {
+        let until = self.k.now_ns().saturating_add(ns);
+        self.run(until)
+    }
+    /// The simulated clock, ns.
+    pub fn now_ns(&self) -> u64 {
+        self.k.now_ns()
+    }
+    /// The panic message if the kernel panicked, else "".
+    pub fn panic_message(&self) -> String {
+        self.k.panicked().unwrap_or("").to_string()
+    }
+    /// /proc/<pid>/oom_score.
+    pub fn oom_score(&self, pid: u32) -> Result<i64, JsError> {
+        self.k.oom_score(pid).map_err(js_err)
+    }
+    /// /proc/<pid>/oom_score_adj.
+    pub fn oom_score_adj(&self, pid: u32) -> Result<i64, JsError> {
+        self.k.oom_score_adj(pid).map_err(js_err)
+    }
+    /// Write /proc/<pid>/oom_score_adj by a writer with or without CAP_SYS_RESOURCE: 0 or -errno (EINVAL, EACCES).
+    pub fn write_oom_score_adj(&mut self, pid: u32, value: i64, cap_sys_resource: bool) -> Result<i64, JsError> {
+        Ok(sys(self.k.write_oom_score_adj(pid, value, cap_sys_resource).map_err(js_err)?.map(|_| 0i64)))
+    }
+    /// /proc/<pid>/oom_adj (legacy).
+    pub fn oom_adj(&self, pid: u32) -> Result<i64, JsError> {
+        self.k.oom_adj(pid).map_err(js_err)
+    }
+    /// Write the legacy /proc/<pid>/oom_adj: 0 or -errno. The writer is named in the one-time deprecation line.
+    pub fn write_oom_adj(&mut self, pid: u32, value: i64, cap_sys_resource: bool, writer_comm: &str, writer_pid: u32) -> Result<i64, JsError> {
+        Ok(sys(self.k.write_oom_adj(pid, value, cap_sys_resource, writer_comm, writer_pid).map_err(js_err)?.map(|_| 0i64)))
+    }
+    /// The OOM explanation table for a global OOM now, as JSON (`Kernel::oom_explain_json`).
+    pub fn oom_explain_json(&self) -> String {
+        self.k.oom_explain_json()
+    }
+    /// SIMULATION SWITCH, not a sysctl: the kernel's `oom_killer_disable()` state. While set, allocations that
+    /// would need the OOM killer fail instead.
+    pub fn set_oom_killer_disabled(&mut self, disabled: bool) {
+        self.k.set_oom_killer_disabled(disabled);
+    }
+    pub fn oom_killer_disabled(&self) -> bool {
+        self.k.oom_killer_disabled()
     }
 
     /// Deliberately trap (for tests of handle poisoning). Never called by the library itself.

@@ -12,6 +12,7 @@
 pub mod explain;
 pub mod log;
 pub mod reaper;
+pub mod engine;
 pub mod sysctl;
 
 use crate::gfp_types::{GfpMask, __GFP_FS, GFP_KERNEL};

@@ -3,45 +3,47 @@
 //! performs each direct-reclaim round itself and feeds back whether it made progress; these functions decide what
 //! the kernel does next (retry, give up, or go to the OOM killer).
 
+use crate::gfp_types;
 use super::zone::{fast_path_watermark_ok, zone_watermark_ok, AllocFlags, ZoneType, MAX_PAGE_ORDER};
 
-/// A gfp mask (include/linux/gfp_types.h bit values).
+/// A gfp mask. The bits are owned by [`crate::gfp_types`] (include/linux/gfp_types.h); these associated
+/// constants are the same values under the short names the slow-path code uses.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub struct Gfp(pub u32);
 
 impl Gfp {
-    pub const DMA: u32 = 0x01;
-    pub const HIGHMEM: u32 = 0x02;
-    pub const DMA32: u32 = 0x04;
-    pub const MOVABLE: u32 = 0x08;
-    pub const RECLAIMABLE: u32 = 0x10;
-    pub const HIGH: u32 = 0x20;
-    pub const IO: u32 = 0x40;
-    pub const FS: u32 = 0x80;
-    pub const ZERO: u32 = 0x100;
-    pub const DIRECT_RECLAIM: u32 = 0x400;
-    pub const KSWAPD_RECLAIM: u32 = 0x800;
-    pub const WRITE: u32 = 0x1000;
-    pub const NOWARN: u32 = 0x2000;
-    pub const RETRY_MAYFAIL: u32 = 0x4000;
-    pub const NOFAIL: u32 = 0x8000;
-    pub const NORETRY: u32 = 0x10000;
-    pub const MEMALLOC: u32 = 0x20000;
-    pub const COMP: u32 = 0x40000;
-    pub const NOMEMALLOC: u32 = 0x80000;
-    pub const HARDWALL: u32 = 0x100000;
-    pub const THISNODE: u32 = 0x200000;
-    pub const ACCOUNT: u32 = 0x400000;
+    pub const DMA: u32 = gfp_types::__GFP_DMA;
+    pub const HIGHMEM: u32 = gfp_types::__GFP_HIGHMEM;
+    pub const DMA32: u32 = gfp_types::__GFP_DMA32;
+    pub const MOVABLE: u32 = gfp_types::__GFP_MOVABLE;
+    pub const RECLAIMABLE: u32 = gfp_types::__GFP_RECLAIMABLE;
+    pub const HIGH: u32 = gfp_types::__GFP_HIGH;
+    pub const IO: u32 = gfp_types::__GFP_IO;
+    pub const FS: u32 = gfp_types::__GFP_FS;
+    pub const ZERO: u32 = gfp_types::__GFP_ZERO;
+    pub const DIRECT_RECLAIM: u32 = gfp_types::__GFP_DIRECT_RECLAIM;
+    pub const KSWAPD_RECLAIM: u32 = gfp_types::__GFP_KSWAPD_RECLAIM;
+    pub const WRITE: u32 = gfp_types::__GFP_WRITE;
+    pub const NOWARN: u32 = gfp_types::__GFP_NOWARN;
+    pub const RETRY_MAYFAIL: u32 = gfp_types::__GFP_RETRY_MAYFAIL;
+    pub const NOFAIL: u32 = gfp_types::__GFP_NOFAIL;
+    pub const NORETRY: u32 = gfp_types::__GFP_NORETRY;
+    pub const MEMALLOC: u32 = gfp_types::__GFP_MEMALLOC;
+    pub const COMP: u32 = gfp_types::__GFP_COMP;
+    pub const NOMEMALLOC: u32 = gfp_types::__GFP_NOMEMALLOC;
+    pub const HARDWALL: u32 = gfp_types::__GFP_HARDWALL;
+    pub const THISNODE: u32 = gfp_types::__GFP_THISNODE;
+    pub const ACCOUNT: u32 = gfp_types::__GFP_ACCOUNT;
 
-    pub const RECLAIM: u32 = Self::DIRECT_RECLAIM | Self::KSWAPD_RECLAIM;
-    pub const GFP_KERNEL: u32 = Self::RECLAIM | Self::IO | Self::FS;
-    pub const GFP_NOFS: u32 = Self::RECLAIM | Self::IO;
-    pub const GFP_NOIO: u32 = Self::RECLAIM;
-    pub const GFP_NOWAIT: u32 = Self::KSWAPD_RECLAIM | Self::NOWARN;
-    pub const GFP_ATOMIC: u32 = Self::HIGH | Self::KSWAPD_RECLAIM;
-    pub const GFP_USER: u32 = Self::GFP_KERNEL | Self::HARDWALL;
-    pub const GFP_HIGHUSER: u32 = Self::GFP_USER | Self::HIGHMEM;
-    pub const GFP_HIGHUSER_MOVABLE: u32 = Self::GFP_HIGHUSER | Self::MOVABLE;
+    pub const RECLAIM: u32 = gfp_types::__GFP_RECLAIM;
+    pub const GFP_KERNEL: u32 = gfp_types::GFP_KERNEL;
+    pub const GFP_NOFS: u32 = gfp_types::GFP_NOFS;
+    pub const GFP_NOIO: u32 = gfp_types::GFP_NOIO;
+    pub const GFP_NOWAIT: u32 = gfp_types::GFP_NOWAIT;
+    pub const GFP_ATOMIC: u32 = gfp_types::GFP_ATOMIC;
+    pub const GFP_USER: u32 = gfp_types::GFP_USER;
+    pub const GFP_HIGHUSER: u32 = gfp_types::GFP_HIGHUSER;
+    pub const GFP_HIGHUSER_MOVABLE: u32 = gfp_types::GFP_HIGHUSER_MOVABLE;
 
     /// The bits of one gfp token of the vector format (vectors-format.md §4.1).
     pub fn token(name: &str) -> Option<u32> {

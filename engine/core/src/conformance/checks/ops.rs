@@ -3,8 +3,9 @@
 //! (`Kernel::spawn_task`, `fork`, `mmap`, `touch`, ...), and each observation reads engine state. Region and file
 //! names are the vector's; the adapter maps them to the virtual page numbers and file ids the engine returned.
 //!
-//! Not wired yet (reported as unsupported, naming what is missing): cgroup ops and memcg observations
-//! (memcontrol/), the OOM killer (an allocation that would enter it), v1 OOM waits.
+//! Global OOMs run through the engine's allocation slow path and OOM killer; `ooms` and `log` report them. Not
+//! wired yet (reported as unsupported, naming what is missing): cgroup ops and memcg observations (memcontrol/),
+//! v1 OOM waits.
 
 use crate::conformance::input::Inputs;
 use crate::conformance::{CheckError, CheckFn, CheckResult, OBSERVE_KEY};
@@ -58,6 +59,7 @@ struct Snap {
     faults_minor: u64,
     faults_major: u64,
     log_len: usize,
+    oom_len: usize,
     tasks: BTreeMap<u32, TaskSnap>,
 }
 
@@ -98,6 +100,7 @@ fn snap(r: &Runner) -> Snap {
         faults_minor: r.k.stats.faults_minor,
         faults_major: r.k.stats.faults_major,
         log_len: r.k.log.len(),
+        oom_len: r.k.oom_records().len(),
         tasks,
     }
 }
@@ -301,8 +304,10 @@ impl Runner {
                     None => ok,
                     Some(TouchStop::Segv { .. }) => Value::String("SIGSEGV".into()),
                     Some(TouchStop::Sigbus { .. }) => Value::String("SIGBUS".into()),
+                    Some(TouchStop::Killed { .. }) => Value::String("killed".into()),
+                    Some(TouchStop::Panic { .. }) => Value::String("panic".into()),
                     Some(TouchStop::OutOfMemory { .. }) => {
-                        return Err(unsupported("a fault found no free page above the min watermark: reclaim and the OOM killer are not wired into the engine yet"))
+                        return Err(unsupported("a fault failed after reclaim and the OOM killer made no progress (the kernel retries such a fault forever); the format has no result for it"))
                     }
                     Some(TouchStop::Unsupported(s)) => return Err(unsupported(s)),
                 }
@@ -476,8 +481,22 @@ fn observe(r: &Runner, req: &Map<String, Value>, before: &Snap, after: &Snap, in
                 Value::Array(list)
             }
             "ooms" => {
-                // Reaching the OOM killer stops the run as unsupported, so an observed interval had none.
-                json!([])
+                let recs = &r.k.oom_records()[before.oom_len..after.oom_len];
+                Value::Array(
+                    recs.iter()
+                        .map(|o| {
+                            json!({
+                                "constraint": o.constraint.text(),
+                                "memcg": o.memcg,
+                                "totalpages": o.totalpages,
+                                "outcome": o.outcome.name(),
+                                "victim": o.victim,
+                                "oom_group": o.oom_group,
+                                "killed": o.killed,
+                            })
+                        })
+                        .collect(),
+                )
             }
             "log" => json!(r.k.log[before.log_len..after.log_len]),
             "counters" | "counters_delta" | "cgroup_files" | "fd_reads" => {
@@ -522,10 +541,26 @@ fn run_ops(inputs: &Map<String, Value>) -> CheckResult {
         let oi = Inputs::new(o);
         let one_page_touch = oi.str_or("op", "")? == "touch" && oi.u64_or("count", 0)? == 1;
         let is_write = oi.str_or("access", "")? == "write";
-        let result = r.op(o).map_err(|e| match e {
-            CheckError::Unsupported(s) => CheckError::Unsupported(format!("ops[{idx}]: {s}")),
-            CheckError::Invalid(s) => CheckError::Invalid(format!("ops[{idx}]: {s}")),
-        })?;
+        // §6.2 rule 2: an op whose task the OOM killer killed during the op returns "killed". After a kernel panic
+        // the machine has stopped: later ops do not run and return "panic".
+        let op_task = o.get("task").and_then(Value::as_u64).map(|p| p as u32);
+        let alive_before = op_task.is_some_and(|p| r.k.task(p).is_some());
+        let is_exit = oi.str_or("op", "")? == "exit";
+        let result = if r.k.panicked().is_some() {
+            Value::String("panic".into())
+        } else {
+            let v = r.op(o).map_err(|e| match e {
+                CheckError::Unsupported(s) => CheckError::Unsupported(format!("ops[{idx}]: {s}")),
+                CheckError::Invalid(s) => CheckError::Invalid(format!("ops[{idx}]: {s}")),
+            })?;
+            if !is_exit && alive_before && op_task.is_some_and(|p| r.k.task(p).is_none()) {
+                Value::String("killed".into())
+            } else if r.k.panicked().is_some() {
+                Value::String("panic".into())
+            } else {
+                v
+            }
+        };
         let info = OpInfo { result, one_page_touch, is_write, fault: r.k.last_fault, cow: r.k.last_cow };
         snaps.push(snap(&r));
         for (ai, a) in at_reqs.iter().enumerate() {

@@ -1,0 +1,535 @@
+//! The OOM killer on the stateful engine: the allocation slow path that leads to it
+//! (mm/page_alloc.c:`__alloc_pages_slowpath`, `__alloc_pages_may_oom`), the snapshot of the task table it decides
+//! over, applying its decision (SIGKILL and exit, mm sharers, vmstat `oom_kill`, the log, the panic), the OOM reaper
+//! on simulated time (mm/oom_kill.c:`queue_oom_reaper`, `oom_reap_task`), /proc/<pid>/oom_score, oom_score_adj and
+//! oom_adj (fs/proc/base.c) and the explanation table.
+//!
+//! The decisions themselves are the pure functions of [`crate::oom_kill`]; this file only gathers their inputs
+//! from the engine and applies their results.
+//!
+//! Timing (vectors-format.md §6.2 rules 1-2): an OOM-killed task exits as soon as the `out_of_memory()` call that
+//! killed it returns; if it is the allocating task, it exits when its current kernel entry (fault, syscall)
+//! returns and the rest of that entry is abandoned. Since victims release their memory at once, the reaper that
+//! fires `OOM_REAPER_DELAY` later finds them gone and does nothing, as the kernel's reaper does for a victim
+//! that exited first.
+
+use super::explain::{explain, CandidateRow};
+use super::reaper::OOM_REAPER_DELAY_MS;
+use super::{
+    constrained_alloc, oom_badness, out_of_memory, OomConstraint, OomControl, OomEnv, OomOutcome, OomResult,
+    OomSysctls, OomTask, TotalpagesInput,
+};
+use crate::errno::ApiError;
+use crate::event::EventKind;
+use crate::gfp_types::{GfpMask, GFP_HIGHUSER_MOVABLE, __GFP_COMP};
+use crate::kernel::{AllocFail, Kernel, SysResult};
+use crate::mm_types::{MmCounter, VM_SHARED};
+use crate::page_alloc::slowpath::{Gfp, Slowpath, SlowpathStep, ZoneRetryState};
+use crate::vmstat::Vmstat;
+
+/// The gfp mask of a user page fault as the OOM report shows it (`GFP_HIGHUSER_MOVABLE | __GFP_COMP`, the folio
+/// allocation of do_anonymous_page / filemap_fault): `0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP)`.
+pub const USER_FAULT_GFP: GfpMask = GFP_HIGHUSER_MOVABLE | __GFP_COMP;
+
+/// An upper bound on out_of_memory() calls within one allocation. In the kernel an allocation whose OOM call made
+/// "progress" without freeing anything (an earlier victim still exiting) loops until the victim is gone; in the
+/// engine victims exit at once, so this only stops a loop the model cannot resolve.
+const MAX_OOM_CALLS_PER_ALLOC: u32 = 4;
+
+/// One pending OOM-reaper timer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReapTimer {
+    pub pid: u32,
+    /// The victim's mm id at kill time.
+    pub mm: u32,
+    /// Simulated time the reaper runs (kill time + OOM_REAPER_DELAY).
+    pub due_ns: u64,
+}
+
+/// One `out_of_memory()` invocation, as the `ops` check's `ooms` observation reports it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OomRecord {
+    pub constraint: OomConstraint,
+    /// The OOM memcg (mem_over_limit); None for a global OOM.
+    pub memcg: Option<String>,
+    pub totalpages: u64,
+    pub outcome: OomOutcome,
+    pub victim: Option<i64>,
+    pub oom_group: Option<String>,
+    /// Pids counted by `__oom_kill_process`, in order.
+    pub killed: Vec<i64>,
+    /// Simulated time of the call.
+    pub time_ns: u64,
+}
+
+/// The OOM killer's state on the engine.
+#[derive(Clone, Debug, Default)]
+pub struct OomState {
+    /// Set by a kernel panic (panic_on_oom, or nothing killable): every later syscall is refused.
+    pub panicked: Option<String>,
+    /// The kernel's `oom_killer_disable()` state (used during suspend/hibernation). A SIMULATION SWITCH, not a
+    /// sysctl: there is no `vm.oom_kill` in mainline. While set, out_of_memory() returns false at once and the
+    /// allocation that needed it fails.
+    pub oom_killer_disabled: bool,
+    /// Pending reaper timers, in queueing order.
+    pub reaper: Vec<ReapTimer>,
+    /// Every out_of_memory() call so far, in order.
+    pub records: Vec<OomRecord>,
+    /// Allocating tasks killed by the OOM killer whose kernel entry has not returned yet.
+    pub current_killed: Vec<u32>,
+    /// The one-time legacy oom_adj deprecation warning was printed.
+    pub oom_adj_warned: bool,
+}
+
+/// Why `run_until` stopped.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum RunStop {
+    /// The clock reached the requested time.
+    Done,
+    /// The machine has panicked (the clock does not move any more).
+    Panic,
+}
+
+impl RunStop {
+    pub const fn name(self) -> &'static str {
+        match self {
+            RunStop::Done => "done",
+            RunStop::Panic => "panic",
+        }
+    }
+}
+
+/// The event code of a constraint (EventKind::OomKill's `a`).
+pub const fn constraint_code(c: OomConstraint) -> u32 {
+    match c {
+        OomConstraint::None => 0,
+        OomConstraint::Cpuset => 1,
+        OomConstraint::MemoryPolicy => 2,
+        OomConstraint::Memcg => 3,
+    }
+}
+
+/// Panic reason codes (EventKind::Panic's `a`).
+pub const PANIC_ON_OOM: u32 = 1;
+pub const PANIC_NO_KILLABLE: u32 = 2;
+
+impl Kernel {
+    // ---- snapshot --------------------------------------------------------------------------------------------------
+
+    /// The OOM killer's view of every live process, in creation order (`for_each_process`): RSS and swap entries
+    /// from the mm counters, pgtables_bytes (0 when page tables are not modelled), adj, global init = pid 1,
+    /// in_vfork, MMF_OOM_SKIP of the mm, earlier victim, and "exiting" for a task killed during its current entry.
+    pub fn oom_tasks(&self) -> Vec<OomTask> {
+        self.tasks.iter().map(|t| self.oom_task_of(t)).collect()
+    }
+
+    fn oom_task_of(&self, t: &crate::task::Task) -> OomTask {
+        let mm = self.mm(t.mm);
+        let c = |x: MmCounter| mm.counter(x);
+        let exiting = self.oom.current_killed.contains(&t.pid);
+        OomTask {
+            pid: t.pid as i64,
+            tgid: t.pid as i64,
+            comm: t.comm.clone(),
+            uid: t.uid,
+            memcg: t.cgroup.clone(),
+            mm: t.mm as u64,
+            points: None,
+            total_vm_pages: mm.total_vm,
+            rss_anon: c(MmCounter::MM_ANONPAGES),
+            rss_file: c(MmCounter::MM_FILEPAGES),
+            rss_shmem: c(MmCounter::MM_SHMEMPAGES),
+            swapents: c(MmCounter::MM_SWAPENTS),
+            pgtables_bytes: if self.config.model_page_tables { mm.pgtables_bytes() } else { 0 },
+            oom_score_adj: t.oom_score_adj as i16,
+            has_mm: true,
+            is_global_init: t.pid == 1,
+            is_kthread: false,
+            in_vfork: t.in_vfork,
+            mmf_oom_skip: mm.oom_skip,
+            is_oom_victim: t.oom_victim,
+            oom_origin: false,
+            signal_group_exit: exiting,
+            pf_exiting: false,
+            fatal_signal_pending: exiting,
+            core_dumping: false,
+            cpuset_eligible: true,
+        }
+    }
+
+    /// totalram + total swap: the global OOM's `totalpages` and the one /proc/<pid>/oom_score always uses.
+    pub fn oom_global_totalpages(&self) -> u64 {
+        constrained_alloc(&TotalpagesInput::Global {
+            totalram_pages: self.totalram_pages(),
+            total_swap_pages: self.swap.total as u64,
+        })
+    }
+
+    fn oom_sysctls(&self) -> OomSysctls {
+        OomSysctls {
+            panic_on_oom: self.sysctl.panic_on_oom as i32,
+            oom_kill_allocating_task: self.sysctl.oom_kill_allocating_task as i32,
+            oom_dump_tasks: self.sysctl.oom_dump_tasks as i32,
+        }
+    }
+
+    // ---- the allocation slow path ----------------------------------------------------------------------------------
+
+    /// mm/page_alloc.c:`__alloc_pages_slowpath` for one page after the min-watermark test failed, driving the
+    /// [`Slowpath`] decisions: direct reclaim rounds, then the global OOM killer. Ok(()) when a page can now be
+    /// taken (free > min).
+    pub(crate) fn alloc_slowpath(&mut self, pid: Option<u32>, gfp: GfpMask, order: u32) -> Result<(), AllocFail> {
+        let mut sp = Slowpath::new(Gfp(gfp), order);
+        let mut step = sp.start();
+        let mut oom_calls = 0;
+        loop {
+            if self.nr_free_pages() > self.wmark.min {
+                return Ok(());
+            }
+            step = match step {
+                SlowpathStep::Fail(_) => return Err(AllocFail::OutOfMemory),
+                SlowpathStep::DirectReclaim => {
+                    let progress = self.try_to_free_pages(crate::vmscan::SWAP_CLUSTER_MAX) > 0;
+                    if self.nr_free_pages() > self.wmark.min {
+                        return Ok(());
+                    }
+                    let zone = ZoneRetryState {
+                        min: self.wmark.min,
+                        free: self.nr_free_pages(),
+                        reclaimable: self.reclaimable_pages(),
+                        lowmem_reserve: 0,
+                        free_block_available: true,
+                    };
+                    sp.after_direct_reclaim(progress, std::slice::from_ref(&zone))
+                }
+                SlowpathStep::OutOfMemory => {
+                    // __alloc_pages_may_oom: a kernel-context allocation (no task) is not modelled as invoking it.
+                    let Some(cur) = pid else { return Err(AllocFail::OutOfMemory) };
+                    if oom_calls == MAX_OOM_CALLS_PER_ALLOC {
+                        return Err(AllocFail::OutOfMemory);
+                    }
+                    oom_calls += 1;
+                    let r = self.out_of_memory_global(cur, gfp, order as i32);
+                    if r.panic.is_some() {
+                        return Err(AllocFail::Panic);
+                    }
+                    if self.oom.current_killed.contains(&cur) {
+                        return Err(AllocFail::Killed);
+                    }
+                    sp.after_out_of_memory(r.returns, false)
+                }
+            };
+        }
+    }
+
+    // ---- out_of_memory on the engine -----------------------------------------------------------------------------
+
+    /// A global OOM (CONSTRAINT_NONE, totalpages = RAM + swap) raised by `current_pid`'s allocation with `gfp` and
+    /// `order`: runs [`out_of_memory`] over the whole task table and applies its result.
+    pub fn out_of_memory_global(&mut self, current_pid: u32, gfp: GfpMask, order: i32) -> OomResult {
+        let mut oc = OomControl::global(self.oom_global_totalpages());
+        oc.gfp_mask = gfp;
+        oc.order = order;
+        let tasks = self.oom_tasks();
+        self.run_out_of_memory(&tasks, &oc, current_pid)
+    }
+
+    /// The constraint-generic entry: `tasks` is the OOM domain's snapshot (every process for a global OOM; the
+    /// memcg code passes its own with CONSTRAINT_MEMCG, totalpages = the memcg max), `oc` the oom_control. Runs
+    /// [`out_of_memory`], records it, appends its log lines and applies it. An unknown current pid makes no call.
+    pub fn run_out_of_memory(&mut self, tasks: &[OomTask], oc: &OomControl, current_pid: u32) -> OomResult {
+        let Some(current) = tasks.iter().position(|t| t.pid == current_pid as i64) else {
+            return OomResult::default();
+        };
+        let env = OomEnv {
+            sysctls: self.oom_sysctls(),
+            oom_killer_disabled: self.oom.oom_killer_disabled,
+            meminfo_lines: if oc.is_memcg_oom() { Vec::new() } else { crate::show_mem::show_mem_lines(self) },
+            // memory.oom.group: the memcg code supplies mem_cgroup_get_oom_group here; without memcg wiring no
+            // cgroup is ever swept as a group.
+            get_oom_group: None,
+            ..OomEnv::default()
+        };
+        let r = match out_of_memory(tasks, oc, current, &env) {
+            Ok(r) => r,
+            Err(_) => return OomResult::default(),
+        };
+        self.apply_oom_result(tasks, oc, current_pid, &r);
+        r
+    }
+
+    /// Apply what out_of_memory() decided: the log lines; `oom_kill` per counted kill and an OomKill event; mark
+    /// victims; MMF_OOM_SKIP on pinned mms; reaper timers; the panic; then every process sent SIGKILL exits (the
+    /// allocating task only when its kernel entry returns).
+    fn apply_oom_result(&mut self, tasks: &[OomTask], oc: &OomControl, current_pid: u32, r: &OomResult) {
+        let outcome = r.outcome.unwrap_or(OomOutcome::Disabled);
+        self.oom.records.push(OomRecord {
+            constraint: oc.constraint,
+            memcg: oc.memcg.clone(),
+            totalpages: oc.totalpages,
+            outcome,
+            victim: r.victim_pid,
+            oom_group: r.oom_group.clone(),
+            killed: r.killed.clone(),
+            time_ns: self.now_ns,
+        });
+        self.log.extend(r.log.iter().cloned());
+        let by = match outcome {
+            OomOutcome::KillAllocatingTask => 1,
+            _ => 0,
+        };
+        for &pid in &r.killed {
+            self.vmstat.inc(Vmstat::oom_kill);
+            let badness = tasks.iter().find(|t| t.pid == pid).map(|t| oom_badness(t, oc.totalpages)).unwrap_or(0);
+            let by = if r.oom_group.is_some() && Some(pid) != r.victim_pid { 2 } else { by };
+            self.event(EventKind::OomKill, pid as u32, constraint_code(oc.constraint), by, badness as u64);
+        }
+        for &pid in &r.marked_victims {
+            if let Some(t) = self.task_mut(pid as u32) {
+                t.oom_victim = true;
+            }
+        }
+        for &mm in &r.mmf_oom_skip_set {
+            if let Some(Some(m)) = self.mms.get_mut(mm as usize) {
+                m.oom_skip = true;
+            }
+        }
+        for &pid in &r.reaper_queued {
+            if let Some(t) = self.task(pid as u32) {
+                let mm = t.mm;
+                self.oom.reaper.push(ReapTimer { pid: pid as u32, mm, due_ns: self.now_ns + OOM_REAPER_DELAY_MS * 1_000_000 });
+            }
+        }
+        if let Some(msg) = &r.panic {
+            self.oom.panicked = Some(msg.clone());
+            let code = if outcome == OomOutcome::Panic { PANIC_ON_OOM } else { PANIC_NO_KILLABLE };
+            self.event(EventKind::Panic, current_pid, code, 0, 0);
+            return;
+        }
+        // §6.2 rule 2: SIGKILLed processes exit now; the allocating task when its entry returns.
+        let mut seen = Vec::new();
+        for &pid in &r.sigkill_sent_to {
+            let pid = pid as u32;
+            if seen.contains(&pid) {
+                continue;
+            }
+            seen.push(pid);
+            if pid == current_pid {
+                if !self.oom.current_killed.contains(&pid) {
+                    self.oom.current_killed.push(pid);
+                }
+            } else if self.task(pid).is_some() {
+                let _ = self.do_exit(pid, true);
+            }
+        }
+    }
+
+    /// Exit the allocating tasks the OOM killer killed during the kernel entry that is returning now.
+    pub(crate) fn oom_exit_killed_current(&mut self) {
+        for pid in std::mem::take(&mut self.oom.current_killed) {
+            if self.task(pid).is_some() {
+                let _ = self.do_exit(pid, true);
+            }
+        }
+    }
+
+    /// The kernel panicked (the message without "Kernel panic - not syncing: "), if it did.
+    pub fn panicked(&self) -> Option<&str> {
+        self.oom.panicked.as_deref()
+    }
+
+    /// `oom_killer_disable()` / `oom_killer_enable()` (kernel/power: used around suspend). A simulation switch,
+    /// NOT a sysctl (`vm.oom_kill` does not exist in mainline): while disabled, an allocation that would need the
+    /// OOM killer fails instead.
+    pub fn set_oom_killer_disabled(&mut self, disabled: bool) {
+        self.oom.oom_killer_disabled = disabled;
+    }
+
+    pub fn oom_killer_disabled(&self) -> bool {
+        self.oom.oom_killer_disabled
+    }
+
+    /// Every out_of_memory() call so far, in order.
+    pub fn oom_records(&self) -> &[OomRecord] {
+        &self.oom.records
+    }
+
+    // ---- simulated time and the reaper ---------------------------------------------------------------------------
+
+    /// The monotonic simulated clock, ns.
+    pub fn now_ns(&self) -> u64 {
+        self.now_ns
+    }
+
+    /// Advance the clock by `ns`, firing due timers in time order.
+    pub fn advance(&mut self, ns: u64) -> RunStop {
+        let until = self.now_ns.saturating_add(ns);
+        self.run_until(until)
+    }
+
+    /// Run the clock to `until_ns` (no-op when it is in the past), firing the OOM reaper timers due by then in
+    /// order. Stops early with `Panic` on a panicked machine.
+    pub fn run_until(&mut self, until_ns: u64) -> RunStop {
+        loop {
+            if self.oom.panicked.is_some() {
+                return RunStop::Panic;
+            }
+            let next = self.oom.reaper.iter().enumerate().filter(|(_, t)| t.due_ns <= until_ns).min_by_key(|(i, t)| (t.due_ns, *i)).map(|(i, _)| i);
+            match next {
+                Some(i) => {
+                    let t = self.oom.reaper.remove(i);
+                    self.now_ns = self.now_ns.max(t.due_ns);
+                    self.oom_reap_task(&t);
+                }
+                None => {
+                    self.now_ns = self.now_ns.max(until_ns);
+                    return RunStop::Done;
+                }
+            }
+        }
+    }
+
+    /// mm/oom_kill.c:`oom_reap_task` when the timer fires: a victim that already exited (its mm gone or already
+    /// MMF_OOM_SKIP) makes it a no-op; otherwise every private or anonymous VMA (not VM_SHARED) is unmapped,
+    /// `oom_reaper: reaped process …` is logged with the RSS left, and the mm gets MMF_OOM_SKIP.
+    fn oom_reap_task(&mut self, t: &ReapTimer) {
+        let Some(task) = self.task(t.pid) else { return };
+        if task.mm != t.mm || self.mm(t.mm).oom_skip {
+            return;
+        }
+        let comm = task.comm.clone();
+        let n = self.mm(t.mm).vmas.len();
+        for vi in (0..n).rev() {
+            let v = &self.mm(t.mm).vmas[vi];
+            if v.flags & VM_SHARED == 0 {
+                self.zap_vma(t.mm, vi);
+            }
+        }
+        let mm = self.mm(t.mm);
+        let line = super::log::reaped_line(
+            t.pid as i64,
+            &comm,
+            mm.counter(MmCounter::MM_ANONPAGES),
+            mm.counter(MmCounter::MM_FILEPAGES),
+            mm.counter(MmCounter::MM_SHMEMPAGES),
+        );
+        self.log.push(line);
+        self.mm_mut(t.mm).oom_skip = true;
+    }
+
+    // ---- /proc/<pid>/oom_score, oom_score_adj, oom_adj ------------------------------------------------------------
+
+    /// /proc/<pid>/oom_score (fs/proc/base.c:`proc_oom_score`): with the global totalpages, 0 when unkillable.
+    pub fn oom_score(&self, pid: u32) -> Result<i64, ApiError> {
+        let ti = self.task_index(pid)?;
+        let t = self.oom_task_of(&self.tasks[ti]);
+        let tp = self.oom_global_totalpages();
+        Ok(crate::proc_base::proc_oom_score(oom_badness(&t, tp), tp))
+    }
+
+    /// /proc/<pid>/oom_score_adj read.
+    pub fn oom_score_adj(&self, pid: u32) -> Result<i64, ApiError> {
+        Ok(self.tasks[self.task_index(pid)?].oom_score_adj as i64)
+    }
+
+    /// /proc/<pid>/oom_adj read (fs/proc/base.c:`oom_adj_read`).
+    pub fn oom_adj(&self, pid: u32) -> Result<i64, ApiError> {
+        Ok(crate::proc_base::oom_adj_read(self.tasks[self.task_index(pid)?].oom_score_adj as i16) as i64)
+    }
+
+    /// Write /proc/<pid>/oom_score_adj by a writer with or without CAP_SYS_RESOURCE (fs/proc/base.c:
+    /// `oom_score_adj_write` → `__set_oom_adj`): outside -1000..=1000 EINVAL; below the process's
+    /// oom_score_adj_min without the capability EACCES; a capable writer also sets oom_score_adj_min. The value
+    /// goes to every other process sharing the mm, except vfork children, and global init.
+    pub fn write_oom_score_adj(&mut self, pid: u32, value: i64, cap_sys_resource: bool) -> Result<SysResult<()>, ApiError> {
+        self.check_running()?;
+        let ti = self.task_index(pid)?;
+        let t = &self.tasks[ti];
+        match crate::proc_base::oom_score_adj_write(value, t.oom_score_adj as i16, t.oom_score_adj_min as i16, cap_sys_resource) {
+            Ok(w) => {
+                self.set_adj_shared(ti, w.oom_score_adj, w.oom_score_adj_min);
+                Ok(Ok(()))
+            }
+            Err(e) => Ok(Err(e)),
+        }
+    }
+
+    /// Write the legacy /proc/<pid>/oom_adj (fs/proc/base.c:`oom_adj_write`): -16..=15 or -17, mapped to
+    /// oom_score_adj; lowering below the current value without CAP_SYS_RESOURCE is EACCES. The first write since
+    /// boot logs the deprecation warning, naming `writer_comm`/`writer_pid`.
+    pub fn write_oom_adj(&mut self, pid: u32, value: i64, cap_sys_resource: bool, writer_comm: &str, writer_pid: u32) -> Result<SysResult<()>, ApiError> {
+        self.check_running()?;
+        let ti = self.task_index(pid)?;
+        let t = &self.tasks[ti];
+        match crate::proc_base::oom_adj_write(value, t.oom_score_adj as i16, t.oom_score_adj_min as i16, cap_sys_resource) {
+            Ok(w) => {
+                if !self.oom.oom_adj_warned {
+                    self.oom.oom_adj_warned = true;
+                    self.log.push(super::log::oom_adj_deprecated_line(writer_comm, writer_pid as i64, pid as i64));
+                }
+                self.set_adj_shared(ti, w.oom_score_adj, w.oom_score_adj_min);
+                Ok(Ok(()))
+            }
+            Err(e) => Ok(Err(e)),
+        }
+    }
+
+    fn set_adj_shared(&mut self, ti: usize, adj: i16, adj_min: i16) {
+        let (pid, mm) = (self.tasks[ti].pid, self.tasks[ti].mm);
+        self.tasks[ti].oom_score_adj = adj as i32;
+        self.tasks[ti].oom_score_adj_min = adj_min as i32;
+        for t in self.tasks.iter_mut() {
+            if t.pid != pid && t.mm == mm && !t.in_vfork && t.pid != 1 {
+                t.oom_score_adj = adj as i32;
+            }
+        }
+    }
+
+    // ---- explanation -------------------------------------------------------------------------------------------
+
+    /// "Which process dies, and why?" for a global OOM now: every process ranked as select_bad_process would
+    /// choose (see [`explain`]).
+    pub fn oom_explain(&self) -> Vec<CandidateRow> {
+        let tp = self.oom_global_totalpages();
+        let mut oc = OomControl::global(tp);
+        oc.gfp_mask = USER_FAULT_GFP;
+        explain(&self.oom_tasks(), &oc, tp)
+    }
+
+    /// [`Kernel::oom_explain`] as JSON: `{"constraint","totalpages","rows":[{pid, comm, memcg, rss_pages, swapents,
+    /// pgtables_pages, oom_score_adj, adj_points, badness (null when unkillable), oom_score, eligible, reason
+    /// (null or text), chosen}]}`.
+    pub fn oom_explain_json(&self) -> String {
+        let rows = self.oom_explain();
+        explain_json(OomConstraint::None, self.oom_global_totalpages(), &rows)
+    }
+}
+
+/// The JSON rendering of an explanation table.
+pub fn explain_json(constraint: OomConstraint, totalpages: u64, rows: &[CandidateRow]) -> String {
+    use serde_json::json;
+    let rows: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            json!({
+                "pid": r.pid,
+                "comm": r.comm,
+                "memcg": r.memcg,
+                "rss_pages": r.rss_pages,
+                "swapents": r.swapents,
+                "pgtables_pages": r.pgtables_pages,
+                "oom_score_adj": r.oom_score_adj,
+                "adj_points": r.adj_points,
+                "badness": if r.badness == i64::MIN { serde_json::Value::Null } else { json!(r.badness) },
+                "oom_score": r.oom_score,
+                "eligible": r.eligible,
+                "reason": r.reason.map(|x| x.describe()),
+                "chosen": r.chosen,
+            })
+        })
+        .collect();
+    json!({"constraint": constraint.text(), "totalpages": totalpages, "rows": rows}).to_string()
+}
+
+#[cfg(test)]
+mod tests;
