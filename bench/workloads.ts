@@ -7,11 +7,19 @@
 import { Engine, MEMINFO_NAMES, VMSTAT_NAMES } from '../bindings/src/index.js';
 import { ReferenceEngine, applyOp } from '../bindings/src/reference/index.js';
 
-export const WORKLOADS = ['first_touch', 'resident_seq', 'resident_uniform', 'resident_zipf', 'cow_storm'] as const;
+export const WORKLOADS = ['first_touch', 'resident_seq', 'resident_uniform', 'resident_zipf', 'cow_storm', 'oom_storm'] as const;
+/** oom_storm (as in bench_workloads.rs): 100,000 small tasks, OOM_BIG big ones, a hog that needs OOM_BIG kills. */
+export const OOM_SMALL_TASKS = 100_000;
+export const OOM_BIG = 10;
+const OOM_SMALL_PAGES = 2;
+const OOM_BIG_PAGES = 20_000;
+/** Workloads the TS reference does not run (it has no 100,000-task fast path; see the README table). */
+export const REFERENCE_SKIPS: readonly Workload[] = ['oom_storm'];
 export type Workload = (typeof WORKLOADS)[number];
 
 export function ops(w: Workload, frames: number): number {
   const half = Math.floor(frames / 2);
+  if (w === 'oom_storm') return OOM_BIG;
   return w === 'first_touch' ? half : w === 'cow_storm' ? 2 * Math.floor(frames / 4) : 8 * half;
 }
 
@@ -34,6 +42,7 @@ export interface Impl<S> {
 interface WasmState {
   e: Engine;
   vpn: number;
+  hogPages?: number;
 }
 
 export const wasm: Impl<WasmState> & { digest(s: WasmState): string } = {
@@ -43,6 +52,21 @@ export const wasm: Impl<WasmState> & { digest(s: WasmState): string } = {
     const half = Math.floor(frames / 2);
     const quarter = Math.floor(frames / 4);
     let vpn: number;
+    if (w === 'oom_storm') {
+      if (e.setOomScoreAdj(1, -1000) < 0) throw new Error('adj refused');
+      e.setSysctl('vm.oom_dump_tasks', 0); // time the scoring, not 100,000 rows of the Tasks state dump
+      const bigEvery = Math.floor(OOM_SMALL_TASKS / OOM_BIG) + 1;
+      for (let i = 0; i < OOM_SMALL_TASKS + OOM_BIG; i++) {
+        const pid = 2 + i;
+        const pages = i % bigEvery === 0 ? OOM_BIG_PAGES : OOM_SMALL_PAGES;
+        e.spawn(pid, { comm: 't' });
+        const v = e.mmapAnon(pid, pages);
+        e.push('touch', pid, v % 2 ** 32, Math.floor(v / 2 ** 32), pages, 1);
+      }
+      e.submit();
+      const need = e.meminfo().MemFree / 4 - e.watermarks().min + (OOM_BIG - 1) * OOM_BIG_PAGES + 100;
+      return { e, vpn: e.mmapAnon(1, need), hogPages: need };
+    }
     if (w === 'first_touch') vpn = e.mmapAnon(1, half);
     else if (w === 'cow_storm') {
       vpn = e.mmapAnon(1, quarter);
@@ -53,7 +77,11 @@ export const wasm: Impl<WasmState> & { digest(s: WasmState): string } = {
     }
     return { e, vpn };
   },
-  run(w, { e, vpn }) {
+  run(w, { e, vpn, hogPages }) {
+    if (w === 'oom_storm') {
+      e.touch(1, vpn, hogPages!, 'write');
+      return;
+    }
     const f = e.meminfo().MemTotal / 4;
     const half = Math.floor(f / 2);
     const quarter = Math.floor(f / 4);

@@ -443,6 +443,11 @@ export class Engine {
     MEMINFO_NAMES.forEach((n, i) => (out[n] = Number(v[i])));
     return out;
   }
+  /** The zone watermarks in pages (from vm.min_free_kbytes and vm.watermark_scale_factor). */
+  watermarks(): { min: number; low: number; high: number } {
+    const [min, low, high] = Array.from(this.call('watermarks', (r) => r.watermarks()), Number);
+    return { min, low, high };
+  }
   /** /proc/meminfo text, byte for byte as the kernel prints it. */
   meminfoText(): string {
     this.flush();

@@ -7,7 +7,15 @@ use crate::kernel::{Kernel, MachineConfig};
 use crate::memory::{Access, Pattern};
 use crate::mmap::{MapFlags, PROT_RW};
 
-pub const WORKLOADS: &[&str] = &["first_touch", "resident_seq", "resident_uniform", "resident_zipf", "cow_storm"];
+pub const WORKLOADS: &[&str] = &["first_touch", "resident_seq", "resident_uniform", "resident_zipf", "cow_storm", "oom_storm"];
+
+/// oom_storm: 100,000 small tasks and `OOM_BIG` big ones; a hog with oom_score_adj -1000 then needs the memory of
+/// exactly `OOM_BIG` big tasks, so the timed part is `OOM_BIG` global OOM events, each scoring every task.
+pub const OOM_SMALL_TASKS: u32 = 100_000;
+pub const OOM_BIG: u32 = 10;
+const OOM_SMALL_PAGES: u64 = 2;
+const OOM_BIG_PAGES: u64 = 20_000;
+const OOM_HOG: u32 = 1;
 
 /// Operations the timed part performs (page touches or faults), for ops/s.
 pub fn ops(workload: &str, frames: u32) -> u64 {
@@ -16,6 +24,7 @@ pub fn ops(workload: &str, frames: u32) -> u64 {
         "first_touch" => f / 2,
         "resident_seq" | "resident_uniform" | "resident_zipf" => 8 * (f / 2),
         "cow_storm" => 2 * (f / 4),
+        "oom_storm" => OOM_BIG as u64,
         _ => 0,
     }
 }
@@ -47,6 +56,22 @@ pub fn setup(workload: &str, frames: u32) -> Prepared {
             k.touch(1, v, f / 4, Access::Write).expect("touch");
             v
         }
+        "oom_storm" => {
+            // pid 1 (the hog) is global init here, which the OOM killer never picks; give it adj -1000 anyway.
+            k.set_oom_score_adj(OOM_HOG, -1000).expect("adj").expect("adj accepted");
+            // Time the scoring, not 100,000 formatted rows of the Tasks state dump (measured separately).
+            k.sysctl_write("vm.oom_dump_tasks", 0).expect("sysctl").expect("sysctl accepted");
+            for i in 0..OOM_SMALL_TASKS + OOM_BIG {
+                let pid = 2 + i;
+                let pages = if i % (OOM_SMALL_TASKS / OOM_BIG + 1) == 0 { OOM_BIG_PAGES } else { OOM_SMALL_PAGES };
+                k.spawn(pid, "t").expect("spawn");
+                let v = mmap_anon(&mut k, pid, pages);
+                k.touch(pid, v, pages, Access::Write).expect("touch");
+            }
+            // The hog needs every free page above the min watermark plus all but a sliver of the big tasks' memory.
+            let need = k.nr_free_pages() - k.wmark.min + (OOM_BIG as u64 - 1) * OOM_BIG_PAGES + 100;
+            mmap_anon(&mut k, OOM_HOG, need)
+        }
         w => panic!("unknown workload {w}; expected one of {WORKLOADS:?}"),
     };
     Prepared { k, vpn }
@@ -77,8 +102,18 @@ pub fn run(workload: &str, p: &mut Prepared) {
                 k.touch(child, vpn, f / 4, Access::Write).expect("touch");
             }
         }
+        "oom_storm" => {
+            let pages = p_pages_of(k, OOM_HOG, vpn);
+            k.touch(OOM_HOG, vpn, pages, Access::Write).expect("touch");
+        }
         w => panic!("unknown workload {w}"),
     }
+}
+
+/// Pages of the mapping that starts at `vpn` (the hog's mapping).
+fn p_pages_of(k: &Kernel, pid: u32, vpn: u64) -> u64 {
+    let mm = k.task_mm(pid).expect("hog");
+    mm.vmas.iter().find(|v| v.start == vpn).map(|v| v.pages()).expect("hog mapping")
 }
 
 /// FNV-1a (64-bit) over the vmstat counters and the meminfo kB values, little-endian u64 each.
@@ -104,8 +139,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn oom_storm_kills_the_big_tasks() {
+        let mut p = setup("oom_storm", 1 << 20);
+        run("oom_storm", &mut p);
+        assert_eq!(p.k.vmstat.get(crate::vmstat::Vmstat::oom_kill), OOM_BIG as u64);
+        assert!(p.k.task(OOM_HOG).is_some(), "the hog (adj -1000) survives");
+    }
+
+    #[test]
     fn workloads_do_what_they_say() {
         for w in WORKLOADS {
+            if *w == "oom_storm" {
+                continue; // needs 100,000 tasks: covered by oom_storm_kills_the_big_tasks
+            }
             let mut p = setup(w, 4096);
             let before = p.k.vmstat.get(crate::vmstat::Vmstat::pgfault);
             run(w, &mut p);

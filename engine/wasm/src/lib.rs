@@ -139,6 +139,10 @@ impl Engine {
     pub fn meminfo_len(&self) -> u32 {
         self.meminfo.len() as u32
     }
+    /// The Normal zone's watermarks in pages: [min, low, high] (mm/page_alloc.c:`__setup_per_zone_wmarks`).
+    pub fn watermarks(&self) -> Vec<u64> {
+        vec![self.k.wmark.min, self.k.wmark.low, self.k.wmark.high]
+    }
     /// /proc/meminfo, byte for byte.
     pub fn meminfo_text(&self) -> String {
         self.k.meminfo_text()
