@@ -37,7 +37,7 @@ describe('seed scenarios', () => {
 });
 
 describe('docs examples', () => {
-  const docs = ['docs/scenario-format.md', 'docs/readme-scenario-section.md'];
+  const docs = ['docs/scenario-format.md', 'README.md'];
   for (const doc of docs) {
     const text = readFileSync(doc, 'utf8');
     const blocks = [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);

@@ -4,3 +4,6 @@
  */
 export { load, loadNodeSync } from './loader-node.js';
 export * from './api.js';
+export { toHtml } from './report/html.js';
+export { runScenarioFile, runSuite } from './suite.js';
+export type { SuiteRow } from './suite.js';

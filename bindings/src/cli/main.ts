@@ -1,8 +1,19 @@
 /**
- * The `oomsim` command line. Commands: `demo`, `conformance <vectors.json...>`, `validate <scenario...>`, `schema`.
+ * The `oomsim` command line. Commands: `run <scenario...>`, `suite [dir]`, `explain <scenario> --at <time>`, `demo`,
+ * `conformance <vectors.json...>`, `validate <scenario...>`, `schema`.
  */
 import { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import cliProgress from 'cli-progress';
+import { OomsimError } from '../errors.js';
+import { parseDuration } from '../scenario/size.js';
+import { runScenarioFile, runSuite } from '../suite.js';
+import type { RunOptions } from '../run.js';
+import { textSummary } from '../report/text.js';
+import { formatLog } from '../report/log.js';
+import { toJson } from '../report/json.js';
+import { toHtml } from '../report/html.js';
+import { sec } from '../report/format.js';
 import { loadNodeSync } from '../loader-node.js';
 import { runDemo } from '../demo.js';
 import { runConformance } from '../conformance.js';
@@ -22,6 +33,90 @@ export function main(argv: string[]): number {
     .action(() => {
       loadNodeSync();
       for (const l of runDemo().lines) console.log(l);
+    });
+  program
+    .command('run')
+    .description('run scenario files and print a summary of each (kills, OOM events, ENOMEMs, peaks, leaks)')
+    .argument('<scenarios...>', 'scenario files (YAML or JSON)')
+    .option('--log', 'also print the kernel log (dmesg format)')
+    .option('--json <file>', 'write the JSON report (with several scenarios: one file each, the name inserted before .json)')
+    .option('--html <file>', 'write the standalone HTML report with charts (several scenarios: as --json)')
+    .option('--explain', 'print the OOM candidate ranking at each OOM kill (needs the engine\'s oomExplain)')
+    .option('--tick <duration>', 'simulated time per tick', '100ms')
+    .action((files: string[], o: { log?: boolean; json?: string; html?: string; explain?: boolean; tick: string }) => {
+      loadNodeSync();
+      const tickNs = durationOpt('--tick', o.tick);
+      if (tickNs === null) return void (code = 2);
+      let first = true;
+      for (const f of files) {
+        try {
+          const r = runScenarioFile(f, { tickNs, explain: o.explain, onTick: progress(f) });
+          endProgress();
+          if (!first) console.log('');
+          first = false;
+          for (const l of textSummary(r, { explain: o.explain })) console.log(l);
+          if (o.log) {
+            console.log('kernel log:');
+            const lines = formatLog(r);
+            for (const l of lines) console.log(l);
+            if (lines.length === 0) console.log(r.features.oomKiller ? '  (empty)' : '  (empty: the engine prints OOM reports once the OOM killer is simulated)');
+          }
+          if (o.json) writeFileSync(outName(o.json, r.name, files.length), toJson(r));
+          if (o.html) writeFileSync(outName(o.html, r.name, files.length), toHtml(r));
+        } catch (e) {
+          endProgress();
+          console.error(e instanceof OomsimError ? e.message.replace(/^E_SCENARIO: /, '') : `oomsim run: ${f}: ${(e as Error).message}`);
+          code = 1;
+        }
+      }
+    });
+  program
+    .command('suite')
+    .description('run every scenario in a directory (default: scenarios/) and print one line per scenario')
+    .argument('[dir]', 'directory', 'scenarios')
+    .option('--tick <duration>', 'simulated time per tick', '100ms')
+    .action((dir: string, o: { tick: string }) => {
+      loadNodeSync();
+      const tickNs = durationOpt('--tick', o.tick);
+      if (tickNs === null) return void (code = 2);
+      const rows = runSuite(dir, { tickNs });
+      const w = Math.max(8, ...rows.map((r) => r.name.length));
+      console.log(`${'scenario'.padEnd(w)}  outcome`);
+      for (const r of rows) console.log(`${r.name.padEnd(w)}  ${r.outcome}`);
+      const bad = rows.filter((r) => !r.ok).length;
+      console.log(`${rows.length} scenarios, ${bad} errors`);
+      if (bad > 0) code = 1;
+    });
+  program
+    .command('explain')
+    .description('run a scenario to a time and print the OOM killer\'s candidate ranking there')
+    .argument('<scenario>', 'scenario file')
+    .requiredOption('--at <time>', 'simulated time, e.g. 30s')
+    .option('--tick <duration>', 'simulated time per tick', '100ms')
+    .action((f: string, o: { at: string; tick: string }) => {
+      loadNodeSync();
+      const at = durationOpt('--at', o.at);
+      const tickNs = durationOpt('--tick', o.tick);
+      if (at === null || tickNs === null) return void (code = 2);
+      let r;
+      try {
+        r = runScenarioFile(f, { tickNs, untilNs: at, keepEngine: true });
+      } catch (e) {
+        console.error((e as Error).message.replace(/^E_SCENARIO: /, ''));
+        return void (code = 1);
+      }
+      const e = r.engine as unknown as { oomExplain?: () => unknown; free(): void };
+      try {
+        if (typeof e.oomExplain !== 'function') {
+          console.error('oomsim explain: not available yet: the engine has no OOM candidate ranking (oomExplain) until the OOM killer is wired in');
+          return void (code = 3);
+        }
+        console.log(`${r.name} at ${sec(r.endNs)}:`);
+        const t = e.oomExplain();
+        console.log(typeof t === 'string' ? t : JSON.stringify(t, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 1));
+      } finally {
+        e.free();
+      }
     });
   program
     .command('conformance')
@@ -84,4 +179,36 @@ export function main(argv: string[]): number {
     return ce.exitCode ?? 2;
   }
   return code;
+}
+
+let bar: cliProgress.SingleBar | null = null;
+/** A progress callback that shows a bar on stderr once a run has taken more than a second of wall time. */
+function progress(label: string): RunOptions['onTick'] {
+  const t0 = Date.now();
+  return (now, end) => {
+    if (bar === null) {
+      if (Date.now() - t0 < 1000) return;
+      bar = new cliProgress.SingleBar({ stream: process.stderr, format: `${label} [{bar}] {percentage}% | {value}/{total} s simulated`, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
+      bar.start(Math.round(Number(end) / 1e9), 0);
+    }
+    bar.update(Math.round(Number(now) / 1e9));
+  };
+}
+function endProgress(): void {
+  bar?.stop();
+  bar = null;
+}
+function durationOpt(name: string, v: string): bigint | null {
+  const r = parseDuration(v);
+  if (!r.ok || r.value <= 0n) {
+    console.error(`oomsim: ${name} ${v}: ${r.ok ? 'must be > 0' : r.error}`);
+    return null;
+  }
+  return r.value;
+}
+/** With several scenarios, each report file gets the scenario name: out.json -> out.<name>.json. */
+function outName(file: string, name: string, count: number): string {
+  if (count <= 1) return file;
+  const dot = file.lastIndexOf('.');
+  return dot > 0 ? `${file.slice(0, dot)}.${name}${file.slice(dot)}` : `${file}.${name}`;
 }

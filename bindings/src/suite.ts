@@ -1,0 +1,43 @@
+/** Running scenario files (Node): load, validate, normalize, run; and the seed-suite table of `npm start`. */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatIssue, loadScenarioFile } from './scenario/load.js';
+import { normalizeScenario } from './scenario/normalize.js';
+import { OomsimError } from './errors.js';
+import { runScenario, type RunOptions, type RunResult } from './run.js';
+import { outcomeLine } from './report/text.js';
+
+/** Load and run one file; scenario errors throw an OomsimError('E_SCENARIO') listing every issue. */
+export function runScenarioFile(file: string, opts: RunOptions = {}): RunResult {
+  const r = loadScenarioFile(file);
+  if (!r.success) throw new OomsimError('E_SCENARIO', r.errors.map(formatIssue).join('\n'));
+  try {
+    return runScenario(normalizeScenario(r.data, { file }), opts);
+  } catch (e) {
+    if (e instanceof OomsimError && e.code === 'E_SCENARIO') throw new OomsimError('E_SCENARIO', `${file} ${e.message.replace(/^E_SCENARIO: /, '')}`);
+    throw e;
+  }
+}
+
+export interface SuiteRow {
+  file: string;
+  name: string;
+  outcome: string;
+  ok: boolean;
+}
+
+/** Every .yaml/.yml/.json scenario in `dir`, sorted by name, run with `opts`. */
+export function runSuite(dir: string, opts: RunOptions = {}): SuiteRow[] {
+  const files = readdirSync(dir)
+    .filter((f) => /\.(ya?ml|json)$/.test(f) && !f.endsWith('.schema.json'))
+    .sort();
+  return files.map((f) => {
+    const file = join(dir, f);
+    try {
+      const r = runScenarioFile(file, opts);
+      return { file, name: r.name, outcome: outcomeLine(r), ok: true };
+    } catch (e) {
+      return { file, name: f, outcome: `error: ${(e as Error).message}`, ok: false };
+    }
+  });
+}

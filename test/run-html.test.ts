@@ -1,0 +1,84 @@
+// The standalone HTML report in real headless Chromium (Debian's chromium + playwright-core, as browser.test.ts):
+// it loads without errors or network, draws its four charts, and the charts are not blank.
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser } from 'playwright-core';
+import { load, runScenarioFile, toHtml } from '../bindings/src/index.js';
+
+const CHROMIUM = process.env.OOMSIM_CHROMIUM ?? '/usr/bin/chromium';
+const SCENARIOS = new URL('../scenarios/', import.meta.url).pathname;
+let server: Server;
+let base: string;
+let browser: Browser;
+const pages = new Map<string, string>();
+const outDir = mkdtempSync(join(tmpdir(), 'oomsim-html-'));
+
+beforeAll(async () => {
+  await load();
+  server = createServer((req, res) => {
+    const body = pages.get(req.url ?? '');
+    if (req.url === '/favicon.ico') {
+      res.writeHead(204).end(); // the browser asks for it by itself
+      return;
+    }
+    if (body === undefined) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/html' }).end(body);
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const addr = server.address();
+  base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((ok) => server?.close(ok));
+});
+
+describe('HTML report', () => {
+  for (const name of ['global-oom-adj', 'fork-overcommit-mode2']) {
+    it(`${name}: renders in Chromium with non-blank charts`, async () => {
+      const html = toHtml(runScenarioFile(`${SCENARIOS}${name}.yaml`));
+      expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/); // standalone: nothing fetched
+      pages.set(`/${name}.html`, html);
+      writeFileSync(join(outDir, `${name}.html`), html);
+      const page = await browser.newPage({ viewport: { width: 1200, height: 1800 } });
+      const errors: string[] = [];
+      const requests: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+      page.on('request', (r) => !r.url().endsWith('/favicon.ico') && requests.push(r.url()));
+      await page.goto(`${base}/${name}.html`);
+      await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
+      expect(errors).toEqual([]);
+      expect(requests).toEqual([`${base}/${name}.html`]);
+      // Each chart's canvas: the share of pixels that are drawn (not transparent and not white).
+      const inked = await page.evaluate(() =>
+        ['mem', 'swap', 'commit', 'rss'].map((id) => {
+          const c = document.querySelector(`#${id} canvas`) as HTMLCanvasElement | null;
+          if (!c) return -1;
+          const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+          let n = 0;
+          for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && !(d[i] > 245 && d[i + 1] > 245 && d[i + 2] > 245)) n++;
+          return n / (c.width * c.height);
+        }),
+      );
+      for (const share of inked) expect(share).toBeGreaterThan(0.003);
+      // The memory chart has four lines: far more ink than the swap chart of a machine without swap.
+      expect(inked[0]).toBeGreaterThan(inked[1]);
+      const shot = await page.screenshot({ fullPage: true, path: join(outDir, `${name}.png`) });
+      expect(shot.length).toBeGreaterThan(20_000);
+      expect(await page.textContent('#summary')).toContain(`== ${name}`);
+      await page.close();
+    });
+  }
+});
