@@ -67,11 +67,20 @@ describe('runScenario', () => {
     expect(r.processes.find((p) => p.pid === 101)!.comm).toBe('sh');
   });
 
-  it('a page fault without memory returns ENOMEM and says the OOM killer is not simulated (never a fake kill)', () => {
-    const r = run({ duration: '3s', machine: { ram: '64M' }, processes: [{ comm: 'hog', pid: 5, workload: { kind: 'leak', initial: '32M', rate: '32M/s' } }] });
-    expect(r.oomKills).toEqual([]);
-    expect(r.processes[0].errors[0]).toMatchObject({ syscall: 'page fault', errno: 'ENOMEM' });
-    if (!r.features.oomKiller) expect(r.notSimulatedTags).toContain('OOM killer');
+  it('a leak that runs the machine out of memory is OOM-killed by the kernel, with the kernel log line', () => {
+    const r = run({
+      duration: '3s',
+      machine: { ram: '64M' },
+      processes: [
+        { comm: 'hog', pid: 5, workload: { kind: 'leak', initial: '32M', rate: '32M/s' } },
+        { comm: 'idle', pid: 6, workload: { kind: 'steady', working_set: '4M' } },
+      ],
+    });
+    expect(r.oomKills).toHaveLength(1);
+    expect(r.oomKills[0]).toMatchObject({ pid: 5, comm: 'hog', constraint: 0 /* CONSTRAINT_NONE */ });
+    expect(r.log.some((l) => l.line.startsWith('Out of memory: Killed process 5 (hog) total-vm:'))).toBe(true);
+    expect(r.processes.find((p) => p.pid === 6)?.outcome.kind).toBe('running');
+    expect(r.processes.find((p) => p.pid === 5)?.outcome.kind).toBe('oom_killed');
   });
 
   it('a sysctl the kernel rejects is a scenario error naming the field', () => {
