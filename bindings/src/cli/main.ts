@@ -3,6 +3,7 @@
  * `conformance <vectors.json...>`, `validate <scenario...>`, `schema`.
  */
 import { Command } from 'commander';
+import { explainTable } from '../report/explain.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { OomsimError } from '../errors.js';
@@ -105,15 +106,10 @@ export function main(argv: string[]): number {
         console.error((e as Error).message.replace(/^E_SCENARIO: /, ''));
         return void (code = 1);
       }
-      const e = r.engine as unknown as { oomExplain?: () => unknown; free(): void };
+      const e = r.engine!;
       try {
-        if (typeof e.oomExplain !== 'function') {
-          console.error('oomsim explain: not available yet: the engine has no OOM candidate ranking (oomExplain) until the OOM killer is wired in');
-          return void (code = 3);
-        }
-        console.log(`${r.name} at ${sec(r.endNs)}:`);
-        const t = e.oomExplain();
-        console.log(typeof t === 'string' ? t : JSON.stringify(t, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 1));
+        console.log(`${r.name} at ${sec(r.endNs)}: if the kernel ran out of memory now, the OOM killer would rank`);
+        for (const l of explainTable(e.oomExplain())) console.log(`  ${l}`);
       } finally {
         e.free();
       }

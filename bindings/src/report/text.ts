@@ -37,6 +37,9 @@ export function describeOutcome(o: ProcessOutcome): string {
   }
 }
 
+import { explainTable } from './explain.js';
+import type { OomExplanation } from '../engine.js';
+
 export function textSummary(r: RunResult, o: { explain?: boolean } = {}): string[] {
   const m = r.series.meminfo;
   const n = r.series.tNs.length;
@@ -80,7 +83,7 @@ export function textSummary(r: RunResult, o: { explain?: boolean } = {}): string
   }
   if (o.explain) {
     if (!r.features.explain) L.push('explain: not available yet (the engine has no oomExplain())');
-    for (const x of r.explanations) L.push(`explain at ${sec(x.tNs)}:`, ...JSON.stringify(x.table, null, 1).split('\n').map((s) => `  ${s}`));
+    for (const x of r.explanations) L.push(`OOM candidates at ${sec(x.tNs)}:`, ...explainTable(x.table as OomExplanation).map((s) => `  ${s}`));
   }
   if (r.notSimulated.length > 0) {
     L.push('not yet simulated:');
