@@ -10,6 +10,7 @@
 //! Every memcg is addressed by a `MemcgId` (index into the tree); the root is `ROOT_MEMCG`. Amounts are pages.
 
 pub mod charge;
+pub mod engine;
 pub mod files;
 pub mod v1;
 
@@ -228,6 +229,27 @@ pub struct MemCgroupTree {
     pub use_stock: bool,
     stock: Option<(MemcgId, u64)>,
     peak_fds: Vec<PeakFd>,
+}
+
+impl Default for MemCgroupTree {
+    /// An empty placeholder (no root, allocation-free): what the engine leaves behind while it lends its tree to
+    /// the charge path (`std::mem::take`).
+    fn default() -> Self {
+        MemCgroupTree {
+            mode: CgroupMode::V2,
+            counters: PageCounterArena::new(),
+            memcgs: Vec::new(),
+            by_path: BTreeMap::new(),
+            vm_swappiness: 60,
+            memory_localevents: false,
+            memory_recursiveprot: false,
+            hz: 1000,
+            stat_config: MemcgStatConfig::default(),
+            use_stock: false,
+            stock: None,
+            peak_fds: Vec::new(),
+        }
+    }
 }
 
 impl MemCgroupTree {
@@ -650,6 +672,28 @@ impl MemCgroupTree {
             cur = self.parent(c);
         }
         group
+    }
+
+    /// Whether the memcg or an ancestor has memory (or swap) usage above its high limit: the condition that
+    /// makes a successful charge account over-high pages (`try_charge_memcg`'s tail).
+    #[inline]
+    pub fn over_high(&self, id: MemcgId) -> bool {
+        let mut cur = Some(id);
+        while let Some(c) = cur {
+            let m = &self.memcgs[c as usize];
+            let mem = self.counters.get(m.memory);
+            if mem.usage > mem.high {
+                return true;
+            }
+            if let Some(sw) = m.swap {
+                let s = self.counters.get(sw);
+                if s.usage > s.high {
+                    return true;
+                }
+            }
+            cur = m.parent;
+        }
+        false
     }
 
     /// `mem_cgroup_calculate_protection(root, memcg)`: effective min/low of `memcg` for a reclaim rooted at
