@@ -99,12 +99,16 @@ impl Kernel {
         if memcg == ROOT_MEMCG {
             return Ok(());
         }
-        if self.memcg.counter_try_charge(memcg, 1).is_ok() {
-            if !self.memcg.over_high(memcg) {
-                return Ok(());
+        match self.memcg.counter_try_charge(memcg, 1) {
+            Ok(()) => {
+                if !self.memcg.over_high(memcg) {
+                    return Ok(());
+                }
+                // the tail of try_charge_memcg (over-high accounting) needs the full path
+                self.memcg.uncharge(memcg, 1);
             }
-            // the tail of try_charge_memcg (over-high accounting) needs the full path
-            self.memcg.uncharge(memcg, 1);
+            // the full path's first attempt is the one that counts
+            Err((over, memsw)) => self.memcg.undo_failcnt(over, memsw),
         }
         self.mem_cgroup_charge_slow(pid, memcg)
     }

@@ -447,6 +447,20 @@ impl MemCgroupTree {
         }
     }
 
+    /// Take back the `failcnt` increment of a failed [`MemCgroupTree::counter_try_charge`] (the engine's
+    /// allocation-free fast path probes the counters before it runs the full charge path, whose own first attempt
+    /// is the one the kernel counts).
+    pub fn undo_failcnt(&mut self, over: MemcgId, memsw: bool) {
+        let m = &self.memcgs[over as usize];
+        let c = if memsw { m.memsw } else { Some(m.memory) };
+        if let Some(c) = c {
+            let pc = self.counters.get_mut(c);
+            if pc.track_failcnt {
+                pc.failcnt = pc.failcnt.saturating_sub(1);
+            }
+        }
+    }
+
     /// Forced charge of memory (and v1 memsw): `page_counter_charge`, no limit check.
     pub fn counter_charge(&mut self, id: MemcgId, nr_pages: u64) {
         let m = &self.memcgs[id as usize];
