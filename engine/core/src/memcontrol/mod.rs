@@ -692,9 +692,9 @@ impl MemCgroupTree {
     /// makes a successful charge account over-high pages (`try_charge_memcg`'s tail).
     #[inline]
     pub fn over_high(&self, id: MemcgId) -> bool {
-        let mut cur = Some(id);
-        while let Some(c) = cur {
-            let m = &self.memcgs[c as usize];
+        let mut cur = id;
+        loop {
+            let m = &self.memcgs[cur as usize];
             let mem = self.counters.get(m.memory);
             if mem.usage > mem.high {
                 return true;
@@ -705,9 +705,12 @@ impl MemCgroupTree {
                     return true;
                 }
             }
-            cur = m.parent;
+            match m.parent {
+                // the root's high is never set (no memory.high file on the root)
+                Some(p) if p != ROOT_MEMCG => cur = p,
+                _ => return false,
+            }
         }
-        false
     }
 
     /// `mem_cgroup_calculate_protection(root, memcg)`: effective min/low of `memcg` for a reclaim rooted at
