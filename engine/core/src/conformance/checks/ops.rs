@@ -694,6 +694,27 @@ fn run_ops(inputs: &Map<String, Value>) -> CheckResult {
     Ok(Value::Object(result))
 }
 
+/// Run an `ops` scenario outside a vector: `{"machine": {...}, "ops": [...], "observe": {"at": [...], "final": {...}}}`
+/// where `observe` has the shape of an `ops` vector's `expected` (its values are ignored; only which observations,
+/// ops, pids and pages it names). Returns `{"at": [...], "final": {...}}` computed by the engine. This is what the
+/// differential tests diff against the TS reference engine (bindings/src/reference/ops.ts `runOps`).
+pub fn run_scenario_json(text: &str) -> Result<String, String> {
+    let v: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+    let o = v.as_object().ok_or("expected an object {machine, ops, observe}")?;
+    let mut inputs = Map::new();
+    for k in ["machine", "ops", "page_size"] {
+        if let Some(x) = o.get(k) {
+            inputs.insert(k.into(), x.clone());
+        }
+    }
+    inputs.insert(OBSERVE_KEY.into(), o.get("observe").cloned().unwrap_or(Value::Object(Map::new())));
+    match run_ops(&inputs) {
+        Ok(v) => Ok(v.to_string()),
+        Err(CheckError::Unsupported(s)) => Err(format!("unsupported: {s}")),
+        Err(CheckError::Invalid(s)) => Err(format!("invalid: {s}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::conformance::{run_text, Outcome};
@@ -727,26 +748,5 @@ mod tests {
             }
         }
         assert!(bad.is_empty(), "{}", bad.join("\n"));
-    }
-}
-
-/// Run an `ops` scenario outside a vector: `{"machine": {...}, "ops": [...], "observe": {"at": [...], "final": {...}}}`
-/// where `observe` has the shape of an `ops` vector's `expected` (its values are ignored; only which observations,
-/// ops, pids and pages it names). Returns `{"at": [...], "final": {...}}` computed by the engine. This is what the
-/// differential tests diff against the TS reference engine (bindings/src/reference/ops.ts `runOps`).
-pub fn run_scenario_json(text: &str) -> Result<String, String> {
-    let v: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
-    let o = v.as_object().ok_or("expected an object {machine, ops, observe}")?;
-    let mut inputs = Map::new();
-    for k in ["machine", "ops", "page_size"] {
-        if let Some(x) = o.get(k) {
-            inputs.insert(k.into(), x.clone());
-        }
-    }
-    inputs.insert(OBSERVE_KEY.into(), o.get("observe").cloned().unwrap_or(Value::Object(Map::new())));
-    match run_ops(&inputs) {
-        Ok(v) => Ok(v.to_string()),
-        Err(CheckError::Unsupported(s)) => Err(format!("unsupported: {s}")),
-        Err(CheckError::Invalid(s)) => Err(format!("invalid: {s}")),
     }
 }
