@@ -593,3 +593,111 @@ fn admin_task() -> OomTask {
     t.memcg = "/".into();
     t
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::filemap::FileKind;
+    use crate::kernel::{Kernel, MachineConfig, SpawnArgs};
+    use crate::memcontrol::{CgroupMode, Stat};
+    use crate::memory::Access;
+    use crate::mmap::{MapFlags, PROT_RW};
+
+    fn k(mode: CgroupMode, swap: u32) -> Kernel {
+        let mut k = Kernel::new(MachineConfig { totalram_pages: 65536, total_swap_pages: swap, cgroup_mode: mode, ..Default::default() }).unwrap();
+        k.cgroup_create("/A").unwrap().unwrap();
+        k.cgroup_create("/A/B").unwrap().unwrap();
+        k.spawn_task(SpawnArgs { pid: 10, cgroup: "/A/B".into(), ..Default::default() }).unwrap();
+        k
+    }
+    fn anon(k: &mut Kernel, pid: u32, pages: u64) -> u64 {
+        k.mmap(pid, pages, PROT_RW, MapFlags { anonymous: true, ..Default::default() }, None).unwrap().unwrap()
+    }
+    fn usage(k: &Kernel, p: &str) -> u64 {
+        k.memcg_counter(p).unwrap().usage
+    }
+
+    #[test]
+    fn anon_pages_charge_up_the_tree_and_exit_uncharges() {
+        let mut k = k(CgroupMode::V2, 0);
+        let v = anon(&mut k, 10, 100);
+        k.touch(10, v, 30, Access::Read).unwrap();
+        assert_eq!(usage(&k, "/A/B"), 0, "zero-page reads are not charged");
+        k.touch(10, v, 40, Access::Write).unwrap();
+        assert_eq!((usage(&k, "/A/B"), usage(&k, "/A")), (40, 40));
+        let b = k.memcg.lookup("/A/B").unwrap();
+        assert_eq!(k.memcg.stat_local(b, Stat::Anon), 40);
+        assert_eq!(k.memcg.stat_local(b, Stat::Pgfault), 70);
+        k.exit(10).unwrap();
+        assert_eq!((usage(&k, "/A/B"), usage(&k, "/A")), (0, 0));
+        assert_eq!(k.memcg.stat_local(b, Stat::Anon), 0);
+    }
+
+    #[test]
+    fn cow_pages_are_charged_once_and_copies_to_the_writer() {
+        let mut k = k(CgroupMode::V2, 0);
+        let v = anon(&mut k, 10, 50);
+        k.touch(10, v, 50, Access::Write).unwrap();
+        k.fork(10, 11).unwrap().unwrap();
+        assert_eq!(usage(&k, "/A/B"), 50, "fork shares, charges nothing");
+        k.move_task(11, "/A").unwrap().unwrap();
+        k.touch(11, v, 5, Access::Write).unwrap();
+        assert_eq!((usage(&k, "/A/B"), usage(&k, "/A")), (50, 55), "5 copies charged to /A, the writer's memcg");
+        k.exit(10).unwrap();
+        assert_eq!(usage(&k, "/A/B"), 45, "the 5 pages only 10 mapped are uncharged; the 45 shared stay (11 maps them)");
+    }
+
+    #[test]
+    fn page_cache_stays_charged_to_the_first_reader() {
+        let mut k = k(CgroupMode::V1, 0);
+        let f = k.file_create("f", FileKind::Disk, 20, false).unwrap().unwrap();
+        k.file_read(10, f, 0, 20).unwrap().unwrap();
+        k.spawn(11, "root").unwrap();
+        k.file_read(11, f, 0, 20).unwrap().unwrap();
+        assert_eq!(usage(&k, "/A/B"), 20);
+        k.exit(10).unwrap();
+        assert_eq!(usage(&k, "/A/B"), 20, "cache outlives the reader");
+        assert_eq!(k.cgroup_read("/A/B", "memory.stat").unwrap().lines().next(), Some("cache 81920"));
+    }
+
+    #[test]
+    fn limit_reclaims_page_cache_then_swaps_anon() {
+        let mut k = k(CgroupMode::V2, 1024);
+        k.cgroup_write("/A", "memory.max", "409600").unwrap().unwrap();
+        let f = k.file_create("f", FileKind::Disk, 40, false).unwrap().unwrap();
+        k.file_read(10, f, 0, 40).unwrap().unwrap();
+        let v = anon(&mut k, 10, 200);
+        k.touch(10, v, 150, Access::Write).unwrap();
+        assert_eq!(k.task(10).unwrap().state, crate::task::TaskState::Running);
+        let a = k.memcg.lookup("/A").unwrap();
+        let mm = k.task_mm(10).unwrap();
+        let (rss, swapents) = (mm.counter(crate::mm_types::MmCounter::MM_ANONPAGES), mm.counter(crate::mm_types::MmCounter::MM_SWAPENTS));
+        assert_eq!(rss + swapents, 150);
+        assert_eq!(k.memcg.stat_recursive(a, Stat::File), 0, "the page cache went first");
+        assert_eq!(usage(&k, "/A"), rss, "memory holds the resident anon pages only");
+        assert!(rss <= 100 && rss > 100 - 32, "reclaim frees 32-page batches: {rss}");
+        assert_eq!(k.memcg.swap(a).unwrap().usage, swapents, "every swapped page is charged to swap");
+        assert_eq!(k.oom_records().len(), 0);
+        // swap.max 0 stops swapping: the next overflow is an OOM
+        k.cgroup_write("/A", "memory.swap.max", "0").unwrap().unwrap();
+        let o = k.touch(10, v + 150, 10, Access::Write).unwrap();
+        assert!(matches!(o.stop, Some(crate::memory::TouchStop::Killed { .. })), "{o:?}");
+        assert_eq!(k.memcg.swap(a).unwrap().usage, 0, "the victim's swap entries are uncharged");
+    }
+
+    #[test]
+    fn blocked_task_refuses_new_ops_and_oom_control_zero_kills() {
+        let mut k = k(CgroupMode::V1, 0);
+        k.cgroup_write("/A", "memory.limit_in_bytes", "40960").unwrap().unwrap();
+        // memcg1_oom_prepare looks at the memcg whose limit failed (/A), not the charging one
+        k.cgroup_write("/A", "memory.oom_control", "1").unwrap().unwrap();
+        let v = anon(&mut k, 10, 20);
+        let o = k.touch(10, v, 20, Access::Write).unwrap();
+        assert_eq!(o.stop, Some(crate::memory::TouchStop::Blocked { vpn: v + 10 }));
+        assert_eq!(k.touch(10, v, 1, Access::Read).unwrap_err().code, "E_BLOCKED");
+        // under_oom is raised on /A's whole subtree
+        assert!(k.cgroup_read("/A/B", "memory.oom_control").unwrap().contains("under_oom 1"));
+        k.cgroup_write("/A", "memory.oom_control", "0").unwrap().unwrap();
+        assert!(k.task(10).is_none(), "woken, the retried fault OOM-kills the task");
+        assert_eq!(usage(&k, "/A"), 0);
+    }
+}
