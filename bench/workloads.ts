@@ -7,7 +7,7 @@
 import { Engine, MEMINFO_NAMES, VMSTAT_NAMES } from '../bindings/src/index.js';
 import { ReferenceEngine, applyOp } from '../bindings/src/reference/index.js';
 
-export const WORKLOADS = ['first_touch', 'resident_seq', 'resident_uniform', 'resident_zipf', 'cow_storm', 'oom_storm'] as const;
+export const WORKLOADS = ['first_touch', 'resident_seq', 'resident_uniform', 'resident_zipf', 'cow_storm', 'oom_storm', 'cgroup_charge'] as const;
 /** oom_storm (as in bench_workloads.rs): 100,000 small tasks, OOM_BIG big ones, a hog that needs OOM_BIG kills. */
 export const OOM_SMALL_TASKS = 100_000;
 export const OOM_BIG = 10;
@@ -20,7 +20,7 @@ export type Workload = (typeof WORKLOADS)[number];
 export function ops(w: Workload, frames: number): number {
   const half = Math.floor(frames / 2);
   if (w === 'oom_storm') return OOM_BIG;
-  return w === 'first_touch' ? half : w === 'cow_storm' ? 2 * Math.floor(frames / 4) : 8 * half;
+  return w === 'first_touch' || w === 'cgroup_charge' ? half : w === 'cow_storm' ? 2 * Math.floor(frames / 4) : 8 * half;
 }
 
 /** Counters every implementation reports, for the cross-check with the reference. */
@@ -48,7 +48,13 @@ interface WasmState {
 export const wasm: Impl<WasmState> & { digest(s: WasmState): string } = {
   setup(w, frames) {
     const e = new Engine({ totalramPages: frames, seed: 42 });
-    e.spawn(1, { comm: 'bench' });
+    if (w === 'cgroup_charge') {
+      // a 3-level v2 tree /a/b/c, each limited above what the workload charges (memory.max = RAM)
+      for (const path of ['/a', '/a/b', '/a/b/c']) {
+        if (e.cgroupCreate(path) !== 0 || e.cgroupWrite(path, 'memory.max', String(frames * 4096)) !== 0) throw new Error(`cgroup ${path}`);
+      }
+      e.spawn(1, { comm: 'bench', cgroup: '/a/b/c' });
+    } else e.spawn(1, { comm: 'bench' });
     const half = Math.floor(frames / 2);
     const quarter = Math.floor(frames / 4);
     let vpn: number;
@@ -67,7 +73,7 @@ export const wasm: Impl<WasmState> & { digest(s: WasmState): string } = {
       const need = e.meminfo().MemFree / 4 - e.watermarks().min + (OOM_BIG - 1) * OOM_BIG_PAGES + 100;
       return { e, vpn: e.mmapAnon(1, need), hogPages: need };
     }
-    if (w === 'first_touch') vpn = e.mmapAnon(1, half);
+    if (w === 'first_touch' || w === 'cgroup_charge') vpn = e.mmapAnon(1, half);
     else if (w === 'cow_storm') {
       vpn = e.mmapAnon(1, quarter);
       e.touch(1, vpn, quarter, 'write');
@@ -87,6 +93,7 @@ export const wasm: Impl<WasmState> & { digest(s: WasmState): string } = {
     const quarter = Math.floor(f / 4);
     switch (w) {
       case 'first_touch':
+      case 'cgroup_charge':
         e.touch(1, vpn, half, 'write');
         break;
       case 'resident_seq':
@@ -145,7 +152,8 @@ export const reference: Impl<RefState> = {
     op({ op: 'spawn', task: 1, comm: 'bench' });
     const pages = w === 'cow_storm' ? quarter : half;
     op({ op: 'mmap', task: 1, region: 'a', pages, prot: 'rw', flags: ['private', 'anon'] });
-    if (w !== 'first_touch') op({ op: 'touch', task: 1, region: 'a', first: 0, count: pages, access: 'write' });
+    // the reference has no memory cgroups: cgroup_charge (limits above usage) runs as first_touch there
+    if (w !== 'first_touch' && w !== 'cgroup_charge') op({ op: 'touch', task: 1, region: 'a', first: 0, count: pages, access: 'write' });
     return { e, frames };
   },
   run(w, { e, frames }) {
@@ -154,6 +162,7 @@ export const reference: Impl<RefState> = {
     const op = (o: Record<string, unknown>) => applyOp(e, o as never);
     switch (w) {
       case 'first_touch':
+      case 'cgroup_charge':
         op({ op: 'touch', task: 1, region: 'a', first: 0, count: half, access: 'write' });
         break;
       case 'resident_seq':

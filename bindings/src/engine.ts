@@ -48,6 +48,8 @@ export interface SpawnOptions {
   uid?: number;
   capSysAdmin?: boolean;
   oomScoreAdj?: number;
+  /** Absolute cgroup path the process starts in (default '/'); create it first with `cgroupCreate`. */
+  cgroup?: string;
 }
 export interface TaskRow {
   pid: number;
@@ -130,6 +132,8 @@ export interface EngineOptions {
   seed?: bigint | number;
   /** Command-buffer size in u32 words (default 65536). */
   cmdCapacity?: number;
+  /** Memory cgroup hierarchy: 'v2' (default) or 'v1' (legacy, with memsw accounting). Only the root `/` exists at boot. */
+  cgroup?: 'v1' | 'v2';
 }
 
 type ArrayCtor<T> = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T };
@@ -185,7 +189,9 @@ export class Engine {
     const seed = BigInt(opts.seed ?? 0);
     if (seed < 0n || seed >= 1n << 64n) throw new OomsimError('E_ARG', `seed: ${seed} is not allowed; expected 0..2^64-1`);
     try {
-      this.raw = new RawEngine(pages, swap, huge, seed, cap);
+      const cg = opts.cgroup ?? 'v2';
+      if (cg !== 'v1' && cg !== 'v2') throw new OomsimError('E_ARG', `cgroup: ${String(cg)} is not allowed; expected 'v1' or 'v2'`);
+      this.raw = new RawEngine(pages, swap, huge, seed, cap, cg === 'v1');
     } catch (e) {
       throw fromEngineError(e);
     }
@@ -278,7 +284,33 @@ export class Engine {
   }
   /** Create a process with an empty address space (as after exec): uid 1000, no capabilities, adj 0 by default. */
   spawn(pid: number, o: SpawnOptions = {}): void {
-    this.call('spawn_task', (r) => r.spawn_task(pid, o.comm ?? `task${pid}`, o.uid ?? 1000, o.capSysAdmin ?? false, o.oomScoreAdj ?? 0));
+    this.flush();
+    this.call('spawn_task', (r) => r.spawn_task(pid, o.comm ?? `task${pid}`, o.uid ?? 1000, o.capSysAdmin ?? false, o.oomScoreAdj ?? 0, o.cgroup ?? '/'));
+  }
+  /** mkdir of a memory cgroup (absolute path, parent must exist): 0 or a negated errno. */
+  cgroupCreate(path: string): SysResult {
+    this.flush();
+    return Number(this.call('cgroup_create', (r) => r.cgroup_create(path)));
+  }
+  /** Write a cgroup control file (`memory.max`, `memory.limit_in_bytes`, `memory.oom_control`, ...): 0 or -errno. */
+  cgroupWrite(path: string, file: string, value: string): SysResult {
+    this.flush();
+    return Number(this.call('cgroup_write', (r) => r.cgroup_write(path, file, value)));
+  }
+  /** Read a cgroup file with a fresh open: its exact text, or null when the cgroup or the file does not exist. */
+  cgroupRead(path: string, file: string): string | null {
+    this.flush();
+    return this.call('cgroup_read', (r) => r.cgroup_read(path, file)) ?? null;
+  }
+  /** Move a task to another cgroup (a cgroup.procs write; charges stay behind): 0 or a negated errno. */
+  moveTask(pid: number, path: string): SysResult {
+    this.flush();
+    return Number(this.call('move_task', (r) => r.move_task(pid, path)));
+  }
+  /** Whether the task sleeps in a v1 memcg OOM wait (state D, memory.oom_control oom_kill_disable 1). */
+  taskBlocked(pid: number): boolean {
+    this.flush();
+    return this.call('task_blocked', (r) => r.task_blocked(pid));
   }
   fork(parent: number, child: number): SysResult {
     return this.one('fork', parent, child);

@@ -7,7 +7,7 @@ use crate::kernel::{Kernel, MachineConfig};
 use crate::memory::{Access, Pattern};
 use crate::mmap::{MapFlags, PROT_RW};
 
-pub const WORKLOADS: &[&str] = &["first_touch", "resident_seq", "resident_uniform", "resident_zipf", "cow_storm", "oom_storm"];
+pub const WORKLOADS: &[&str] = &["first_touch", "resident_seq", "resident_uniform", "resident_zipf", "cow_storm", "oom_storm", "cgroup_charge"];
 
 /// oom_storm: 100,000 small tasks and `OOM_BIG` big ones; a hog with oom_score_adj -1000 then needs the memory of
 /// exactly `OOM_BIG` big tasks, so the timed part is `OOM_BIG` global OOM events, each scoring every task.
@@ -21,7 +21,7 @@ const OOM_HOG: u32 = 1;
 pub fn ops(workload: &str, frames: u32) -> u64 {
     let f = frames as u64;
     match workload {
-        "first_touch" => f / 2,
+        "first_touch" | "cgroup_charge" => f / 2,
         "resident_seq" | "resident_uniform" | "resident_zipf" => 8 * (f / 2),
         "cow_storm" => 2 * (f / 4),
         "oom_storm" => OOM_BIG as u64,
@@ -42,10 +42,20 @@ fn mmap_anon(k: &mut Kernel, pid: u32, pages: u64) -> u64 {
 /// The untimed part: a machine of `frames` frames, seed 42, with what the timed part needs.
 pub fn setup(workload: &str, frames: u32) -> Prepared {
     let mut k = Kernel::new(MachineConfig { totalram_pages: frames, seed: 42, ..MachineConfig::default() }).expect("machine");
-    k.spawn(1, "bench").expect("spawn");
+    if workload == "cgroup_charge" {
+        // a 3-level v2 tree /a/b/c, each limited above what the workload charges (memory.max = RAM)
+        let limit = (frames as u64 * crate::PAGE_SIZE).to_string();
+        for path in ["/a", "/a/b", "/a/b/c"] {
+            k.cgroup_create(path).expect("valid").expect("mkdir");
+            k.cgroup_write(path, "memory.max", &limit).expect("valid").expect("memory.max");
+        }
+        k.spawn_task(crate::kernel::SpawnArgs { pid: 1, comm: "bench".into(), cgroup: "/a/b/c".into(), ..Default::default() }).expect("spawn");
+    } else {
+        k.spawn(1, "bench").expect("spawn");
+    }
     let f = frames as u64;
     let vpn = match workload {
-        "first_touch" => mmap_anon(&mut k, 1, f / 2),
+        "first_touch" | "cgroup_charge" => mmap_anon(&mut k, 1, f / 2),
         "resident_seq" | "resident_uniform" | "resident_zipf" => {
             let v = mmap_anon(&mut k, 1, f / 2);
             k.touch(1, v, f / 2, Access::Write).expect("touch");
@@ -82,7 +92,7 @@ pub fn run(workload: &str, p: &mut Prepared) {
     let f = p.k.totalram_pages();
     let (k, vpn) = (&mut p.k, p.vpn);
     match workload {
-        "first_touch" => {
+        "first_touch" | "cgroup_charge" => {
             k.touch(1, vpn, f / 2, Access::Write).expect("touch");
         }
         "resident_seq" => {
@@ -157,7 +167,7 @@ mod tests {
             run(w, &mut p);
             let faults = p.k.vmstat.get(crate::vmstat::Vmstat::pgfault) - before;
             match *w {
-                "first_touch" => assert_eq!(faults, 2048),
+                "first_touch" | "cgroup_charge" => assert_eq!(faults, 2048),
                 "cow_storm" => assert_eq!(faults, 2 * 1024, "one COW fault per page per child"),
                 _ => assert_eq!(faults, 0, "{w}: resident pages take no faults"),
             }
@@ -165,6 +175,10 @@ mod tests {
             let mut q = setup(w, 4096);
             run(w, &mut q);
             assert_eq!(digest(&p.k), digest(&q.k), "{w}");
+            if *w == "cgroup_charge" {
+                assert_eq!(p.k.memcg_counter("/a").unwrap().usage, 2048, "charged up the 3-level tree");
+                assert_eq!(p.k.memcg_counter("/a/b/c").unwrap().failcnt, 0);
+            }
         }
     }
 }

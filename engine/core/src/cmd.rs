@@ -106,7 +106,8 @@ fn touch_result(k: &mut Kernel, pid: u32, o: TouchOutcome) -> Result<i64, ApiErr
         }
         Some(TouchStop::OutOfMemory { .. }) => Ok(-(Errno::ENOMEM as i64)),
         // the OomKill/TaskExit or Panic events tell the caller what happened; the result is the pages done
-        Some(TouchStop::Killed { .. }) | Some(TouchStop::Panic { .. }) => Ok(o.done as i64),
+        // a v1 memcg OOM wait: the task is blocked (state D) with the rest pending; the result is the pages done
+        Some(TouchStop::Killed { .. }) | Some(TouchStop::Panic { .. }) | Some(TouchStop::Blocked { .. }) => Ok(o.done as i64),
         Some(TouchStop::Unsupported(s)) => Err(ApiError::new("E_UNSUPPORTED", s)),
     }
 }

@@ -88,6 +88,7 @@ use crate::errno::{ApiError, Errno};
 use crate::kernel::{Kernel, SysResult};
 use crate::memory::FaultErr;
 use crate::page_alloc::frames::{F_DIRTY, KIND_FILE, KIND_SHMEM};
+use crate::memcontrol::Stat;
 use crate::vmstat::Vmstat;
 
 /// Why a page-cache page is wanted: the IO accounting differs.
@@ -161,11 +162,15 @@ impl Kernel {
             self.page_cache_insert(fid, idx, f);
             self.vmstat.inc(Vmstat::nr_shmem);
             self.vmstat.inc(Vmstat::nr_inactive_anon);
+            let m = self.frames.memcg[f as usize];
+            self.memcg.mod_stat(m, Stat::Shmem, 1);
+            self.memcg.mod_stat(m, Stat::InactiveAnon, 1);
             return Ok((f, false));
         }
         let f = self.alloc_user_page(pid, KIND_FILE)?;
         self.page_cache_insert(fid, idx, f);
         self.vmstat.inc(Vmstat::nr_inactive_file);
+        self.memcg.mod_stat(self.frames.memcg[f as usize], Stat::InactiveFile, 1);
         let read = why != CacheUse::Write;
         if read {
             self.vmstat.add(Vmstat::pgpgin, 4);
@@ -183,6 +188,7 @@ impl Kernel {
         file.cache[idx as usize] = f + 1;
         file.nr_cached += 1;
         self.vmstat.inc(Vmstat::nr_file_pages);
+        self.memcg.mod_stat(self.frames.memcg[f as usize], Stat::File, 1);
     }
 
     /// `filemap_fault`/`shmem_fault` for a page fault.
@@ -194,14 +200,17 @@ impl Kernel {
     /// read(2) of pages `first..first+count` (clipped at EOF). Pages not cached are read in, clean, onto the
     /// inactive file LRU; tmpfs holes read as zeroes without allocating. ENOMEM when a page cannot be allocated.
     pub fn file_read(&mut self, pid: u32, fid: u32, first: u64, count: u64) -> Result<SysResult<u64>, ApiError> {
+        self.check_not_blocked(pid)?;
         let r = self.file_read_inner(pid, fid, first, count);
         self.oom_exit_killed_current();
+        self.end_entry();
         r
     }
 
     fn file_read_inner(&mut self, pid: u32, fid: u32, first: u64, count: u64) -> Result<SysResult<u64>, ApiError> {
         self.check_running()?;
-        self.task_index(pid)?;
+        let ti = self.task_index(pid)?;
+        self.cur_memcg = (pid, self.tasks[ti].memcg);
         let file = self.files.get(fid as usize).filter(|f| f.live).ok_or_else(|| ApiError::new("E_ARG", format!("file_read.file: no file {fid}")))?;
         let kind = file.kind;
         let end = first.saturating_add(count).min(file.size);
@@ -222,14 +231,17 @@ impl Kernel {
     /// write(2) of whole pages `first..first+count`, extending the file. Disk pages become dirty page cache;
     /// tmpfs pages are allocated as shmem, each charged to Committed_AS (ENOSPC when mode 2 refuses).
     pub fn file_write(&mut self, pid: u32, fid: u32, first: u64, count: u64) -> Result<SysResult<u64>, ApiError> {
+        self.check_not_blocked(pid)?;
         let r = self.file_write_inner(pid, fid, first, count);
         self.oom_exit_killed_current();
+        self.end_entry();
         r
     }
 
     fn file_write_inner(&mut self, pid: u32, fid: u32, first: u64, count: u64) -> Result<SysResult<u64>, ApiError> {
         self.check_running()?;
         let ti = self.task_index(pid)?;
+        self.cur_memcg = (pid, self.tasks[ti].memcg);
         let file = self.files.get(fid as usize).filter(|f| f.live).ok_or_else(|| ApiError::new("E_ARG", format!("file_write.file: no file {fid}")))?;
         let kind = file.kind;
         if kind == FileKind::Hugetlbfs {
@@ -282,6 +294,9 @@ impl Kernel {
             debug_assert_eq!(self.frames.mapcount(f), 0);
             self.vmstat.sub(Vmstat::nr_shmem, 1);
             self.vmstat.sub(Vmstat::nr_file_pages, 1);
+            let m = self.frames.memcg[f as usize];
+            self.memcg.mod_stat(m, Stat::Shmem, -1);
+            self.memcg.mod_stat(m, Stat::File, -1);
             self.free_user_page(f);
         }
         self.vm_unacct_memory(unacct);

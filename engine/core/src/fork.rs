@@ -21,6 +21,7 @@ impl Kernel {
     /// fork(2) by `parent`, creating `child`.
     pub fn fork(&mut self, parent: u32, child: u32) -> Result<SysResult<()>, ApiError> {
         self.check_running()?;
+        self.check_not_blocked(parent)?;
         let pi = self.task_index(parent)?;
         self.check_new_pid(child, "fork.child")?;
         let old_id = self.tasks[pi].mm;
@@ -48,7 +49,14 @@ impl Kernel {
             min_flt: 0,
             maj_flt: 0,
             cgroup: p.cgroup.clone(),
+            memcg: p.memcg,
+            cg_seq: 0,
+            memcg_nr_pages_over_high: 0,
+            memcg_high_delay_jiffies: 0,
+            oom_wait: None,
         };
+        let mut t = t;
+        t.cg_seq = self.next_cg_seq();
         self.push_task(t);
         self.event(EventKind::TaskNew, child, parent, 0, 0);
         Ok(Ok(()))
@@ -57,6 +65,7 @@ impl Kernel {
     /// vfork(2): the child runs on the parent's mm until exec or exit.
     pub fn vfork(&mut self, parent: u32, child: u32) -> Result<SysResult<()>, ApiError> {
         self.check_running()?;
+        self.check_not_blocked(parent)?;
         let pi = self.task_index(parent)?;
         self.check_new_pid(child, "vfork.child")?;
         let mut t = self.tasks[pi].clone();
@@ -66,6 +75,10 @@ impl Kernel {
         t.oom_victim = false;
         t.min_flt = 0;
         t.maj_flt = 0;
+        t.cg_seq = self.next_cg_seq();
+        t.memcg_nr_pages_over_high = 0;
+        t.oom_wait = None;
+        t.state = TaskState::Running;
         self.mm_mut(t.mm).users += 1;
         self.push_task(t);
         self.event(EventKind::TaskNew, child, parent, 0, 0);
@@ -75,6 +88,7 @@ impl Kernel {
     /// execve(2): the address space is replaced by an empty one (the simulated program maps what it needs).
     pub fn exec(&mut self, pid: u32, comm: Option<&str>) -> Result<SysResult<()>, ApiError> {
         self.check_running()?;
+        self.check_not_blocked(pid)?;
         let ti = self.task_index(pid)?;
         let old = self.tasks[ti].mm;
         let new = self.new_mm();
@@ -91,7 +105,10 @@ impl Kernel {
     /// exit(2): the task's memory is released (if it was the mm's last user) and the task is gone.
     pub fn exit(&mut self, pid: u32) -> Result<(), ApiError> {
         self.check_running()?;
-        self.do_exit(pid, false)
+        self.check_not_blocked(pid)?;
+        let r = self.do_exit(pid, false);
+        self.end_entry();
+        r
     }
 
     /// kernel/exit.c:`do_exit` for a live task: the task leaves the task table (creation order is kept), its mm
@@ -99,6 +116,14 @@ impl Kernel {
     pub(crate) fn do_exit(&mut self, pid: u32, sigkill: bool) -> Result<(), ApiError> {
         let ti = self.task_index(pid)?;
         let t = self.remove_task(ti);
+        if self.cur_memcg.0 == pid {
+            self.cur_memcg = (0, crate::memcontrol::ROOT_MEMCG);
+        }
+        if let Some(w) = &t.oom_wait {
+            // a task killed while it waited in a v1 memcg OOM leaves the wait (mem_cgroup_oom_synchronize)
+            self.memcg.unmark_under_oom(w.memcg);
+        }
+        self.oom_woken.retain(|&p| p != pid);
         self.mmput(t.mm);
         self.event(EventKind::TaskExit, pid, sigkill as u32, 0, 0);
         Ok(())

@@ -40,11 +40,13 @@ pub struct MachineConfig {
     /// Count page-table pages in pgtables_bytes / VmPTE / PageTables. The `ops` check turns it off
     /// (vectors-format.md §6.2 rule 4: page tables are not modelled there).
     pub model_page_tables: bool,
+    /// The memory cgroup hierarchy mounted (v1 with memsw accounting, or v2); only the root exists at boot.
+    pub cgroup_mode: crate::memcontrol::CgroupMode,
 }
 
 impl Default for MachineConfig {
     fn default() -> Self {
-        MachineConfig { totalram_pages: 262144, seed: 0, total_swap_pages: 0, hugetlb_total_pages: 0, committed_as_pages: 0, model_page_tables: true }
+        MachineConfig { totalram_pages: 262144, seed: 0, total_swap_pages: 0, hugetlb_total_pages: 0, committed_as_pages: 0, model_page_tables: true, cgroup_mode: crate::memcontrol::CgroupMode::V2 }
     }
 }
 
@@ -103,6 +105,9 @@ pub enum AllocFail {
     Killed,
     /// The OOM killer panicked the machine.
     Panic,
+    /// A user fault's memcg charge failed in a v1 memcg with oom_kill_disable 1: the task must sleep in the
+    /// memcg OOM wait on this memcg (`mem_cgroup_oom_synchronize`).
+    OomWait(crate::memcontrol::MemcgId),
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -144,6 +149,22 @@ pub struct Kernel {
     pub(crate) free_mms: Vec<u32>,
     /// The OOM killer's engine state (panic, the `oom_killer_disable()` switch, reaper timers, records).
     pub oom: crate::oom_kill::engine::OomState,
+    /// The memory cgroup hierarchy (memcontrol/engine.rs wires it into the engine).
+    pub memcg: crate::memcontrol::MemCgroupTree,
+    /// The memcg each swap slot's page was charged to (`swap_cgroup`); `NO_MEMCG` when none is recorded.
+    pub(crate) swap_memcg: Vec<u32>,
+    /// (pid, memcg id) of the task whose kernel entry is running: its memcg is resolved once per entry.
+    pub(crate) cur_memcg: (u32, crate::memcontrol::MemcgId),
+    /// A user page fault is being handled (`current->in_user_fault`): a v1 oom_kill_disable memcg then waits.
+    pub(crate) in_user_fault: bool,
+    /// Tasks woken from a v1 memcg OOM wait, to resume at the end of the current entry.
+    pub(crate) oom_woken: Vec<u32>,
+    pub(crate) resuming: bool,
+    /// The memcg the last charge that must wait in a v1 memcg OOM waits on.
+    pub(crate) last_oom_wait: crate::memcontrol::MemcgId,
+    pub(crate) cg_seq: u64,
+    /// Open cgroup files (`cgroup_open`).
+    pub(crate) cgroup_fds: Vec<crate::memcontrol::engine::CgroupFd>,
 }
 
 /// Highest user virtual page + 1: x86-64 TASK_SIZE (0x7ffffffff000) in pages.
@@ -184,6 +205,8 @@ impl Kernel {
         };
         let mut vmstat = VmstatCounters::default();
         vmstat.v[Vmstat::nr_free_pages as usize] = frames.nr_free() as u64;
+        let config_mode = config.cgroup_mode;
+        let swap_slots = config.total_swap_pages;
         let mut k = Kernel {
             swap: SwapInfo::new(config.total_swap_pages),
             committed: config.committed_as_pages,
@@ -207,7 +230,17 @@ impl Kernel {
             pid_index: HashMap::new(),
             free_mms: Vec::new(),
             oom: Default::default(),
+            memcg: crate::memcontrol::MemCgroupTree::new(config_mode),
+            swap_memcg: vec![crate::memcontrol::engine::NO_MEMCG; swap_slots as usize],
+            cur_memcg: (0, crate::memcontrol::ROOT_MEMCG),
+            in_user_fault: false,
+            oom_woken: Vec::new(),
+            resuming: false,
+            last_oom_wait: crate::memcontrol::ROOT_MEMCG,
+            cg_seq: 0,
+            cgroup_fds: Vec::new(),
         };
+        k.memcg.vm_swappiness = k.sysctl.swappiness as u64;
         k.setup_per_zone_wmarks();
         Ok(k)
     }
@@ -325,6 +358,8 @@ impl Kernel {
         if !crate::task::valid_oom_score_adj(a.oom_score_adj as i64) {
             return Err(ApiError::errno("E_ARG", Errno::EINVAL, format!("spawn.oom_score_adj: {} is out of range; expected -1000..=1000", a.oom_score_adj)));
         }
+        let memcg = self.memcg.lookup(&a.cgroup).ok_or_else(|| ApiError::errno("E_ARG", Errno::ENOENT, format!("spawn.cgroup: {:?} does not exist; create it first (cgroup_create)", a.cgroup)))?;
+        let cg_seq = self.next_cg_seq();
         let mm = self.new_mm();
         let comm = if a.comm.is_empty() { crate::task::default_comm(a.pid) } else { truncate_comm(&a.comm) };
         self.push_task(Task {
@@ -342,6 +377,11 @@ impl Kernel {
             min_flt: 0,
             maj_flt: 0,
             cgroup: a.cgroup,
+            memcg,
+            cg_seq,
+            memcg_nr_pages_over_high: 0,
+            memcg_high_delay_jiffies: 0,
+            oom_wait: None,
         });
         self.event(EventKind::TaskNew, a.pid, 0, 0, 0);
         Ok(())
@@ -390,7 +430,8 @@ impl Kernel {
 
     /// Allocate one user data page (anon, page cache or shmem) for `pid` (None: kernel context without a task).
     ///
-    /// This is the single entry for every user page (the memcg charge belongs here too). The fast test is the
+    /// This is the single entry for every user page, and where it is charged to a memcg (the task's; the root
+    /// for kernel context). The fast test is the
     /// order-0 watermark test of the slow path (`__zone_watermark_ok`: fail when free <= min). On failure the
     /// allocation runs mm/page_alloc.c:`__alloc_pages_slowpath` through the [`Slowpath`] state machine with the
     /// user-fault mask `GFP_HIGHUSER_MOVABLE | __GFP_COMP`: direct reclaim rounds (`Kernel::try_to_free_pages`), then
@@ -399,6 +440,29 @@ impl Kernel {
     ///
     /// [`Slowpath`]: crate::page_alloc::Slowpath
     pub(crate) fn alloc_user_page(&mut self, pid: Option<u32>, kind: u32) -> Result<u32, AllocFail> {
+        let memcg = self.memcg_of_pid(pid);
+        self.alloc_user_page_memcg(pid, kind, memcg)
+    }
+
+    /// [`Kernel::alloc_user_page`] charged to an explicit memcg (a swap-in charges the memcg recorded for the
+    /// swap entry). The memcg charge (`mem_cgroup_charge` → `try_charge_memcg`, memcontrol/engine.rs) comes first,
+    /// then the frame; a frame that cannot be had returns the charge.
+    pub(crate) fn alloc_user_page_memcg(&mut self, pid: Option<u32>, kind: u32, memcg: crate::memcontrol::MemcgId) -> Result<u32, AllocFail> {
+        self.mem_cgroup_charge(pid, memcg)?;
+        let f = match self.alloc_frame(pid) {
+            Ok(f) => f,
+            Err(e) => {
+                self.memcg_cancel_charge(memcg);
+                return Err(e);
+            }
+        };
+        self.frames.meta[f as usize] = kind;
+        self.frames.memcg[f as usize] = memcg;
+        self.memcg.mod_stat(memcg, crate::memcontrol::Stat::Pgpgin, 1);
+        Ok(f)
+    }
+
+    fn alloc_frame(&mut self, pid: Option<u32>) -> Result<u32, AllocFail> {
         if self.nr_free_pages() <= self.wmark.min {
             if let Some(p) = pid {
                 if self.oom.current_killed.contains(&p) {
@@ -409,7 +473,6 @@ impl Kernel {
             self.alloc_slowpath(pid, crate::oom_kill::engine::USER_FAULT_GFP, 0)?;
         }
         let f = self.frames.alloc().ok_or(AllocFail::OutOfMemory)?;
-        self.frames.meta[f as usize] = kind;
         self.vmstat.sub(Vmstat::nr_free_pages, 1);
         self.vmstat.inc(Vmstat::pgalloc_normal);
         self.stats.pages_allocated += 1;
@@ -419,23 +482,45 @@ impl Kernel {
     /// Free a user page that nothing maps or caches any more (the memcg uncharge belongs here). Removes it from
     /// the LRU list its kind lives on.
     pub(crate) fn free_user_page(&mut self, f: u32) {
+        self.free_user_page_uncharge(f, true);
+    }
+
+    /// Free a user page; `uncharge` false when its memory charge already went away (a v1/v2 swap-out moved it).
+    /// The uncharge (`mem_cgroup_uncharge` → `uncharge_batch`) wakes v1 memcg OOM waiters (`memcg1_oom_recover`).
+    pub(crate) fn free_user_page_uncharge(&mut self, f: u32, uncharge: bool) {
+        use crate::memcontrol::Stat;
         let meta = self.frames.meta[f as usize];
+        let memcg = self.frames.memcg[f as usize];
         debug_assert_eq!(meta & MAPCOUNT_MASK, 0, "freeing a mapped frame");
         match meta & KIND_MASK {
-            KIND_ANON | KIND_SHMEM => self.vmstat.sub(Vmstat::nr_inactive_anon, 1),
-            KIND_FILE => self.vmstat.sub(Vmstat::nr_inactive_file, 1),
+            KIND_ANON | KIND_SHMEM => {
+                self.vmstat.sub(Vmstat::nr_inactive_anon, 1);
+                self.memcg.mod_stat(memcg, Stat::InactiveAnon, -1);
+            }
+            KIND_FILE => {
+                self.vmstat.sub(Vmstat::nr_inactive_file, 1);
+                self.memcg.mod_stat(memcg, Stat::InactiveFile, -1);
+            }
             _ => {}
         }
         if meta & F_DIRTY != 0 && meta & KIND_MASK == KIND_FILE {
             self.vmstat.sub(Vmstat::nr_dirty, 1);
+            self.memcg.mod_stat(memcg, Stat::FileDirty, -1);
         }
         if meta & F_SWAPCACHE != 0 {
             self.vmstat.sub(Vmstat::nr_swapcached, 1);
             self.vmstat.sub(Vmstat::nr_file_pages, 1);
+            self.memcg.mod_stat(memcg, Stat::Swapcached, -1);
+            self.memcg.mod_stat(memcg, Stat::File, -1);
         }
         self.frames.free(f);
+        self.frames.memcg[f as usize] = crate::memcontrol::ROOT_MEMCG;
         self.vmstat.add(Vmstat::nr_free_pages, 1);
         self.vmstat.inc(Vmstat::pgfree);
+        self.memcg.mod_stat(memcg, Stat::Pgpgout, 1);
+        if uncharge {
+            self.memcg_uncharge_folio(memcg);
+        }
     }
 
     /// Map a frame once more (`folio_add_*_rmap_pte`): the first mapping of an anon page counts in NR_ANON_MAPPED,
@@ -446,10 +531,13 @@ impl Kernel {
         let first = *m & MAPCOUNT_MASK == 0;
         *m += 1;
         if first {
+            let memcg = self.frames.memcg[f as usize];
             if *m & KIND_MASK == KIND_ANON {
                 self.vmstat.inc(Vmstat::nr_anon_pages);
+                self.memcg.mod_stat(memcg, crate::memcontrol::Stat::Anon, 1);
             } else {
                 self.vmstat.inc(Vmstat::nr_mapped);
+                self.memcg.mod_stat(memcg, crate::memcontrol::Stat::FileMapped, 1);
             }
         }
     }
@@ -462,10 +550,13 @@ impl Kernel {
         *m -= 1;
         let left = *m & MAPCOUNT_MASK;
         if left == 0 {
+            let memcg = self.frames.memcg[f as usize];
             if *m & KIND_MASK == KIND_ANON {
                 self.vmstat.sub(Vmstat::nr_anon_pages, 1);
+                self.memcg.mod_stat(memcg, crate::memcontrol::Stat::Anon, -1);
             } else {
                 self.vmstat.sub(Vmstat::nr_mapped, 1);
+                self.memcg.mod_stat(memcg, crate::memcontrol::Stat::FileMapped, -1);
             }
         }
         left
@@ -502,7 +593,10 @@ impl Kernel {
             "vm.overcommit_kbytes" => s.overcommit.overcommit_kbytes = u64::try_from(value).map_err(|_| bad(">= 0"))?,
             "vm.admin_reserve_kbytes" => s.overcommit.admin_reserve_kbytes = u64::try_from(value).map_err(|_| bad(">= 0"))?,
             "vm.user_reserve_kbytes" => s.overcommit.user_reserve_kbytes = u64::try_from(value).map_err(|_| bad(">= 0"))?,
-            "vm.swappiness" => s.swappiness = value,
+            "vm.swappiness" => {
+                s.swappiness = value;
+                self.memcg.vm_swappiness = value.max(0) as u64;
+            }
             "vm.panic_on_oom" => s.panic_on_oom = value,
             "vm.oom_kill_allocating_task" => s.oom_kill_allocating_task = value,
             "vm.oom_dump_tasks" => s.oom_dump_tasks = value,
@@ -573,6 +667,9 @@ impl Kernel {
             "vm.watermark_scale_factor" => range_set(&mut s.watermark_scale_factor, value, 1, 3000),
             _ => return Err(unknown_sysctl(name)),
         };
+        if r.is_ok() && name == "vm.swappiness" {
+            self.memcg.vm_swappiness = self.sysctl.swappiness as u64;
+        }
         if r.is_ok() && matches!(name, "vm.min_free_kbytes" | "vm.watermark_scale_factor") {
             self.setup_per_zone_wmarks();
         }

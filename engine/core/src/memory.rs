@@ -42,6 +42,10 @@ pub enum TouchStop {
     Killed { vpn: u64 },
     /// The OOM killer panicked the machine while this task faulted at `vpn`.
     Panic { vpn: u64 },
+    /// The fault at `vpn` failed its memcg charge in a v1 memcg with oom_kill_disable 1: the task sleeps in the
+    /// memcg OOM wait (state D) with this page and the rest of the access pending; it resumes when woken
+    /// (`Kernel::resume_woken`).
+    Blocked { vpn: u64 },
     /// A case the engine does not model yet.
     Unsupported(String),
 }
@@ -75,6 +79,9 @@ pub(crate) enum FaultErr {
     Killed,
     /// The OOM killer panicked the machine.
     Panic,
+    /// A user-fault memcg charge must wait in a v1 memcg OOM (oom_kill_disable); the memcg is in
+    /// `Kernel::last_oom_wait`.
+    OomWait,
     Unsupported(String),
 }
 
@@ -84,6 +91,7 @@ impl From<AllocFail> for FaultErr {
             AllocFail::OutOfMemory => FaultErr::Oom,
             AllocFail::Killed => FaultErr::Killed,
             AllocFail::Panic => FaultErr::Panic,
+            AllocFail::OomWait(_) => FaultErr::OomWait,
         }
     }
 }
@@ -108,7 +116,22 @@ fn vma_allows(flags: VmFlags, write: bool) -> bool {
 impl Kernel {
     /// Access `count` pages from virtual page `vpn` in order, taking the faults they need.
     pub fn touch(&mut self, pid: u32, vpn: u64, count: u64, access: Access) -> Result<TouchOutcome, ApiError> {
+        self.check_not_blocked(pid)?;
+        let r = self.touch_range(pid, vpn, count, access);
+        self.end_entry();
+        r
+    }
+
+    /// One `touch` kernel entry (also used to resume a woken task's pending range): faults are user faults; a
+    /// v1 memcg OOM wait blocks the task with the rest of the range pending.
+    pub(crate) fn touch_range(&mut self, pid: u32, vpn: u64, count: u64, access: Access) -> Result<TouchOutcome, ApiError> {
+        self.in_user_fault = true;
         let r = self.touch_inner(pid, vpn, count, access);
+        self.in_user_fault = false;
+        if let Ok(TouchOutcome { stop: Some(TouchStop::Blocked { vpn: at }), .. }) = &r {
+            let end = vpn + count;
+            self.memcg_block_task(pid, crate::task::PendingAccess::Range { vpn: *at, end, write: access == Access::Write });
+        }
         self.oom_exit_killed_current();
         r
     }
@@ -117,6 +140,7 @@ impl Kernel {
         self.check_running()?;
         let ti = self.task_index(pid)?;
         let mm_id = self.tasks[ti].mm;
+        self.cur_memcg = (pid, self.tasks[ti].memcg);
         let write = access == Access::Write;
         let end = vpn.checked_add(count).filter(|e| *e <= TASK_SIZE_PAGES_PLUS).ok_or_else(|| {
             ApiError::new("E_ARG", format!("touch: pages {vpn}+{count} run past the address-space limit {TASK_SIZE_PAGES_PLUS}"))
@@ -176,7 +200,33 @@ impl Kernel {
     /// Access `count` pages chosen by `pattern` among the `npages` pages from `vpn`, drawing from the kernel's
     /// seeded PRNG: millions of accesses in one call.
     pub fn touch_pattern(&mut self, pid: u32, vpn: u64, npages: u64, pattern: Pattern, count: u64, access: Access) -> Result<TouchOutcome, ApiError> {
-        let r = self.touch_pattern_inner(pid, vpn, npages, pattern, count, access);
+        self.check_not_blocked(pid)?;
+        let r = self.touch_pattern_entry(pid, vpn, npages, pattern, count, access, None);
+        self.end_entry();
+        r
+    }
+
+    /// One `touch_pattern` entry; `first`: a page already drawn that is accessed before the `count` draws (a
+    /// resumed task's blocked page).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn touch_pattern_entry(&mut self, pid: u32, vpn: u64, npages: u64, pattern: Pattern, count: u64, access: Access, first: Option<u64>) -> Result<TouchOutcome, ApiError> {
+        self.in_user_fault = true;
+        let mut r = match first {
+            Some(p) => self.touch_inner(pid, p, 1, access).map(|o| TouchOutcome { done: 0, stop: o.stop }),
+            None => Ok(TouchOutcome { done: 0, stop: None }),
+        };
+        // draws still to do after a blocked page: all of them when the pending first page blocked again
+        let mut left_after = count;
+        if matches!(r, Ok(TouchOutcome { stop: None, .. })) {
+            r = self.touch_pattern_inner(pid, vpn, npages, pattern, count, access);
+            if let Ok(o) = &r {
+                left_after = count.saturating_sub(o.done + 1);
+            }
+        }
+        self.in_user_fault = false;
+        if let Ok(TouchOutcome { stop: Some(TouchStop::Blocked { vpn: at }), .. }) = &r {
+            self.memcg_block_task(pid, crate::task::PendingAccess::Pattern { vpn: *at, base: vpn, npages, pattern, left: left_after, write: access == Access::Write });
+        }
         self.oom_exit_killed_current();
         r
     }
@@ -185,6 +235,7 @@ impl Kernel {
         self.check_running()?;
         let ti = self.task_index(pid)?;
         let mm_id = self.tasks[ti].mm;
+        self.cur_memcg = (pid, self.tasks[ti].memcg);
         if npages == 0 || npages > u32::MAX as u64 {
             return Err(ApiError::new("E_ARG", format!("touch_pattern.npages: {npages} is not allowed; expected 1..=4294967295")));
         }
@@ -256,8 +307,13 @@ impl Kernel {
     }
 
     fn account_fault(&mut self, pid: u32, major: bool) {
-        // mm/memory.c:mm_account_fault
+        // mm/memory.c:mm_account_fault (and count_memcg_event_mm on the task's memcg)
         self.vmstat.inc(Vmstat::pgfault);
+        let memcg = self.memcg_of_pid(Some(pid));
+        self.memcg.mod_stat(memcg, crate::memcontrol::Stat::Pgfault, 1);
+        if major {
+            self.memcg.mod_stat(memcg, crate::memcontrol::Stat::Pgmajfault, 1);
+        }
         if major {
             if let Some(t) = self.task_mut(pid) {
                 t.maj_flt += 1;
@@ -298,6 +354,7 @@ impl Kernel {
         self.frames.owner[f as usize] = root;
         self.frames.index[f as usize] = index as u32;
         self.vmstat.inc(Vmstat::nr_inactive_anon);
+        self.memcg.mod_stat(self.frames.memcg[f as usize], crate::memcontrol::Stat::InactiveAnon, 1);
         Ok(f)
     }
 
@@ -445,13 +502,19 @@ impl Kernel {
         let (f, major) = match self.swap.cache.get(&slot) {
             Some(&f) => (f, false),
             None => {
-                let f = self.alloc_user_page(Some(pid), KIND_ANON)?;
+                // mem_cgroup_swapin_charge_folio: the memcg recorded for the entry, else the task's
+                let rec = self.swap_memcg[slot as usize];
+                let memcg = if rec != crate::memcontrol::engine::NO_MEMCG { rec } else { self.memcg_of_pid(Some(pid)) };
+                let f = self.alloc_user_page_memcg(Some(pid), KIND_ANON, memcg)?;
                 let vma = &self.mm(mm_id).vmas[vi];
                 let (root, index) = (vma.anon_vma, vma.pgoff + (vpn - vma.start));
                 self.frames.owner[f as usize] = root;
                 self.frames.index[f as usize] = index as u32;
                 self.vmstat.inc(Vmstat::nr_inactive_anon);
+                self.memcg.mod_stat(memcg, crate::memcontrol::Stat::InactiveAnon, 1);
                 self.add_to_swap_cache(slot, f);
+                self.mem_cgroup_swapin_uncharge_swap(slot);
+                self.memcg.mod_stat(memcg, crate::memcontrol::Stat::Pswpin, 1);
                 self.vmstat.inc(Vmstat::pswpin);
                 self.vmstat.inc(Vmstat::pgmajfault);
                 self.vmstat.add(Vmstat::pgpgin, 4);
@@ -486,6 +549,7 @@ impl Kernel {
             self.frames.meta[f as usize] |= F_DIRTY;
             if m & KIND_MASK == KIND_FILE {
                 self.vmstat.inc(Vmstat::nr_dirty);
+                self.memcg.mod_stat(self.frames.memcg[f as usize], crate::memcontrol::Stat::FileDirty, 1);
             }
         }
     }
@@ -504,6 +568,9 @@ impl Kernel {
         self.frames.meta[f as usize] |= F_SWAPCACHE;
         self.vmstat.inc(Vmstat::nr_swapcached);
         self.vmstat.inc(Vmstat::nr_file_pages);
+        let m = self.frames.memcg[f as usize];
+        self.memcg.mod_stat(m, crate::memcontrol::Stat::Swapcached, 1);
+        self.memcg.mod_stat(m, crate::memcontrol::Stat::File, 1);
     }
 
     /// `folio_free_swap`: take the frame out of the swap cache and release its slot (no swap PTE refers to it).
@@ -511,10 +578,13 @@ impl Kernel {
         if let Some(&slot) = self.swap.cache_rev.get(&f) {
             debug_assert_eq!(self.swap.count[slot as usize], 0);
             self.swap.delete_from_cache(slot);
-            self.swap.release(slot);
+            self.swap_slot_release(slot);
             self.frames.meta[f as usize] &= !F_SWAPCACHE;
             self.vmstat.sub(Vmstat::nr_swapcached, 1);
             self.vmstat.sub(Vmstat::nr_file_pages, 1);
+            let m = self.frames.memcg[f as usize];
+            self.memcg.mod_stat(m, crate::memcontrol::Stat::Swapcached, -1);
+            self.memcg.mod_stat(m, crate::memcontrol::Stat::File, -1);
         }
     }
 
@@ -560,7 +630,7 @@ impl Kernel {
                         self.free_user_page(f);
                     }
                 }
-                None => self.swap.release(slot),
+                None => self.swap_slot_release(slot),
             }
         }
     }
@@ -585,6 +655,7 @@ fn fault_stop(e: FaultErr, vpn: u64) -> TouchStop {
         FaultErr::Oom => TouchStop::OutOfMemory { vpn },
         FaultErr::Killed => TouchStop::Killed { vpn },
         FaultErr::Panic => TouchStop::Panic { vpn },
+        FaultErr::OomWait => TouchStop::Blocked { vpn },
         FaultErr::Unsupported(s) => TouchStop::Unsupported(s),
     }
 }

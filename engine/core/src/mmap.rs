@@ -72,6 +72,13 @@ impl Kernel {
     /// mmap(2) of `pages` pages with `prot` (PROT_NONE/PROT_READ/PROT_RW) and `flags`; `file` for a file mapping
     /// at offset 0. Returns the first virtual page of the new mapping, or ENOMEM/EINVAL as the kernel would.
     pub fn mmap(&mut self, pid: u32, pages: u64, prot: VmFlags, flags: MapFlags, file: Option<u32>) -> Result<SysResult<u64>, ApiError> {
+        self.check_not_blocked(pid)?;
+        let r = self.mmap_inner(pid, pages, prot, flags, file);
+        self.end_entry();
+        r
+    }
+
+    fn mmap_inner(&mut self, pid: u32, pages: u64, prot: VmFlags, flags: MapFlags, file: Option<u32>) -> Result<SysResult<u64>, ApiError> {
         self.check_running()?;
         let ti = self.task_index(pid)?;
         if flags.anonymous == file.is_some() {
@@ -274,6 +281,13 @@ impl Kernel {
 
     /// munmap(2) of pages `vpn..vpn+pages` (holes are fine, as in the kernel).
     pub fn munmap(&mut self, pid: u32, vpn: u64, pages: u64) -> Result<SysResult<()>, ApiError> {
+        self.check_not_blocked(pid)?;
+        let r = self.munmap_inner(pid, vpn, pages);
+        self.end_entry();
+        r
+    }
+
+    fn munmap_inner(&mut self, pid: u32, vpn: u64, pages: u64) -> Result<SysResult<()>, ApiError> {
         self.check_running()?;
         let ti = self.task_index(pid)?;
         if pages == 0 {
@@ -297,6 +311,13 @@ impl Kernel {
     /// (VM_ACCOUNT, checked against the mm) and fails with ENOMEM when refused or when it would run into another
     /// mapping; shrinking unmaps and returns the charge.
     pub fn brk(&mut self, pid: u32, pages: u64) -> Result<SysResult<()>, ApiError> {
+        self.check_not_blocked(pid)?;
+        let r = self.brk_inner(pid, pages);
+        self.end_entry();
+        r
+    }
+
+    fn brk_inner(&mut self, pid: u32, pages: u64) -> Result<SysResult<()>, ApiError> {
         self.check_running()?;
         let ti = self.task_index(pid)?;
         let mm_id = self.tasks[ti].mm;
@@ -342,6 +363,13 @@ impl Kernel {
     /// mprotect(2) of pages `vpn..vpn+pages` to `prot` with mm/mprotect.c:`mprotect_fixup` accounting. ENOMEM
     /// for a hole in the range or a refused charge (the VMAs before it keep their new protection, as in the kernel).
     pub fn mprotect(&mut self, pid: u32, vpn: u64, pages: u64, prot: VmFlags) -> Result<SysResult<()>, ApiError> {
+        self.check_not_blocked(pid)?;
+        let r = self.mprotect_inner(pid, vpn, pages, prot);
+        self.end_entry();
+        r
+    }
+
+    fn mprotect_inner(&mut self, pid: u32, vpn: u64, pages: u64, prot: VmFlags) -> Result<SysResult<()>, ApiError> {
         self.check_running()?;
         let ti = self.task_index(pid)?;
         if prot & !(VM_READ | VM_WRITE) != 0 {
@@ -429,6 +457,13 @@ impl Kernel {
     /// madvise(2): MADV_DONTFORK / MADV_DOFORK set / clear VM_DONTCOPY; MADV_DONTNEED zaps the pages (their
     /// commit charge stays). ENOMEM if the range has a hole (after advising the mapped parts).
     pub fn madvise(&mut self, pid: u32, vpn: u64, pages: u64, advice: Advice) -> Result<SysResult<()>, ApiError> {
+        self.check_not_blocked(pid)?;
+        let r = self.madvise_inner(pid, vpn, pages, advice);
+        self.end_entry();
+        r
+    }
+
+    fn madvise_inner(&mut self, pid: u32, vpn: u64, pages: u64, advice: Advice) -> Result<SysResult<()>, ApiError> {
         self.check_running()?;
         let ti = self.task_index(pid)?;
         if pages == 0 {

@@ -162,28 +162,46 @@ impl PageCounterArena {
     /// its max takes `n` back, counts a failure there (when it tracks failcnt), the levels already charged are
     /// cancelled, and the failing counter is returned as the error.
     pub fn try_charge(&mut self, id: CounterId, n: u64) -> Result<(), CounterId> {
-        let mut cur = Some(id);
-        while let Some(c) = cur {
-            let counter = self.get_mut(c);
-            let new = counter.usage.wrapping_add(n);
-            if new > counter.max {
-                if counter.track_failcnt {
-                    counter.failcnt += 1;
-                }
-                // Undo the levels below the failing one.
-                let mut undo = id;
-                while undo != c {
-                    self.cancel(undo, n);
-                    undo = self.get(undo).parent.expect("failing counter is an ancestor");
-                }
-                return Err(c);
+        // Hot path (every charged page): one indexed access per level; the protected-usage propagation only runs
+        // when it can change something (a min/low setting or a protected usage to take back).
+        let mut cur = id;
+        loop {
+            let c = &mut self.counters[cur as usize];
+            let new = c.usage.wrapping_add(n);
+            if new > c.max {
+                return Err(self.try_charge_failed(id, cur, n));
             }
-            counter.usage = new;
-            self.propagate_protected_usage(c, new);
-            self.bump_watermarks(c, new);
-            cur = self.get(c).parent;
+            c.usage = new;
+            if new > c.local_watermark {
+                c.local_watermark = new;
+                if new > c.watermark {
+                    c.watermark = new;
+                }
+            }
+            let parent = c.parent;
+            if c.protection_support && (c.min | c.low | c.min_usage | c.low_usage) != 0 {
+                self.propagate_protected_usage(cur, new);
+            }
+            match parent {
+                Some(p) => cur = p,
+                None => return Ok(()),
+            }
         }
-        Ok(())
+    }
+
+    /// The failure of `try_charge` at level `failed`: failcnt there (when tracked), the levels below undone.
+    #[cold]
+    fn try_charge_failed(&mut self, id: CounterId, failed: CounterId, n: u64) -> CounterId {
+        let counter = self.get_mut(failed);
+        if counter.track_failcnt {
+            counter.failcnt += 1;
+        }
+        let mut undo = id;
+        while undo != failed {
+            self.cancel(undo, n);
+            undo = self.get(undo).parent.expect("failing counter is an ancestor");
+        }
+        failed
     }
 
     /// `page_counter_uncharge`: subtract `n` at every level; returns true if any level had to clamp at 0

@@ -94,6 +94,16 @@ use crate::mm_types::*;
 use crate::page_alloc::frames::{F_SWAPCACHE, KIND_ANON};
 use crate::vmstat::Vmstat;
 
+/// What paging out one anon page did.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum SwapOut {
+    Done,
+    /// No free swap slot.
+    NoSlot,
+    /// The memcg swap charge failed (v2 memory.swap.max).
+    ChargeFailed,
+}
+
 /// What a `swapout` call did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SwapoutResult {
@@ -110,6 +120,12 @@ impl Kernel {
     /// freed — unless `keep_swapcache`, when it stays in the swap cache (SwapCached) after being unmapped. Zero-page,
     /// file and shmem pages are left alone.
     pub fn swapout(&mut self, pid: u32, vpn: u64, pages: u64, keep_swapcache: bool) -> Result<SwapoutResult, ApiError> {
+        let r = self.swapout_inner(pid, vpn, pages, keep_swapcache);
+        self.end_entry();
+        r
+    }
+
+    fn swapout_inner(&mut self, pid: u32, vpn: u64, pages: u64, keep_swapcache: bool) -> Result<SwapoutResult, ApiError> {
         self.check_running()?;
         let ti = self.task_index(pid)?;
         let mm_id = self.tasks[ti].mm;
@@ -136,31 +152,55 @@ impl Kernel {
                 if self.frames.kind(f) != KIND_ANON {
                     continue;
                 }
-                let slot = if self.frames.has(f, F_SWAPCACHE) {
-                    self.swap.cache_rev[&f]
-                } else {
-                    let Some(slot) = self.swap.alloc() else {
-                        res.no_slot += 1;
-                        continue;
-                    };
-                    self.add_to_swap_cache(slot, f);
-                    slot
-                };
-                self.try_to_unmap_anon(f, slot);
-                self.vmstat.inc(Vmstat::pswpout);
-                self.vmstat.add(Vmstat::pgpgout, 4);
-                res.swapped += 1;
-                if !keep_swapcache {
-                    self.swap.delete_from_cache(slot);
-                    self.frames.meta[f as usize] &= !F_SWAPCACHE;
-                    self.vmstat.sub(Vmstat::nr_swapcached, 1);
-                    self.vmstat.sub(Vmstat::nr_file_pages, 1);
-                    self.free_user_page(f);
+                match self.swap_out_anon_page(f, keep_swapcache) {
+                    SwapOut::Done => res.swapped += 1,
+                    SwapOut::NoSlot => res.no_slot += 1,
+                    SwapOut::ChargeFailed => {}
                 }
             }
             v = piece_end;
         }
         Ok(res)
+    }
+
+    /// Page out one mapped anon frame (`shrink_folio_list`): a swap slot (`folio_alloc_swap`, with the memcg swap
+    /// charge: a v2 swap.max failure leaves the page where it is), the swap cache, every mapping turned into a swap
+    /// entry, written (`pswpout`), and freed with its memory charge moved to the entry (`mem_cgroup_swapout`) —
+    /// unless `keep_swapcache`, when it stays charged in the swap cache.
+    pub(crate) fn swap_out_anon_page(&mut self, f: u32, keep_swapcache: bool) -> SwapOut {
+        let slot = if self.frames.has(f, F_SWAPCACHE) {
+            self.swap.cache_rev[&f]
+        } else {
+            let Some(slot) = self.swap.alloc() else {
+                return SwapOut::NoSlot;
+            };
+            if !self.memcg_try_charge_swap(f, slot) {
+                self.swap.release(slot);
+                return SwapOut::ChargeFailed;
+            }
+            self.add_to_swap_cache(slot, f);
+            slot
+        };
+        self.try_to_unmap_anon(f, slot);
+        self.vmstat.inc(Vmstat::pswpout);
+        self.vmstat.add(Vmstat::pgpgout, 4);
+        if !keep_swapcache {
+            self.swap.delete_from_cache(slot);
+            self.frames.meta[f as usize] &= !F_SWAPCACHE;
+            self.vmstat.sub(Vmstat::nr_swapcached, 1);
+            self.vmstat.sub(Vmstat::nr_file_pages, 1);
+            let m = self.frames.memcg[f as usize];
+            self.memcg.mod_stat(m, crate::memcontrol::Stat::Swapcached, -1);
+            self.memcg.mod_stat(m, crate::memcontrol::Stat::File, -1);
+            self.mem_cgroup_swapout(f, slot);
+            self.free_user_page_uncharge(f, false);
+        }
+        SwapOut::Done
+    }
+
+    /// Memcg reclaim's swap-out of one anon frame; true when it left memory.
+    pub(crate) fn swap_out_anon_frame(&mut self, f: u32, keep_swapcache: bool) -> bool {
+        self.swap_out_anon_page(f, keep_swapcache) == SwapOut::Done
     }
 
     /// mm/rmap.c:`try_to_unmap` for an anon frame: every PTE mapping it, found through its anon_vma root and

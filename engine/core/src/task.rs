@@ -3,6 +3,9 @@
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum TaskState {
     Running,
+    /// Sleeping in a v1 memcg OOM wait (`mem_cgroup_oom_synchronize`, TASK_KILLABLE; "D" in the task table): the
+    /// charge of a user fault failed in a memcg with `memory.oom_control` oom_kill_disable 1.
+    Blocked,
     /// Exited: nothing of it remains except in logs.
     Dead,
 }
@@ -27,8 +30,35 @@ pub struct Task {
     pub in_vfork: bool,
     pub min_flt: u64,
     pub maj_flt: u64,
-    /// cgroup path (memcg wiring comes with memcontrol/).
+    /// cgroup path (absolute, `/` for the root).
     pub cgroup: String,
+    /// The memcg `cgroup` names, resolved once (`mem_cgroup_from_task`).
+    pub memcg: crate::memcontrol::MemcgId,
+    /// Order of joining its cgroup (css_set task lists append at the tail): `mem_cgroup_scan_tasks` visits the
+    /// tasks of one cgroup in this order.
+    pub cg_seq: u64,
+    /// `current->memcg_nr_pages_over_high`.
+    pub memcg_nr_pages_over_high: u64,
+    /// Jiffies the memory.high throttling made this task sleep (accumulated).
+    pub memcg_high_delay_jiffies: u64,
+    /// v1 memcg OOM wait: the memcg waited on (`current->memcg_in_oom`) and the accesses still to do.
+    pub oom_wait: Option<OomWait>,
+}
+
+/// A task sleeping in a v1 memcg OOM wait, with the rest of its access (retried when it wakes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OomWait {
+    pub memcg: crate::memcontrol::MemcgId,
+    pub pending: PendingAccess,
+}
+
+/// Accesses left when a task blocked: the faulting page first, then the rest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PendingAccess {
+    /// `touch`: pages `vpn..end` in order.
+    Range { vpn: u64, end: u64, write: bool },
+    /// `touch_pattern`: the page `vpn` (already drawn), then `left` more draws of the pattern.
+    Pattern { vpn: u64, base: u64, npages: u64, pattern: crate::memory::Pattern, left: u64, write: bool },
 }
 
 /// The default comm of a task created without one.

@@ -230,6 +230,7 @@ impl Kernel {
                 file.cache[idx] = 0;
                 file.nr_cached -= 1;
                 self.vmstat.sub(Vmstat::nr_file_pages, 1);
+                self.memcg.mod_stat(self.frames.memcg[frame as usize], crate::memcontrol::Stat::File, -1);
                 self.free_user_page(frame);
                 for c in [Vmstat::pgscan_direct, Vmstat::pgsteal_direct, Vmstat::pgscan_file, Vmstat::pgsteal_file] {
                     self.vmstat.inc(c);

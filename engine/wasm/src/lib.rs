@@ -52,11 +52,13 @@ impl Engine {
     /// A machine of `totalram_pages` frames (the hugetlb pool included) and `total_swap_pages` of swap.
     /// `cmd_capacity` is the command-buffer size in u32 words.
     #[wasm_bindgen(constructor)]
-    pub fn new(totalram_pages: u32, total_swap_pages: u32, hugetlb_total_pages: u32, seed: u64, cmd_capacity: u32) -> Result<Engine, JsError> {
+    /// `cgroup_v1`: mount the v1 memory controller (with memsw accounting) instead of cgroup v2.
+    pub fn new(totalram_pages: u32, total_swap_pages: u32, hugetlb_total_pages: u32, seed: u64, cmd_capacity: u32, cgroup_v1: bool) -> Result<Engine, JsError> {
         if cmd_capacity < 16 {
             return Err(JsError::new("E_ARG: cmd_capacity: expected at least 16 words"));
         }
-        let config = MachineConfig { totalram_pages, total_swap_pages, hugetlb_total_pages, seed, ..MachineConfig::default() };
+        let cgroup_mode = if cgroup_v1 { oomsim_core::memcontrol::CgroupMode::V1 } else { oomsim_core::memcontrol::CgroupMode::V2 };
+        let config = MachineConfig { totalram_pages, total_swap_pages, hugetlb_total_pages, seed, cgroup_mode, ..MachineConfig::default() };
         let k = Kernel::new(config).map_err(js_err)?;
         Ok(Engine { k, cmd: vec![0; cmd_capacity as usize], results: Vec::new(), events: Vec::new(), meminfo: Vec::new() })
     }
@@ -92,9 +94,32 @@ impl Engine {
     }
 
     // --- calls that carry strings ---------------------------------------------------------------------------
-    /// Create a process with an empty address space (as after exec).
-    pub fn spawn_task(&mut self, pid: u32, comm: &str, uid: u32, cap_sys_admin: bool, oom_score_adj: i32) -> Result<(), JsError> {
-        self.k.spawn_task(SpawnArgs { pid, comm: comm.to_string(), uid, cap_sys_admin, oom_score_adj, ..SpawnArgs::default() }).map_err(js_err)
+    /// Create a process with an empty address space (as after exec) in the cgroup at `cgroup` (absolute path).
+    pub fn spawn_task(&mut self, pid: u32, comm: &str, uid: u32, cap_sys_admin: bool, oom_score_adj: i32, cgroup: &str) -> Result<(), JsError> {
+        let cgroup = if cgroup.is_empty() { "/".to_string() } else { cgroup.to_string() };
+        self.k.spawn_task(SpawnArgs { pid, comm: comm.to_string(), uid, cap_sys_admin, oom_score_adj, cgroup }).map_err(js_err)
+    }
+
+    // --- memory cgroups -------------------------------------------------------------------------------------
+    /// mkdir of a memory cgroup: 0 or a negated errno (ENOENT: no parent; EINVAL: exists or bad path).
+    pub fn cgroup_create(&mut self, path: &str) -> Result<i64, JsError> {
+        Ok(sys(self.k.cgroup_create(path).map_err(js_err)?.map(|_| 0i64)))
+    }
+    /// Write a cgroup control file: 0 or a negated errno (EINVAL, EBUSY, ENOENT, ...).
+    pub fn cgroup_write(&mut self, path: &str, file: &str, value: &str) -> Result<i64, JsError> {
+        Ok(sys(self.k.cgroup_write(path, file, value).map_err(js_err)?.map(|_| 0i64)))
+    }
+    /// Read a cgroup file (fresh open): its exact contents, or undefined when the cgroup or file does not exist.
+    pub fn cgroup_read(&self, path: &str, file: &str) -> Option<String> {
+        self.k.cgroup_read(path, file)
+    }
+    /// Move a task to another cgroup (its charges stay behind): 0 or a negated errno (ENOENT).
+    pub fn move_task(&mut self, pid: u32, path: &str) -> Result<i64, JsError> {
+        Ok(sys(self.k.move_task(pid, path).map_err(js_err)?.map(|_| 0i64)))
+    }
+    /// Whether a task is blocked in a v1 memcg OOM wait (state D).
+    pub fn task_blocked(&self, pid: u32) -> bool {
+        self.k.task(pid).is_some_and(|t| t.state == oomsim_core::task::TaskState::Blocked)
     }
     /// execve(): the address space is replaced; `comm` becomes the new command name when non-empty.
     pub fn exec_comm(&mut self, pid: u32, comm: &str) -> Result<i64, JsError> {

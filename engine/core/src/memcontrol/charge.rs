@@ -29,6 +29,12 @@ pub trait MemcgEnv {
     /// oom_kill_disable=0 writes; the engine also calls it itself for folio uncharges.
     fn memcg1_oom_recover(&mut self, _tree: &mut MemCgroupTree, _memcg: MemcgId) {}
 
+    /// `task_is_dying()` of the charging task now (it may have been OOM-killed during this charge). The charge
+    /// path re-reads it on every pass, as the kernel does.
+    fn current_dying(&self) -> bool {
+        false
+    }
+
     /// Observation hook: `mem_cgroup_oom()` has been entered for `memcg` and raised its `oom` event (or returned
     /// early for a costly order). Called before the OOM killer runs.
     fn on_mem_cgroup_oom(&mut self, _tree: &MemCgroupTree, _memcg: MemcgId) {}
@@ -146,6 +152,9 @@ impl MemCgroupTree {
         let mut mem_over_limit = memcg;
 
         let outcome = 'charge: loop {
+            if !task.dying && env.current_dying() {
+                task.dying = true;
+            }
             if self.use_stock && self.consume_stock(memcg, nr_pages) {
                 return ChargeResult::Charged;
             }

@@ -10,6 +10,7 @@
 //! Every memcg is addressed by a `MemcgId` (index into the tree); the root is `ROOT_MEMCG`. Amounts are pages.
 
 pub mod charge;
+pub mod engine;
 pub mod files;
 pub mod v1;
 
@@ -230,6 +231,27 @@ pub struct MemCgroupTree {
     peak_fds: Vec<PeakFd>,
 }
 
+impl Default for MemCgroupTree {
+    /// An empty placeholder (no root, allocation-free): what the engine leaves behind while it lends its tree to
+    /// the charge path (`std::mem::take`).
+    fn default() -> Self {
+        MemCgroupTree {
+            mode: CgroupMode::V2,
+            counters: PageCounterArena::new(),
+            memcgs: Vec::new(),
+            by_path: BTreeMap::new(),
+            vm_swappiness: 60,
+            memory_localevents: false,
+            memory_recursiveprot: false,
+            hz: 1000,
+            stat_config: MemcgStatConfig::default(),
+            use_stock: false,
+            stock: None,
+            peak_fds: Vec::new(),
+        }
+    }
+}
+
 impl MemCgroupTree {
     /// A hierarchy holding only the root. In v6.19 only the v1 `memory` counter tracks failcnt.
     pub fn new(mode: CgroupMode) -> Self {
@@ -421,6 +443,20 @@ impl MemCgroupTree {
                     self.counters.uncharge(sw, nr_pages);
                 }
                 Err((self.memcg_of_counter(c), false))
+            }
+        }
+    }
+
+    /// Take back the `failcnt` increment of a failed [`MemCgroupTree::counter_try_charge`] (the engine's
+    /// allocation-free fast path probes the counters before it runs the full charge path, whose own first attempt
+    /// is the one the kernel counts).
+    pub fn undo_failcnt(&mut self, over: MemcgId, memsw: bool) {
+        let m = &self.memcgs[over as usize];
+        let c = if memsw { m.memsw } else { Some(m.memory) };
+        if let Some(c) = c {
+            let pc = self.counters.get_mut(c);
+            if pc.track_failcnt {
+                pc.failcnt = pc.failcnt.saturating_sub(1);
             }
         }
     }
@@ -650,6 +686,31 @@ impl MemCgroupTree {
             cur = self.parent(c);
         }
         group
+    }
+
+    /// Whether the memcg or an ancestor has memory (or swap) usage above its high limit: the condition that
+    /// makes a successful charge account over-high pages (`try_charge_memcg`'s tail).
+    #[inline]
+    pub fn over_high(&self, id: MemcgId) -> bool {
+        let mut cur = id;
+        loop {
+            let m = &self.memcgs[cur as usize];
+            let mem = self.counters.get(m.memory);
+            if mem.usage > mem.high {
+                return true;
+            }
+            if let Some(sw) = m.swap {
+                let s = self.counters.get(sw);
+                if s.usage > s.high {
+                    return true;
+                }
+            }
+            match m.parent {
+                // the root's high is never set (no memory.high file on the root)
+                Some(p) if p != ROOT_MEMCG => cur = p,
+                _ => return false,
+            }
+        }
     }
 
     /// `mem_cgroup_calculate_protection(root, memcg)`: effective min/low of `memcg` for a reclaim rooted at

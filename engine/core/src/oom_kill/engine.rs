@@ -241,13 +241,18 @@ impl Kernel {
         let Some(current) = tasks.iter().position(|t| t.pid == current_pid as i64) else {
             return OomResult::default();
         };
+        let meminfo_lines = match &oc.memcg {
+            Some(path) => self.memcg_oom_meminfo_lines(path),
+            None => crate::show_mem::show_mem_lines(self),
+        };
+        // memory.oom.group: mem_cgroup_get_oom_group(victim, oc->memcg) and the group's processes
+        let this: &Kernel = self;
+        let get_oom_group = |v: usize| this.memcg_oom_group(tasks, oc, v);
         let env = OomEnv {
             sysctls: self.oom_sysctls(),
             oom_killer_disabled: self.oom.oom_killer_disabled,
-            meminfo_lines: if oc.is_memcg_oom() { Vec::new() } else { crate::show_mem::show_mem_lines(self) },
-            // memory.oom.group: the memcg code supplies mem_cgroup_get_oom_group here; without memcg wiring no
-            // cgroup is ever swept as a group.
-            get_oom_group: None,
+            meminfo_lines,
+            get_oom_group: Some(&get_oom_group),
             ..OomEnv::default()
         };
         let r = match out_of_memory(tasks, oc, current, &env) {
@@ -284,6 +289,7 @@ impl Kernel {
             let by = if r.oom_group.is_some() && Some(pid) != r.victim_pid { 2 } else { by };
             self.event(EventKind::OomKill, pid as u32, constraint_code(oc.constraint), by, badness as u64);
         }
+        self.memcg_oom_events(&r.killed, r.oom_group.as_deref());
         for &pid in &r.marked_victims {
             if let Some(t) = self.task_mut(pid as u32) {
                 t.oom_victim = true;

@@ -1,12 +1,13 @@
 //! Physical frames (mm/page_alloc.c) and their per-frame metadata (the `struct page`/folio fields the simulator
 //! needs), as struct-of-arrays so the cost per frame is fixed and visible.
 //!
-//! Layout, 12 bytes per frame today (budget 16):
+//! Layout, 16 bytes per frame today (budget 16):
 //! * `meta: u32`  — bits 0..=27 mapcount (PTEs mapping the frame), bits 28..=29 kind (`KIND_*`), bit 30
 //!   `F_SWAPCACHE`, bit 31 `F_DIRTY`.
 //! * `owner: u32` — reverse-map owner: the anon_vma root id of an anon frame, the file id of a page-cache frame.
 //! * `index: u32` — reverse-map index: the anon pgoff (page offset within its anon_vma lineage) or the file page
 //!   index. A free frame uses `index` as its free-list link (intrusive list: no extra memory).
+//! * `memcg: u32` — the memcg the page is charged to (`folio->memcg_data`; 0 = the root memcg).
 //!
 //! Plan for reclaim (vmscan): add one `u32 lru_next` array (16 bytes/frame) and keep the LRU lists as singly linked
 //! FIFO queues with lazy deletion (a frame freed or moved is skipped when the scan reaches it, recognised by its
@@ -40,6 +41,8 @@ pub struct FrameAllocator {
     pub meta: Vec<u32>,
     pub owner: Vec<u32>,
     pub index: Vec<u32>,
+    /// The memcg id each in-use user page is charged to (`folio_memcg`).
+    pub memcg: Vec<u32>,
 }
 
 impl FrameAllocator {
@@ -52,6 +55,7 @@ impl FrameAllocator {
             meta: vec![0; total as usize],
             owner: vec![0; total as usize],
             index: vec![0; total as usize],
+            memcg: vec![0; total as usize],
         }
     }
 

@@ -3,9 +3,10 @@
 //! (`Kernel::spawn_task`, `fork`, `mmap`, `touch`, ...), and each observation reads engine state. Region and file
 //! names are the vector's; the adapter maps them to the virtual page numbers and file ids the engine returned.
 //!
-//! Global OOMs run through the engine's allocation slow path and OOM killer; `ooms` and `log` report them. Not
-//! wired yet (reported as unsupported, naming what is missing): cgroup ops and memcg observations (memcontrol/),
-//! v1 OOM waits.
+//! Global and memcg OOMs run through the engine's allocation slow path, memcg charge path and OOM killer; `ooms`
+//! and `log` report them. The cgroup ops map to the engine's cgroup interface (`Kernel::cgroup_create`,
+//! `cgroup_write`, `cgroup_open`, `cgroup_fd_write`, `cgroup_charge`, `cgroup_uncharge`); a v1 memcg OOM wait
+//! makes the op's result `"blocked"` (the engine resumes the task when a later op wakes it).
 
 use crate::conformance::input::Inputs;
 use crate::conformance::{CheckError, CheckFn, CheckResult, OBSERVE_KEY};
@@ -61,6 +62,8 @@ struct Snap {
     log_len: usize,
     oom_len: usize,
     tasks: BTreeMap<u32, TaskSnap>,
+    /// memory page_counter of every memcg: [usage, max, watermark, failcnt]
+    counters: BTreeMap<String, [i64; 4]>,
 }
 
 struct Runner {
@@ -70,6 +73,48 @@ struct Runner {
     files: BTreeMap<String, u32>,
     /// every pid ever seen, for task observations of dead tasks
     pids: Vec<u32>,
+    /// fd name -> engine cgroup fd
+    fds: BTreeMap<String, u32>,
+}
+
+/// The files vectors-format.md §6.3 documents for the cgroup ops and observations (others are invalid).
+const CGROUP_FILES: &[&str] = &[
+    "memory.failcnt", "memory.limit_in_bytes", "memory.max_usage_in_bytes", "memory.memsw.failcnt",
+    "memory.memsw.limit_in_bytes", "memory.memsw.max_usage_in_bytes", "memory.memsw.usage_in_bytes",
+    "memory.oom_control", "memory.soft_limit_in_bytes", "memory.stat", "memory.swappiness", "memory.usage_in_bytes",
+    "memory.use_hierarchy", "memory.current", "memory.events", "memory.events.local", "memory.high", "memory.low",
+    "memory.max", "memory.min", "memory.oom.group", "memory.peak", "memory.swap.current", "memory.swap.events",
+    "memory.swap.max", "memory.swap.peak",
+];
+
+/// Files read as "key value" objects in `cgroup_files`.
+const KEYED_FILES: &[&str] = &["memory.events", "memory.events.local", "memory.swap.events", "memory.stat", "memory.oom_control"];
+
+fn check_cgroup_file(file: &str) -> Result<(), CheckError> {
+    if CGROUP_FILES.contains(&file) {
+        Ok(())
+    } else {
+        Err(invalid(format!("cgroup file {file:?} is not one the format documents; expected one of {}", CGROUP_FILES.join(", "))))
+    }
+}
+
+/// A cgroup file's contents as an observation: the text without its final newline, or for "key value" files an
+/// object of integers.
+fn file_value(file: &str, text: Option<String>) -> Value {
+    let Some(text) = text else { return Value::Null };
+    if KEYED_FILES.contains(&file) {
+        let mut m = Map::new();
+        for line in text.lines() {
+            if let Some((k, v)) = line.split_once(' ') {
+                if let Ok(n) = v.parse::<i64>() {
+                    m.insert(k.to_string(), json!(n));
+                }
+            }
+        }
+        Value::Object(m)
+    } else {
+        Value::String(text.strip_suffix('\n').unwrap_or(&text).to_string())
+    }
 }
 
 fn snap(r: &Runner) -> Snap {
@@ -102,6 +147,12 @@ fn snap(r: &Runner) -> Snap {
         log_len: r.k.log.len(),
         oom_len: r.k.oom_records().len(),
         tasks,
+        counters: (0..r.k.memcg.len() as u32)
+            .map(|m| {
+                let c = r.k.memcg.memory(m);
+                (r.k.memcg.path(m).to_string(), [c.usage as i64, c.max as i64, c.watermark as i64, c.failcnt as i64])
+            })
+            .collect(),
     }
 }
 
@@ -127,6 +178,7 @@ fn machine(inp: &Inputs) -> Result<Kernel, CheckError> {
         hugetlb_total_pages: huge as u32,
         committed_as_pages: mi.i64_or("committed_as_pages", 0)?,
         model_page_tables: false,
+        cgroup_mode: if cg == "v1" { crate::memcontrol::CgroupMode::V1 } else { crate::memcontrol::CgroupMode::V2 },
     };
     let mut k = Kernel::new(cfg).map_err(api)?;
     if let Some(sys) = mi.obj_or_empty("sysctl")? {
@@ -194,9 +246,6 @@ impl Runner {
             "spawn" => {
                 let pid = pid_of(&oi, "task")?;
                 let cgroup = oi.str_or("cgroup", "/")?;
-                if cgroup != "/" {
-                    return Err(unsupported("spawn into a cgroup other than /: memory cgroups are not wired into the engine yet"));
-                }
                 let args = SpawnArgs {
                     pid,
                     comm: oi.str_or("comm", "")?.to_string(),
@@ -306,6 +355,7 @@ impl Runner {
                     Some(TouchStop::Sigbus { .. }) => Value::String("SIGBUS".into()),
                     Some(TouchStop::Killed { .. }) => Value::String("killed".into()),
                     Some(TouchStop::Panic { .. }) => Value::String("panic".into()),
+                    Some(TouchStop::Blocked { .. }) => Value::String("blocked".into()),
                     Some(TouchStop::OutOfMemory { .. }) => {
                         return Err(unsupported("a fault failed after reclaim and the OOM killer made no progress (the kernel retries such a fault forever); the format has no result for it"))
                     }
@@ -341,9 +391,29 @@ impl Runner {
                 ok_or(r.map_err(api)?)
             }
             "sysctl" => ok_or(self.k.sysctl_write(oi.str_req("name")?, oi.i64_req("value")?).map_err(api)?),
-            "cgroup_create" | "cgroup_write" | "cgroup_open" | "fd_write" | "charge" | "uncharge" => {
-                return Err(unsupported(format!("op {name}: memory cgroups are not wired into the engine yet")))
+            "cgroup_create" => ok_or(self.k.cgroup_create(oi.str_req("path")?).map_err(api)?),
+            "cgroup_write" => {
+                let (path, file) = (oi.str_req("path")?, oi.str_req("file")?);
+                check_cgroup_file(file)?;
+                ok_or(self.k.cgroup_write(path, file, oi.str_req("value")?).map_err(api)?)
             }
+            "cgroup_open" => {
+                let (path, file) = (oi.str_req("path")?, oi.str_req("file")?);
+                check_cgroup_file(file)?;
+                let fd = oi.str_req("fd")?.to_string();
+                let r = self.k.cgroup_open(path, file);
+                if let Ok(n) = r {
+                    self.fds.insert(fd, n);
+                }
+                ok_or(r)
+            }
+            "fd_write" => {
+                let fd = oi.str_req("fd")?;
+                let n = *self.fds.get(fd).ok_or_else(|| invalid(format!("fd {fd:?} was not opened")))?;
+                ok_or(self.k.cgroup_fd_write(n, oi.str_req("value")?).map_err(api)?)
+            }
+            "charge" => ok_or(self.k.cgroup_charge(oi.str_req("path")?, oi.u64_req("pages")?).map_err(api)?),
+            "uncharge" => ok_or(self.k.cgroup_uncharge(oi.str_req("path")?, oi.u64_req("pages")?).map_err(api)?),
             other => return Err(invalid(format!("unknown op {other:?}"))),
         })
     }
@@ -437,7 +507,7 @@ fn observe(r: &Runner, req: &Map<String, Value>, before: &Snap, after: &Snap, in
                         };
                         let v = match (f.as_str(), delta) {
                             ("alive", false) => json!(a.alive),
-                            ("blocked", false) => json!(false),
+                            ("blocked", false) => json!(r.k.task(pid).is_some_and(|t| t.state == crate::task::TaskState::Blocked)),
                             (_, false) => json!(val(a).ok_or_else(|| invalid(format!("tasks field {f} is unknown")))?),
                             (_, true) => json!(val(a).ok_or_else(|| invalid(format!("tasks_delta field {f} is unknown")))? - val(b).unwrap()),
                         };
@@ -499,8 +569,43 @@ fn observe(r: &Runner, req: &Map<String, Value>, before: &Snap, after: &Snap, in
                 )
             }
             "log" => json!(r.k.log[before.log_len..after.log_len]),
-            "counters" | "counters_delta" | "cgroup_files" | "fd_reads" => {
-                return Err(unsupported(format!("observation {key}: memory cgroups are not wired into the engine yet")))
+            "counters" | "counters_delta" => {
+                let delta = key == "counters_delta";
+                let mut m = Map::new();
+                for (path, fields) in want.as_object().ok_or_else(|| invalid(format!("{key}: expected an object")))? {
+                    let (a, b) = (after.counters.get(path), before.counters.get(path));
+                    let a = a.ok_or_else(|| invalid(format!("{key}: cgroup {path:?} does not exist")))?;
+                    let zero = [0i64; 4];
+                    let b = b.unwrap_or(&zero);
+                    let mut o = Map::new();
+                    for f in fields.as_object().ok_or_else(|| invalid(format!("{key}.{path}: expected an object")))?.keys() {
+                        let i = ["usage", "max", "watermark", "failcnt"].iter().position(|x| x == f).ok_or_else(|| invalid(format!("{key} field {f} is unknown; expected usage, max, watermark, failcnt")))?;
+                        o.insert(f.clone(), json!(if delta { a[i] - b[i] } else { a[i] }));
+                    }
+                    m.insert(path.clone(), Value::Object(o));
+                }
+                Value::Object(m)
+            }
+            "cgroup_files" => {
+                let mut m = Map::new();
+                for (path, files) in want.as_object().ok_or_else(|| invalid("cgroup_files: expected an object"))? {
+                    let mut o = Map::new();
+                    for f in files.as_object().ok_or_else(|| invalid(format!("cgroup_files.{path}: expected an object")))?.keys() {
+                        check_cgroup_file(f)?;
+                        o.insert(f.clone(), file_value(f, r.k.cgroup_read(path, f)));
+                    }
+                    m.insert(path.clone(), Value::Object(o));
+                }
+                Value::Object(m)
+            }
+            "fd_reads" => {
+                let mut m = Map::new();
+                for fd in want.as_object().ok_or_else(|| invalid("fd_reads: expected an object"))?.keys() {
+                    let n = *r.fds.get(fd).ok_or_else(|| invalid(format!("fd_reads: fd {fd:?} was not opened")))?;
+                    let file = r.k.cgroup_fds_file(n).unwrap_or_default();
+                    m.insert(fd.clone(), file_value(&file, r.k.cgroup_fd_read(n)));
+                }
+                Value::Object(m)
             }
             other => return Err(invalid(format!("unknown observation key {other:?}"))),
         };
@@ -521,7 +626,7 @@ fn run_ops(inputs: &Map<String, Value>) -> CheckResult {
         Some(Value::Array(a)) => a.iter().map(|x| x.as_object().ok_or_else(|| invalid("expected.at entries are objects"))).collect::<Result<_, _>>()?,
         Some(_) => return Err(invalid("expected.at is not a list")),
     };
-    let mut r = Runner { k, regions: BTreeMap::new(), files: BTreeMap::new(), pids: Vec::new() };
+    let mut r = Runner { k, regions: BTreeMap::new(), files: BTreeMap::new(), pids: Vec::new(), fds: BTreeMap::new() };
     // pids named by observations are tracked from the start
     for a in at_reqs.iter().copied().chain(req.get("final").and_then(Value::as_object)) {
         for key in ["tasks", "tasks_delta"] {
@@ -589,6 +694,27 @@ fn run_ops(inputs: &Map<String, Value>) -> CheckResult {
     Ok(Value::Object(result))
 }
 
+/// Run an `ops` scenario outside a vector: `{"machine": {...}, "ops": [...], "observe": {"at": [...], "final": {...}}}`
+/// where `observe` has the shape of an `ops` vector's `expected` (its values are ignored; only which observations,
+/// ops, pids and pages it names). Returns `{"at": [...], "final": {...}}` computed by the engine. This is what the
+/// differential tests diff against the TS reference engine (bindings/src/reference/ops.ts `runOps`).
+pub fn run_scenario_json(text: &str) -> Result<String, String> {
+    let v: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+    let o = v.as_object().ok_or("expected an object {machine, ops, observe}")?;
+    let mut inputs = Map::new();
+    for k in ["machine", "ops", "page_size"] {
+        if let Some(x) = o.get(k) {
+            inputs.insert(k.into(), x.clone());
+        }
+    }
+    inputs.insert(OBSERVE_KEY.into(), o.get("observe").cloned().unwrap_or(Value::Object(Map::new())));
+    match run_ops(&inputs) {
+        Ok(v) => Ok(v.to_string()),
+        Err(CheckError::Unsupported(s)) => Err(format!("unsupported: {s}")),
+        Err(CheckError::Invalid(s)) => Err(format!("invalid: {s}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::conformance::{run_text, Outcome};
@@ -613,7 +739,7 @@ mod tests {
         let mut bad = Vec::new();
         for r in &reports {
             eprintln!("{}", r.line());
-            let owned = matches!(r.area.as_str(), "fault" | "overcommit" | "meminfo" | "page_alloc");
+            let owned = matches!(r.area.as_str(), "fault" | "overcommit" | "meminfo" | "page_alloc" | "memcg_v1" | "memcg_v2");
             match &r.outcome {
                 Outcome::Pass => {}
                 Outcome::Fail(_) => bad.push(r.line()),
@@ -622,26 +748,5 @@ mod tests {
             }
         }
         assert!(bad.is_empty(), "{}", bad.join("\n"));
-    }
-}
-
-/// Run an `ops` scenario outside a vector: `{"machine": {...}, "ops": [...], "observe": {"at": [...], "final": {...}}}`
-/// where `observe` has the shape of an `ops` vector's `expected` (its values are ignored; only which observations,
-/// ops, pids and pages it names). Returns `{"at": [...], "final": {...}}` computed by the engine. This is what the
-/// differential tests diff against the TS reference engine (bindings/src/reference/ops.ts `runOps`).
-pub fn run_scenario_json(text: &str) -> Result<String, String> {
-    let v: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
-    let o = v.as_object().ok_or("expected an object {machine, ops, observe}")?;
-    let mut inputs = Map::new();
-    for k in ["machine", "ops", "page_size"] {
-        if let Some(x) = o.get(k) {
-            inputs.insert(k.into(), x.clone());
-        }
-    }
-    inputs.insert(OBSERVE_KEY.into(), o.get("observe").cloned().unwrap_or(Value::Object(Map::new())));
-    match run_ops(&inputs) {
-        Ok(v) => Ok(v.to_string()),
-        Err(CheckError::Unsupported(s)) => Err(format!("unsupported: {s}")),
-        Err(CheckError::Invalid(s)) => Err(format!("invalid: {s}")),
     }
 }

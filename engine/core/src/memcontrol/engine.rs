@@ -1,0 +1,703 @@
+//! Memory cgroups on the stateful engine: the memcg charge of every user page (`mem_cgroup_charge`,
+//! `mem_cgroup_uncharge`, the swap charges), the `MemcgEnv` the charge path calls back into (memcg limit reclaim,
+//! the memcg OOM killer, v1 OOM-wait wake-ups), the v1 memcg OOM wait of a faulting task and its resumption, and
+//! the cgroup interface the API exposes (mkdir, file reads/writes, open files, counter-level charges, moves).
+//!
+//! The decisions live in `memcontrol/` (the charge retry loop, the files, the counters) and `oom_kill/` (victim
+//! selection); this file only feeds them engine state and applies their results.
+//!
+//! Model decisions (docs/decisions/0004-memcg-engine.md):
+//! * Moving a task never moves its charges: v2 has no charge moving, and v1 `move_charge_at_immigrate` is 0 by
+//!   default (and deprecated); only the task's new pages are charged to its new memcg.
+//! * The charge is taken before the frame (the kernel allocates the folio first and then charges it); the only
+//!   visible difference is `pgalloc`/`pgfree` of a page whose charge fails, which the kernel counts and the
+//!   engine does not.
+//! * Memcg limit reclaim frees clean unmapped page cache of the memcg's subtree (oldest file first), then swaps
+//!   anon pages of the subtree out when swap space, the memcg's swap limit and its swappiness allow
+//!   (vectors-format.md §6.2 rule 5). Shmem is not swapped by the engine yet.
+
+use super::{ChargeGfp, ChargeResult, ChargeTask, MemCgroupTree, MemcgEnv, MemcgId, PeakFdId, Stat, ROOT_MEMCG};
+use crate::errno::{ApiError, Errno};
+use crate::kernel::{AllocFail, Kernel, SysResult};
+use crate::oom_kill::{OomControl, OomGroup, OomTask};
+use crate::page_alloc::frames::{F_DIRTY, F_SWAPCACHE, KIND_ANON, KIND_FILE, KIND_MASK, MAPCOUNT_MASK};
+use crate::page_counter::PageCounter;
+use crate::task::{PendingAccess, TaskState};
+use crate::vmstat::Vmstat;
+
+/// No memcg recorded for a swap slot.
+pub const NO_MEMCG: u32 = u32::MAX;
+
+/// An open cgroup file (`cgroup_open`).
+#[derive(Clone, Debug)]
+pub struct CgroupFd {
+    pub memcg: MemcgId,
+    pub file: String,
+    /// `memory.peak` / `memory.swap.peak` keep per-fd state.
+    pub peak: Option<PeakFdId>,
+}
+
+/// The engine as the memcg charge path sees it (`MemcgEnv`). While the charge path runs, the kernel's tree is
+/// moved out into the caller; each callback moves it back for the engine work it does.
+struct EngineEnv<'a> {
+    k: &'a mut Kernel,
+    /// The charging task (None: the admin writing a cgroup file, or kernel context).
+    current: Option<u32>,
+}
+
+impl EngineEnv<'_> {
+    fn with_tree<R>(&mut self, tree: &mut MemCgroupTree, f: impl FnOnce(&mut Kernel) -> R) -> R {
+        std::mem::swap(&mut self.k.memcg, tree);
+        let r = f(self.k);
+        std::mem::swap(&mut self.k.memcg, tree);
+        r
+    }
+}
+
+impl MemcgEnv for EngineEnv<'_> {
+    fn reclaim(&mut self, tree: &mut MemCgroupTree, memcg: MemcgId, nr_pages: u64, may_swap: bool) -> u64 {
+        self.with_tree(tree, |k| k.try_to_free_mem_cgroup_pages(memcg, nr_pages, may_swap))
+    }
+
+    fn out_of_memory(&mut self, tree: &mut MemCgroupTree, memcg: MemcgId, order: u32) -> bool {
+        let current = self.current;
+        self.with_tree(tree, |k| k.mem_cgroup_out_of_memory(memcg, order, current))
+    }
+
+    fn memcg1_oom_recover(&mut self, tree: &mut MemCgroupTree, memcg: MemcgId) {
+        self.with_tree(tree, |k| k.memcg_oom_wake(memcg))
+    }
+
+    fn current_dying(&self) -> bool {
+        self.current.is_some_and(|p| self.k.oom.current_killed.contains(&p) || self.k.task(p).is_some_and(|t| t.oom_victim))
+    }
+}
+
+impl Kernel {
+    pub(crate) fn next_cg_seq(&mut self) -> u64 {
+        self.cg_seq += 1;
+        self.cg_seq
+    }
+
+    /// The memcg of a task (the root for kernel context). The running entry's task is resolved once per entry.
+    #[inline]
+    pub(crate) fn memcg_of_pid(&self, pid: Option<u32>) -> MemcgId {
+        match pid {
+            None => ROOT_MEMCG,
+            Some(p) if p == self.cur_memcg.0 => self.cur_memcg.1,
+            Some(p) => self.task(p).map_or(ROOT_MEMCG, |t| t.memcg),
+        }
+    }
+
+    // ---- charge and uncharge of user pages ----------------------------------------------------------------------
+
+    /// `mem_cgroup_charge` of one new user page to `memcg` for `pid` (None: kernel context). The root is never
+    /// charged. Fast path: the counters take the page (`page_counter_try_charge` up the tree) and no level is
+    /// above memory.high: no allocation, no string. Otherwise the full `try_charge_memcg` (reclaim, `max`/`oom`
+    /// events, memcg OOM, v1 OOM wait) runs with the engine as its `MemcgEnv`.
+    pub(crate) fn mem_cgroup_charge(&mut self, pid: Option<u32>, memcg: MemcgId) -> Result<(), AllocFail> {
+        if memcg == ROOT_MEMCG {
+            return Ok(());
+        }
+        match self.memcg.counter_try_charge(memcg, 1) {
+            Ok(()) => {
+                if !self.memcg.over_high(memcg) {
+                    return Ok(());
+                }
+                // the tail of try_charge_memcg (over-high accounting) needs the full path
+                self.memcg.uncharge(memcg, 1);
+            }
+            // the full path's first attempt is the one that counts
+            Err((over, memsw)) => self.memcg.undo_failcnt(over, memsw),
+        }
+        self.mem_cgroup_charge_slow(pid, memcg)
+    }
+
+    #[cold]
+    fn mem_cgroup_charge_slow(&mut self, pid: Option<u32>, memcg: MemcgId) -> Result<(), AllocFail> {
+        let (over_high, dying) = match pid.and_then(|p| self.task(p)) {
+            Some(t) => (t.memcg_nr_pages_over_high, t.oom_victim || self.oom.current_killed.contains(&t.pid)),
+            None => (0, false),
+        };
+        let mut task = ChargeTask {
+            in_user_fault: self.in_user_fault && pid.is_some(),
+            pf_memalloc: false,
+            dying,
+            memcg_in_oom: None,
+            nr_pages_over_high: over_high,
+            high_delay_jiffies: 0,
+        };
+        let mut tree = std::mem::take(&mut self.memcg);
+        let r = {
+            let mut env = EngineEnv { k: self, current: pid };
+            tree.try_charge_memcg(&mut env, &mut task, memcg, ChargeGfp::KERNEL, 1)
+        };
+        self.memcg = tree;
+        if let Some(t) = pid.and_then(|p| self.task_mut(p)) {
+            t.memcg_nr_pages_over_high = task.nr_pages_over_high;
+            t.memcg_high_delay_jiffies += task.high_delay_jiffies;
+        }
+        let killed = pid.is_some_and(|p| self.oom.current_killed.contains(&p));
+        match r {
+            ChargeResult::Charged | ChargeResult::Forced => {
+                if self.oom.panicked.is_some() || killed {
+                    self.memcg.uncharge(memcg, 1);
+                    return Err(if killed { AllocFail::Killed } else { AllocFail::Panic });
+                }
+                Ok(())
+            }
+            ChargeResult::NoMem if self.oom.panicked.is_some() => Err(AllocFail::Panic),
+            ChargeResult::NoMem if killed => Err(AllocFail::Killed),
+            ChargeResult::NoMem => Err(AllocFail::OutOfMemory),
+            ChargeResult::OomWait(m) => {
+                self.last_oom_wait = m;
+                Err(AllocFail::OomWait(m))
+            }
+        }
+    }
+
+    /// Return a charge whose page was never allocated (no wake-ups: nothing was freed).
+    pub(crate) fn memcg_cancel_charge(&mut self, memcg: MemcgId) {
+        if memcg != ROOT_MEMCG {
+            self.memcg.uncharge(memcg, 1);
+        }
+    }
+
+    /// `mem_cgroup_uncharge` of a freed user page: memory (and v1 memsw) up the tree; a memcg under a v1 OOM
+    /// wakes its waiters (`uncharge_batch` → `memcg1_oom_recover`).
+    #[inline]
+    pub(crate) fn memcg_uncharge_folio(&mut self, memcg: MemcgId) {
+        if memcg == ROOT_MEMCG {
+            return;
+        }
+        self.memcg.uncharge(memcg, 1);
+        if self.memcg.memcg(memcg).under_oom != 0 {
+            self.memcg_oom_wake(memcg);
+        }
+    }
+
+    /// `__mem_cgroup_try_charge_swap` for an anon page getting swap slot `slot`: v2 charges the memcg's swap
+    /// counter (failure: swap.events `max` and `fail`, the page is not swapped); the entry records the memcg.
+    /// v1 records the memcg when the page leaves memory (`mem_cgroup_swapout`).
+    pub(crate) fn memcg_try_charge_swap(&mut self, f: u32, slot: u32) -> bool {
+        if self.memcg.do_memsw_account() {
+            return true;
+        }
+        let m = self.frames.memcg[f as usize];
+        if m == ROOT_MEMCG {
+            self.memcg.mod_stat(m, Stat::Swap, 1);
+        } else if !self.memcg.try_charge_swap(m, 1) {
+            return false;
+        }
+        self.swap_memcg[slot as usize] = m;
+        true
+    }
+
+    /// `mem_cgroup_swapout`: an anon page written to `slot` leaves memory. Its memory charge goes away; in v1 the
+    /// memsw charge stays with the swap entry (recorded here); in v2 the swap counter was charged already.
+    pub(crate) fn mem_cgroup_swapout(&mut self, f: u32, slot: u32) {
+        let m = self.frames.memcg[f as usize];
+        self.memcg.mod_stat(m, Stat::Pswpout, 1);
+        if m != ROOT_MEMCG {
+            self.memcg.swapout(m, 1);
+        }
+        if self.memcg.do_memsw_account() {
+            self.memcg.mod_stat(m, Stat::Swap, 1);
+            self.swap_memcg[slot as usize] = m;
+        }
+    }
+
+    /// `mem_cgroup_swapin_uncharge_swap`: v1 only — the page read back holds the memsw charge now, so the entry's
+    /// is dropped (v2 keeps the swap charge until the slot is freed).
+    pub(crate) fn mem_cgroup_swapin_uncharge_swap(&mut self, slot: u32) {
+        if self.memcg.do_memsw_account() {
+            self.memcg_uncharge_swap_slot(slot);
+        }
+    }
+
+    fn memcg_uncharge_swap_slot(&mut self, slot: u32) {
+        let m = std::mem::replace(&mut self.swap_memcg[slot as usize], NO_MEMCG);
+        if m == NO_MEMCG {
+            return;
+        }
+        if m == ROOT_MEMCG {
+            self.memcg.mod_stat(m, Stat::Swap, -1);
+        } else {
+            self.memcg.uncharge_swap(m, 1);
+        }
+    }
+
+    /// A swap slot is freed (`swap_free` / `folio_free_swap`): `__mem_cgroup_uncharge_swap` of its record.
+    pub(crate) fn swap_slot_release(&mut self, slot: u32) {
+        self.swap.release(slot);
+        self.memcg_uncharge_swap_slot(slot);
+    }
+
+    // ---- memcg limit reclaim -----------------------------------------------------------------------------------
+
+    /// `try_to_free_mem_cgroup_pages(memcg, nr_pages, may_swap)`, engine model: aims at
+    /// max(nr_pages, SWAP_CLUSTER_MAX) pages of the memcg's subtree: clean unmapped page-cache pages of disk files
+    /// first (files in creation order, pages in index order), then, with `may_swap`, a memcg swappiness above 0
+    /// and free swap, anon pages to swap (each needs the swap charge). Counts pgscan/pgsteal_direct in vmstat and
+    /// on the page's memcg. Returns the pages freed.
+    pub fn try_to_free_mem_cgroup_pages(&mut self, memcg: MemcgId, nr_pages: u64, may_swap: bool) -> u64 {
+        let target = nr_pages.max(super::SWAP_CLUSTER_MAX);
+        let mut freed = 0;
+        'files: for fid in 0..self.files.len() {
+            let f = &self.files[fid];
+            if !f.live || f.kind != crate::filemap::FileKind::Disk || f.nr_cached == 0 {
+                continue;
+            }
+            for idx in 0..self.files[fid].cache.len() {
+                if freed >= target {
+                    break 'files;
+                }
+                let c = self.files[fid].cache[idx];
+                if c == 0 {
+                    continue;
+                }
+                let frame = c - 1;
+                let meta = self.frames.meta[frame as usize];
+                let clean = meta & KIND_MASK == KIND_FILE && meta & MAPCOUNT_MASK == 0 && meta & (F_DIRTY | F_SWAPCACHE) == 0;
+                let m = self.frames.memcg[frame as usize];
+                if !clean || !self.memcg.is_descendant(m, memcg) {
+                    continue;
+                }
+                let file = &mut self.files[fid];
+                file.cache[idx] = 0;
+                file.nr_cached -= 1;
+                self.vmstat.sub(Vmstat::nr_file_pages, 1);
+                self.memcg.mod_stat(m, Stat::File, -1);
+                self.reclaim_count(m, true);
+                self.free_user_page(frame);
+                freed += 1;
+            }
+        }
+        if freed < target && may_swap && self.memcg.mem_cgroup_swappiness(memcg) != 0 && self.swap.nr_free > 0 {
+            for frame in 0..self.frames.high_water() {
+                if freed >= target || self.swap.nr_free == 0 {
+                    break;
+                }
+                let meta = self.frames.meta[frame as usize];
+                if !self.frames.in_use(frame) || meta & KIND_MASK != KIND_ANON || meta & MAPCOUNT_MASK == 0 || meta & F_SWAPCACHE != 0 {
+                    continue;
+                }
+                let m = self.frames.memcg[frame as usize];
+                if !self.memcg.is_descendant(m, memcg) {
+                    continue;
+                }
+                if self.swap_out_anon_frame(frame, false) {
+                    self.reclaim_count(m, false);
+                    freed += 1;
+                }
+            }
+        }
+        freed
+    }
+
+    fn reclaim_count(&mut self, m: MemcgId, file: bool) {
+        let (scan, steal) = if file { (Vmstat::pgscan_file, Vmstat::pgsteal_file) } else { (Vmstat::pgscan_anon, Vmstat::pgsteal_anon) };
+        for c in [Vmstat::pgscan_direct, Vmstat::pgsteal_direct, scan, steal] {
+            self.vmstat.inc(c);
+        }
+        self.memcg.mod_stat(m, Stat::PgscanDirect, 1);
+        self.memcg.mod_stat(m, Stat::PgstealDirect, 1);
+    }
+
+    // ---- memcg OOM ---------------------------------------------------------------------------------------------
+
+    /// The OOM killer's task view in `mem_cgroup_scan_tasks` order: memcgs in pre-order (children in creation
+    /// order), the tasks of one memcg in the order they joined it.
+    pub fn oom_tasks_memcg_order(&self) -> Vec<OomTask> {
+        let pre = self.memcg_preorder();
+        let mut idx: Vec<usize> = (0..self.tasks.len()).collect();
+        idx.sort_by_key(|&i| (pre[self.tasks[i].memcg as usize], self.tasks[i].cg_seq));
+        let all = self.oom_tasks();
+        idx.into_iter().map(|i| all[i].clone()).collect()
+    }
+
+    /// Pre-order position of every memcg (`css_next_descendant_pre`).
+    fn memcg_preorder(&self) -> Vec<u32> {
+        let mut pos = vec![0u32; self.memcg.len()];
+        let mut stack = vec![ROOT_MEMCG];
+        let mut n = 0;
+        while let Some(m) = stack.pop() {
+            pos[m as usize] = n;
+            n += 1;
+            stack.extend(self.memcg.memcg(m).children.iter().rev().copied());
+        }
+        pos
+    }
+
+    /// `mem_cgroup_out_of_memory` → `out_of_memory` with CONSTRAINT_MEMCG on `memcg` (mem_over_limit):
+    /// totalpages = `mem_cgroup_get_max` (1 when 0), the candidates the tasks of its subtree in scan order, the
+    /// memcg OOM report. `current` None: the admin process writing memory.max (a process outside the model, in
+    /// the root cgroup). Returns out_of_memory()'s value.
+    pub(crate) fn mem_cgroup_out_of_memory(&mut self, memcg: MemcgId, order: u32, current: Option<u32>) -> bool {
+        let max = self.memcg.mem_cgroup_get_max(memcg, self.swap.total as u64);
+        let totalpages = if max == 0 { 1 } else { max };
+        let mut oc = OomControl::memcg(self.memcg.path(memcg), totalpages);
+        oc.order = order as i32;
+        let mut tasks = self.oom_tasks_memcg_order();
+        let cur = match current.filter(|p| self.task(*p).is_some()) {
+            Some(p) => p,
+            None => {
+                tasks.push(admin_task());
+                0
+            }
+        };
+        self.run_out_of_memory(&tasks, &oc, cur).returns
+    }
+
+    /// The `get_oom_group` hook of `out_of_memory` for a victim (index into `tasks`): v2
+    /// `mem_cgroup_get_oom_group(victim, oc->memcg)` and the group's processes in scan order.
+    pub(crate) fn memcg_oom_group(&self, tasks: &[OomTask], oc: &OomControl, v: usize) -> Option<OomGroup> {
+        let victim = self.memcg.lookup(&tasks.get(v)?.memcg)?;
+        let domain = match &oc.memcg {
+            Some(p) => Some(self.memcg.lookup(p)?),
+            None => None,
+        };
+        let g = self.memcg.mem_cgroup_get_oom_group(victim, domain)?;
+        let pre = self.memcg_preorder();
+        let mut members: Vec<(u32, u64, usize)> = tasks
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| {
+                let task = self.task(t.pid as u32).filter(|_| t.pid > 0)?;
+                self.memcg.is_descendant(task.memcg, g).then_some((pre[task.memcg as usize], task.cg_seq, i))
+            })
+            .collect();
+        members.sort_unstable();
+        Some(OomGroup { path: self.memcg.path(g).to_string(), members: members.into_iter().map(|m| m.2).collect() })
+    }
+
+    /// The memcg part of an applied OOM kill: `oom_kill` on each counted victim's memcg, `oom_group_kill` on the
+    /// swept group. Called before the victims exit.
+    pub(crate) fn memcg_oom_events(&mut self, killed: &[i64], oom_group: Option<&str>) {
+        for &pid in killed {
+            if let Some(m) = u32::try_from(pid).ok().and_then(|p| self.task(p)).map(|t| t.memcg) {
+                self.memcg.memcg_memory_event(m, super::MemcgEvent::OomKill);
+            }
+        }
+        if let Some(g) = oom_group.and_then(|p| self.memcg.lookup(p)) {
+            self.memcg.memcg_memory_event(g, super::MemcgEvent::OomGroupKill);
+        }
+    }
+
+    /// The memcg OOM report lines of `dump_header` (`mem_cgroup_print_oom_meminfo`).
+    pub(crate) fn memcg_oom_meminfo_lines(&self, path: &str) -> Vec<String> {
+        self.memcg.lookup(path).map(|m| self.memcg.mem_cgroup_print_oom_meminfo(m)).unwrap_or_default()
+    }
+
+    // ---- v1 memcg OOM wait ---------------------------------------------------------------------------------------
+
+    /// `mem_cgroup_oom_synchronize` (sleep part): the faulting task blocks on the memcg its charge waits on
+    /// (`under_oom` was raised by the charge path), keeping the rest of its access pending.
+    pub(crate) fn memcg_block_task(&mut self, pid: u32, pending: PendingAccess) {
+        let memcg = self.last_oom_wait;
+        if let Some(t) = self.task_mut(pid) {
+            t.state = TaskState::Blocked;
+            t.oom_wait = Some(crate::task::OomWait { memcg, pending });
+        }
+    }
+
+    /// `memcg1_oom_recover` → `memcg_oom_wake_function`: every task waiting on `memcg`, an ancestor or a
+    /// descendant of it is woken (it resumes at the end of the current entry).
+    pub(crate) fn memcg_oom_wake(&mut self, memcg: MemcgId) {
+        for t in &self.tasks {
+            if let Some(w) = &t.oom_wait {
+                if self.memcg.oom_wake_matches(memcg, w.memcg) && !self.oom_woken.contains(&t.pid) {
+                    self.oom_woken.push(t.pid);
+                }
+            }
+        }
+    }
+
+    /// The end of a kernel entry: tasks woken from a v1 memcg OOM wait leave it (`under_oom` drops) and retry
+    /// their pending fault, then run the rest of their access (vectors-format.md §6.2 rule 3). A retried fault may
+    /// block again, OOM-kill, or wake others.
+    pub fn resume_woken(&mut self) {
+        if self.resuming {
+            return;
+        }
+        self.resuming = true;
+        while !self.oom_woken.is_empty() {
+            let pid = self.oom_woken.remove(0);
+            let Some(t) = self.task_mut(pid) else { continue };
+            let Some(w) = t.oom_wait.take() else { continue };
+            t.state = TaskState::Running;
+            self.memcg.unmark_under_oom(w.memcg);
+            if self.oom.panicked.is_some() {
+                break;
+            }
+            let _ = match w.pending {
+                PendingAccess::Range { vpn, end, write } => self.touch_range(pid, vpn, end - vpn, access(write)),
+                PendingAccess::Pattern { vpn, base, npages, pattern, left, write } => {
+                    self.touch_pattern_entry(pid, base, npages, pattern, left, access(write), Some(vpn))
+                }
+            };
+        }
+        self.resuming = false;
+    }
+
+    /// Work at the end of every kernel entry: resume woken memcg OOM waiters.
+    #[inline]
+    pub(crate) fn end_entry(&mut self) {
+        if !self.oom_woken.is_empty() {
+            self.resume_woken();
+        }
+    }
+
+    /// A task blocked in a v1 memcg OOM wait takes no new operations.
+    pub(crate) fn check_not_blocked(&self, pid: u32) -> Result<(), ApiError> {
+        match self.task(pid) {
+            Some(t) if t.state == TaskState::Blocked => Err(ApiError::new(
+                "E_BLOCKED",
+                format!("task {pid} is blocked in a memcg OOM wait (state D); it takes no new operations until it is woken (raise the limit, free memory in its memcg, or write oom_kill_disable 0)"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    // ---- the cgroup interface ------------------------------------------------------------------------------------
+
+    /// mkdir of a memory cgroup: the parent must exist (ENOENT); an existing path is EINVAL (EEXIST).
+    pub fn cgroup_create(&mut self, path: &str) -> Result<SysResult<()>, ApiError> {
+        self.check_running()?;
+        Ok(self.memcg.mkdir(path).map(|_| ()))
+    }
+
+    /// Write a cgroup control file with the kernel's semantics (reclaim, OOM, wake-ups included); the write's
+    /// errno. ENOENT when the cgroup or the file does not exist.
+    pub fn cgroup_write(&mut self, path: &str, file: &str, value: &str) -> Result<SysResult<()>, ApiError> {
+        self.check_running()?;
+        let Some(id) = self.memcg.lookup(path) else { return Ok(Err(Errno::ENOENT)) };
+        let r = self.memcg_write(id, file, value);
+        self.end_entry();
+        Ok(r)
+    }
+
+    fn memcg_write(&mut self, id: MemcgId, file: &str, value: &str) -> SysResult<()> {
+        let mut tree = std::mem::take(&mut self.memcg);
+        let r = {
+            let mut env = EngineEnv { k: self, current: None };
+            tree.write(&mut env, id, file, value)
+        };
+        self.memcg = tree;
+        // the v1 root's memory.swappiness is vm.swappiness
+        self.sysctl.swappiness = self.memcg.vm_swappiness as i64;
+        self.oom_exit_killed_current();
+        r
+    }
+
+    /// Read a cgroup file with a fresh open: its exact contents, None when the cgroup or file does not exist.
+    pub fn cgroup_read(&self, path: &str, file: &str) -> Option<String> {
+        self.memcg.read_file(path, file)
+    }
+
+    /// Open a cgroup file and keep it open; the fd number (ENOENT when it does not exist).
+    pub fn cgroup_open(&mut self, path: &str, file: &str) -> SysResult<u32> {
+        let id = self.memcg.lookup(path).ok_or(Errno::ENOENT)?;
+        if !self.memcg.file_exists(id, file) {
+            return Err(Errno::ENOENT);
+        }
+        let peak = matches!(file, "memory.peak" | "memory.swap.peak").then(|| self.memcg.peak_open(id, file == "memory.swap.peak"));
+        self.cgroup_fds.push(CgroupFd { memcg: id, file: file.to_string(), peak });
+        Ok((self.cgroup_fds.len() - 1) as u32)
+    }
+
+    /// Write through an open cgroup file (`memory.peak` fds reset their own peak).
+    pub fn cgroup_fd_write(&mut self, fd: u32, value: &str) -> Result<SysResult<()>, ApiError> {
+        self.check_running()?;
+        let f = self.cgroup_fds.get(fd as usize).cloned().ok_or_else(|| ApiError::new("E_ARG", format!("cgroup fd {fd} is not open")))?;
+        let r = match f.peak {
+            Some(p) => self.memcg.peak_write(p, value),
+            None => self.memcg_write(f.memcg, &f.file, value),
+        };
+        self.end_entry();
+        Ok(r)
+    }
+
+    /// The file name behind an open cgroup fd.
+    pub fn cgroup_fds_file(&self, fd: u32) -> Option<String> {
+        self.cgroup_fds.get(fd as usize).map(|f| f.file.clone())
+    }
+
+    /// Read through an open cgroup file.
+    pub fn cgroup_fd_read(&self, fd: u32) -> Option<String> {
+        let f = self.cgroup_fds.get(fd as usize)?;
+        match f.peak {
+            Some(p) => self.memcg.peak_read(p).map(|v| format!("{}\n", v * crate::PAGE_SIZE)),
+            None => self.memcg.read(f.memcg, &f.file),
+        }
+    }
+
+    /// Counter-level charge of memory no task owns (`page_counter_try_charge` of `pages` on the memcg's
+    /// hierarchy; v1 memsw first): no reclaim, events or OOM; ENOMEM (failcnt on the failing counter) on failure.
+    pub fn cgroup_charge(&mut self, path: &str, pages: u64) -> Result<SysResult<()>, ApiError> {
+        self.check_running()?;
+        let id = self.memcg.lookup(path).ok_or_else(|| ApiError::errno("E_ARG", Errno::ENOENT, format!("charge.path: {path:?} does not exist")))?;
+        if id == ROOT_MEMCG {
+            return Ok(Ok(()));
+        }
+        Ok(self.memcg.counter_try_charge(id, pages).map_err(|_| Errno::ENOMEM))
+    }
+
+    /// Uncharge memory charged with [`Kernel::cgroup_charge`] (like `memcg_uncharge`: no OOM-wait wake-up).
+    pub fn cgroup_uncharge(&mut self, path: &str, pages: u64) -> Result<SysResult<()>, ApiError> {
+        self.check_running()?;
+        let id = self.memcg.lookup(path).ok_or_else(|| ApiError::errno("E_ARG", Errno::ENOENT, format!("uncharge.path: {path:?} does not exist")))?;
+        if id != ROOT_MEMCG {
+            self.memcg.uncharge(id, pages);
+        }
+        Ok(Ok(()))
+    }
+
+    /// Move a task to another cgroup (a write of its pid to `cgroup.procs`). Its charges stay where they are
+    /// (v2 never moves charges; v1 `move_charge_at_immigrate` is 0); its new pages charge the new memcg.
+    pub fn move_task(&mut self, pid: u32, path: &str) -> Result<SysResult<()>, ApiError> {
+        self.check_running()?;
+        let ti = self.task_index(pid)?;
+        let Some(id) = self.memcg.lookup(path) else { return Ok(Err(Errno::ENOENT)) };
+        let seq = self.next_cg_seq();
+        let t = &mut self.tasks[ti];
+        t.memcg = id;
+        t.cgroup = path.to_string();
+        t.cg_seq = seq;
+        if self.cur_memcg.0 == pid {
+            self.cur_memcg.1 = id;
+        }
+        Ok(Ok(()))
+    }
+
+    /// The memory page_counter of a memcg (usage, max, watermark, failcnt, ...).
+    pub fn memcg_counter(&self, path: &str) -> Option<&PageCounter> {
+        self.memcg.lookup(path).map(|m| self.memcg.memory(m))
+    }
+}
+
+fn access(write: bool) -> crate::memory::Access {
+    if write {
+        crate::memory::Access::Write
+    } else {
+        crate::memory::Access::Read
+    }
+}
+
+/// The admin process that writes cgroup files (root, all capabilities, in the root cgroup; not a modelled task):
+/// `current` of an OOM raised by a memory.max write.
+fn admin_task() -> OomTask {
+    let mut t = OomTask::new(0);
+    t.comm = "sh".into();
+    t.uid = 0;
+    t.memcg = "/".into();
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::filemap::FileKind;
+    use crate::kernel::{Kernel, MachineConfig, SpawnArgs};
+    use crate::memcontrol::{CgroupMode, Stat};
+    use crate::memory::Access;
+    use crate::mmap::{MapFlags, PROT_RW};
+
+    fn k(mode: CgroupMode, swap: u32) -> Kernel {
+        let mut k = Kernel::new(MachineConfig { totalram_pages: 65536, total_swap_pages: swap, cgroup_mode: mode, ..Default::default() }).unwrap();
+        k.cgroup_create("/A").unwrap().unwrap();
+        k.cgroup_create("/A/B").unwrap().unwrap();
+        k.spawn_task(SpawnArgs { pid: 10, cgroup: "/A/B".into(), ..Default::default() }).unwrap();
+        k
+    }
+    fn anon(k: &mut Kernel, pid: u32, pages: u64) -> u64 {
+        k.mmap(pid, pages, PROT_RW, MapFlags { anonymous: true, ..Default::default() }, None).unwrap().unwrap()
+    }
+    fn usage(k: &Kernel, p: &str) -> u64 {
+        k.memcg_counter(p).unwrap().usage
+    }
+
+    #[test]
+    fn anon_pages_charge_up_the_tree_and_exit_uncharges() {
+        let mut k = k(CgroupMode::V2, 0);
+        let v = anon(&mut k, 10, 100);
+        k.touch(10, v, 30, Access::Read).unwrap();
+        assert_eq!(usage(&k, "/A/B"), 0, "zero-page reads are not charged");
+        k.touch(10, v, 40, Access::Write).unwrap();
+        assert_eq!((usage(&k, "/A/B"), usage(&k, "/A")), (40, 40));
+        let b = k.memcg.lookup("/A/B").unwrap();
+        assert_eq!(k.memcg.stat_local(b, Stat::Anon), 40);
+        assert_eq!(k.memcg.stat_local(b, Stat::Pgfault), 70);
+        k.exit(10).unwrap();
+        assert_eq!((usage(&k, "/A/B"), usage(&k, "/A")), (0, 0));
+        assert_eq!(k.memcg.stat_local(b, Stat::Anon), 0);
+    }
+
+    #[test]
+    fn cow_pages_are_charged_once_and_copies_to_the_writer() {
+        let mut k = k(CgroupMode::V2, 0);
+        let v = anon(&mut k, 10, 50);
+        k.touch(10, v, 50, Access::Write).unwrap();
+        k.fork(10, 11).unwrap().unwrap();
+        assert_eq!(usage(&k, "/A/B"), 50, "fork shares, charges nothing");
+        k.move_task(11, "/A").unwrap().unwrap();
+        k.touch(11, v, 5, Access::Write).unwrap();
+        assert_eq!((usage(&k, "/A/B"), usage(&k, "/A")), (50, 55), "5 copies charged to /A, the writer's memcg");
+        k.exit(10).unwrap();
+        assert_eq!(usage(&k, "/A/B"), 45, "the 5 pages only 10 mapped are uncharged; the 45 shared stay (11 maps them)");
+    }
+
+    #[test]
+    fn page_cache_stays_charged_to_the_first_reader() {
+        let mut k = k(CgroupMode::V1, 0);
+        let f = k.file_create("f", FileKind::Disk, 20, false).unwrap().unwrap();
+        k.file_read(10, f, 0, 20).unwrap().unwrap();
+        k.spawn(11, "root").unwrap();
+        k.file_read(11, f, 0, 20).unwrap().unwrap();
+        assert_eq!(usage(&k, "/A/B"), 20);
+        k.exit(10).unwrap();
+        assert_eq!(usage(&k, "/A/B"), 20, "cache outlives the reader");
+        assert_eq!(k.cgroup_read("/A/B", "memory.stat").unwrap().lines().next(), Some("cache 81920"));
+    }
+
+    #[test]
+    fn limit_reclaims_page_cache_then_swaps_anon() {
+        let mut k = k(CgroupMode::V2, 1024);
+        k.cgroup_write("/A", "memory.max", "409600").unwrap().unwrap();
+        let f = k.file_create("f", FileKind::Disk, 40, false).unwrap().unwrap();
+        k.file_read(10, f, 0, 40).unwrap().unwrap();
+        let v = anon(&mut k, 10, 200);
+        k.touch(10, v, 150, Access::Write).unwrap();
+        assert_eq!(k.task(10).unwrap().state, crate::task::TaskState::Running);
+        let a = k.memcg.lookup("/A").unwrap();
+        let mm = k.task_mm(10).unwrap();
+        let (rss, swapents) = (mm.counter(crate::mm_types::MmCounter::MM_ANONPAGES), mm.counter(crate::mm_types::MmCounter::MM_SWAPENTS));
+        assert_eq!(rss + swapents, 150);
+        assert_eq!(k.memcg.stat_recursive(a, Stat::File), 0, "the page cache went first");
+        assert_eq!(usage(&k, "/A"), rss, "memory holds the resident anon pages only");
+        assert!(rss <= 100 && rss > 100 - 32, "reclaim frees 32-page batches: {rss}");
+        assert_eq!(k.memcg.swap(a).unwrap().usage, swapents, "every swapped page is charged to swap");
+        assert_eq!(k.oom_records().len(), 0);
+        // swap.max 0 stops swapping: the next overflow is an OOM
+        k.cgroup_write("/A", "memory.swap.max", "0").unwrap().unwrap();
+        let o = k.touch(10, v + 150, 10, Access::Write).unwrap();
+        assert!(matches!(o.stop, Some(crate::memory::TouchStop::Killed { .. })), "{o:?}");
+        assert_eq!(k.memcg.swap(a).unwrap().usage, 0, "the victim's swap entries are uncharged");
+    }
+
+    #[test]
+    fn blocked_task_refuses_new_ops_and_oom_control_zero_kills() {
+        let mut k = k(CgroupMode::V1, 0);
+        k.cgroup_write("/A", "memory.limit_in_bytes", "40960").unwrap().unwrap();
+        // memcg1_oom_prepare looks at the memcg whose limit failed (/A), not the charging one
+        k.cgroup_write("/A", "memory.oom_control", "1").unwrap().unwrap();
+        let v = anon(&mut k, 10, 20);
+        let o = k.touch(10, v, 20, Access::Write).unwrap();
+        assert_eq!(o.stop, Some(crate::memory::TouchStop::Blocked { vpn: v + 10 }));
+        assert_eq!(k.touch(10, v, 1, Access::Read).unwrap_err().code, "E_BLOCKED");
+        // under_oom is raised on /A's whole subtree
+        assert!(k.cgroup_read("/A/B", "memory.oom_control").unwrap().contains("under_oom 1"));
+        k.cgroup_write("/A", "memory.oom_control", "0").unwrap().unwrap();
+        assert!(k.task(10).is_none(), "woken, the retried fault OOM-kills the task");
+        assert_eq!(usage(&k, "/A"), 0);
+    }
+}
