@@ -6,6 +6,7 @@
 export type ErrorCode =
   | 'E_ARG' // an argument out of its allowed range
   | 'E_NOPID' // no such live task
+  | 'E_BLOCKED' // the task sleeps in a v1 memcg OOM wait (state D) and takes no new operations
   | 'E_PANICKED' // the simulated kernel has panicked: no further syscalls run
   | 'E_CMD' // malformed command buffer
   | 'E_TRAP' // the engine trapped (a bug): this handle is now poisoned

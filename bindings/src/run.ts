@@ -57,6 +57,8 @@ export type ProcessOutcome =
   | { kind: 'not_started' }
   | { kind: 'exited'; atNs: bigint; how: string }
   | { kind: 'oom_killed'; atNs: bigint; constraint: number; killedBy: number; badness: bigint }
+  /** Asleep in a v1 memcg OOM wait (oom_kill_disable=1, state D) since `sinceNs`, at the end of the run. */
+  | { kind: 'blocked'; sinceNs: bigint }
   | { kind: 'fork_failed'; atNs: bigint; errno: string };
 
 export interface SyscallErrorTally {
@@ -79,6 +81,8 @@ export interface ProcessReport {
   peakRssKb: number;
   workloadChildren: number;
   errors: SyscallErrorTally[];
+  /** Intervals spent asleep in a v1 memcg OOM wait (state D); `toNs` null: still asleep at the end or killed. */
+  blocked: { fromNs: bigint; toNs: bigint | null }[];
 }
 
 export interface RunEvent {
@@ -167,6 +171,7 @@ interface Proc {
   pendingExitHow: string | null;
   restartAt: bigint | null;
   backoffNs: bigint;
+  blocked: { fromNs: bigint; toNs: bigint | null }[];
 }
 
 const fmtSec = (ns: bigint) => (Number(ns) / 1e9).toFixed(3).replace(/\.?0+$/, '') + 's';
@@ -178,7 +183,7 @@ export function runScenario(sc: NormalizedScenario, opts: RunOptions = {}): RunR
   if (sc.machine.totalramPages > 0xffff_ffffn) throw new ScenarioRunError('machine.ram', 'more than 2^32-1 pages is not supported by the engine');
   if (sc.machine.totalSwapPages > 0xffff_ffffn) throw new ScenarioRunError('machine.swap', 'more than 2^32-1 pages of swap is not supported by the engine');
 
-  const e = new Engine({ totalramPages: Number(sc.machine.totalramPages), totalSwapPages: Number(sc.machine.totalSwapPages), seed: sc.seed });
+  const e = new Engine({ totalramPages: Number(sc.machine.totalramPages), totalSwapPages: Number(sc.machine.totalSwapPages), seed: sc.seed, cgroup: sc.cgroups.version });
   const features = engineFeatures(e);
   const notSimulated: string[] = [];
   const notSimulatedTags: string[] = [];
@@ -204,6 +209,20 @@ export function runScenario(sc: NormalizedScenario, opts: RunOptions = {}): RunR
     }
     const cgroupsUsed = sc.cgroups.groups.some((g) => g.path !== '/') || sc.processes.some((p) => p.cgroup !== '/');
     if (cgroupsUsed && !features.cgroups) ok(false, `memory cgroups (${sc.cgroups.version}): not simulated yet; every process runs in the root cgroup without limits`, 'cgroups');
+    if (features.cgroups) {
+      // mkdir parent-first, then each group's files in an order the kernel accepts; a write the kernel refuses
+      // (EINVAL, EBUSY) is a scenario error naming the file, as `echo` would have failed on a real machine.
+      for (const g of sc.cgroups.groups) {
+        if (g.path !== '/') {
+          const r = e.cgroupCreate(g.path);
+          if (r < 0) throw new ScenarioRunError(`cgroups.groups["${g.path}"]`, `mkdir failed (${resultName(r)})`);
+        }
+        for (const w of g.files) {
+          const r = e.cgroupWrite(g.path, w.file, w.text);
+          if (r < 0) throw new ScenarioRunError(`cgroups.groups["${g.path}"]["${w.file}"]`, `the kernel rejected ${JSON.stringify(w.text)} (${resultName(r)})`);
+        }
+      }
+    }
     if (!features.oomKiller) ok(false, 'the OOM killer: not simulated yet; a page fault that finds no memory returns ENOMEM to the program (see failed syscalls; a stuck program retries once per tick) where the kernel would reclaim or kill');
     const wantsPsi = sc.machine.totalSwapPages > 0n;
     if (wantsPsi) ok(false, 'reclaim to swap (kswapd, direct reclaim) and PSI: not simulated yet', 'swap reclaim');
@@ -229,7 +248,7 @@ export function runScenario(sc: NormalizedScenario, opts: RunOptions = {}): RunR
       const key = origin === 'workload_child' ? null : String(pid);
       const p: Proc = {
         pid, comm, key, origin, decl, family: family ?? String(pid), driver: null, alive: false, startNs: null,
-        outcome: { kind: 'not_started' }, restarts: 0, restartTimes: [], peakRssKb: 0, children: 0, errors: new Map(), pendingExitHow: null, restartAt: null, backoffNs: 0n,
+        outcome: { kind: 'not_started' }, restarts: 0, restartTimes: [], peakRssKb: 0, children: 0, errors: new Map(), pendingExitHow: null, restartAt: null, backoffNs: 0n, blocked: [],
       };
       procs.set(pid, p);
       if (key !== null) tracked.push(p);
@@ -308,7 +327,7 @@ export function runScenario(sc: NormalizedScenario, opts: RunOptions = {}): RunR
       p.driver = driverFor(p.pid, now, w);
     };
     const spawnDeclared = (d: NormalizedProcess, p: Proc) => {
-      e.spawn(d.pid, { comm: d.comm, uid: d.uid, capSysAdmin: d.capSysAdmin, oomScoreAdj: d.oomScoreAdj });
+      e.spawn(d.pid, { comm: d.comm, uid: d.uid, capSysAdmin: d.capSysAdmin, oomScoreAdj: d.oomScoreAdj, ...(features.cgroups ? { cgroup: d.cgroup } : {}) });
       p.alive = true;
       p.startNs ??= now;
       p.outcome = { kind: 'running' };
@@ -406,6 +425,8 @@ export function runScenario(sc: NormalizedScenario, opts: RunOptions = {}): RunR
           event('oom_kill', ev.pid, `OOM-killed (constraint ${ev.a}, killed by ${['the OOM killer', 'oom_kill_allocating_task', 'memory.oom.group'][ev.b] ?? ev.b}, badness ${ev.c})`, t);
           if (p) {
             p.outcome = { kind: 'oom_killed', atNs: t, constraint: ev.a, killedBy: ev.b, badness: ev.c };
+            const open = p.blocked.at(-1);
+            if (open && open.toNs === null) open.toNs = t;
           }
           if (opts.explain && features.explain) explanations.push({ tNs: t, table: (e as AnyEngine & { oomExplain(): unknown }).oomExplain() });
           break;
@@ -501,6 +522,11 @@ export function runScenario(sc: NormalizedScenario, opts: RunOptions = {}): RunR
         case 'cgroup_write':
           if (!features.cgroups) {
             event('action', 0, `cgroup write ${a.cgroup} ${a.writes.map((w) => `${w.file}=${w.text}`).join(' ')}: not simulated yet`);
+            return;
+          }
+          for (const w of a.writes) {
+            const r = e.cgroupWrite(a.cgroup, w.file, w.text);
+            event('action', 0, `echo ${w.text} > ${a.cgroup === '/' ? '' : a.cgroup}/${w.file}: ${resultName(r)}`);
           }
           return;
       }
@@ -559,6 +585,21 @@ export function runScenario(sc: NormalizedScenario, opts: RunOptions = {}): RunR
       for (const p of [...procs.values()]) {
         if (panic !== null) break;
         if (!p.alive || !p.driver) continue;
+        // A task asleep in a v1 memcg OOM wait (mm/memcontrol-v1.c: mem_cgroup_oom_synchronize) does nothing
+        // until the kernel wakes it (limit raised, memory freed in its memcg, oom_kill_disable written 0).
+        if (features.cgroups && e.taskBlocked(p.pid)) {
+          if (p.outcome.kind !== 'blocked') {
+            p.outcome = { kind: 'blocked', sinceNs: now };
+            p.blocked.push({ fromNs: now, toNs: null });
+            event('note', p.pid, 'blocked in a memcg OOM wait (oom_kill_disable=1): state D, under_oom=1, no kill');
+          }
+          continue;
+        }
+        if (p.outcome.kind === 'blocked') {
+          event('note', p.pid, 'woken from the memcg OOM wait');
+          p.blocked[p.blocked.length - 1].toNs = now;
+          p.outcome = { kind: 'running' };
+        }
         const d = p.driver;
         queued = [];
         try {
@@ -568,8 +609,9 @@ export function runScenario(sc: NormalizedScenario, opts: RunOptions = {}): RunR
           d.onResults(res);
         } catch (err) {
           // A program killed in the middle of its own batch (e.g. oom_kill_allocating_task): its later commands
-          // name a dead pid. Anything else is a real error.
-          if (!(err instanceof OomsimError && err.code === 'E_NOPID')) throw err;
+          // name a dead pid; or one that went to sleep in a memcg OOM wait: its later commands are refused until
+          // it is woken (the pending fault is retried by the kernel then). Anything else is a real error.
+          if (!(err instanceof OomsimError && (err.code === 'E_NOPID' || err.code === 'E_BLOCKED'))) throw err;
           e.submit();
         }
         handleEvents();
@@ -592,6 +634,7 @@ export function runScenario(sc: NormalizedScenario, opts: RunOptions = {}): RunR
       peakRssKb: p.peakRssKb,
       workloadChildren: p.children,
       errors: [...p.errors.values()],
+      blocked: p.blocked,
     }));
     const sysctl: Record<string, number> = {};
     for (const name of Object.keys(sc.machine.sysctl)) sysctl[name] = e.sysctl(name);

@@ -34,6 +34,8 @@ export function describeOutcome(o: ProcessOutcome): string {
       return `OOM-killed at ${sec(o.atNs)} (${CONSTRAINT[o.constraint] ?? o.constraint})`;
     case 'fork_failed':
       return `not created: fork() failed with ${o.errno} at ${sec(o.atNs)}`;
+    case 'blocked':
+      return `blocked in a memcg OOM wait (state D) since ${sec(o.sinceNs)}`;
   }
 }
 
@@ -73,7 +75,12 @@ export function textSummary(r: RunResult, o: { explain?: boolean } = {}): string
   L.push('processes:');
   const w = Math.max(4, ...r.processes.map((p) => p.comm.length));
   for (const p of r.processes) {
-    const extra = [p.restarts > 0 ? `${p.restarts} restarts` : '', p.workloadChildren > 0 ? `${p.workloadChildren} children` : ''].filter(Boolean).join(', ');
+    const blocked = p.blocked.map((b) => `${sec(b.fromNs)}-${b.toNs === null ? 'end' : sec(b.toNs)}`).join(', ');
+    const extra = [
+      p.restarts > 0 ? `${p.restarts} restarts` : '',
+      p.workloadChildren > 0 ? `${p.workloadChildren} children` : '',
+      blocked ? `blocked in memcg OOM wait (state D) ${blocked}` : '',
+    ].filter(Boolean).join(', ');
     L.push(`  ${String(p.pid).padStart(7)} ${p.comm.padEnd(w)}  peak RSS ${mib(p.peakRssKb).padStart(11)}  ${describeOutcome(p.outcome)}${extra ? ` (${extra})` : ''}`);
   }
   const leaks = detectLeaks(r);
