@@ -96,7 +96,7 @@ impl Kernel {
         t.mm = new;
         t.in_vfork = false;
         if let Some(c) = comm {
-            t.comm = c.chars().take(15).collect();
+            t.comm = c.chars().take(15).collect::<String>().into();
         }
         self.mmput(old);
         Ok(Ok(()))

@@ -18,7 +18,7 @@ use crate::page_alloc::frames::{FrameAllocator, F_DIRTY, F_SWAPCACHE, KIND_ANON,
 use crate::page_alloc::zone::{calculate_min_free_kbytes, setup_per_zone_wmarks, ZoneSpec, ZoneType, ZoneWatermarks};
 use crate::rand::Rng;
 use crate::swapfile::SwapInfo;
-use crate::task::{Task, TaskState};
+use crate::task::{Task, TaskState, TaskTable};
 use crate::util::{vm_commit_limit, vm_enough_memory, MemTotals, OvercommitPolicy, OvercommitSysctls};
 use crate::vmstat::{Vmstat, VmstatCounters};
 use std::collections::HashMap;
@@ -123,7 +123,7 @@ pub struct Kernel {
     pub config: MachineConfig,
     pub frames: FrameAllocator,
     /// Live tasks in creation order (the order the OOM killer scans).
-    pub tasks: Vec<Task>,
+    pub tasks: TaskTable,
     /// Address spaces; `None` marks a free slot.
     pub mms: Vec<Option<Mm>>,
     pub files: Vec<File>,
@@ -213,7 +213,7 @@ impl Kernel {
             rng: Rng::new(config.seed),
             config,
             frames,
-            tasks: Vec::new(),
+            tasks: TaskTable::default(),
             mms: Vec::new(),
             files: Vec::new(),
             vmstat,
@@ -281,17 +281,15 @@ impl Kernel {
 
     /// Append a new task (creation order) and index it.
     pub(crate) fn push_task(&mut self, t: Task) {
-        self.pid_index.insert(t.pid, self.tasks.len() as u32);
-        self.tasks.push(t);
+        let pid = t.pid;
+        let slot = self.tasks.push(t);
+        self.pid_index.insert(pid, slot as u32);
     }
 
-    /// Remove the task at `ti`, keeping the others in creation order and re-indexing the ones after it.
+    /// Remove the task in slot `ti`; the others keep their slots and their creation order.
     pub(crate) fn remove_task(&mut self, ti: usize) -> Task {
         let t = self.tasks.remove(ti);
         self.pid_index.remove(&t.pid);
-        for (i, x) in self.tasks.iter().enumerate().skip(ti) {
-            self.pid_index.insert(x.pid, i as u32);
-        }
         t
     }
 
@@ -304,8 +302,8 @@ impl Kernel {
     }
 
     /// The live tasks in creation order (the order `for_each_process` walks them).
-    pub fn tasks(&self) -> &[Task] {
-        &self.tasks
+    pub fn tasks(&self) -> impl Iterator<Item = &Task> + '_ {
+        self.tasks.iter()
     }
 
     /// Take the kernel log lines printed since the last call, in order.
@@ -365,7 +363,7 @@ impl Kernel {
         self.push_task(Task {
             pid: a.pid,
             ppid: 0,
-            comm,
+            comm: comm.into(),
             uid: a.uid,
             cap_sys_admin: a.cap_sys_admin,
             oom_score_adj: a.oom_score_adj,
@@ -376,7 +374,7 @@ impl Kernel {
             in_vfork: false,
             min_flt: 0,
             maj_flt: 0,
-            cgroup: a.cgroup,
+            cgroup: a.cgroup.into(),
             memcg,
             cg_seq,
             memcg_nr_pages_over_high: 0,
@@ -402,7 +400,7 @@ impl Kernel {
         let totals = self.mem_totals();
         let r = vm_enough_memory(&mut self.committed, pages as i64, &self.sysctl.overcommit, &totals, mm_total_vm, cap);
         if r.is_err() {
-            let (p, comm) = pid.and_then(|p| self.task(p)).map(|t| (t.pid, t.comm.clone())).unwrap_or((0, String::new()));
+            let (p, comm) = pid.and_then(|p| self.task(p)).map(|t| (t.pid, t.comm.to_string())).unwrap_or((0, String::new()));
             self.log.push(crate::util::vm_enough_memory_warning(p, &comm, pages));
         }
         r

@@ -14,7 +14,7 @@ pub enum TaskState {
 pub struct Task {
     pub pid: u32,
     pub ppid: u32,
-    pub comm: String,
+    pub comm: std::rc::Rc<str>,
     pub uid: u32,
     pub cap_sys_admin: bool,
     /// -1000..=1000 (fs/proc/base.c:`__set_oom_adj`).
@@ -31,7 +31,7 @@ pub struct Task {
     pub min_flt: u64,
     pub maj_flt: u64,
     /// cgroup path (absolute, `/` for the root).
-    pub cgroup: String,
+    pub cgroup: std::rc::Rc<str>,
     /// The memcg `cgroup` names, resolved once (`mem_cgroup_from_task`).
     pub memcg: crate::memcontrol::MemcgId,
     /// Order of joining its cgroup (css_set task lists append at the tail): `mem_cgroup_scan_tasks` visits the
@@ -79,5 +79,96 @@ mod tests {
         assert!(valid_oom_score_adj(-1000) && valid_oom_score_adj(1000));
         assert!(!valid_oom_score_adj(-1001) && !valid_oom_score_adj(1001));
         assert_eq!(default_comm(7), "task7");
+    }
+}
+
+/// The task list (`for_each_process`): stable slots, which `Kernel::task_index` hands out, plus the creation order
+/// the OOM killer scans in. Insertion is O(1) and removal O(log n) — the slot is freed and its entry found in the
+/// order by binary search on the creation sequence — so exits stay cheap with 100,000 tasks.
+#[derive(Clone, Debug, Default)]
+pub struct TaskTable {
+    slots: Vec<Option<Task>>,
+    free: Vec<u32>,
+    /// (creation sequence, slot) of every live task, ascending.
+    order: Vec<(u64, u32)>,
+    /// Creation sequence of the task in each slot.
+    seq_of: Vec<u64>,
+    next_seq: u64,
+}
+
+impl TaskTable {
+    /// Add a task at the end of the creation order; returns its slot.
+    pub fn push(&mut self, t: Task) -> usize {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.slots[s as usize] = Some(t);
+                self.seq_of[s as usize] = seq;
+                s as usize
+            }
+            None => {
+                self.slots.push(Some(t));
+                self.seq_of.push(seq);
+                self.slots.len() - 1
+            }
+        };
+        self.order.push((seq, slot as u32));
+        slot
+    }
+
+    /// Remove the task in `slot`.
+    pub fn remove(&mut self, slot: usize) -> Task {
+        let t = self.slots[slot].take().expect("remove of an empty task slot");
+        let seq = self.seq_of[slot];
+        let pos = self.order.binary_search(&(seq, slot as u32)).expect("live task is in the order");
+        self.order.remove(pos);
+        self.free.push(slot as u32);
+        t
+    }
+
+    /// Live tasks.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    pub fn get(&self, slot: usize) -> Option<&Task> {
+        self.slots.get(slot).and_then(Option::as_ref)
+    }
+
+    pub fn get_mut(&mut self, slot: usize) -> Option<&mut Task> {
+        self.slots.get_mut(slot).and_then(Option::as_mut)
+    }
+
+    /// Slots of the live tasks in creation order.
+    pub fn slots_in_order(&self) -> impl Iterator<Item = usize> + '_ {
+        self.order.iter().map(|&(_, s)| s as usize)
+    }
+
+    /// Live tasks in creation order.
+    pub fn iter(&self) -> impl Iterator<Item = &Task> + '_ {
+        self.order.iter().map(|&(_, s)| self.slots[s as usize].as_ref().expect("ordered slot is live"))
+    }
+
+    /// Live tasks, mutably, in slot order (for updates whose order does not matter).
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Task> + '_ {
+        self.slots.iter_mut().flatten()
+    }
+}
+
+impl std::ops::Index<usize> for TaskTable {
+    type Output = Task;
+    fn index(&self, slot: usize) -> &Task {
+        self.slots[slot].as_ref().expect("index of an empty task slot")
+    }
+}
+
+impl std::ops::IndexMut<usize> for TaskTable {
+    fn index_mut(&mut self, slot: usize) -> &mut Task {
+        self.slots[slot].as_mut().expect("index of an empty task slot")
     }
 }

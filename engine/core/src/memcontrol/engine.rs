@@ -310,8 +310,10 @@ impl Kernel {
     /// order), the tasks of one memcg in the order they joined it.
     pub fn oom_tasks_memcg_order(&self) -> Vec<OomTask> {
         let pre = self.memcg_preorder();
-        let mut idx: Vec<usize> = (0..self.tasks.len()).collect();
-        idx.sort_by_key(|&i| (pre[self.tasks[i].memcg as usize], self.tasks[i].cg_seq));
+        // `all` is in creation order; slots[i] is the slot of all[i].
+        let slots: Vec<usize> = self.tasks.slots_in_order().collect();
+        let mut idx: Vec<usize> = (0..slots.len()).collect();
+        idx.sort_by_key(|&i| (pre[self.tasks[slots[i]].memcg as usize], self.tasks[slots[i]].cg_seq));
         let all = self.oom_tasks();
         idx.into_iter().map(|i| all[i].clone()).collect()
     }
@@ -404,7 +406,7 @@ impl Kernel {
     /// `memcg1_oom_recover` → `memcg_oom_wake_function`: every task waiting on `memcg`, an ancestor or a
     /// descendant of it is woken (it resumes at the end of the current entry).
     pub(crate) fn memcg_oom_wake(&mut self, memcg: MemcgId) {
-        for t in &self.tasks {
+        for t in self.tasks.iter() {
             if let Some(w) = &t.oom_wait {
                 if self.memcg.oom_wake_matches(memcg, w.memcg) && !self.oom_woken.contains(&t.pid) {
                     self.oom_woken.push(t.pid);
@@ -562,7 +564,7 @@ impl Kernel {
         let seq = self.next_cg_seq();
         let t = &mut self.tasks[ti];
         t.memcg = id;
-        t.cgroup = path.to_string();
+        t.cgroup = path.into();
         t.cg_seq = seq;
         if self.cur_memcg.0 == pid {
             self.cur_memcg.1 = id;

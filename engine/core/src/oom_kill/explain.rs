@@ -84,8 +84,8 @@ pub fn explain(tasks: &[OomTask], oc: &OomControl, global_totalpages: u64) -> Ve
             let g = oom_badness(t, global_totalpages);
             let row = CandidateRow {
                 pid: t.pid,
-                comm: t.comm.clone(),
-                memcg: t.memcg.clone(),
+                comm: t.comm.to_string(),
+                memcg: t.memcg.to_string(),
                 rss_pages: t.rss_pages(),
                 swapents: t.swapents,
                 pgtables_pages: t.pgtables_bytes / crate::PAGE_SIZE,

@@ -69,10 +69,10 @@ pub struct OomTask {
     pub pid: i64,
     /// Thread-group id: tasks with the same tgid are one process (`same_thread_group`).
     pub tgid: i64,
-    pub comm: String,
+    pub comm: std::rc::Rc<str>,
     pub uid: u32,
     /// Path of the task's memory cgroup ("/" for the root).
-    pub memcg: String,
+    pub memcg: std::rc::Rc<str>,
     /// Address-space id: processes with the same id share one mm (CLONE_VM). Meaningless when `!has_mm`.
     pub mm: u64,
     /// Precomputed `oom_badness()` used instead of the memory fields (a test hook of the vector format; the engine
@@ -117,7 +117,7 @@ impl OomTask {
         OomTask {
             pid,
             tgid: pid,
-            comm: format!("task{pid}"),
+            comm: format!("task{pid}").into(),
             uid: 0,
             memcg: "/".into(),
             mm: pid as u64,

@@ -7,7 +7,7 @@ fn task(pid: i64, rss: u64) -> OomTask {
     let mut t = OomTask::new(pid);
     t.rss_anon = rss;
     t.total_vm_pages = rss;
-    t.comm = format!("p{pid}");
+    t.comm = format!("p{pid}").into();
     t
 }
 

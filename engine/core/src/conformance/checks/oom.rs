@@ -154,13 +154,13 @@ fn tasks(inp: &Inputs) -> Result<Vec<OomTask>, CheckError> {
         let pid = ti.i64_req("pid")?;
         let mut t = OomTask::new(pid);
         t.tgid = ti.i64_or("tgid", pid)?;
-        t.comm = ti.str_or("comm", "")?.to_string();
+        t.comm = ti.str_or("comm", "")?.into();
         if !o.contains_key("comm") {
-            t.comm = format!("task{pid}");
+            t.comm = format!("task{pid}").into();
         }
         let uid = ti.i64_or("uid", 0)?;
         t.uid = u32::try_from(uid).map_err(|_| invalid(format!("tasks[{k}].uid: {uid}")))?;
-        t.memcg = ti.str_or("memcg", "/")?.to_string();
+        t.memcg = ti.str_or("memcg", "/")?.into();
         let mm_name = match o.get("mm").and_then(|v| v.as_str()) {
             Some(s) => s.to_string(),
             None => format!("mm{}", t.tgid),

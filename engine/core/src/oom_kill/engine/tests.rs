@@ -250,8 +250,14 @@ fn oom_over_100k_tasks() {
     let r = k.out_of_memory_global(2, USER_FAULT_GFP, 0);
     assert_eq!(r.victim_pid, Some(77_777));
     assert!(k.task(77_777).is_none());
-    assert_eq!(k.tasks().len(), 100_000);
-    // the pid index follows the removal
+    assert_eq!(k.tasks().count(), 100_000);
+    // the pid index and the creation order survive the removal (slots are stable; the order skips the victim)
     assert_eq!(k.task(77_778).unwrap().pid, 77_778);
-    assert_eq!(k.task_index(100_001).unwrap(), 99_999);
+    let order: Vec<u32> = k.tasks().map(|t| t.pid).collect();
+    assert_eq!(order.first(), Some(&1));
+    assert_eq!(order.last(), Some(&100_001));
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "creation order kept");
+    // a new task reuses the freed slot but goes last in creation order
+    k.spawn(200_000, "late").unwrap();
+    assert_eq!(k.tasks().last().unwrap().pid, 200_000);
 }
