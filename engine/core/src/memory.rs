@@ -93,8 +93,32 @@ fn vma_allows(flags: VmFlags, write: bool) -> bool {
 }
 
 impl Kernel {
-    /// Access `count` pages from virtual page `vpn` in order, taking the faults they need.
+    /// Access `count` pages from virtual page `vpn` in order, taking the faults they need. An access the kernel
+    /// answers with SIGSEGV or SIGBUS kills the task (see [`Kernel::force_sig_fault`]).
     pub fn touch(&mut self, pid: u32, vpn: u64, count: u64, access: Access) -> Result<TouchOutcome, ApiError> {
+        let o = self.touch_accesses(pid, vpn, count, access)?;
+        self.force_sig_fault(pid, &o)?;
+        Ok(o)
+    }
+
+    /// kernel/signal.c:`force_sig_fault` from the fault path (arch do_user_addr_fault → `bad_area` for an access
+    /// outside any VMA or against its protection: SIGSEGV; mm/memory.c VM_FAULT_SIGBUS past the end of a file or
+    /// when shmem cannot account a page: SIGBUS). The task has no handler (the model has none), so the signal's
+    /// default action runs when the fault returns to user mode: both signals terminate the process
+    /// (kernel/signal.c:`get_signal` → `do_group_exit`, with a core dump). The task exits here, its memory freed
+    /// exactly as exit(2) frees it; the rest of the access sequence is abandoned.
+    /// docs/decisions/0004-differential-testing.md records this decision.
+    pub fn force_sig_fault(&mut self, pid: u32, o: &TouchOutcome) -> Result<(), ApiError> {
+        let (sig, vpn) = match o.stop {
+            Some(TouchStop::Segv { vpn }) => (11, vpn),
+            Some(TouchStop::Sigbus { vpn }) => (7, vpn),
+            _ => return Ok(()),
+        };
+        self.signal_event(pid, sig, vpn);
+        self.exit(pid)
+    }
+
+    fn touch_accesses(&mut self, pid: u32, vpn: u64, count: u64, access: Access) -> Result<TouchOutcome, ApiError> {
         let ti = self.task_index(pid)?;
         let mm_id = self.tasks[ti].mm;
         let write = access == Access::Write;
@@ -156,6 +180,12 @@ impl Kernel {
     /// Access `count` pages chosen by `pattern` among the `npages` pages from `vpn`, drawing from the kernel's
     /// seeded PRNG: millions of accesses in one call.
     pub fn touch_pattern(&mut self, pid: u32, vpn: u64, npages: u64, pattern: Pattern, count: u64, access: Access) -> Result<TouchOutcome, ApiError> {
+        let o = self.touch_pattern_accesses(pid, vpn, npages, pattern, count, access)?;
+        self.force_sig_fault(pid, &o)?;
+        Ok(o)
+    }
+
+    fn touch_pattern_accesses(&mut self, pid: u32, vpn: u64, npages: u64, pattern: Pattern, count: u64, access: Access) -> Result<TouchOutcome, ApiError> {
         let ti = self.task_index(pid)?;
         let mm_id = self.tasks[ti].mm;
         if npages == 0 || npages > u32::MAX as u64 {
@@ -591,14 +621,22 @@ mod tests {
 
     #[test]
     fn protection_violations_are_sigsegv() {
+        // each violation kills the task (SIGSEGV's default action), so each case runs on a fresh machine
         let (mut k, v) = setup(0);
         k.mprotect(1, v, 10, PROT_READ).unwrap().unwrap();
         let o = k.touch(1, v + 5, 10, Access::Write).unwrap();
         assert_eq!(o.stop, Some(TouchStop::Segv { vpn: v + 5 }));
+        assert!(k.task(1).is_none(), "SIGSEGV killed the task");
+        let (mut k, v) = setup(0);
         k.mprotect(1, v, 10, PROT_NONE).unwrap().unwrap();
         assert_eq!(k.touch(1, v, 1, Access::Read).unwrap().stop, Some(TouchStop::Segv { vpn: v }));
+        let (mut k, v) = setup(0);
         let o = k.touch(1, v + 990, 20, Access::Read).unwrap();
         assert_eq!((o.done, o.stop), (10, Some(TouchStop::Segv { vpn: v + 1000 })), "past the end of the mapping");
+        assert!(k.task(1).is_none());
+        let (mut k, v) = setup(0);
+        assert_eq!(k.touch(1, v, 5, Access::Write).unwrap().stop, None, "an allowed access leaves the task alive");
+        assert!(k.task(1).is_some());
     }
 
     #[test]
