@@ -102,6 +102,9 @@ pub(crate) enum CacheUse {
     Read,
     /// write(2) of whole pages: a miss allocates without reading.
     Write,
+    /// `file_create` with `cached`: the pages are already in the page cache when the op runs (vectors-format.md
+    /// §6.3 "already in the page cache"), so no IO is counted (no `pgpgin`), only the allocation.
+    Preload,
 }
 
 /// An allocation that found no free page above the min watermark: the kernel would reclaim and then run the OOM
@@ -133,7 +136,7 @@ impl Kernel {
         let fid = (self.files.len() - 1) as u32;
         if cached && kind == FileKind::Disk {
             for idx in 0..pages {
-                match self.page_cache_get(None, fid, idx, CacheUse::Read, None) {
+                match self.page_cache_get(None, fid, idx, CacheUse::Preload, None) {
                     Ok(_) => {}
                     Err(FaultErr::Oom) => return Err(oom_unsupported()),
                     Err(_) => return Ok(Err(Errno::ENOMEM)),
@@ -180,7 +183,7 @@ impl Kernel {
         let f = self.alloc_user_page(pid, KIND_FILE)?;
         self.page_cache_insert(fid, idx, f);
         self.vmstat.inc(Vmstat::nr_inactive_file);
-        let read = why != CacheUse::Write;
+        let read = why == CacheUse::Read || why == CacheUse::Fault;
         if read {
             self.vmstat.add(Vmstat::pgpgin, 4);
         }

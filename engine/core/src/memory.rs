@@ -170,7 +170,7 @@ impl Kernel {
                 }
                 match self.handle_mm_fault(ti, mm_id, vi, v, write) {
                     Ok(()) => v += 1,
-                    Err(e) => return Ok(TouchOutcome { done: v - vpn, stop: Some(fault_stop(e, v)) }),
+                    Err(e) => return Ok(TouchOutcome { done: v - vpn, stop: Some(self.fault_failed(e, v)) }),
                 }
             }
         }
@@ -231,10 +231,20 @@ impl Kernel {
                 continue;
             }
             if let Err(e) = self.handle_mm_fault(ti, mm_id, vi, v, write) {
-                return Ok(TouchOutcome { done: i, stop: Some(fault_stop(e, v)) });
+                return Ok(TouchOutcome { done: i, stop: Some(self.fault_failed(e, v)) });
             }
         }
         Ok(TouchOutcome { done: count, stop: None })
+    }
+
+    /// A fault that `handle_mm_fault` could not complete. mm/memory.c:`mm_account_fault` counts `pgfault` for
+    /// failed faults too (VM_FAULT_SIGBUS, VM_FAULT_OOM), but not min_flt/maj_flt; an access the arch fault
+    /// handler refuses before `handle_mm_fault` (no VMA, protection: SIGSEGV) counts nothing.
+    fn fault_failed(&mut self, e: FaultErr, vpn: u64) -> TouchStop {
+        if matches!(e, FaultErr::Sigbus | FaultErr::Oom) {
+            self.vmstat.inc(Vmstat::pgfault);
+        }
+        fault_stop(e, vpn)
     }
 
     /// Store a PTE, allocating its chunk (and the page-table pages above it) on first use.
