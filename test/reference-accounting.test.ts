@@ -147,7 +147,10 @@ describe('ops: faults', () => {
     expect(r.at[2].vmstat_delta.pgmajfault).toBe(1);
     expect(r.at[3].fault).toBe('minor');
     expect(r.final.tasks['1'].rss_anon).toBe(2);
-    expect(r.final.meminfo_kb.SwapFree).toBe(100 * 4);
+    // do_swap_page() keeps both pages in the swap cache after a read fault (should_try_to_free_swap: swap is not
+    // half full and neither fault was a write), so both slots stay allocated.
+    expect(r.final.meminfo_kb.SwapFree).toBe(98 * 4);
+    expect(r.final.meminfo_kb.SwapCached).toBe(2 * 4);
   });
   it('a COW-shared page still mapped by the child is copied; after the child exits it is reused', () => {
     const r = runOps({ machine: { totalram_pages: GiB }, ops: [
@@ -191,8 +194,9 @@ describe('ops: global OOM', () => {
       { op: 'file_create', file: 'f', fs: 'disk', pages: 500, cached: true }, { op: 'spawn', task: 1 }, anon(1, 'a', 900), touch(1, 'a', 0, 900),
     ] });
     expect(r.final.ooms).toEqual([]);
-    // 400 pages needed, reclaimed in SWAP_CLUSTER_MAX batches: 13 rounds of 32 = 416 pages; 84 stay cached.
-    expect(r.final.meminfo_kb.Cached).toBe(84 * 4);
+    // Allocation stops at the min watermark (min_free_kbytes 252 → 63 pages; free must stay > 63): 437 pages come
+    // from free memory, 463 from reclaim in SWAP_CLUSTER_MAX batches: 15 rounds of 32 = 480 pages; 20 stay cached.
+    expect(r.final.meminfo_kb.Cached).toBe(20 * 4);
   });
 });
 

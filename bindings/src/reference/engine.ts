@@ -1471,6 +1471,9 @@ export class ReferenceEngine {
     for (let k = 0; k < list.length; k++) {
       try {
         last = this.access(task, list[k]);
+        // §6.2 rule 2: a task that got SIGKILL during this fault (an OOM victim that then allocated from the
+        // ALLOC_OOM reserve, __alloc_pages_slowpath) dies when the fault returns; the rest of its op is abandoned.
+        if (task.sigkill) throw new Killed();
       } catch (e) {
         if (e instanceof Blocked) {
           this.block(task, e.memcg, list.slice(k));

@@ -34,3 +34,17 @@ fn public_kernel_vectors_pass() {
     assert!(failures.is_empty(), "{} vector(s) failed:\n{}", failures.len(), failures.join("\n"));
     assert!(s.passed + s.unsupported + s.doc_only == reports.len());
 }
+
+/// The regression vectors of divergences the differential test found (test/vectors/regressions.json): none may
+/// fail; unsupported ones (the OOM killer is not wired into the engine's allocation path yet) are counted.
+#[test]
+fn regression_vectors_pass() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test/vectors/regressions.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let reports = run_text(&text).expect("vector file parses");
+    let failures: Vec<String> = reports.iter().filter(|r| matches!(r.outcome, Outcome::Fail(_))).map(|r| r.line()).collect();
+    let s = Summary::of(&reports);
+    eprintln!("regression vectors ({}): {}", path.display(), s.line());
+    assert!(failures.is_empty(), "{} vector(s) failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(s.passed >= reports.len() - 1, "only the OOM one may be unsupported: {}", s.line());
+}
