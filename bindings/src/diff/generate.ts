@@ -47,6 +47,9 @@ export function scenarioFromSeeds(machineSeed: number[], opSeeds: number[][]): S
     total_swap_pages: [0, 0, 256, 2048, 64][swapSel % 5],
     sysctl: { 'vm.overcommit_memory': modeSel % 3, 'vm.overcommit_ratio': [50, 100, 200][ratioSel % 3] },
   };
+  // memory pressure for a third of the machines: regions sized to the RAM, so faults reach the min watermark
+  // (the reference then reclaims and OOM-kills; the wasm engine reports "unsupported" until its OOM wiring lands)
+  const maxRegion = Math.floor(ratioSel / 3) % 3 === 2 ? Math.max(64, machine.totalram_pages >> 2) : 64;
   const ops: Op[] = [];
   const live: number[] = [];
   const regions = new Map<number, Region[]>();
@@ -89,7 +92,7 @@ export function scenarioFromSeeds(machineSeed: number[], opSeeds: number[][]): S
       case 1:
       case 2: {
         const name = `r${nextRegion++}`;
-        const pages = 1 + (b % 64);
+        const pages = 1 + (b % maxRegion);
         const prot = pick(PROTS, c);
         const flags = pick([['private', 'anon'], ['private', 'anon'], ['shared', 'anon'], ['private', 'anon', 'noreserve'], ['shared', 'anon', 'noreserve']], d);
         ops.push({ op: 'mmap', task, region: name, pages, prot, flags });

@@ -991,6 +991,9 @@ export class ReferenceEngine {
   private putSwapEntry(e: SwapEntry): void {
     e.count--;
     if (e.count > 0) return;
+    // mm/swapfile.c:free_swap_and_cache_nr() → __try_to_reclaim_swap(TTRS_UNMAPPED | TTRS_FULL): a swap-cache
+    // folio that some PTE still maps keeps its slot unless swap is full (mem_cgroup_swap_full)
+    if (e.folio && e.folio.rmap.length > 0 && !this.memSwapFull(e.memcg)) return;
     this.swapUsed--;
     if (e.holdsCharge && !e.memcg.isRoot) e.memcg.swap.uncharge(1);
     e.holdsCharge = false;
@@ -1079,7 +1082,25 @@ export class ReferenceEngine {
    * pswpout. Unless `keepInSwapCache`, the folio is then freed.
    */
   private swapOutFolio(f: Folio, keepInSwapCache: boolean): boolean {
-    if (f.kind === 'file' || f.swap) return false;
+    if (f.kind === 'file') return false;
+    if (f.swap) {
+      // shrink_folio_list(): a mapped anon folio already in the swap cache keeps its slot (no add_to_swap);
+      // try_to_unmap turns every PTE into an entry for that slot, then the folio is written and dropped as usual.
+      // (Known shared inaccuracy: the kernel writes it only if dirty; both engines count pswpout.)
+      if (f.kind !== 'anon' || f.rmap.length === 0) return false;
+      const e = f.swap;
+      for (const ref of [...f.rmap]) {
+        this.unmapFolio(ref.region, ref.page, f);
+        ref.region.ptes.set(ref.page, { t: 'swap', entry: e });
+        e.count++;
+        ref.region.mm.swapents++;
+      }
+      this.count('pswpout');
+      this.count('pgpgout', 4);
+      f.memcg.vmEvents.pswpout++;
+      if (!keepInSwapCache) this.dropSwapCache(f);
+      return true;
+    }
     if (this.swapFree <= 0) return false;
     const m = f.memcg;
     const e = new SwapEntry(m);
@@ -1344,8 +1365,11 @@ export class ReferenceEngine {
     }
     const folio = got.folio!;
     if (v.flags.shared) {
-      // do_shared_fault / do_read_fault on a shared mapping
-      this.mapFolio(r, page, folio, v.flags.write);
+      // do_shared_fault / do_read_fault on a shared mapping. A read fault maps the page writable only when the
+      // VMA needs no write notification (mm/mmap.c:vma_wants_writenotify: shmem has no page_mkwrite and no dirty
+      // accounting); a disk file's page is mapped read-only and the first write takes a do_wp_page fault
+      // (wp_page_shared) so the page is dirtied through the filesystem.
+      this.mapFolio(r, page, folio, v.flags.write && (a.write || m.isShmem));
       if (a.write) folio.dirty = true;
       return { io: got.io, cow: 'none' };
     }

@@ -569,9 +569,13 @@ impl Kernel {
         if self.swap.count[slot as usize] == 0 {
             match self.swap.cache.get(&slot).copied() {
                 Some(f) => {
+                    // mm/swapfile.c:free_swap_and_cache_nr → __try_to_reclaim_swap(TTRS_UNMAPPED | TTRS_FULL): an
+                    // unmapped swap-cache folio is freed; a mapped one leaves the swap cache only when swap is full
                     if self.frames.mapcount(f) == 0 {
                         self.free_swap_cache_of(f);
                         self.free_user_page(f);
+                    } else if self.swap.vm_swap_full() {
+                        self.free_swap_cache_of(f);
                     }
                 }
                 None => self.swap.release(slot),
