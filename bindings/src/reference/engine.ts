@@ -786,6 +786,8 @@ export class ReferenceEngine {
         account = false;
         this.unacct(v.len);
       }
+      // mprotect_fixup(): unchanged flags change nothing (no change_protection: write-protected PTEs stay so)
+      if (old.read === read && old.write === write && old.account === account) continue;
       v.flags = { ...old, read, write, account };
       for (let i = v.start; i < v.end; i++) {
         const pte = r.ptes.get(i);
