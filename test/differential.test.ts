@@ -18,7 +18,7 @@ beforeAll(async () => {
 
 const seeds = fc.array(fc.nat(1000), { minLength: 5, maxLength: 5 });
 const scenarioArb = fc
-  .tuple(fc.array(fc.nat(100), { minLength: 4, maxLength: 4 }), fc.array(seeds, { minLength: 1, maxLength: 40 }))
+  .tuple(fc.array(fc.nat(100), { minLength: 4, maxLength: 4 }), fc.array(seeds, { minLength: 1, maxLength: 40, size: 'max' }))
   .map(([m, o]) => scenarioFromSeeds(m, o));
 
 describe('wasm engine vs TS reference engine', () => {

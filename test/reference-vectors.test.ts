@@ -29,6 +29,19 @@ describe('public ops vectors through the TS reference', () => {
   });
 });
 
+// Regression vectors of divergences the differential test found (wasm engine vs this reference).
+const regressions = parseLossless(readFileSync(new URL('./vectors/regressions.json', import.meta.url), 'utf8')) as JsonObject[];
+describe('regression ops vectors through the TS reference', () => {
+  it('has them', () => expect(regressions.length).toBeGreaterThanOrEqual(10));
+  for (const v of regressions) {
+    it(`${v.id as string}`, () => {
+      const r = evalVector(0, v);
+      expect(r.message).toBe('');
+      expect(r.outcome).toBe('pass');
+    });
+  }
+});
+
 /** Deep-copy with one change, for mutation tests. */
 const mutate = (v: JsonObject, f: (c: JsonObject) => void): JsonObject => {
   const c = parseLossless(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? Number(x) : x))) as JsonObject;

@@ -18,28 +18,68 @@ export interface Scenario {
 
 interface Region {
   name: string;
-  pages: number;
-  prot: string;
+  /** per page: its protection, or null once unmapped (partial munmap) */
+  prot: (string | null)[];
+  /** per page: MADV_DONTFORK set */
+  dontcopy: boolean[];
+  /** the file behind a file mapping */
+  file?: string;
 }
 
-/** Build a scenario from seeds. `machineSeed` picks the machine; each op seed picks one operation. */
+interface FileModel {
+  fs: 'disk' | 'tmpfs';
+  pages: number;
+}
+
+const PROTS = ['rw', 'rw', 'r', 'none'];
+
+/**
+ * Build a scenario from seeds. `machineSeed` picks the machine; each op seed picks one operation. The generator
+ * keeps a model of tasks, regions (protection per page), files and their sizes, so ops are well-formed; it
+ * predicts the deaths it can (a SIGSEGV/SIGBUS touch kills the task) and stops giving ops to those tasks. A task
+ * it did not predict dying (a tmpfs fault refused with ENOSPC is SIGBUS) gets "ESRCH" from both engines.
+ * The whole `ops` vocabulary is covered except cgroups, hugetlbfs and touch_pattern.
+ */
 export function scenarioFromSeeds(machineSeed: number[], opSeeds: number[][]): Scenario {
   const [ramSel = 0, swapSel = 0, modeSel = 0, ratioSel = 0] = machineSeed;
   const machine: Machine = {
-    totalram_pages: [512, 1024, 4096, 16384][ramSel % 4],
-    total_swap_pages: [0, 0, 256, 2048][swapSel % 4],
+    totalram_pages: [512, 1024, 4096, 16384, 256, 384][ramSel % 6],
+    total_swap_pages: [0, 0, 256, 2048, 64][swapSel % 5],
     sysctl: { 'vm.overcommit_memory': modeSel % 3, 'vm.overcommit_ratio': [50, 100, 200][ratioSel % 3] },
   };
+  // memory pressure for a third of the machines: regions sized to the RAM, so faults reach the min watermark
+  // (the reference then reclaims and OOM-kills; the wasm engine reports "unsupported" until its OOM wiring lands)
+  const maxRegion = Math.floor(ratioSel / 3) % 3 === 2 ? Math.max(64, machine.totalram_pages >> 2) : 64;
   const ops: Op[] = [];
   const live: number[] = [];
   const regions = new Map<number, Region[]>();
+  const files = new Map<string, FileModel>();
   let nextPid = 1;
   let nextRegion = 0;
+  let nextFile = 0;
   const pick = <T>(xs: T[], s: number): T => xs[s % xs.length];
+  const kill = (pid: number) => {
+    live.splice(live.indexOf(pid), 1);
+    regions.delete(pid);
+  };
+  const mapped = (r: Region) => r.prot.some((p) => p !== null);
+  /**
+   * A sub-range [first, first+count) of a region within one run of mapped pages. Ranges over the holes partial
+   * munmaps leave are not generated: the kernel (and the wasm engine) may place a later mmap in such a hole, so
+   * "page k of region A" would then address region B's memory, which the region-named reference cannot express.
+   */
+  const range = (r: Region, c: number, d: number) => {
+    const mappedIdx = r.prot.flatMap((p, i) => (p === null ? [] : [i]));
+    const first = mappedIdx.length ? mappedIdx[c % mappedIdx.length] : 0;
+    let run = 0;
+    while (first + run < r.prot.length && r.prot[first + run] !== null) run++;
+    return { first, count: 1 + (d % Math.max(run, 1)) };
+  };
 
   for (const seed of opSeeds) {
     const [kind = 0, a = 0, b = 0, c = 0, d = 0] = seed;
-    if (live.length === 0 || kind % 12 === 0) {
+    const K = 20;
+    if (live.length === 0 || kind % K === 0) {
       const pid = nextPid++;
       ops.push({ op: 'spawn', task: pid, oom_score_adj: [0, 0, 500, -500, -1000][a % 5] });
       live.push(pid);
@@ -48,71 +88,166 @@ export function scenarioFromSeeds(machineSeed: number[], opSeeds: number[][]): S
     }
     const task = pick(live, a);
     const rs = regions.get(task)!;
-    switch (kind % 12) {
+    switch (kind % K) {
       case 1:
       case 2: {
         const name = `r${nextRegion++}`;
-        const pages = 1 + (b % 64);
-        const prot = pick(['rw', 'rw', 'r', 'none'], c);
-        const flags = pick([['private', 'anon'], ['private', 'anon'], ['shared', 'anon'], ['private', 'anon', 'noreserve']], d);
+        const pages = 1 + (b % maxRegion);
+        const prot = pick(PROTS, c);
+        const flags = pick([['private', 'anon'], ['private', 'anon'], ['shared', 'anon'], ['private', 'anon', 'noreserve'], ['shared', 'anon', 'noreserve']], d);
         ops.push({ op: 'mmap', task, region: name, pages, prot, flags });
-        rs.push({ name, pages, prot });
+        rs.push({ name, prot: Array(pages).fill(prot), dontcopy: Array(pages).fill(false) });
         break;
       }
-      case 3:
+      case 3: {
+        // mmap of a file (disk or tmpfs), private or shared; pages past EOF fault with SIGBUS
+        const fnames = [...files.keys()];
+        if (fnames.length === 0) break;
+        const file = pick(fnames, b);
+        const name = `r${nextRegion++}`;
+        const pages = 1 + (c % 32);
+        const prot = pick(PROTS, d);
+        const flags = pick([['private'], ['shared'], ['private', 'noreserve']], d >> 2);
+        ops.push({ op: 'mmap', task, region: name, pages, prot, flags, file });
+        rs.push({ name, prot: Array(pages).fill(prot), dontcopy: Array(pages).fill(false), file });
+        break;
+      }
       case 4:
-      case 5: {
-        // Only accesses the protection allows: what a faulting access does (SIGSEGV) is not in the vector
-        // vocabulary, and the two engines report it differently (docs/decisions/0004-differential-testing.md).
+      case 5:
+      case 6: {
+        // any access, also ones the protection forbids or past the mapping / the file's end (a fatal signal)
         const access = kind % 2 ? 'write' : 'read';
-        const ok = rs.filter((r) => (access === 'write' ? r.prot === 'rw' : r.prot !== 'none'));
+        const ok = rs.filter(mapped);
         if (ok.length === 0) break;
         const r = pick(ok, b);
-        const first = c % r.pages;
-        const count = 1 + (d % (r.pages - first));
+        const { first, count } = range(r, c, d);
         ops.push({ op: 'touch', task, region: r.name, first, count, access });
+        const f = r.file ? files.get(r.file) : undefined;
+        for (let i = first; i < first + count; i++) {
+          const p = r.prot[i];
+          const bad = p === null || (access === 'write' ? p !== 'rw' : p === 'none') || (f !== undefined && i >= f.pages);
+          if (bad) {
+            kill(task);
+            break;
+          }
+        }
         break;
       }
-      case 6: {
+      case 7: {
         if (live.length >= 6) break;
         const child = nextPid++;
         ops.push({ op: 'fork', task, child });
         live.push(child);
-        regions.set(child, rs.map((r) => ({ ...r })));
-        break;
-      }
-      case 7: {
-        ops.push({ op: 'exit', task });
-        live.splice(live.indexOf(task), 1);
-        regions.delete(task);
+        regions.set(child, rs.map((r) => ({ ...r, prot: r.prot.map((p, i) => (r.dontcopy[i] ? null : p)), dontcopy: [...r.dontcopy] })));
         break;
       }
       case 8: {
-        if (rs.length === 0) break;
-        const r = pick(rs, b);
-        // whole-region mprotect keeps the model's protection per region exact
-        r.prot = pick(['r', 'rw', 'none'], b + d);
-        ops.push({ op: 'mprotect', task, region: r.name, first: 0, count: r.pages, prot: r.prot });
+        ops.push({ op: 'exit', task });
+        kill(task);
         break;
       }
       case 9: {
-        if (rs.length === 0) break;
-        const r = pick(rs, b);
-        // munmap a whole region (partial unmaps split it into pieces the model would have to track)
-        ops.push({ op: 'munmap', task, region: r.name, first: 0, count: r.pages });
-        rs.splice(rs.indexOf(r), 1);
+        const ok = rs.filter(mapped);
+        if (ok.length === 0) break;
+        const r = pick(ok, b);
+        const { first, count } = range(r, c, d);
+        const prot = pick(['r', 'rw', 'none'], b + d);
+        ops.push({ op: 'mprotect', task, region: r.name, first, count, prot });
+        // mprotect of a range with a hole fails (ENOMEM) after changing the VMAs before the hole
+        for (let i = first; i < first + count && r.prot[i] !== null; i++) r.prot[i] = prot;
         break;
       }
       case 10: {
-        ops.push({ op: 'brk', task, pages: b % 48 });
+        const ok = rs.filter(mapped);
+        if (ok.length === 0) break;
+        const r = pick(ok, b);
+        // whole or partial munmap (splits the VMA)
+        const { first, count } = d % 3 === 0 && r.prot.every((p) => p !== null) ? { first: 0, count: r.prot.length } : range(r, c, d);
+        ops.push({ op: 'munmap', task, region: r.name, first, count });
+        for (let i = first; i < first + count; i++) r.prot[i] = null;
+        if (!mapped(r)) rs.splice(rs.indexOf(r), 1);
         break;
       }
       case 11: {
-        if (rs.length === 0 || machine.total_swap_pages === 0) break;
-        const r = pick(rs, b);
-        const first = c % r.pages;
-        const count = 1 + (d % (r.pages - first));
+        const pages = b % 48;
+        ops.push({ op: 'brk', task, pages });
+        let heap = rs.find((r) => r.name === '[heap]');
+        if (!heap) {
+          heap = { name: '[heap]', prot: [], dontcopy: [] };
+          rs.push(heap);
+        }
+        // the model assumes brk succeeds (an ENOMEM leaves a shorter heap: touching the rest is a SIGSEGV)
+        heap.prot = Array.from({ length: pages }, (_, i) => heap!.prot[i] ?? 'rw');
+        heap.dontcopy = Array.from({ length: pages }, (_, i) => heap!.dontcopy[i] ?? false);
+        if (pages === 0) rs.splice(rs.indexOf(heap), 1);
+        break;
+      }
+      case 12: {
+        const ok = rs.filter(mapped);
+        if (ok.length === 0 || machine.total_swap_pages === 0) break;
+        const r = pick(ok, b);
+        const { first, count } = range(r, c, d);
         ops.push({ op: 'swapout', task, region: r.name, first, count, swapcache: d % 2 === 0 });
+        break;
+      }
+      case 13: {
+        const file = `f${nextFile++}`;
+        const fs = b % 2 ? 'tmpfs' : 'disk';
+        const pages = fs === 'disk' ? c % 40 : 0;
+        ops.push({ op: 'file_create', file, fs, pages, cached: fs === 'disk' && d % 2 === 0 });
+        files.set(file, { fs, pages });
+        break;
+      }
+      case 14:
+      case 15: {
+        const fnames = [...files.keys()];
+        if (fnames.length === 0) break;
+        const file = pick(fnames, b);
+        const f = files.get(file)!;
+        const first = c % (f.pages + 8);
+        const count = 1 + (d % 24);
+        if (kind % K === 14) {
+          ops.push({ op: 'file_read', task, file, first, count });
+        } else {
+          ops.push({ op: 'file_write', task, file, first, count });
+          f.pages = Math.max(f.pages, first + count);
+        }
+        break;
+      }
+      case 16: {
+        const ok = rs.filter(mapped);
+        if (ok.length === 0) break;
+        const r = pick(ok, b);
+        const { first, count } = range(r, c, d);
+        const advice = d % 3 === 0 ? 'MADV_DOFORK' : 'MADV_DONTFORK';
+        ops.push({ op: 'madvise', task, region: r.name, first, count, advice });
+        if ([...Array(count).keys()].every((i) => r.prot[first + i] !== null)) {
+          for (let i = first; i < first + count; i++) r.dontcopy[i] = advice === 'MADV_DONTFORK';
+        }
+        break;
+      }
+      case 17: {
+        const [name, values] = pick(
+          [
+            ['vm.overcommit_memory', [0, 1, 2, 3]],
+            ['vm.overcommit_ratio', [0, 50, 100, 150, -1]],
+            ['vm.overcommit_kbytes', [0, 512, 4096, 65536]],
+            // (no value that puts the min watermark above all of a small machine's RAM: see docs/decisions/0004, known divergences)
+            ['vm.min_free_kbytes', [128, 256, 512, 0]],
+          ] as [string, number[]][],
+          b,
+        );
+        ops.push({ op: 'sysctl', name, value: pick(values, c) });
+        break;
+      }
+      case 18:
+      case 19: {
+        // another touch of a region the task may use, weighted toward allowed accesses (pressure)
+        const ok = rs.filter((r) => r.prot.every((p) => p === 'rw') && !r.file);
+        if (ok.length === 0) break;
+        const r = pick(ok, b);
+        const { first, count } = range(r, c, d);
+        ops.push({ op: 'touch', task, region: r.name, first, count, access: kind % K === 18 ? 'read' : 'write' });
         break;
       }
     }
@@ -120,8 +255,9 @@ export function scenarioFromSeeds(machineSeed: number[], opSeeds: number[][]): S
   return { machine, ops };
 }
 
-export const MEMINFO_KEYS = ['MemFree', 'AnonPages', 'Cached', 'Shmem', 'SwapFree', 'SwapCached', 'Committed_AS', 'CommitLimit', 'Mapped'];
-export const VMSTAT_KEYS = ['pgfault', 'pgmajfault', 'pswpin', 'pswpout', 'oom_kill'];
+export const MEMINFO_KEYS = ['MemFree', 'AnonPages', 'Cached', 'Shmem', 'SwapFree', 'SwapCached', 'Committed_AS', 'CommitLimit', 'Mapped', 'Dirty', 'MemAvailable'];
+export const VMSTAT_KEYS = ['pgfault', 'pgmajfault', 'pswpin', 'pswpout', 'oom_kill', 'pgpgin', 'pgpgout', 'pgfree', 'pgalloc_normal'];
+export const SYSCTL_KEYS = ['vm.overcommit_memory', 'vm.overcommit_ratio', 'vm.overcommit_kbytes', 'vm.min_free_kbytes'];
 export const TASK_KEYS = ['alive', 'rss', 'rss_anon', 'rss_file', 'rss_shmem', 'swapents', 'total_vm_pages'];
 
 /** The observations both engines are asked for: every op's result, and the whole final state. */
@@ -135,6 +271,7 @@ export function observeRequest(s: Scenario): { at: Record<string, unknown>[]; fi
     final: {
       committed_as_pages: 0,
       commit_limit_pages: 0,
+      sysctl: Object.fromEntries(SYSCTL_KEYS.map((k) => [k, 0])),
       meminfo_kb: Object.fromEntries(MEMINFO_KEYS.map((k) => [k, 0])),
       vmstat_delta: Object.fromEntries(VMSTAT_KEYS.map((k) => [k, 0])),
       tasks,

@@ -35,7 +35,10 @@ export function diffScenario(s: Scenario): DiffOutcome {
     throw e;
   }
   const ref = runOps({ machine: s.machine, ops: s.ops } as never, { at: observe.at.map((a) => ({ op: a.op as number })) });
-  const refObs = { at: project(ref.at, observe.at), final: project(ref.final, observe.final) };
+  // a pid that never had a process (the child of a failed fork) is observed like a dead task: not alive, nothing
+  const dead = { alive: false, blocked: false, rss: 0, rss_anon: 0, rss_file: 0, rss_shmem: 0, swapents: 0, total_vm_pages: 0 };
+  const full = (o: { tasks: Record<string, unknown> }) => ({ ...o, tasks: { ...Object.fromEntries(Object.keys(observe.final.tasks as object).map((p) => [p, dead])), ...o.tasks } });
+  const refObs = { at: project(ref.at, observe.at), final: project(full(ref.final), observe.final) };
   const d = firstDifference(wasmObs, refObs);
   if (!d) return { kind: 'same' };
   return { kind: 'differ', path: d.path, wasm: d.a, reference: d.b, wasmObs, refObs };

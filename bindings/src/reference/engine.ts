@@ -9,8 +9,10 @@
  * - a `Folio` is one user page; PTEs map folios (`rmap` lists every PTE mapping it, so mapcount = rmap.length).
  * - every user page is charged in exactly one place, `allocFolio()` (memcg charge, then a frame), and uncharged in
  *   exactly one place, `freeFolio()`.
- * - allocation never waits on watermarks: it takes a free frame while one exists; with none it runs direct reclaim
- *   (clean page cache, anon/shmem to swap) and, when that frees nothing, the global OOM killer (dossier §2.2).
+ * - allocation honours the min watermark (dossier §5.2-5.3: the slow path allocates only while
+ *   __zone_watermark_ok(free, WMARK_MIN) holds, i.e. free > min; an OOM victim may use half of it, ALLOC_OOM);
+ *   below it direct reclaim runs (clean page cache, anon/shmem to swap) and, when that frees nothing, the global
+ *   OOM killer (dossier §2.2).
  *
  * Control flow of a task's kernel entry that cannot complete is an exception (`Killed`, `Blocked`, `NoMem`,
  * `Panicked`, `SegFault`, `SigBus`), caught where the op's result is decided.
@@ -24,14 +26,16 @@ import {
   type Constraint, LONG_MIN, oomBadness, selectBadProcess, checkPanicOnOom, invokedLine, DUMP_TASKS_HEADER,
   dumpTaskRow, oomKillLine, killedProcessLine, alreadyExitingLine, memcgCounterLine, type TaskMemView,
 } from './oom_kill.js';
-import { calculateMinFreeKbytes, setupZoneWmarks, totalreservePages, type Watermarks } from './page_alloc.js';
+import { calculateMinFreeKbytes, setupZoneWmarks, totalreservePages, type Watermarks, zoneWatermarkOk } from './page_alloc.js';
 import { PAGE_COUNTER_MAX } from './page_counter.js';
 import {
   vmCommitLimit, vmEnoughMemory, initAdminReserveKbytes, initUserReserveKbytes, OVERCOMMIT_NEVER, type CommitState,
 } from './util.js';
 
 export type OpResult =
-  | 'ok' | 'EINVAL' | 'EBUSY' | 'ENOMEM' | 'EACCES' | 'ENOSPC' | 'EFAULT' | 'EINTR' | 'ESRCH' | 'blocked' | 'killed' | 'panic';
+  | 'ok' | 'EINVAL' | 'EBUSY' | 'ENOMEM' | 'EACCES' | 'ENOSPC' | 'EFAULT' | 'EINTR' | 'ESRCH' | 'blocked' | 'killed' | 'panic'
+  /** a touch answered with a fatal signal (the task died of it; docs/decisions/0004-differential-testing.md) */
+  | 'SIGSEGV' | 'SIGBUS';
 
 /** A malformed op (unknown task, region, file...): the vector is invalid, not the kernel's answer. */
 export class InvalidOp extends Error {}
@@ -51,10 +55,10 @@ class NoMem extends Abort {}
 /** shmem_acct_blocks() refused a tmpfs page (-ENOSPC; SIGBUS on a fault). */
 class NoSpace extends Abort {}
 class Panicked extends Abort {}
-/** Access to an unmapped address (SIGSEGV, SEGV_MAPERR) or past the end of a file (SIGBUS). */
-class BadAddress extends Abort {}
-/** Access not allowed by the VMA's protection (SIGSEGV, SEGV_ACCERR). */
-class BadAccess extends Abort {}
+/** Access to an unmapped address (SEGV_MAPERR) or not allowed by the VMA's protection (SEGV_ACCERR): SIGSEGV. */
+class SegFault extends Abort {}
+/** VM_FAULT_SIGBUS: access past the end of a file, or a shmem page shmem_acct_blocks refused. */
+class SigBus extends Abort {}
 
 type LruName = 'inactive_anon' | 'active_anon' | 'inactive_file' | 'active_file';
 type FolioKind = 'anon' | 'file' | 'shmem';
@@ -173,6 +177,8 @@ export class Mm {
   swapents = 0;
   totalVm = 0;
   mmfOomSkip = false;
+  /** mm->brk: the program break, in pages past the start of the heap (independent of what is mapped there) */
+  brk = 0;
 }
 
 export interface Access {
@@ -391,7 +397,8 @@ export class ReferenceEngine {
     let dirty = 0;
     for (const l of Object.values(this.lru)) {
       for (const f of l) {
-        if (f.kind === 'shmem') shmem++;
+        // mm/shmem.c:shmem_delete_from_page_cache(): a shmem folio moved to the swap cache no longer counts in NR_SHMEM
+        if (f.kind === 'shmem' && !f.swap) shmem++;
         if (f.swap) swapcached++;
         if (f.dirty && f.kind === 'file') dirty++;
       }
@@ -474,7 +481,7 @@ export class ReferenceEngine {
         s[name]++;
         if (f.kind === 'anon') s.anon++;
         else s.file++;
-        if (f.kind === 'shmem') s.shmem++;
+        if (f.kind === 'shmem' && !f.swap) s.shmem++;
         if (f.kind !== 'anon' && f.rmap.length > 0) s.file_mapped++;
         if (f.kind === 'file' && f.dirty) s.file_dirty++;
         if (f.swap) s.swapcached++;
@@ -569,7 +576,7 @@ export class ReferenceEngine {
   /**
    * fork(): mm/mmap.c:dup_mmap(). The child copies every VMA except VM_DONTCOPY ones; each VM_ACCOUNT VMA is
    * charged (checked against the PARENT's mm in mode 2; a failure undoes the copy: ENOMEM, no child).
-   * mm/memory.c:copy_page_range() copies PTEs only for private VMAs that are anonymous or have an anon_vma:
+   * mm/memory.c:copy_page_range() copies PTEs only for private VMAs that have an anon_vma (vma_needs_copy):
    * anon pages become shared and write-protected in both, counted in both RSS; no page is allocated.
    */
   fork(pid: number, childPid: number): OpResult {
@@ -589,6 +596,7 @@ export class ReferenceEngine {
     }
     const c = new Task(childPid, p.comm, p.uid, p.capSysAdmin, p.oomScoreAdj, p.memcg);
     const cmm = c.mm!;
+    cmm.brk = pmm.brk;
     for (const r of pmm.regions.values()) {
       const copied = r.vmas.filter((v) => !v.flags.dontcopy);
       if (copied.length === 0) continue;
@@ -599,7 +607,10 @@ export class ReferenceEngine {
         if (v.mapping) v.mapping.mappers++;
         if (v.flags.hugetlb) cmm.totalVm += v.len;
         else cmm.totalVm += v.len;
-        if (v.flags.shared || !(v.isAnonymous || v.anonVma) || v.flags.hugetlb) continue;
+        // mm/memory.c:vma_needs_copy(): PTEs are copied only when the VMA has an anon_vma (some anon page was
+        // created in it); otherwise the child's faults fill them (a zero-page-only VMA has no anon_vma: do_anonymous_page
+        // maps the zero page before anon_vma_prepare).
+        if (v.flags.shared || !v.anonVma || v.flags.hugetlb) continue;
         for (let i = v.start; i < v.end; i++) {
           const pte = r.ptes.get(i);
           if (!pte) continue;
@@ -749,15 +760,21 @@ export class ReferenceEngine {
    */
   mprotect(pid: number, name: string, first: number, count: number, prot: string): OpResult {
     const t = this.liveTask(pid);
-    const r = this.region(t, name);
+    const r = t.mm!.regions.get(name);
+    // a region with no VMA left (fully unmapped, or whose mmap failed) is an unmapped range: ENOMEM
+    if (!r) return count <= 0 ? 'EINVAL' : 'ENOMEM';
     if (count <= 0) return 'EINVAL';
     const end = first + count;
-    for (let i = first; i < end; i++) if (!r.vmaAt(i)) return 'ENOMEM';
     r.splitAt(first);
     r.splitAt(end);
     const write = prot === 'rw';
     const read = prot !== 'none';
+    // mm/mprotect.c:do_mprotect_pkey(): the VMAs are changed in address order; a hole (or a refused charge) stops
+    // the walk with ENOMEM, the VMAs before it keeping their new protection.
+    let pos = first;
     for (const v of r.vmas.filter((x) => x.start >= first && x.end <= end)) {
+      if (v.start !== pos) return 'ENOMEM';
+      pos = v.end;
       const old = v.flags;
       let account = old.account;
       if (write) {
@@ -769,6 +786,8 @@ export class ReferenceEngine {
         account = false;
         this.unacct(v.len);
       }
+      // mprotect_fixup(): unchanged flags change nothing (no change_protection: write-protected PTEs stay so)
+      if (old.read === read && old.write === write && old.account === account) continue;
       v.flags = { ...old, read, write, account };
       for (let i = v.start; i < v.end; i++) {
         const pte = r.ptes.get(i);
@@ -777,20 +796,24 @@ export class ReferenceEngine {
         else if (v.flags.shared || (pte.folio.kind === 'anon' && pte.folio.rmap.length === 1)) pte.writable = true;
       }
     }
-    return 'ok';
+    return pos < end ? 'ENOMEM' : 'ok';
   }
 
   /** madvise(MADV_DONTFORK / MADV_DOFORK): set / clear VM_DONTCOPY (mm/madvise.c). */
   madvise(pid: number, name: string, first: number, count: number, advice: string): OpResult {
     const t = this.liveTask(pid);
-    const r = this.region(t, name);
     if (advice !== 'MADV_DONTFORK' && advice !== 'MADV_DOFORK') throw new InvalidOp(`unknown advice ${advice}`);
+    const r = t.mm!.regions.get(name);
+    // mm/madvise.c: a range with unmapped pages gives ENOMEM
+    if (!r) return 'ENOMEM';
     const end = first + count;
-    for (let i = first; i < end; i++) if (!r.vmaAt(i)) return 'ENOMEM';
+    // mm/madvise.c:madvise_walk_vmas(): every mapped part is advised; a hole anywhere gives ENOMEM at the end
+    let hole = false;
+    for (let i = first; i < end; i++) if (!r.vmaAt(i)) hole = true;
     r.splitAt(first);
     r.splitAt(end);
     for (const v of r.vmas) if (v.start >= first && v.end <= end) v.flags.dontcopy = advice === 'MADV_DONTFORK';
-    return 'ok';
+    return hole ? 'ENOMEM' : 'ok';
   }
 
   /**
@@ -802,17 +825,25 @@ export class ReferenceEngine {
     const mm = t.mm!;
     if (pages < 0) return 'ENOMEM';
     const r = mm.regions.get('[heap]');
-    const cur = r ? Math.max(...r.vmas.map((v) => v.end)) : 0;
+    // SYSCALL_DEFINE1(brk): old and new break compare with mm->brk, not with what is mapped (a munmap of the heap
+    // does not move the break: brk to the same value is a no-op)
+    const cur = mm.brk;
     if (pages > cur) {
       const delta = pages - cur;
+      if (r?.vmas.some((v) => v.start < pages && v.end > cur)) return 'ENOMEM'; // runs into a mapping
       if (!this.vmEnough(t, delta)) return 'ENOMEM';
       const heap = r ?? new Region('[heap]', mm);
-      heap.vmas.push(new Vma(cur, pages, { read: true, write: true, shared: false, noreserve: false, account: true, dontcopy: false, hugetlb: false }, null, heap.vmas.some((v) => v.anonVma)));
+      // do_brk_flags(): expand the VMA ending at the old break when it is a plain brk VMA, else a new VMA
+      const prev = heap.vmas.find((v) => v.end === cur && v.flags.read && v.flags.write && v.flags.account && !v.flags.dontcopy && !v.flags.shared);
+      if (prev) prev.end = pages;
+      else heap.vmas.push(new Vma(cur, pages, { read: true, write: true, shared: false, noreserve: false, account: true, dontcopy: false, hugetlb: false }, null, false));
+      heap.vmas.sort((a, b) => a.start - b.start);
       mm.regions.set('[heap]', heap);
       mm.totalVm += delta;
     } else if (pages < cur && r) {
       this.unmapRange(r, pages, cur - pages);
     }
+    mm.brk = pages;
     return 'ok';
   }
 
@@ -859,9 +890,26 @@ export class ReferenceEngine {
       r.mm.swapents--;
       this.putSwapEntry(pte.entry);
     } else {
-      const last = this.unmapFolio(r, page, pte.folio);
-      if (last && pte.folio.kind === 'anon' && !pte.folio.swap) this.freeFolio(pte.folio);
+      const f = pte.folio;
+      const last = this.unmapFolio(r, page, f);
+      if (last && f.kind === 'anon') {
+        if (!f.swap) this.freeFolio(f);
+        // mm/swap_state.c:free_swap_cache() (via free_pages_and_swap_cache after the zap): an unmapped swap-cache
+        // folio whose slot no swap PTE references any more gives the slot back and is freed.
+        else if (f.swap.count === 0) this.freeUnmappedSwapCache(f);
+      }
     }
+  }
+
+  /** folio_free_swap() + free of an unmapped anon folio whose swap slot has no other reference. */
+  private freeUnmappedSwapCache(f: Folio): void {
+    const e = f.swap!;
+    f.swap = null;
+    e.folio = null;
+    this.swapUsed--;
+    if (e.holdsCharge && !e.memcg.isRoot) e.memcg.swap.uncharge(1);
+    e.holdsCharge = false;
+    this.freeFolio(f);
   }
 
   // ---- page allocation, charging, freeing --------------------------------------------------------------------
@@ -893,13 +941,15 @@ export class ReferenceEngine {
   }
 
   /**
-   * Take one frame. None free: direct reclaim (try_to_free_pages, SWAP_CLUSTER_MAX pages, allocstall once);
+   * Take one frame. None above the min watermark: direct reclaim (try_to_free_pages, SWAP_CLUSTER_MAX pages, allocstall once);
    * nothing reclaimed: the global OOM killer (out_of_memory), whose victims exit at once (§6.2 rule 2).
    */
   private allocFrame(): boolean {
     let guard = 0;
     for (;;) {
-      if (this.freePages > 0) {
+      // mm/page_alloc.c:get_page_from_freelist() with ALLOC_WMARK_MIN (the slow path's mark; the fast path's low
+      // mark only decides whether kswapd is woken, and kswapd does not run within an op): dossier §5.2-5.3.
+      if (zoneWatermarkOk(this.freePages, this.watermarks().min, this.current?.oomVictim ?? false)) {
         this.nrFolios++;
         return true;
       }
@@ -943,6 +993,9 @@ export class ReferenceEngine {
   private putSwapEntry(e: SwapEntry): void {
     e.count--;
     if (e.count > 0) return;
+    // mm/swapfile.c:free_swap_and_cache_nr() → __try_to_reclaim_swap(TTRS_UNMAPPED | TTRS_FULL): a swap-cache
+    // folio that some PTE still maps keeps its slot unless swap is full (mem_cgroup_swap_full)
+    if (e.folio && e.folio.rmap.length > 0 && !this.memSwapFull(e.memcg)) return;
     this.swapUsed--;
     if (e.holdsCharge && !e.memcg.isRoot) e.memcg.swap.uncharge(1);
     e.holdsCharge = false;
@@ -1031,7 +1084,25 @@ export class ReferenceEngine {
    * pswpout. Unless `keepInSwapCache`, the folio is then freed.
    */
   private swapOutFolio(f: Folio, keepInSwapCache: boolean): boolean {
-    if (f.kind === 'file' || f.swap) return false;
+    if (f.kind === 'file') return false;
+    if (f.swap) {
+      // shrink_folio_list(): a mapped anon folio already in the swap cache keeps its slot (no add_to_swap);
+      // try_to_unmap turns every PTE into an entry for that slot, then the folio is written and dropped as usual.
+      // (Known shared inaccuracy: the kernel writes it only if dirty; both engines count pswpout.)
+      if (f.kind !== 'anon' || f.rmap.length === 0) return false;
+      const e = f.swap;
+      for (const ref of [...f.rmap]) {
+        this.unmapFolio(ref.region, ref.page, f);
+        ref.region.ptes.set(ref.page, { t: 'swap', entry: e });
+        e.count++;
+        ref.region.mm.swapents++;
+      }
+      this.count('pswpout');
+      this.count('pgpgout', 4);
+      f.memcg.vmEvents.pswpout++;
+      if (!keepInSwapCache) this.dropSwapCache(f);
+      return true;
+    }
     if (this.swapFree <= 0) return false;
     const m = f.memcg;
     const e = new SwapEntry(m);
@@ -1071,7 +1142,8 @@ export class ReferenceEngine {
   /** The swapout op: MADV_PAGEOUT-like reclaim of the present anon/shmem pages of a range. */
   swapout(pid: number, name: string, first: number, count: number, swapcache = false): OpResult {
     const t = this.liveTask(pid);
-    const r = this.region(t, name);
+    const r = t.mm!.regions.get(name);
+    if (!r) return 'ok'; // nothing mapped there
     for (let i = first; i < first + count; i++) {
       const pte = r.ptes.get(i);
       if (pte?.t === 'folio') this.swapOutFolio(pte.folio, swapcache);
@@ -1224,8 +1296,9 @@ export class ReferenceEngine {
   private access(task: Task, a: Access): { fault: FaultKind; cow: CowKind } {
     const r = task.mm?.regions.get(a.region);
     const v = r?.vmaAt(a.page);
-    if (!r || !v) throw new BadAddress();
-    if (a.write ? !v.flags.write : !v.flags.read) throw new BadAccess();
+    // arch fault handler: no VMA (bad_area) or an access the VMA does not allow (access_error) → SIGSEGV
+    if (!r || !v) throw new SegFault();
+    if (a.write ? !v.flags.write : !v.flags.read) throw new SegFault();
     const pte = r.ptes.get(a.page);
     if (pte?.t === 'zero' && !a.write) return { fault: 'none', cow: 'none' };
     if (pte?.t === 'folio' && (!a.write || pte.writable)) {
@@ -1237,7 +1310,7 @@ export class ReferenceEngine {
     try {
       ({ io, cow } = this.handleFault(task, r, v, a));
     } catch (e) {
-      if (e instanceof Killed || e instanceof Blocked || e instanceof NoMem || e instanceof NoSpace) {
+      if (e instanceof Killed || e instanceof Blocked || e instanceof NoMem || e instanceof NoSpace || e instanceof SigBus) {
         this.count('pgfault');
         task.memcg.vmEvents.pgfault++;
       }
@@ -1282,12 +1355,23 @@ export class ReferenceEngine {
     }
     const m = v.mapping!;
     const index = page;
-    if (index >= m.size) throw new BadAddress();
-    const got = m.isShmem ? this.shmemGet(m, index, task, true) : this.filemapGet(m, index, task, true);
+    // filemap_fault / shmem_get_folio: past EOF → VM_FAULT_SIGBUS
+    if (index >= m.size) throw new SigBus();
+    let got: { folio: Folio | null; io: boolean };
+    try {
+      got = m.isShmem ? this.shmemGet(m, index, task, true) : this.filemapGet(m, index, task, true);
+    } catch (err) {
+      // shmem_fault: -ENOSPC from shmem_acct_blocks becomes VM_FAULT_SIGBUS (vmf_error)
+      if (err instanceof NoSpace) throw new SigBus();
+      throw err;
+    }
     const folio = got.folio!;
     if (v.flags.shared) {
-      // do_shared_fault / do_read_fault on a shared mapping
-      this.mapFolio(r, page, folio, v.flags.write);
+      // do_shared_fault / do_read_fault on a shared mapping. A read fault maps the page writable only when the
+      // VMA needs no write notification (mm/mmap.c:vma_wants_writenotify: shmem has no page_mkwrite and no dirty
+      // accounting); a disk file's page is mapped read-only and the first write takes a do_wp_page fault
+      // (wp_page_shared) so the page is dirtied through the filesystem.
+      this.mapFolio(r, page, folio, v.flags.write && (a.write || m.isShmem));
       if (a.write) folio.dirty = true;
       return { io: got.io, cow: 'none' };
     }
@@ -1315,7 +1399,9 @@ export class ReferenceEngine {
       pte.folio.dirty = true;
       return 'reuse';
     }
-    if (pte.t === 'folio' && pte.folio.kind === 'anon' && pte.folio.rmap.length === 1) {
+    // wp_can_reuse_anon_folio(): a swap-cache folio is reusable only once folio_free_swap() succeeded, i.e. no other
+    // swap PTE still references its slot (folio_swapped()); otherwise the extra reference forces a copy.
+    if (pte.t === 'folio' && pte.folio.kind === 'anon' && pte.folio.rmap.length === 1 && (!pte.folio.swap || pte.folio.swap.count === 0)) {
       const f = pte.folio;
       if (f.swap) this.dropSwapEntryOfMapped(f);
       pte.writable = true;
@@ -1329,6 +1415,7 @@ export class ReferenceEngine {
       const old = pte.folio;
       const last = this.unmapFolio(r, page, old);
       if (last && old.kind === 'anon' && !old.swap) this.freeFolio(old);
+      else if (last && old.kind === 'anon' && old.swap!.count === 0) this.freeUnmappedSwapCache(old);
     } else {
       r.ptes.delete(page);
     }
@@ -1353,9 +1440,12 @@ export class ReferenceEngine {
   }
 
   /**
-   * mm/memory.c:do_swap_page(): the page comes from the swap cache (minor) or the device (major). The PTE's
-   * reference to the slot is dropped; a slot nobody references any more is freed (and with it the swap-cache
-   * link). A write to a page still shared with other PTEs is then COW-copied within the same fault.
+   * mm/memory.c:do_swap_page(): the page comes from the swap cache (minor) or the device (major, and it stays in
+   * the swap cache). The PTE's reference to the slot is dropped (swap_free_nr); the slot itself is freed only when
+   * should_try_to_free_swap() says so: swap (or the memcg's swap) is more than half full, or a write fault maps the
+   * page exclusively — and only if no other swap PTE still references it (folio_free_swap → folio_swapped()).
+   * Otherwise the folio stays in the swap cache (SwapCached). A write to a page still shared with other PTEs is
+   * then COW-copied within the same fault.
    */
   private doSwapPage(task: Task, r: Region, page: number, e: SwapEntry, write: boolean): { io: boolean; cow: CowKind } {
     let folio = e.folio;
@@ -1370,7 +1460,7 @@ export class ReferenceEngine {
     e.count--;
     const exclusive = e.count === 0 && folio.rmap.length === 0;
     this.mapFolio(r, page, folio, false);
-    if (e.count === 0) {
+    if (e.count === 0 && (this.memSwapFull(e.memcg) || (write && exclusive))) {
       this.swapUsed--;
       if (e.holdsCharge && !e.memcg.isRoot) e.memcg.swap.uncharge(1);
       e.holdsCharge = false;
@@ -1388,6 +1478,17 @@ export class ReferenceEngine {
   }
 
   /**
+   * mm/memcontrol.c:mem_cgroup_swap_full(): vm_swap_full() (include/linux/swap.h: free slots * 2 < total), or on
+   * cgroup v2 some non-root ancestor's swap usage * 2 >= its swap.max (swap.high is not modelled: unlimited).
+   */
+  private memSwapFull(memcg: Memcg): boolean {
+    if (this.swapFree * 2 < this.totalSwap) return true;
+    if (memcg.version !== 'v2') return false;
+    for (let m: Memcg | null = memcg; m && !m.isRoot; m = m.parent) if (m.swap.usage * 2 >= m.swap.max) return true;
+    return false;
+  }
+
+  /**
    * Run accesses for `task` in order. Returns the last access's fault/cow, or throws the Abort that stopped it;
    * a Blocked task keeps the rest (the faulting access first) in `pending`.
    */
@@ -1396,6 +1497,9 @@ export class ReferenceEngine {
     for (let k = 0; k < list.length; k++) {
       try {
         last = this.access(task, list[k]);
+        // §6.2 rule 2: a task that got SIGKILL during this fault (an OOM victim that then allocated from the
+        // ALLOC_OOM reserve, __alloc_pages_slowpath) dies when the fault returns; the rest of its op is abandoned.
+        if (task.sigkill) throw new Killed();
       } catch (e) {
         if (e instanceof Blocked) {
           this.block(task, e.memcg, list.slice(k));
@@ -1482,7 +1586,8 @@ export class ReferenceEngine {
         rec.outcome = 'panic';
         this.panic(panic);
       }
-      if (!memcg && this.sysctl['vm.oom_kill_allocating_task'] !== 0 && cur && cur.mm && cur.oomScoreAdj !== -1000) {
+      // pid 1 is global init: never the allocating-task victim, never a candidate (mm/oom_kill.c:oom_unkillable_task)
+      if (!memcg && this.sysctl['vm.oom_kill_allocating_task'] !== 0 && cur && cur.mm && cur.pid !== 1 && cur.oomScoreAdj !== -1000) {
         this.dumpHeader(memcg, order);
         this.log.push(oomKillLine(constraint, null, cur.memcg.path, cur));
         rec.victim = cur.pid;
@@ -1492,13 +1597,13 @@ export class ReferenceEngine {
       }
       const cands = this.tasksOf(memcg).map((t) => ({
         task: t,
-        isGlobalInit: false,
+        isGlobalInit: t.pid === 1,
         isKthread: false,
         isOomVictim: t.oomVictim,
         mmfOomSkip: t.mm?.mmfOomSkip ?? true,
         oomOrigin: false,
         points: oomBadness(
-          { isGlobalInit: false, isKthread: false, hasMm: t.mm !== null, oomScoreAdj: t.oomScoreAdj, mmfOomSkip: t.mm?.mmfOomSkip ?? false, inVfork: false, rss: t.mm ? t.mm.rssAnon + t.mm.rssFile + t.mm.rssShmem : 0, swapents: t.mm?.swapents ?? 0, pgtablesBytes: 0 },
+          { isGlobalInit: t.pid === 1, isKthread: false, hasMm: t.mm !== null, oomScoreAdj: t.oomScoreAdj, mmfOomSkip: t.mm?.mmfOomSkip ?? false, inVfork: false, rss: t.mm ? t.mm.rssAnon + t.mm.rssFile + t.mm.rssShmem : 0, swapents: t.mm?.swapents ?? 0, pgtablesBytes: 0 },
           totalpages,
         ),
       }));
@@ -1693,8 +1798,12 @@ export class ReferenceEngine {
       return 'ENOMEM';
     }
     if (e instanceof NoSpace) return 'ENOSPC';
-    if (e instanceof BadAddress) return 'EFAULT';
-    if (e instanceof BadAccess) return 'EACCES';
+    if (e instanceof SegFault || e instanceof SigBus) {
+      // force_sig_fault(): no handler in the model, so the default action of SIGSEGV/SIGBUS terminates the task
+      // when the fault returns (kernel/signal.c:get_signal → do_group_exit); it exits like exit(2).
+      if (task && task.alive) this.exitTask(task);
+      return e instanceof SegFault ? 'SIGSEGV' : 'SIGBUS';
+    }
     throw e;
   }
 
@@ -1747,7 +1856,7 @@ export class ReferenceEngine {
   badness(pid: number): number {
     const t = this.tasks.get(pid);
     if (!t?.mm) return LONG_MIN;
-    return oomBadness({ isGlobalInit: false, isKthread: false, hasMm: true, oomScoreAdj: t.oomScoreAdj, mmfOomSkip: t.mm.mmfOomSkip, inVfork: false, rss: t.mm.rssAnon + t.mm.rssFile + t.mm.rssShmem, swapents: t.mm.swapents, pgtablesBytes: 0 }, this.totalram + this.totalSwap);
+    return oomBadness({ isGlobalInit: t.pid === 1, isKthread: false, hasMm: true, oomScoreAdj: t.oomScoreAdj, mmfOomSkip: t.mm.mmfOomSkip, inVfork: false, rss: t.mm.rssAnon + t.mm.rssFile + t.mm.rssShmem, swapents: t.mm.swapents, pgtablesBytes: 0 }, this.totalram + this.totalSwap);
   }
 
   // ---- introspection for invariants (tests) ------------------------------------------------------------------

@@ -206,7 +206,8 @@ export interface ApplyOutcome {
   cow?: CowKind;
 }
 
-/** Execute one op (and the wake-ups it causes). Ops naming a task that has exited return "ESRCH". */
+/** Execute one op (and the wake-ups it causes). Ops naming a task that does not exist (exited, killed, or never
+ *  created) return "ESRCH", as the kernel answers for a pid with no process. */
 export function applyOp(e: ReferenceEngine, o: Op): ApplyOutcome {
   if (e.panicked) return { result: 'panic' };
   const out = dispatch(e, o);
@@ -218,7 +219,8 @@ function dispatch(e: ReferenceEngine, o: Op): ApplyOutcome {
   const taskOp = (body: (pid: number) => OpResult): ApplyOutcome => {
     const pid = int(o, 'task');
     const t = e.allTasks.get(pid);
-    if (t && !t.alive) return { result: 'ESRCH' };
+    // no such process: exited, killed, or never created (e.g. the child of a fork that failed)
+    if (!t || !t.alive) return { result: 'ESRCH' };
     const task = e.opTask(pid);
     return { result: e.syscall(task, () => body(pid)) };
   };
@@ -248,7 +250,7 @@ function dispatch(e: ReferenceEngine, o: Op): ApplyOutcome {
     case 'touch_pattern': {
       const pid = int(o, 'task');
       const t0 = e.allTasks.get(pid);
-      if (t0 && !t0.alive) return { result: 'ESRCH' };
+      if (!t0 || !t0.alive) return { result: 'ESRCH' };
       const task = e.opTask(pid);
       const region = str(o, 'region');
       const access = str(o, 'access');

@@ -46,3 +46,14 @@ export function setupZoneWmarks(managed: number, minFreeKbytes: number, watermar
  * zone has no higher zone, so its lowmem_reserve is 0.
  */
 export const totalreservePages = (managed: number, w: Watermarks): number => Math.min(managed, w.high);
+
+/**
+ * mm/page_alloc.c:__zone_watermark_ok() for an order-0 request on the only zone (dossier §5.2): ALLOC_OOM (an OOM
+ * victim) may dip to half the mark; the zone has no higher zone, so lowmem_reserve is 0. Fails when
+ * `free <= mark` (equality fails).
+ */
+export function zoneWatermarkOk(free: number, mark: number, allocOom = false): boolean {
+  let min = mark;
+  if (allocOom) min -= Math.trunc(min / 2);
+  return free > min;
+}

@@ -35,7 +35,14 @@ export function vmCommitLimit(
 ): number {
   let allowed: number;
   if (s.overcommit_kbytes !== 0) allowed = kbToPages(s.overcommit_kbytes);
-  else allowed = cdiv((totalramPages - hugetlbTotalPages) * s.overcommit_ratio, 100);
+  else if (s.overcommit_ratio >= 0) allowed = cdiv((totalramPages - hugetlbTotalPages) * s.overcommit_ratio, 100);
+  else {
+    // vm.overcommit_ratio is a plain int (proc_dointvec, no range check) but vm_commit_limit() computes in
+    // unsigned long: a negative ratio converts to 2^64 + ratio and the product wraps modulo 2^64. The result is
+    // above 2^53 and is returned rounded to the nearest double.
+    const u = (BigInt(totalramPages - hugetlbTotalPages) * BigInt.asUintN(64, BigInt(s.overcommit_ratio))) % (1n << 64n);
+    return Number(u / 100n + BigInt(totalSwapPages));
+  }
   return allowed + totalSwapPages;
 }
 

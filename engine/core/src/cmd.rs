@@ -93,17 +93,11 @@ fn sys<T: Into<i64>>(r: SysResult<T>) -> i64 {
     }
 }
 
-fn touch_result(k: &mut Kernel, pid: u32, o: TouchOutcome) -> Result<i64, ApiError> {
+fn touch_result(o: TouchOutcome) -> Result<i64, ApiError> {
     match o.stop {
         None => Ok(o.done as i64),
-        Some(TouchStop::Segv { vpn }) => {
-            k.signal_event(pid, 11, vpn);
-            Ok(o.done as i64)
-        }
-        Some(TouchStop::Sigbus { vpn }) => {
-            k.signal_event(pid, 7, vpn);
-            Ok(o.done as i64)
-        }
+        // the engine already delivered the signal (event) and the task died of it (Kernel::force_sig_fault)
+        Some(TouchStop::Segv { .. }) | Some(TouchStop::Sigbus { .. }) => Ok(o.done as i64),
         Some(TouchStop::OutOfMemory { .. }) => Ok(-(Errno::ENOMEM as i64)),
         // the OomKill/TaskExit or Panic events tell the caller what happened; the result is the pages done
         // a v1 memcg OOM wait: the task is blocked (state D) with the rest pending; the result is the pages done
@@ -136,7 +130,7 @@ fn run_one(k: &mut Kernel, op: Op, a: &[u32]) -> Result<i64, ApiError> {
         Op::MmapAnon => sys(k.mmap(a[0], a[1] as u64, crate::mmap::PROT_RW, MapFlags { anonymous: true, ..Default::default() }, None)?.map(|v| v as i64)),
         Op::Touch => {
             let o = k.touch(a[0], wide(a[1], a[2]), a[3] as u64, access_of(a[4]).map_err(arg)?)?;
-            touch_result(k, a[0], o)?
+            touch_result(o)?
         }
         Op::Exit => k.exit(a[0]).map(|_| 0)?,
         Op::Fork => sys(k.fork(a[0], a[1])?.map(|_| 0i64)),
@@ -170,7 +164,7 @@ fn run_one(k: &mut Kernel, op: Op, a: &[u32]) -> Result<i64, ApiError> {
                 v => return Err(arg(format!("touch_pattern.pattern: {v} is not allowed; expected 0 (strided), 1 (uniform) or 2 (zipf)"))),
             };
             let o = k.touch_pattern(a[0], wide(a[1], a[2]), a[3] as u64, pattern, a[6] as u64, access_of(a[7]).map_err(arg)?)?;
-            touch_result(k, a[0], o)?
+            touch_result(o)?
         }
         Op::Swapout => k.swapout(a[0], wide(a[1], a[2]), a[3] as u64, a[4] != 0)?.swapped as i64,
         Op::Sysctl => {

@@ -39,13 +39,16 @@ pub struct File {
     pub noreserve: bool,
     /// VMAs mapping the file (an anonymous shmem object dies with its last mapping).
     pub vma_refs: u32,
+    /// shmem: page index -> swap slot of the pages that live in swap (mm/shmem.c keeps the swap entry in the
+    /// mapping's xarray in place of the folio; the mapping holds one reference to the slot, `swap_shmem_alloc`).
+    pub swapped: std::collections::BTreeMap<u64, u32>,
     /// The file still exists (anonymous shmem objects are removed when unmapped).
     pub live: bool,
 }
 
 impl File {
     pub fn new(name: &str, kind: FileKind, size: u64) -> Self {
-        File { name: name.to_string(), kind, size, cache: vec![0; size as usize], nr_cached: 0, acct_blocks: 0, acct_size: 0, noreserve: kind == FileKind::Tmpfs, vma_refs: 0, live: true }
+        File { name: name.to_string(), kind, size, cache: vec![0; size as usize], nr_cached: 0, acct_blocks: 0, acct_size: 0, noreserve: kind == FileKind::Tmpfs, vma_refs: 0, swapped: Default::default(), live: true }
     }
 
     #[inline]
@@ -87,8 +90,8 @@ mod tests {
 use crate::errno::{ApiError, Errno};
 use crate::kernel::{Kernel, SysResult};
 use crate::memory::FaultErr;
-use crate::page_alloc::frames::{F_DIRTY, KIND_FILE, KIND_SHMEM};
 use crate::memcontrol::Stat;
+use crate::page_alloc::frames::{F_DIRTY, F_SWAPCACHE, KIND_FILE, KIND_SHMEM};
 use crate::vmstat::Vmstat;
 
 /// Why a page-cache page is wanted: the IO accounting differs.
@@ -100,6 +103,9 @@ pub(crate) enum CacheUse {
     Read,
     /// write(2) of whole pages: a miss allocates without reading.
     Write,
+    /// `file_create` with `cached`: the pages are already in the page cache when the op runs (vectors-format.md
+    /// §6.3 "already in the page cache"), so no IO is counted (no `pgpgin`), only the allocation.
+    Preload,
 }
 
 impl Kernel {
@@ -125,8 +131,9 @@ impl Kernel {
         let fid = (self.files.len() - 1) as u32;
         if cached && kind == FileKind::Disk {
             for idx in 0..pages {
-                if self.page_cache_get(None, fid, idx, CacheUse::Read, None).is_err() {
-                    return Ok(Err(Errno::ENOMEM));
+                match self.page_cache_get(None, fid, idx, CacheUse::Preload, None) {
+                    Ok(_) => {}
+                    Err(_) => return Ok(Err(Errno::ENOMEM)),
                 }
             }
         }
@@ -141,6 +148,9 @@ impl Kernel {
         }
         let kind = self.files[fid as usize].kind;
         if kind.is_shmem() {
+            if let Some(&slot) = self.files[fid as usize].swapped.get(&idx) {
+                return self.shmem_swapin(pid, fid, idx, slot, why);
+            }
             // mm/shmem.c:shmem_acct_blocks: VM_NORESERVE objects (tmpfs files) charge each page as it is allocated;
             // a refusal is ENOSPC (SIGBUS on a fault).
             if self.files[fid as usize].noreserve {
@@ -171,7 +181,7 @@ impl Kernel {
         self.page_cache_insert(fid, idx, f);
         self.vmstat.inc(Vmstat::nr_inactive_file);
         self.memcg.mod_stat(self.frames.memcg[f as usize], Stat::InactiveFile, 1);
-        let read = why != CacheUse::Write;
+        let read = why == CacheUse::Read || why == CacheUse::Fault;
         if read {
             self.vmstat.add(Vmstat::pgpgin, 4);
         }
@@ -179,6 +189,39 @@ impl Kernel {
             self.vmstat.inc(Vmstat::pgmajfault);
         }
         Ok((f, read))
+    }
+
+    /// mm/shmem.c:`shmem_swapin_folio`: a shmem page that lives in swap comes back. Still in the swap cache: that
+    /// folio is reused (no IO); otherwise a new page is read from the device (`pswpin`; on a fault also
+    /// `pgmajfault` and a major fault, `shmem_swapin_folio` with a fault_type). Either way it goes back into the
+    /// page cache (NR_SHMEM), leaves the swap cache (`delete_from_swap_cache`) and the mapping's reference to the
+    /// slot is dropped (`swap_free_nr`): unlike anon swap-in, shmem never keeps the slot after swap-in.
+    fn shmem_swapin(&mut self, pid: Option<u32>, fid: u32, idx: u64, slot: u32, why: CacheUse) -> Result<(u32, bool), FaultErr> {
+        let (f, io) = match self.swap.cache.get(&slot).copied() {
+            Some(f) => {
+                self.swap.delete_from_cache(slot);
+                self.frames.meta[f as usize] &= !F_SWAPCACHE;
+                self.vmstat.sub(Vmstat::nr_swapcached, 1);
+                self.vmstat.sub(Vmstat::nr_file_pages, 1);
+                (f, false)
+            }
+            None => {
+                let f = self.alloc_user_page(pid, KIND_SHMEM)?;
+                self.vmstat.inc(Vmstat::nr_inactive_anon);
+                self.vmstat.inc(Vmstat::pswpin);
+                self.vmstat.add(Vmstat::pgpgin, 4);
+                if why == CacheUse::Fault {
+                    self.vmstat.inc(Vmstat::pgmajfault);
+                }
+                (f, true)
+            }
+        };
+        self.frames.meta[f as usize] |= F_DIRTY;
+        self.page_cache_insert(fid, idx, f);
+        self.vmstat.inc(Vmstat::nr_shmem);
+        self.files[fid as usize].swapped.remove(&idx);
+        self.swap_free(slot);
+        Ok((f, io && why == CacheUse::Fault))
     }
 
     fn page_cache_insert(&mut self, fid: u32, idx: u64, f: u32) {
@@ -216,12 +259,22 @@ impl Kernel {
         let end = first.saturating_add(count).min(file.size);
         let mut n = 0;
         for idx in first..end {
+            if kind.is_shmem() && self.files[fid as usize].swapped.contains_key(&idx) {
+                // shmem_file_read_iter -> shmem_get_folio(SGP_READ): a page in swap is swapped in; holes stay holes
+                match self.page_cache_get(Some(pid), fid, idx, CacheUse::Read, None) {
+                    Ok(_) => {}
+                    Err(_) => return Ok(self.syscall_result(pid, 0, Err(Errno::ENOMEM))),
+                }
+                n += 1;
+                continue;
+            }
             if kind.is_shmem() || kind == FileKind::Hugetlbfs {
                 n += 1;
                 continue;
             }
-            if self.page_cache_get(Some(pid), fid, idx, CacheUse::Read, None).is_err() {
-                return Ok(self.syscall_result(pid, 0, Err(Errno::ENOMEM)));
+            match self.page_cache_get(Some(pid), fid, idx, CacheUse::Read, None) {
+                Ok(_) => {}
+                Err(_) => return Ok(self.syscall_result(pid, 0, Err(Errno::ENOMEM))),
             }
             n += 1;
         }
@@ -288,6 +341,7 @@ impl Kernel {
         file.live = false;
         let unacct = file.acct_size + file.acct_blocks;
         let frames: Vec<u32> = file.cache.iter().filter(|&&v| v != 0).map(|&v| v - 1).collect();
+        let slots: Vec<u32> = std::mem::take(&mut file.swapped).into_values().collect();
         file.cache = Vec::new();
         file.nr_cached = 0;
         for f in frames {
@@ -298,6 +352,10 @@ impl Kernel {
             self.memcg.mod_stat(m, Stat::Shmem, -1);
             self.memcg.mod_stat(m, Stat::File, -1);
             self.free_user_page(f);
+        }
+        // shmem_evict_inode -> shmem_undo_range: the pages in swap give their slots back (free_swap_and_cache)
+        for slot in slots {
+            self.swap_free(slot);
         }
         self.vm_unacct_memory(unacct);
     }

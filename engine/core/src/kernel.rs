@@ -965,6 +965,10 @@ pub(crate) mod prop_tests {
         }
         for f in k.files.iter().filter(|f| f.live) {
             committed += (f.acct_size + f.acct_blocks) as i64;
+            // a shmem mapping holds one reference to the slot of each of its pages in swap (swap_shmem_alloc)
+            for &slot in f.swapped.values() {
+                swaprefs[slot as usize] += 1;
+            }
         }
         assert_eq!(k.committed, committed, "Committed_AS == accounted VMAs + shmem");
         for f in 0..k.frames.high_water() {
@@ -972,7 +976,7 @@ pub(crate) mod prop_tests {
                 assert_eq!(k.frames.mapcount(f), mapcount[f as usize], "mapcount of frame {f}");
             }
         }
-        assert_eq!(swaprefs, k.swap.count, "swap counts == swap PTEs");
+        assert_eq!(swaprefs, k.swap.count, "swap counts == swap PTEs + shmem swap entries");
         let anon_mapped = (0..k.frames.high_water()).filter(|&f| k.frames.in_use(f) && k.frames.kind(f) == crate::page_alloc::frames::KIND_ANON && k.frames.mapcount(f) > 0).count() as u64;
         assert_eq!(k.vmstat.get(Vmstat::nr_anon_pages), anon_mapped);
         assert_eq!(k.vmstat.get(Vmstat::nr_swapcached), k.swap.cache.len() as u64);
@@ -1108,9 +1112,11 @@ pub(crate) mod prop_tests {
         check_invariants(&k);
         assert!(k.mms.iter().all(|m| m.is_none()), "no mm survives its last task");
         assert_eq!(k.vmstat.get(Vmstat::nr_anon_pages), 0);
-        assert_eq!(k.swap.nr_free, k.swap.total, "no swap slot survives");
+        // tmpfs files outlive the tasks: their pages in swap keep their slots (and maybe a swap-cache copy)
+        let tmpfs_swapped: u64 = k.files.iter().filter(|f| f.live).map(|f| f.swapped.len() as u64).sum();
+        assert_eq!(k.swap.used() as u64, tmpfs_swapped, "no swap slot survives but tmpfs pages in swap");
         let cached: u64 = k.files.iter().filter(|f| f.live).map(|f| f.nr_cached).sum();
-        assert_eq!(k.nr_free_pages() + cached, k.totalram_pages(), "only page cache remains");
+        assert_eq!(k.nr_free_pages() + cached + k.swap.cache.len() as u64, k.totalram_pages(), "only page cache remains");
         let tmpfs_acct: u64 = k.files.iter().filter(|f| f.live).map(|f| f.acct_blocks).sum();
         assert_eq!(k.committed, 7 + tmpfs_acct as i64);
     }

@@ -114,12 +114,32 @@ fn vma_allows(flags: VmFlags, write: bool) -> bool {
 }
 
 impl Kernel {
-    /// Access `count` pages from virtual page `vpn` in order, taking the faults they need.
+    /// Access `count` pages from virtual page `vpn` in order, taking the faults they need. An access the kernel
+    /// answers with SIGSEGV or SIGBUS kills the task (see [`Kernel::force_sig_fault`]).
     pub fn touch(&mut self, pid: u32, vpn: u64, count: u64, access: Access) -> Result<TouchOutcome, ApiError> {
         self.check_not_blocked(pid)?;
         let r = self.touch_range(pid, vpn, count, access);
         self.end_entry();
-        r
+        let o = r?;
+        self.force_sig_fault(pid, &o)?;
+        Ok(o)
+    }
+
+    /// kernel/signal.c:`force_sig_fault` from the fault path (arch do_user_addr_fault → `bad_area` for an access
+    /// outside any VMA or against its protection: SIGSEGV; mm/memory.c VM_FAULT_SIGBUS past the end of a file or
+    /// when shmem cannot account a page: SIGBUS). The task has no handler (the model has none), so the signal's
+    /// default action runs when the fault returns to user mode: both signals terminate the process
+    /// (kernel/signal.c:`get_signal` → `do_group_exit`, with a core dump). The task exits here, its memory freed
+    /// exactly as exit(2) frees it; the rest of the access sequence is abandoned.
+    /// docs/decisions/0004-differential-testing.md records this decision.
+    pub fn force_sig_fault(&mut self, pid: u32, o: &TouchOutcome) -> Result<(), ApiError> {
+        let (sig, vpn) = match o.stop {
+            Some(TouchStop::Segv { vpn }) => (11, vpn),
+            Some(TouchStop::Sigbus { vpn }) => (7, vpn),
+            _ => return Ok(()),
+        };
+        self.signal_event(pid, sig, vpn);
+        self.exit(pid)
     }
 
     /// One `touch` kernel entry (also used to resume a woken task's pending range): faults are user faults; a
@@ -190,7 +210,7 @@ impl Kernel {
                 }
                 match self.handle_mm_fault(pid, mm_id, vi, v, write) {
                     Ok(()) => v += 1,
-                    Err(e) => return Ok(TouchOutcome { done: v - vpn, stop: Some(fault_stop(e, v)) }),
+                    Err(e) => return Ok(TouchOutcome { done: v - vpn, stop: Some(self.fault_failed(e, v)) }),
                 }
             }
         }
@@ -203,7 +223,9 @@ impl Kernel {
         self.check_not_blocked(pid)?;
         let r = self.touch_pattern_entry(pid, vpn, npages, pattern, count, access, None);
         self.end_entry();
-        r
+        let o = r?;
+        self.force_sig_fault(pid, &o)?;
+        Ok(o)
     }
 
     /// One `touch_pattern` entry; `first`: a page already drawn that is accessed before the `count` draws (a
@@ -279,10 +301,20 @@ impl Kernel {
                 continue;
             }
             if let Err(e) = self.handle_mm_fault(pid, mm_id, vi, v, write) {
-                return Ok(TouchOutcome { done: i, stop: Some(fault_stop(e, v)) });
+                return Ok(TouchOutcome { done: i, stop: Some(self.fault_failed(e, v)) });
             }
         }
         Ok(TouchOutcome { done: count, stop: None })
+    }
+
+    /// A fault that `handle_mm_fault` could not complete. mm/memory.c:`mm_account_fault` counts `pgfault` for
+    /// failed faults too (VM_FAULT_SIGBUS, VM_FAULT_OOM), but not min_flt/maj_flt; an access the arch fault
+    /// handler refuses before `handle_mm_fault` (no VMA, protection: SIGSEGV) counts nothing.
+    fn fault_failed(&mut self, e: FaultErr, vpn: u64) -> TouchStop {
+        if matches!(e, FaultErr::Sigbus | FaultErr::Oom) {
+            self.vmstat.inc(Vmstat::pgfault);
+        }
+        fault_stop(e, vpn)
     }
 
     /// Store a PTE, allocating its chunk (and the page-table pages above it) on first use.
@@ -625,9 +657,13 @@ impl Kernel {
         if self.swap.count[slot as usize] == 0 {
             match self.swap.cache.get(&slot).copied() {
                 Some(f) => {
+                    // mm/swapfile.c:free_swap_and_cache_nr → __try_to_reclaim_swap(TTRS_UNMAPPED | TTRS_FULL): an
+                    // unmapped swap-cache folio is freed; a mapped one leaves the swap cache only when swap is full
                     if self.frames.mapcount(f) == 0 {
                         self.free_swap_cache_of(f);
                         self.free_user_page(f);
+                    } else if self.swap.vm_swap_full() {
+                        self.free_swap_cache_of(f);
                     }
                 }
                 None => self.swap_slot_release(slot),
@@ -690,14 +726,22 @@ mod tests {
 
     #[test]
     fn protection_violations_are_sigsegv() {
+        // each violation kills the task (SIGSEGV's default action), so each case runs on a fresh machine
         let (mut k, v) = setup(0);
         k.mprotect(1, v, 10, PROT_READ).unwrap().unwrap();
         let o = k.touch(1, v + 5, 10, Access::Write).unwrap();
         assert_eq!(o.stop, Some(TouchStop::Segv { vpn: v + 5 }));
+        assert!(k.task(1).is_none(), "SIGSEGV killed the task");
+        let (mut k, v) = setup(0);
         k.mprotect(1, v, 10, PROT_NONE).unwrap().unwrap();
         assert_eq!(k.touch(1, v, 1, Access::Read).unwrap().stop, Some(TouchStop::Segv { vpn: v }));
+        let (mut k, v) = setup(0);
         let o = k.touch(1, v + 990, 20, Access::Read).unwrap();
         assert_eq!((o.done, o.stop), (10, Some(TouchStop::Segv { vpn: v + 1000 })), "past the end of the mapping");
+        assert!(k.task(1).is_none());
+        let (mut k, v) = setup(0);
+        assert_eq!(k.touch(1, v, 5, Access::Write).unwrap().stop, None, "an allowed access leaves the task alive");
+        assert!(k.task(1).is_some());
     }
 
     #[test]

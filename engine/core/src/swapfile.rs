@@ -91,7 +91,7 @@ mod tests {
 use crate::errno::ApiError;
 use crate::kernel::Kernel;
 use crate::mm_types::*;
-use crate::page_alloc::frames::{F_SWAPCACHE, KIND_ANON};
+use crate::page_alloc::frames::{F_SWAPCACHE, KIND_ANON, KIND_SHMEM};
 use crate::vmstat::Vmstat;
 
 /// What paging out one anon page did.
@@ -117,8 +117,9 @@ impl Kernel {
     /// Reclaim targets the anon pages `vpn..vpn+pages` of `pid` as mm/vmscan.c:`shrink_folio_list` would (like
     /// MADV_PAGEOUT): each present anon page gets a swap slot (`folio_alloc_swap`, added to the swap cache), is
     /// unmapped from every process mapping it (`try_to_unmap` via the anon reverse map), written (`pswpout`) and
-    /// freed — unless `keep_swapcache`, when it stays in the swap cache (SwapCached) after being unmapped. Zero-page,
-    /// file and shmem pages are left alone.
+    /// freed — unless `keep_swapcache`, when it stays in the swap cache (SwapCached) after being unmapped. Shmem
+    /// pages (MAP_SHARED|MAP_ANONYMOUS, tmpfs) are swap-backed and go to swap too (`shmem_writeout`). Zero-page and
+    /// disk-file pages are left alone.
     pub fn swapout(&mut self, pid: u32, vpn: u64, pages: u64, keep_swapcache: bool) -> Result<SwapoutResult, ApiError> {
         let r = self.swapout_inner(pid, vpn, pages, keep_swapcache);
         self.end_entry();
@@ -149,6 +150,14 @@ impl Kernel {
                     continue;
                 }
                 let f = pte_frame(pte);
+                if self.frames.kind(f) == KIND_SHMEM {
+                    if self.shmem_writeout(f, keep_swapcache) {
+                        res.swapped += 1;
+                    } else {
+                        res.no_slot += 1;
+                    }
+                    continue;
+                }
                 if self.frames.kind(f) != KIND_ANON {
                     continue;
                 }
@@ -201,6 +210,70 @@ impl Kernel {
     /// Memcg reclaim's swap-out of one anon frame; true when it left memory.
     pub(crate) fn swap_out_anon_frame(&mut self, f: u32, keep_swapcache: bool) -> bool {
         self.swap_out_anon_page(f, keep_swapcache) == SwapOut::Done
+    }
+
+    /// mm/vmscan.c:`shrink_folio_list` on a shmem folio: `try_to_unmap` clears every PTE mapping it (file pages
+    /// leave no swap entry in the page table, so RssShmem drops and swapents does not grow), then
+    /// mm/shmem.c:`shmem_writeout` moves it from the page cache to the swap cache: a slot (`folio_alloc_swap`, with
+    /// the memcg swap charge), the mapping's reference to it (`swap_shmem_alloc`), the swap entry stored in the
+    /// mapping in place of the folio (`shmem_delete_from_page_cache`: NR_SHMEM and the page-cache share of
+    /// NR_FILE_PAGES drop; `add_to_swap_cache`: NR_SWAPCACHE and NR_FILE_PAGES rise), written (`pswpout`). Unless
+    /// `keep_swapcache`, reclaim then frees the clean swap-cache folio (`__remove_mapping`) with its memory charge
+    /// moved to the swap entry (`mem_cgroup_swapout`). False when no slot was free or the swap charge failed.
+    fn shmem_writeout(&mut self, f: u32, keep_swapcache: bool) -> bool {
+        let Some(slot) = self.swap.alloc() else { return false };
+        if !self.memcg_try_charge_swap(f, slot) {
+            self.swap.release(slot);
+            return false;
+        }
+        let (fid, idx) = (self.frames.owner[f as usize], self.frames.index[f as usize] as u64);
+        self.try_to_unmap_file(f, fid, idx);
+        let file = &mut self.files[fid as usize];
+        file.cache[idx as usize] = 0;
+        file.nr_cached -= 1;
+        file.swapped.insert(idx, slot);
+        self.swap.count[slot as usize] += 1;
+        self.vmstat.sub(Vmstat::nr_shmem, 1);
+        self.vmstat.sub(Vmstat::nr_file_pages, 1);
+        let m = self.frames.memcg[f as usize];
+        self.memcg.mod_stat(m, crate::memcontrol::Stat::Shmem, -1);
+        self.memcg.mod_stat(m, crate::memcontrol::Stat::File, -1);
+        self.add_to_swap_cache(slot, f);
+        self.vmstat.inc(Vmstat::pswpout);
+        self.vmstat.add(Vmstat::pgpgout, 4);
+        if !keep_swapcache {
+            self.swap.delete_from_cache(slot);
+            self.frames.meta[f as usize] &= !F_SWAPCACHE;
+            self.vmstat.sub(Vmstat::nr_swapcached, 1);
+            self.vmstat.sub(Vmstat::nr_file_pages, 1);
+            self.memcg.mod_stat(m, crate::memcontrol::Stat::Swapcached, -1);
+            self.memcg.mod_stat(m, crate::memcontrol::Stat::File, -1);
+            self.mem_cgroup_swapout(f, slot);
+            self.free_user_page_uncharge(f, false);
+        }
+        true
+    }
+
+    /// mm/rmap.c:`try_to_unmap` for a page-cache frame: every PTE mapping page `idx` of file `fid` is cleared.
+    fn try_to_unmap_file(&mut self, f: u32, fid: u32, idx: u64) {
+        let mut hits = Vec::new();
+        for (mm_id, mm) in self.mms.iter().enumerate() {
+            let Some(mm) = mm else { continue };
+            for (vi, v) in mm.vmas.iter().enumerate() {
+                if v.backing == Backing::File(fid) && v.pgoff <= idx && idx < v.pgoff + v.pages() {
+                    let vpn = v.start + (idx - v.pgoff);
+                    let pte = v.pte(vpn);
+                    if pte_present(pte) && pte_frame(pte) == f {
+                        hits.push((mm_id as u32, vi, vpn));
+                    }
+                }
+            }
+        }
+        for (mm_id, vi, vpn) in hits {
+            self.set_pte(mm_id, vi, vpn, PTE_NONE);
+            self.rss_add(mm_id, MmCounter::MM_SHMEMPAGES, -1);
+            self.rmap_remove(f);
+        }
     }
 
     /// mm/rmap.c:`try_to_unmap` for an anon frame: every PTE mapping it, found through its anon_vma root and

@@ -43,3 +43,4 @@ fn kernel_vectors_pass() {
     }
     assert!(failures.is_empty(), "{} vector(s) failed:\n{}", failures.len(), failures.join("\n"));
 }
+

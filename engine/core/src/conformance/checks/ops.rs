@@ -217,7 +217,16 @@ fn pid_of(o: &Inputs, key: &str) -> Result<u32, CheckError> {
 
 impl Runner {
     fn region(&self, pid: u32, name: &str) -> Result<(u64, u64), CheckError> {
-        self.regions.get(&(pid, name.to_string())).copied().ok_or_else(|| invalid(format!("region {name:?} of task {pid} does not exist")))
+        if let Some(r) = self.regions.get(&(pid, name.to_string())) {
+            return Ok(*r);
+        }
+        // every process has a heap from exec on, empty until brk grows it (§6.3 brk)
+        if name == "[heap]" {
+            if let Ok(mm) = self.k.task_mm(pid) {
+                return Ok((mm.start_brk, 0));
+            }
+        }
+        Err(invalid(format!("region {name:?} of task {pid} does not exist")))
     }
 
     fn range(&self, o: &Inputs, pid: u32) -> Result<(u64, u64), CheckError> {
@@ -242,6 +251,15 @@ impl Runner {
         let oi = Inputs::new(o);
         let name = oi.str_req("op")?;
         let ok = Value::String("ok".into());
+        // An op of a task that does not exist (exited, killed by a fatal signal, or never created, e.g. the child of
+        // a fork that failed) finds no process: ESRCH, as the kernel answers for a pid without a process.
+        if name != "spawn" {
+            if let Some(pid) = o.get("task").and_then(Value::as_u64).and_then(|p| u32::try_from(p).ok()) {
+                if self.k.task(pid).is_none() {
+                    return Ok(Value::String("ESRCH".into()));
+                }
+            }
+        }
         Ok(match name {
             "spawn" => {
                 let pid = pid_of(&oi, "task")?;
@@ -302,9 +320,16 @@ impl Runner {
                     Some(_) => Some(self.file(oi.str_req("file")?)?),
                 };
                 let r = self.k.mmap(pid, pages, prot, fl, file).map_err(api)?;
-                if let Ok(vpn) = r {
-                    let len = self.k.task_mm(pid).map_err(api)?.vmas.iter().find(|v| v.start == vpn).map(|v| v.pages()).unwrap_or(pages);
-                    self.regions.insert((pid, region), (vpn, len));
+                match r {
+                    Ok(vpn) => {
+                        let len = self.k.task_mm(pid).map_err(api)?.vmas.iter().find(|v| v.start == vpn).map(|v| v.pages()).unwrap_or(pages);
+                        self.regions.insert((pid, region), (vpn, len));
+                    }
+                    // a region whose mmap failed names no memory: later ops on it address unmapped pages (page 0 is
+                    // below mmap_min_addr, never mapped): touch gives SIGSEGV, mprotect/madvise ENOMEM
+                    Err(_) => {
+                        self.regions.entry((pid, region)).or_insert((0, 0));
+                    }
                 }
                 ok_or(r)
             }
@@ -658,7 +683,9 @@ fn run_ops(inputs: &Map<String, Value>) -> CheckResult {
                 CheckError::Unsupported(s) => CheckError::Unsupported(format!("ops[{idx}]: {s}")),
                 CheckError::Invalid(s) => CheckError::Invalid(format!("ops[{idx}]: {s}")),
             })?;
-            if !is_exit && alive_before && op_task.is_some_and(|p| r.k.task(p).is_none()) {
+            // a task that died of its own SIGSEGV/SIGBUS (docs/decisions/0004) reports the signal, not "killed"
+            let by_signal = matches!(v.as_str(), Some("SIGSEGV" | "SIGBUS"));
+            if !is_exit && !by_signal && alive_before && op_task.is_some_and(|p| r.k.task(p).is_none()) {
                 Value::String("killed".into())
             } else if r.k.panicked().is_some() {
                 Value::String("panic".into())
