@@ -198,11 +198,6 @@ impl Kernel {
         SwapOut::Done
     }
 
-    /// Memcg reclaim's swap-out of one anon frame; true when it left memory.
-    pub(crate) fn swap_out_anon_frame(&mut self, f: u32, keep_swapcache: bool) -> bool {
-        self.swap_out_anon_page(f, keep_swapcache) == SwapOut::Done
-    }
-
     /// mm/rmap.c:`try_to_unmap` for an anon frame: every PTE mapping it, found through its anon_vma root and
     /// pgoff, becomes a swap entry for `slot`.
     fn try_to_unmap_anon(&mut self, f: u32, slot: u32) {
