@@ -915,4 +915,123 @@ mod tests {
         assert_eq!(scan_target(1 << 20, 12, false, ScanBalance::File, f, d), 0);
         assert_eq!(scan_target(1 << 20, 0, true, ScanBalance::Equal, f, d), 1 << 20);
     }
+
+    // ---- engine scenarios -------------------------------------------------------------------------------------
+
+    use crate::filemap::FileKind;
+    use crate::kernel::{Kernel, MachineConfig};
+    use crate::memory::{Access, Pattern, TouchStop};
+    use crate::mmap::{MapFlags, PROT_RW};
+
+    fn machine(ram: u32, swap: u32) -> Kernel {
+        let cost = CostModel { timed: true, ..Default::default() };
+        Kernel::new(MachineConfig { totalram_pages: ram, total_swap_pages: swap, cost, model_page_tables: false, ..Default::default() }).unwrap()
+    }
+
+    fn anon_map(k: &mut Kernel, pid: u32, pages: u64) -> u64 {
+        k.mmap(pid, pages, PROT_RW, MapFlags { anonymous: true, noreserve: true, ..Default::default() }, None).unwrap().unwrap()
+    }
+
+    #[test]
+    fn page_cache_heavy_workload_never_ooms() {
+        let mut k = machine(4096, 0);
+        k.spawn(1, "reader").unwrap();
+        k.spawn(2, "app").unwrap();
+        let v = anon_map(&mut k, 2, 1024);
+        k.touch(2, v, 1024, Access::Write).unwrap();
+        let f = k.file_create("big", FileKind::Disk, 20_000, false).unwrap().unwrap();
+        // stream a file five times RAM through the page cache
+        for chunk in 0..(20_000 / 500) {
+            assert_eq!(k.file_read(1, f, chunk * 500, 500).unwrap(), Ok(500));
+        }
+        assert!(k.oom_records().is_empty(), "cache is reclaimed, no OOM");
+        assert!(k.vmstat.get(Vmstat::pgsteal_direct) + k.vmstat.get(Vmstat::pgsteal_kswapd) > 10_000);
+        assert!(k.vmstat.get(Vmstat::pgscan_file) >= k.vmstat.get(Vmstat::pgsteal_file));
+        assert_eq!(k.vmstat.get(Vmstat::pswpout), 0);
+        assert!(k.vmstat.get(Vmstat::pageoutrun) > 0, "kswapd ran");
+        assert!(k.nr_free_pages() > k.wmark.min);
+        crate::kernel::prop_tests::check_invariants(&k);
+    }
+
+    #[test]
+    fn anon_leak_with_swap_psi_rises_before_the_oom_kill() {
+        let mut k = machine(4096, 2048);
+        k.spawn(1, "init").unwrap();
+        k.spawn(2, "leak").unwrap();
+        let v = anon_map(&mut k, 2, 8192);
+        let mut psi_before_kill = None;
+        let mut at = 0;
+        while at < 8192 {
+            let o = k.touch(2, v + at, 256, Access::Write).unwrap();
+            if o.stop.is_some() {
+                assert!(matches!(o.stop, Some(TouchStop::Killed { .. })), "{o:?}");
+                break;
+            }
+            psi_before_kill = Some(k.reclaim.psi.total_ns[0]);
+            at += 256;
+        }
+        assert_eq!(k.oom_records().len(), 1, "the leak is OOM-killed after swap fills");
+        assert!(k.vmstat.get(Vmstat::pswpout) >= 2000, "swap filled first: {}", k.vmstat.get(Vmstat::pswpout));
+        assert!(psi_before_kill.unwrap() > 0, "memory pressure was visible before the kill");
+        assert!(k.vmstat.get(Vmstat::allocstall_normal) > 0);
+        let text = k.psi_text();
+        assert!(text.starts_with("some avg10="), "{text}");
+    }
+
+    #[test]
+    fn swapless_leak_goes_straight_to_oom() {
+        let mut k = machine(4096, 0);
+        k.spawn(1, "init").unwrap();
+        k.spawn(2, "leak").unwrap();
+        let v = anon_map(&mut k, 2, 8192);
+        let o = k.touch(2, v, 8192, Access::Write).unwrap();
+        assert!(matches!(o.stop, Some(TouchStop::Killed { .. })), "{o:?}");
+        assert_eq!(k.vmstat.get(Vmstat::pswpout), 0);
+        assert_eq!(k.vmstat.get(Vmstat::pgsteal_anon), 0, "no swap: anon is never reclaimed");
+        assert_eq!(k.oom_records().len(), 1);
+    }
+
+    #[test]
+    fn thrashing_shows_full_pressure() {
+        let mut k = machine(4096, 4096);
+        k.spawn(1, "init").unwrap();
+        k.spawn(2, "thrash").unwrap();
+        // working set 10 % larger than RAM
+        let ws = 4096 + 410;
+        let v = anon_map(&mut k, 2, ws);
+        let o = k.touch(2, v, ws, Access::Write).unwrap();
+        assert!(o.stop.is_none(), "{o:?}");
+        for _ in 0..20 {
+            let o = k.touch_pattern(2, v, ws, Pattern::Strided { stride: 1 }, ws, Access::Read).unwrap();
+            assert!(o.stop.is_none());
+        }
+        assert!(k.oom_records().is_empty());
+        assert!(k.vmstat.get(Vmstat::pswpin) > 10_000, "the working set cycles through swap");
+        let full = k.reclaim.psi.total_ns[1];
+        assert!(full > 0 && full as u128 * 2 > k.now_ns() as u128, "the task is stalled most of the time: full {full} of {}", k.now_ns());
+        let text = k.psi_text();
+        let avg10: f64 = text.lines().nth(1).unwrap().split(' ').nth(1).unwrap()[6..].parse().unwrap();
+        assert!(avg10 > 50.0, "{text}");
+        assert!(k.task_stall_ns(2) > 0);
+        // determinism: the same run gives the same text
+        let mut k2 = machine(4096, 4096);
+        k2.spawn(1, "init").unwrap();
+        k2.spawn(2, "thrash").unwrap();
+        let v2 = anon_map(&mut k2, 2, ws);
+        k2.touch(2, v2, ws, Access::Write).unwrap();
+        for _ in 0..20 {
+            k2.touch_pattern(2, v2, ws, Pattern::Strided { stride: 1 }, ws, Access::Read).unwrap();
+        }
+        assert_eq!(k2.psi_text(), text);
+        assert_eq!(k2.vmstat, k.vmstat);
+    }
+
+    #[test]
+    fn cost_model_defaults() {
+        let c = CostModel::default();
+        assert!(!c.timed);
+        assert_eq!(IoDevice::Disk.read_ns(), 5_000_000);
+        assert_eq!(IoDevice::from_name("zram"), Some(IoDevice::Zram));
+        assert_eq!(IoDevice::from_name("tape"), None);
+    }
 }
