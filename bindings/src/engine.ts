@@ -485,6 +485,21 @@ export class Engine {
     this.flush();
     return this.call('meminfo_text', (r) => r.meminfo_text());
   }
+  /** /proc/pressure/memory (some/full avg10/60/300 and total µs) at the current simulated time. */
+  psiText(): string {
+    this.flush();
+    return this.call('psi_text', (r) => r.psi_text());
+  }
+  /** memory.pressure of a cgroup (the root's is /proc/pressure/memory); undefined for an unknown path. */
+  cgroupPressure(path: string): string | undefined {
+    this.flush();
+    return this.call('cgroup_pressure', (r) => r.cgroup_pressure(path) ?? undefined);
+  }
+  /** A task's accumulated memory stall time in ns (direct reclaim, swap-in waits). */
+  taskStallNs(pid: number): bigint {
+    this.flush();
+    return this.call('task_stall_ns', (r) => r.task_stall_ns(pid));
+  }
   /** The memory lines of /proc/<pid>/status (VmPeak … VmSwap). */
   procStatus(pid: number): string {
     this.flush();

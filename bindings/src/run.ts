@@ -126,6 +126,8 @@ export interface EngineFeatures {
   cgroups: boolean;
   clock: boolean;
   oomKillerDisableSwitch: boolean;
+  /** LRU reclaim, kswapd, swap-out under pressure and PSI (the engine has psiText). */
+  reclaim: boolean;
 }
 
 type AnyEngine = Engine & Record<string, unknown>;
@@ -139,6 +141,7 @@ export function engineFeatures(e: Engine): EngineFeatures {
     cgroups: has(e, 'cgroupCreate'),
     clock: has(e, 'advance') || has(e, 'now'),
     oomKillerDisableSwitch: has(e, 'setOomKillerDisabled'),
+    reclaim: has(e, 'psiText'),
   };
 }
 
@@ -225,7 +228,7 @@ export function runScenario(sc: NormalizedScenario, opts: RunOptions = {}): RunR
     }
     if (!features.oomKiller) ok(false, 'the OOM killer: not simulated yet; a page fault that finds no memory returns ENOMEM to the program (see failed syscalls; a stuck program retries once per tick) where the kernel would reclaim or kill');
     const wantsPsi = sc.machine.totalSwapPages > 0n;
-    if (wantsPsi) ok(false, 'reclaim to swap (kswapd, direct reclaim) and PSI: not simulated yet', 'swap reclaim');
+    if (wantsPsi && !features.reclaim) ok(false, 'reclaim to swap (kswapd, direct reclaim) and PSI: not simulated yet', 'swap reclaim');
     if (sc.processes.some((p) => p.supervisor) && !features.oomKiller) ok(false, 'supervisors restart services after kills; no OOM kill happens until the OOM killer is simulated');
 
     // --- state ---------------------------------------------------------------------------------------------

@@ -144,6 +144,10 @@ impl Kernel {
     /// `mm_total_vm`: the caller's total_vm for shmem's per-page Committed_AS charge.
     pub(crate) fn page_cache_get(&mut self, pid: Option<u32>, fid: u32, idx: u64, why: CacheUse, mm_total_vm: Option<u64>) -> Result<(u32, bool), FaultErr> {
         if let Some(f) = self.files[fid as usize].cached_frame(idx) {
+            if why != CacheUse::Fault {
+                // filemap_read / the write path (FGP_ACCESSED): folio_mark_accessed
+                self.folio_mark_accessed(f);
+            }
             return Ok((f, false));
         }
         let kind = self.files[fid as usize].kind;
@@ -171,19 +175,22 @@ impl Kernel {
             };
             self.page_cache_insert(fid, idx, f);
             self.vmstat.inc(Vmstat::nr_shmem);
-            self.vmstat.inc(Vmstat::nr_inactive_anon);
             let m = self.frames.memcg[f as usize];
             self.memcg.mod_stat(m, Stat::Shmem, 1);
-            self.memcg.mod_stat(m, Stat::InactiveAnon, 1);
+            self.lru_add(f, false);
             return Ok((f, false));
         }
         let f = self.alloc_user_page(pid, KIND_FILE)?;
         self.page_cache_insert(fid, idx, f);
-        self.vmstat.inc(Vmstat::nr_inactive_file);
-        self.memcg.mod_stat(self.frames.memcg[f as usize], Stat::InactiveFile, 1);
+        self.lru_add(f, false);
         let read = why == CacheUse::Read || why == CacheUse::Fault;
         if read {
             self.vmstat.add(Vmstat::pgpgin, 4);
+            let ns = self.reclaim.cost.file_device.read_ns();
+            self.spend(ns);
+        }
+        if why != CacheUse::Fault {
+            self.folio_mark_accessed(f);
         }
         if why == CacheUse::Fault {
             self.vmstat.inc(Vmstat::pgmajfault);
@@ -203,11 +210,14 @@ impl Kernel {
                 self.frames.meta[f as usize] &= !F_SWAPCACHE;
                 self.vmstat.sub(Vmstat::nr_swapcached, 1);
                 self.vmstat.sub(Vmstat::nr_file_pages, 1);
+                let m = self.frames.memcg[f as usize];
+                self.memcg.mod_stat(m, Stat::Swapcached, -1);
+                self.memcg.mod_stat(m, Stat::File, -1);
                 (f, false)
             }
             None => {
                 let f = self.alloc_user_page(pid, KIND_SHMEM)?;
-                self.vmstat.inc(Vmstat::nr_inactive_anon);
+                self.lru_add(f, false);
                 self.vmstat.inc(Vmstat::pswpin);
                 self.vmstat.add(Vmstat::pgpgin, 4);
                 if why == CacheUse::Fault {
@@ -219,6 +229,7 @@ impl Kernel {
         self.frames.meta[f as usize] |= F_DIRTY;
         self.page_cache_insert(fid, idx, f);
         self.vmstat.inc(Vmstat::nr_shmem);
+        self.memcg.mod_stat(self.frames.memcg[f as usize], Stat::Shmem, 1);
         self.files[fid as usize].swapped.remove(&idx);
         self.swap_free(slot);
         Ok((f, io && why == CacheUse::Fault))

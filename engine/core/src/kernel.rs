@@ -14,7 +14,7 @@ use crate::errno::{ApiError, Errno};
 use crate::event::{Event, EventKind};
 use crate::filemap::File;
 use crate::mm_types::Mm;
-use crate::page_alloc::frames::{FrameAllocator, F_DIRTY, F_SWAPCACHE, KIND_ANON, KIND_FILE, KIND_MASK, KIND_SHMEM, MAPCOUNT_MASK};
+use crate::page_alloc::frames::{FrameAllocator, F_DIRTY, F_SWAPCACHE, KIND_ANON, KIND_FILE, KIND_MASK, MAPCOUNT_MASK};
 use crate::page_alloc::zone::{calculate_min_free_kbytes, setup_per_zone_wmarks, ZoneSpec, ZoneType, ZoneWatermarks};
 use crate::rand::Rng;
 use crate::swapfile::SwapInfo;
@@ -42,11 +42,13 @@ pub struct MachineConfig {
     pub model_page_tables: bool,
     /// The memory cgroup hierarchy mounted (v1 with memsw accounting, or v2); only the root exists at boot.
     pub cgroup_mode: crate::memcontrol::CgroupMode,
+    /// The simulated-time cost model (vmscan.rs `CostModel`).
+    pub cost: crate::vmscan::CostModel,
 }
 
 impl Default for MachineConfig {
     fn default() -> Self {
-        MachineConfig { totalram_pages: 262144, seed: 0, total_swap_pages: 0, hugetlb_total_pages: 0, committed_as_pages: 0, model_page_tables: true, cgroup_mode: crate::memcontrol::CgroupMode::V2 }
+        MachineConfig { totalram_pages: 262144, seed: 0, total_swap_pages: 0, hugetlb_total_pages: 0, committed_as_pages: 0, model_page_tables: true, cgroup_mode: crate::memcontrol::CgroupMode::V2, cost: crate::vmscan::CostModel::default() }
     }
 }
 
@@ -165,6 +167,10 @@ pub struct Kernel {
     pub(crate) cg_seq: u64,
     /// Open cgroup files (`cgroup_open`).
     pub(crate) cgroup_fds: Vec<crate::memcontrol::engine::CgroupFd>,
+    /// One lruvec per memcg id (swap.rs): the LRU lists.
+    pub(crate) lruvecs: Vec<crate::swap::Lruvec>,
+    /// kswapd, the simulated-time cost model and PSI (vmscan.rs, psi.rs).
+    pub reclaim: crate::vmscan::ReclaimState,
 }
 
 /// Highest user virtual page + 1: x86-64 TASK_SIZE (0x7ffffffff000) in pages.
@@ -207,6 +213,7 @@ impl Kernel {
         vmstat.v[Vmstat::nr_free_pages as usize] = frames.nr_free() as u64;
         let config_mode = config.cgroup_mode;
         let swap_slots = config.total_swap_pages;
+        let cost = config.cost;
         let mut k = Kernel {
             swap: SwapInfo::new(config.total_swap_pages),
             committed: config.committed_as_pages,
@@ -239,6 +246,8 @@ impl Kernel {
             last_oom_wait: crate::memcontrol::ROOT_MEMCG,
             cg_seq: 0,
             cgroup_fds: Vec::new(),
+            lruvecs: Vec::new(),
+            reclaim: crate::vmscan::ReclaimState::new(cost),
         };
         k.memcg.vm_swappiness = k.sysctl.swappiness as u64;
         k.setup_per_zone_wmarks();
@@ -454,7 +463,8 @@ impl Kernel {
                 return Err(e);
             }
         };
-        self.frames.meta[f as usize] = kind;
+        let gen = self.frames.meta[f as usize] & crate::page_alloc::frames::LRU_GEN_MASK;
+        self.frames.meta[f as usize] = gen | kind;
         self.frames.memcg[f as usize] = memcg;
         self.memcg.mod_stat(memcg, crate::memcontrol::Stat::Pgpgin, 1);
         Ok(f)
@@ -471,6 +481,10 @@ impl Kernel {
             self.alloc_slowpath(pid, crate::oom_kill::engine::USER_FAULT_GFP, 0)?;
         }
         let f = self.frames.alloc().ok_or(AllocFail::OutOfMemory)?;
+        if self.frames.nr_free() as u64 <= self.wmark.low {
+            // the fast path's low-mark test failed: the slow path wakes kswapd (wake_all_kswapds)
+            self.wakeup_kswapd();
+        }
         self.vmstat.sub(Vmstat::nr_free_pages, 1);
         self.vmstat.inc(Vmstat::pgalloc_normal);
         self.stats.pages_allocated += 1;
@@ -490,17 +504,7 @@ impl Kernel {
         let meta = self.frames.meta[f as usize];
         let memcg = self.frames.memcg[f as usize];
         debug_assert_eq!(meta & MAPCOUNT_MASK, 0, "freeing a mapped frame");
-        match meta & KIND_MASK {
-            KIND_ANON | KIND_SHMEM => {
-                self.vmstat.sub(Vmstat::nr_inactive_anon, 1);
-                self.memcg.mod_stat(memcg, Stat::InactiveAnon, -1);
-            }
-            KIND_FILE => {
-                self.vmstat.sub(Vmstat::nr_inactive_file, 1);
-                self.memcg.mod_stat(memcg, Stat::InactiveFile, -1);
-            }
-            _ => {}
-        }
+        self.lru_del(f);
         if meta & F_DIRTY != 0 && meta & KIND_MASK == KIND_FILE {
             self.vmstat.sub(Vmstat::nr_dirty, 1);
             self.memcg.mod_stat(memcg, Stat::FileDirty, -1);

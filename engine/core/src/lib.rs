@@ -26,6 +26,7 @@ pub mod proc_base;
 pub mod psi;
 pub mod rand;
 pub mod show_mem;
+pub mod swap;
 pub mod swapfile;
 pub mod task;
 pub mod task_mmu;

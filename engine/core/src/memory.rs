@@ -18,7 +18,7 @@ use crate::errno::ApiError;
 use crate::filemap::FileKind;
 use crate::kernel::{AllocFail, CowKind, FaultKind, Kernel};
 use crate::mm_types::*;
-use crate::page_alloc::frames::{F_DIRTY, F_SWAPCACHE, KIND_ANON, KIND_FILE, KIND_MASK, KIND_SHMEM};
+use crate::page_alloc::frames::{F_DIRTY, F_SWAPCACHE, F_YOUNG, KIND_ANON, KIND_FILE, KIND_MASK, KIND_SHMEM};
 use crate::vmstat::Vmstat;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -191,6 +191,7 @@ impl Kernel {
                             let mut i = (v - base) as usize;
                             let hi = (chunk_end - base) as usize;
                             let t = &t[..hi];
+                            let i0 = i;
                             if write {
                                 while i < hi && t[i] & PTE_W != 0 {
                                     i += 1;
@@ -198,6 +199,12 @@ impl Kernel {
                             } else {
                                 while i < hi && pte_allows(t[i], false) {
                                     i += 1;
+                                }
+                            }
+                            // the hardware sets the accessed bit of each PTE used
+                            for &p in &t[i0..i] {
+                                if pte_present(p) {
+                                    self.frames.meta[pte_frame(p) as usize] |= F_YOUNG;
                                 }
                             }
                             base + i as u64
@@ -298,6 +305,9 @@ impl Kernel {
             };
             let pte = self.mms[mm_id as usize].as_ref().unwrap().vmas[vi].pte(v);
             if pte_allows(pte, write) {
+                if pte_present(pte) {
+                    self.frames.meta[pte_frame(pte) as usize] |= F_YOUNG;
+                }
                 continue;
             }
             if let Err(e) = self.handle_mm_fault(pid, mm_id, vi, v, write) {
@@ -319,6 +329,10 @@ impl Kernel {
 
     /// Store a PTE, allocating its chunk (and the page-table pages above it) on first use.
     pub(crate) fn set_pte(&mut self, mm_id: u32, vi: usize, vpn: u64, val: u32) {
+        if pte_present(val) {
+            // a PTE is installed young (the access that faulted it in)
+            self.frames.meta[pte_frame(val) as usize] |= F_YOUNG;
+        }
         let mm = self.mms[mm_id as usize].as_mut().unwrap();
         let vma = &mut mm.vmas[vi];
         let chunk = vpn >> PTE_SHIFT;
@@ -353,6 +367,8 @@ impl Kernel {
             self.stats.faults_major += 1;
             self.last_fault = FaultKind::Major;
         } else {
+            let ns = self.reclaim.cost.minor_fault_ns;
+            self.spend(ns);
             if let Some(t) = self.task_mut(pid) {
                 t.min_flt += 1;
             }
@@ -385,8 +401,7 @@ impl Kernel {
         let index = vma.pgoff + (vpn - vma.start);
         self.frames.owner[f as usize] = root;
         self.frames.index[f as usize] = index as u32;
-        self.vmstat.inc(Vmstat::nr_inactive_anon);
-        self.memcg.mod_stat(self.frames.memcg[f as usize], crate::memcontrol::Stat::InactiveAnon, 1);
+        self.lru_add(f, false);
         Ok(f)
     }
 
@@ -542,14 +557,16 @@ impl Kernel {
                 let (root, index) = (vma.anon_vma, vma.pgoff + (vpn - vma.start));
                 self.frames.owner[f as usize] = root;
                 self.frames.index[f as usize] = index as u32;
-                self.vmstat.inc(Vmstat::nr_inactive_anon);
-                self.memcg.mod_stat(memcg, crate::memcontrol::Stat::InactiveAnon, 1);
+                self.lru_add(f, false);
                 self.add_to_swap_cache(slot, f);
                 self.mem_cgroup_swapin_uncharge_swap(slot);
                 self.memcg.mod_stat(memcg, crate::memcontrol::Stat::Pswpin, 1);
                 self.vmstat.inc(Vmstat::pswpin);
                 self.vmstat.inc(Vmstat::pgmajfault);
                 self.vmstat.add(Vmstat::pgpgin, 4);
+                // the task waits for the read from the swap device: a memory stall (thrashing)
+                let ns = self.reclaim.cost.swap_device.read_ns();
+                self.memstall(Some(pid), ns);
                 (f, true)
             }
         };
@@ -846,6 +863,6 @@ mod tests {
     fn a_64gib_machine_boots() {
         let k = Kernel::new(MachineConfig { totalram_pages: 16_777_216, ..Default::default() }).unwrap();
         assert_eq!(k.nr_free_pages(), 16_777_216);
-        assert_eq!(crate::page_alloc::FrameAllocator::BYTES_PER_FRAME, 12);
+        assert_eq!(crate::page_alloc::FrameAllocator::BYTES_PER_FRAME, 16);
     }
 }

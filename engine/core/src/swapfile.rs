@@ -207,11 +207,6 @@ impl Kernel {
         SwapOut::Done
     }
 
-    /// Memcg reclaim's swap-out of one anon frame; true when it left memory.
-    pub(crate) fn swap_out_anon_frame(&mut self, f: u32, keep_swapcache: bool) -> bool {
-        self.swap_out_anon_page(f, keep_swapcache) == SwapOut::Done
-    }
-
     /// mm/vmscan.c:`shrink_folio_list` on a shmem folio: `try_to_unmap` clears every PTE mapping it (file pages
     /// leave no swap entry in the page table, so RssShmem drops and swapents does not grow), then
     /// mm/shmem.c:`shmem_writeout` moves it from the page cache to the swap cache: a slot (`folio_alloc_swap`, with
@@ -227,7 +222,7 @@ impl Kernel {
             return false;
         }
         let (fid, idx) = (self.frames.owner[f as usize], self.frames.index[f as usize] as u64);
-        self.try_to_unmap_file(f, fid, idx);
+        self.try_to_unmap_file(f);
         let file = &mut self.files[fid as usize];
         file.cache[idx as usize] = 0;
         file.nr_cached -= 1;
@@ -252,28 +247,6 @@ impl Kernel {
             self.free_user_page_uncharge(f, false);
         }
         true
-    }
-
-    /// mm/rmap.c:`try_to_unmap` for a page-cache frame: every PTE mapping page `idx` of file `fid` is cleared.
-    fn try_to_unmap_file(&mut self, f: u32, fid: u32, idx: u64) {
-        let mut hits = Vec::new();
-        for (mm_id, mm) in self.mms.iter().enumerate() {
-            let Some(mm) = mm else { continue };
-            for (vi, v) in mm.vmas.iter().enumerate() {
-                if v.backing == Backing::File(fid) && v.pgoff <= idx && idx < v.pgoff + v.pages() {
-                    let vpn = v.start + (idx - v.pgoff);
-                    let pte = v.pte(vpn);
-                    if pte_present(pte) && pte_frame(pte) == f {
-                        hits.push((mm_id as u32, vi, vpn));
-                    }
-                }
-            }
-        }
-        for (mm_id, vi, vpn) in hits {
-            self.set_pte(mm_id, vi, vpn, PTE_NONE);
-            self.rss_add(mm_id, MmCounter::MM_SHMEMPAGES, -1);
-            self.rmap_remove(f);
-        }
     }
 
     /// mm/rmap.c:`try_to_unmap` for an anon frame: every PTE mapping it, found through its anon_vma root and

@@ -174,71 +174,657 @@ pub fn scan_target(
     }
 }
 
-// ---- direct reclaim on the engine ---------------------------------------------------------------------------------
+// ---- the simulated-time cost model ----------------------------------------------------------------------------------
+
+/// A block device model for swap and file I/O: the latency of one 4 KiB random read, which a major fault waits on.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum IoDevice {
+    /// A rotating disk: ~5 ms average seek + rotation for a random 4 KiB read.
+    Disk,
+    /// A SATA/NVMe SSD: ~100 µs for a random 4 KiB read at queue depth 1.
+    Ssd,
+    /// zram: LZ4 decompression of one page in RAM, ~5 µs (no I/O at all).
+    Zram,
+}
+
+impl IoDevice {
+    pub const fn read_ns(self) -> u64 {
+        match self {
+            IoDevice::Disk => 5_000_000,
+            IoDevice::Ssd => 100_000,
+            IoDevice::Zram => 5_000,
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<IoDevice> {
+        Some(match s {
+            "disk" => IoDevice::Disk,
+            "ssd" => IoDevice::Ssd,
+            "zram" => IoDevice::Zram,
+            _ => return None,
+        })
+    }
+}
+
+/// What simulated operations cost in ns. The defaults (justification beside each) are order-of-magnitude
+/// figures of current x86-64 hardware; scenarios override them. With `timed` the running task's costs advance the
+/// clock (one CPU: the simulated time is the sum of what the tasks did); without it the clock moves only through
+/// `advance`/`run_until` (the `ops` check: no time passes, vectors-format §6.2 rule 1) while stall time is still
+/// accounted.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct CostModel {
+    pub timed: bool,
+    /// A minor fault: exception entry/exit, page-table walk and zeroing or mapping one page, ~0.5 µs.
+    pub minor_fault_ns: u64,
+    /// The swap device (swap-in of a page not in the swap cache waits one read).
+    pub swap_device: IoDevice,
+    /// The device file pages are read from (page-cache misses).
+    pub file_device: IoDevice,
+    /// Reclaim scanning, per page isolated from an LRU list (rmap walk, flag tests, list moves), ~0.2 µs.
+    pub reclaim_scan_ns: u64,
+    /// Writing back one dirty file page from reclaim (kswapd pageout), ~50 µs on an SSD.
+    pub writeback_ns: u64,
+    /// Submitting one page to swap (bio setup; zram compresses synchronously), ~2 µs.
+    pub swapout_ns: u64,
+}
+
+impl Default for CostModel {
+    fn default() -> Self {
+        CostModel {
+            timed: false,
+            minor_fault_ns: 500,
+            swap_device: IoDevice::Ssd,
+            file_device: IoDevice::Ssd,
+            reclaim_scan_ns: 200,
+            writeback_ns: 50_000,
+            swapout_ns: 2_000,
+        }
+    }
+}
+
+/// HZ of the simulated kernel (jiffies for memory.high delays and the PSI period).
+pub const HZ: u64 = 1000;
+
+/// Reclaim state of the node: kswapd, the cost model, PSI.
+#[derive(Clone, Debug)]
+pub struct ReclaimState {
+    pub cost: CostModel,
+    /// pgdat->kswapd_failures: kswapd runs in a row that reclaimed nothing.
+    pub kswapd_failures: u32,
+    /// kswapd was woken and runs at this time (a timer on the clock).
+    pub kswapd_due: Option<u64>,
+    /// /proc/pressure/memory.
+    pub psi: crate::psi::PsiGroup,
+    /// memory.pressure of each memcg (by id; created on first use).
+    pub memcg_psi: Vec<Option<crate::psi::PsiGroup>>,
+    /// Stall time per pid, ns (memory stalls: direct reclaim, major faults, throttling).
+    pub task_stall_ns: std::collections::BTreeMap<u32, u64>,
+}
+
+impl ReclaimState {
+    pub fn new(cost: CostModel) -> Self {
+        ReclaimState {
+            cost,
+            kswapd_failures: 0,
+            kswapd_due: None,
+            psi: crate::psi::PsiGroup::new(0, crate::psi::psi_period_ns(HZ)),
+            memcg_psi: Vec::new(),
+            task_stall_ns: Default::default(),
+        }
+    }
+}
+
+// ---- reclaim on the engine ------------------------------------------------------------------------------------
 
 use crate::kernel::Kernel;
-use crate::page_alloc::frames::{F_DIRTY, F_SWAPCACHE, KIND_FILE, KIND_MASK, MAPCOUNT_MASK};
+use crate::memcontrol::{MemcgEvent, MemcgId, Stat, ROOT_MEMCG};
+use crate::mm_types::*;
+use crate::page_alloc::frames::{F_DIRTY, F_REFERENCED, F_WORKINGSET, F_YOUNG, KIND_ANON, KIND_FILE, KIND_MASK, KIND_SHMEM, MAPCOUNT_MASK};
+use crate::swap::Lru;
 use crate::vmstat::Vmstat;
 
+/// `struct scan_control` (the parts modelled).
+#[derive(Clone, Debug)]
+pub struct ScanControl {
+    pub nr_to_reclaim: u64,
+    pub priority: u32,
+    pub may_swap: bool,
+    /// The memcg whose limit is reclaimed (None: global reclaim).
+    pub target_memcg: Option<MemcgId>,
+    pub kswapd: bool,
+    pub memcg_low_reclaim: bool,
+    pub memcg_low_skipped: bool,
+    pub nr_scanned: u64,
+    pub nr_reclaimed: u64,
+    /// Pages written (swap-out or writeback) and their ns, for the stall.
+    pub cost_ns: u64,
+    may_deactivate_anon: bool,
+    may_deactivate_file: bool,
+    file_is_tiny: bool,
+    cache_trim_mode: bool,
+}
+
+impl ScanControl {
+    pub fn new(nr_to_reclaim: u64, target_memcg: Option<MemcgId>, may_swap: bool, kswapd: bool) -> Self {
+        ScanControl {
+            nr_to_reclaim,
+            priority: DEF_PRIORITY,
+            may_swap,
+            target_memcg,
+            kswapd,
+            memcg_low_reclaim: false,
+            memcg_low_skipped: false,
+            nr_scanned: 0,
+            nr_reclaimed: 0,
+            cost_ns: 0,
+            may_deactivate_anon: false,
+            may_deactivate_file: false,
+            file_is_tiny: false,
+            cache_trim_mode: false,
+        }
+    }
+}
+
+/// What `folio_check_references` decided.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum FolioRef {
+    Activate,
+    Keep,
+    Reclaim,
+}
 
 impl Kernel {
-    /// Pages direct reclaim could free now: clean, unmapped page-cache pages of disk files (the only kind
-    /// [`Kernel::try_to_free_pages`] reclaims today).
+    /// mm/vmscan.c:`zone_reclaimable_pages`: the file LRU pages, plus the anon LRU pages when swap has free
+    /// slots. should_reclaim_retry() weighs this against the min watermark.
     pub fn reclaimable_pages(&self) -> u64 {
-        let mut n = 0;
-        for f in self.files.iter().filter(|f| f.live) {
-            if f.kind != crate::filemap::FileKind::Disk || f.nr_cached == 0 {
-                continue;
-            }
-            for &c in &f.cache {
-                if c != 0 && self.clean_unmapped_file_page(c - 1) {
-                    n += 1;
-                }
-            }
+        let v = |i| self.vmstat.get(i);
+        let mut n = v(Vmstat::nr_inactive_file) + v(Vmstat::nr_active_file);
+        if self.swap.nr_free > 0 {
+            n += v(Vmstat::nr_inactive_anon) + v(Vmstat::nr_active_anon);
         }
         n
     }
 
-    fn clean_unmapped_file_page(&self, frame: u32) -> bool {
-        let meta = self.frames.meta[frame as usize];
-        meta & KIND_MASK == KIND_FILE && meta & MAPCOUNT_MASK == 0 && meta & (F_DIRTY | F_SWAPCACHE) == 0
+    /// mm/vmscan.c:`try_to_free_pages` (one direct-reclaim entry): `allocstall_normal`, then
+    /// [`Kernel::do_try_to_free_pages`] for max(nr, SWAP_CLUSTER_MAX) pages over the whole node, under a PSI
+    /// memstall of the allocating task. Returns the pages reclaimed.
+    pub fn try_to_free_pages(&mut self, nr_to_reclaim: u64) -> u64 {
+        self.try_to_free_pages_for(None, nr_to_reclaim)
     }
 
-    /// mm/vmscan.c:`try_to_free_pages` (one direct-reclaim round), minimal model: frees up to `nr_to_reclaim`
-    /// clean, unmapped page-cache pages of disk files (files in creation order, pages in index order; no LRU
-    /// ageing, no anon/shmem to swap, no writeback). Counts `allocstall_normal` once and `pgscan_direct`/
-    /// `pgsteal_direct`/`pgscan_file`/`pgsteal_file` per page. Returns the pages freed (progress when > 0).
-    /// The reclaim work replaces this function as a whole.
-    pub fn try_to_free_pages(&mut self, nr_to_reclaim: u64) -> u64 {
+    pub(crate) fn try_to_free_pages_for(&mut self, pid: Option<u32>, nr_to_reclaim: u64) -> u64 {
         self.vmstat.inc(Vmstat::allocstall_normal);
-        let mut freed = 0;
-        'files: for fid in 0..self.files.len() {
-            let f = &self.files[fid];
-            if !f.live || f.kind != crate::filemap::FileKind::Disk || f.nr_cached == 0 {
+        let mut sc = ScanControl::new(nr_to_reclaim.max(SWAP_CLUSTER_MAX), None, true, false);
+        let r = self.do_try_to_free_pages(&mut sc);
+        let pid = pid.or(Some(self.cur_memcg.0)).filter(|&p| p != 0);
+        self.memstall(pid, sc.cost_ns);
+        r
+    }
+
+    /// mm/vmscan.c:`try_to_free_mem_cgroup_pages`: limit reclaim of `memcg`'s subtree with the same shrink code,
+    /// honouring memory.min/low of the memcgs below it. Returns the pages reclaimed.
+    pub fn try_to_free_mem_cgroup_pages(&mut self, memcg: MemcgId, nr_pages: u64, may_swap: bool) -> u64 {
+        let mut sc = ScanControl::new(nr_pages.max(SWAP_CLUSTER_MAX), Some(memcg), may_swap, false);
+        let r = self.do_try_to_free_pages(&mut sc);
+        let pid = Some(self.cur_memcg.0).filter(|&p| p != 0);
+        self.memstall(pid, sc.cost_ns);
+        r
+    }
+
+    /// mm/vmscan.c:`do_try_to_free_pages`: shrink the node at priorities 12 down to 0 until enough is reclaimed;
+    /// when nothing was reclaimed because memory.low protected memcgs were skipped, a second pass ignores low.
+    pub fn do_try_to_free_pages(&mut self, sc: &mut ScanControl) -> u64 {
+        loop {
+            sc.priority = DEF_PRIORITY;
+            loop {
+                sc.nr_scanned = 0;
+                self.shrink_node(sc);
+                if sc.nr_reclaimed >= sc.nr_to_reclaim || sc.priority == 0 {
+                    break;
+                }
+                sc.priority -= 1;
+            }
+            if sc.nr_reclaimed > 0 {
+                return sc.nr_reclaimed;
+            }
+            if sc.memcg_low_skipped && !sc.memcg_low_reclaim {
+                sc.memcg_low_reclaim = true;
+                sc.memcg_low_skipped = false;
                 continue;
             }
-            for idx in 0..self.files[fid].cache.len() {
-                if freed >= nr_to_reclaim {
-                    break 'files;
-                }
-                let c = self.files[fid].cache[idx];
-                if c == 0 || !self.clean_unmapped_file_page(c - 1) {
+            return 0;
+        }
+    }
+
+    /// mm/vmscan.c:`prepare_scan_control` (deactivation and the file_is_tiny/cache_trim_mode decisions on the
+    /// target's lists) then `shrink_node_memcgs`: every memcg of the target subtree, parents first, skipping
+    /// those below memory.min and — on the first pass — below memory.low (the second pass counts a `low` event).
+    fn shrink_node(&mut self, sc: &mut ScanControl) {
+        let root = sc.target_memcg.unwrap_or(ROOT_MEMCG);
+        let size = |k: &Kernel, l: Lru| k.lru_size_subtree(root, l);
+        let (ia, aa, inf, af) = (size(self, Lru::InactiveAnon), size(self, Lru::ActiveAnon), size(self, Lru::InactiveFile), size(self, Lru::ActiveFile));
+        sc.may_deactivate_anon = inactive_is_low(ia, aa).1;
+        sc.may_deactivate_file = inactive_is_low(inf, af).1;
+        sc.cache_trim_mode = cache_trim_mode(inf, sc.priority, sc.may_deactivate_file, false);
+        sc.file_is_tiny = sc.target_memcg.is_none() && file_is_tiny(inf + af, self.nr_free_pages(), self.wmark.high, sc.may_deactivate_anon, ia, sc.priority);
+        let reclaimed_before = sc.nr_reclaimed;
+        for memcg in self.memcg.subtree(root) {
+            self.memcg.mem_cgroup_calculate_protection(sc.target_memcg, memcg);
+            if self.memcg.mem_cgroup_below_min(sc.target_memcg, memcg) {
+                continue;
+            }
+            if self.memcg.mem_cgroup_below_low(sc.target_memcg, memcg) {
+                if !sc.memcg_low_reclaim {
+                    sc.memcg_low_skipped = true;
                     continue;
                 }
-                let frame = c - 1;
-                let file = &mut self.files[fid];
-                file.cache[idx] = 0;
-                file.nr_cached -= 1;
-                self.vmstat.sub(Vmstat::nr_file_pages, 1);
-                self.memcg.mod_stat(self.frames.memcg[frame as usize], crate::memcontrol::Stat::File, -1);
-                self.free_user_page(frame);
-                for c in [Vmstat::pgscan_direct, Vmstat::pgsteal_direct, Vmstat::pgscan_file, Vmstat::pgsteal_file] {
-                    self.vmstat.inc(c);
-                }
-                freed += 1;
+                self.memcg.memcg_memory_event(memcg, MemcgEvent::Low);
+            }
+            self.shrink_lruvec(memcg, sc);
+            if sc.nr_reclaimed >= sc.nr_to_reclaim && !sc.kswapd {
+                break;
             }
         }
-        freed
+        if sc.nr_reclaimed > reclaimed_before {
+            self.reclaim.kswapd_failures = 0;
+        }
+    }
+
+    /// mm/vmscan.c:`get_scan_count` for one memcg's lruvec: the scan targets of the four evictable lists.
+    fn get_scan_count(&self, memcg: MemcgId, sc: &ScanControl) -> [u64; 4] {
+        let can_reclaim_anon = sc.may_swap && self.swap.nr_free > 0;
+        let swappiness = self.memcg.mem_cgroup_swappiness(memcg);
+        let balance = get_scan_balance(&ScanBalanceInput {
+            can_reclaim_anon,
+            cgroup_reclaim: sc.target_memcg.is_some(),
+            swappiness,
+            priority: sc.priority,
+            file_is_tiny: sc.file_is_tiny,
+            cache_trim_mode: sc.cache_trim_mode,
+        });
+        let target = self.lruvec(sc.target_memcg.unwrap_or(ROOT_MEMCG));
+        let (anon_cost, file_cost) = target.map(|v| (v.anon_cost, v.file_cost)).unwrap_or((0, 0));
+        let (fraction, denominator) = calculate_pressure_balance(swappiness, anon_cost, file_cost);
+        let Some(v) = self.lruvec(memcg) else { return [0; 4] };
+        let protected = !self.memcg.is_root(memcg) && Some(memcg) != sc.target_memcg;
+        let (emin, elow, usage) = {
+            let c = self.memcg.memory(memcg);
+            (c.emin, c.elow, c.usage)
+        };
+        let mut out = [0u64; 4];
+        for (i, lru) in [Lru::InactiveAnon, Lru::ActiveAnon, Lru::InactiveFile, Lru::ActiveFile].into_iter().enumerate() {
+            let mut size = v.len(lru);
+            if protected {
+                size = apply_proportional_protection(size, usage, emin, elow, sc.memcg_low_reclaim).scan;
+            }
+            out[i] = scan_target(size, sc.priority, lru.is_file(), balance, fraction, denominator);
+        }
+        out
+    }
+
+    /// mm/vmscan.c:`shrink_lruvec`: scan the lists in SWAP_CLUSTER_MAX batches until the targets are met (or, for
+    /// direct and memcg reclaim, enough was reclaimed), then age the active anon list if the inactive one is low.
+    fn shrink_lruvec(&mut self, memcg: MemcgId, sc: &mut ScanControl) {
+        let mut nr = self.get_scan_count(memcg, sc);
+        let lrus = [Lru::InactiveAnon, Lru::ActiveAnon, Lru::InactiveFile, Lru::ActiveFile];
+        while nr[0] != 0 || nr[2] != 0 || nr[3] != 0 {
+            for i in 0..4 {
+                if nr[i] != 0 {
+                    let n = nr[i].min(SWAP_CLUSTER_MAX);
+                    nr[i] -= n;
+                    self.shrink_list(memcg, lrus[i], n, sc);
+                }
+            }
+            if sc.nr_reclaimed >= sc.nr_to_reclaim && !sc.kswapd {
+                break;
+            }
+        }
+        // "even if we did not try to evict anon pages at all, we want to rebalance the anon lru active/inactive
+        // ratio" (can_age_anon_pages: swap available)
+        if sc.may_swap && self.swap.nr_free > 0 {
+            let v = self.lruvec(memcg).map(|v| (v.len(Lru::InactiveAnon), v.len(Lru::ActiveAnon))).unwrap_or((0, 0));
+            if inactive_is_low(v.0, v.1).1 {
+                self.shrink_active_list(memcg, Lru::ActiveAnon, SWAP_CLUSTER_MAX, sc);
+            }
+        }
+    }
+
+    fn shrink_list(&mut self, memcg: MemcgId, lru: Lru, n: u64, sc: &mut ScanControl) {
+        if lru.is_active() {
+            let may = if lru.is_file() { sc.may_deactivate_file } else { sc.may_deactivate_anon };
+            if may {
+                self.shrink_active_list(memcg, lru, n, sc);
+            }
+        } else {
+            self.shrink_inactive_list(memcg, lru, n, sc);
+        }
+    }
+
+    /// mm/vmscan.c:`shrink_active_list`: take `n` pages from the active tail (`pgrefill`), clear their young
+    /// bits (`folio_referenced`) and move them to the inactive head, marked workingset (`pgdeactivate`).
+    /// (Referenced executable file pages, which the kernel keeps active, are not modelled: no VM_EXEC.)
+    fn shrink_active_list(&mut self, memcg: MemcgId, lru: Lru, n: u64, sc: &mut ScanControl) {
+        let inactive = Lru::of(lru.is_file(), false);
+        let mut moved = 0;
+        for _ in 0..n {
+            let Some(f) = self.lru_isolate_tail(memcg, lru) else { break };
+            self.vmstat.inc(Vmstat::pgrefill);
+            self.memcg.mod_stat(memcg, Stat::Pgrefill, 1);
+            sc.cost_ns += self.reclaim.cost.reclaim_scan_ns;
+            self.frames.meta[f as usize] &= !(F_YOUNG | F_REFERENCED);
+            self.frames.meta[f as usize] |= F_WORKINGSET;
+            self.lru_move(f, inactive);
+            moved += 1;
+        }
+        self.vmstat.add(Vmstat::pgdeactivate, moved);
+        self.memcg.mod_stat(memcg, Stat::Pgdeactivate, moved as i64);
+    }
+
+    /// mm/vmscan.c:`folio_check_references`: young PTEs (cleared as they are read) activate an anon page, and a
+    /// file page seen referenced twice; a file page young once is kept (rotated) with PG_referenced; a page with
+    /// no young PTE is reclaimed.
+    fn folio_check_references(&mut self, f: u32) -> FolioRef {
+        let meta = self.frames.meta[f as usize];
+        let referenced_ptes = meta & F_YOUNG != 0 && meta & MAPCOUNT_MASK != 0;
+        let referenced_folio = meta & F_REFERENCED != 0;
+        self.frames.meta[f as usize] &= !(F_YOUNG | F_REFERENCED);
+        if referenced_ptes {
+            if meta & KIND_MASK != KIND_FILE {
+                return FolioRef::Activate;
+            }
+            self.frames.meta[f as usize] |= F_REFERENCED;
+            if referenced_folio {
+                return FolioRef::Activate;
+            }
+            return FolioRef::Keep;
+        }
+        FolioRef::Reclaim
+    }
+
+    /// mm/vmscan.c:`shrink_inactive_list` + `shrink_folio_list`: take `n` pages from the inactive tail (pgscan),
+    /// check their references, and reclaim the rest: clean file pages are unmapped and dropped from the page
+    /// cache; dirty file pages are written back by kswapd (direct and memcg reclaim leave them to the flusher and
+    /// rotate them); anon pages go to swap through the swap cache (no free slot or swap charge: activated);
+    /// shmem pages stay (shmem swap-out is not modelled). Each reclaimed page counts in pgsteal. The I/O done and
+    /// the pages rotated feed the lruvec's cost (`lru_note_cost`).
+    fn shrink_inactive_list(&mut self, memcg: MemcgId, lru: Lru, n: u64, sc: &mut ScanControl) {
+        let file = lru.is_file();
+        let (mut scanned, mut reclaimed, mut io, mut rotated) = (0u64, 0u64, 0u64, 0u64);
+        for _ in 0..n {
+            let Some(f) = self.lru_isolate_tail(memcg, lru) else { break };
+            scanned += 1;
+            sc.cost_ns += self.reclaim.cost.reclaim_scan_ns;
+            let refs = self.folio_check_references(f);
+            let freed = match refs {
+                FolioRef::Activate => false,
+                FolioRef::Keep => false,
+                FolioRef::Reclaim => self.pageout(f, sc, &mut io),
+            };
+            if freed {
+                reclaimed += 1;
+                continue;
+            }
+            if refs == FolioRef::Keep || self.frames.kind(f) == KIND_SHMEM || (file && self.frames.has(f, F_DIRTY)) {
+                self.lru_move(f, lru);
+            } else {
+                self.lru_move(f, Lru::of(file, true));
+                self.vmstat.inc(Vmstat::pgactivate);
+                self.memcg.mod_stat(memcg, Stat::Pgactivate, 1);
+                rotated += 1;
+            }
+        }
+        let (scan_c, steal_c, mscan, msteal) = if sc.kswapd {
+            (Vmstat::pgscan_kswapd, Vmstat::pgsteal_kswapd, Stat::PgscanKswapd, Stat::PgstealKswapd)
+        } else {
+            (Vmstat::pgscan_direct, Vmstat::pgsteal_direct, Stat::PgscanDirect, Stat::PgstealDirect)
+        };
+        let (scan_t, steal_t) = if file { (Vmstat::pgscan_file, Vmstat::pgsteal_file) } else { (Vmstat::pgscan_anon, Vmstat::pgsteal_anon) };
+        self.vmstat.add(scan_c, scanned);
+        self.vmstat.add(scan_t, scanned);
+        self.vmstat.add(steal_c, reclaimed);
+        self.vmstat.add(steal_t, reclaimed);
+        self.memcg.mod_stat(memcg, mscan, scanned as i64);
+        self.memcg.mod_stat(memcg, msteal, reclaimed as i64);
+        sc.nr_scanned += scanned;
+        sc.nr_reclaimed += reclaimed;
+        self.lru_note_cost(memcg, file, io, rotated);
+    }
+
+    /// mm/vmscan.c:`lru_note_cost`: `nr_io * SWAP_CLUSTER_MAX + nr_rotated` is added to the anon or file cost of the
+    /// lruvec and each ancestor; a lruvec whose costs exceed a quarter of its size halves both (decay).
+    fn lru_note_cost(&mut self, memcg: MemcgId, file: bool, nr_io: u64, nr_rotated: u64) {
+        let cost = nr_io * SWAP_CLUSTER_MAX + nr_rotated;
+        if cost == 0 {
+            return;
+        }
+        let mut m = Some(memcg);
+        while let Some(id) = m {
+            let size: u64 = {
+                let v = self.lruvec_mut(id);
+                v.nr[..4].iter().sum()
+            };
+            let v = self.lruvec_mut(id);
+            if file {
+                v.file_cost += cost;
+            } else {
+                v.anon_cost += cost;
+            }
+            if v.anon_cost + v.file_cost > size / 4 {
+                v.anon_cost /= 2;
+                v.file_cost /= 2;
+            }
+            m = self.memcg.parent(id);
+        }
+    }
+
+    /// The reclaim of one page that `folio_check_references` let go. True when it was freed.
+    fn pageout(&mut self, f: u32, sc: &mut ScanControl, io: &mut u64) -> bool {
+        match self.frames.kind(f) {
+            KIND_ANON => {
+                if !sc.may_swap {
+                    return false;
+                }
+                if self.swap_out_anon_page(f, false) == crate::swapfile::SwapOut::Done {
+                    *io += 1;
+                    sc.cost_ns += self.reclaim.cost.swapout_ns;
+                    true
+                } else {
+                    false
+                }
+            }
+            KIND_FILE => {
+                if self.frames.has(f, F_DIRTY) {
+                    if !sc.kswapd {
+                        return false;
+                    }
+                    // pageout(): kswapd writes the page back; it is clean when the write completes
+                    self.clear_dirty(f);
+                    self.vmstat.add(Vmstat::pgpgout, 4);
+                    *io += 1;
+                    sc.cost_ns += self.reclaim.cost.writeback_ns;
+                }
+                if self.frames.mapcount(f) > 0 {
+                    self.try_to_unmap_file(f);
+                }
+                self.delete_from_page_cache(f);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn clear_dirty(&mut self, f: u32) {
+        if self.frames.has(f, F_DIRTY) {
+            self.frames.meta[f as usize] &= !F_DIRTY;
+            self.vmstat.sub(Vmstat::nr_dirty, 1);
+            self.memcg.mod_stat(self.frames.memcg[f as usize], Stat::FileDirty, -1);
+        }
+    }
+
+    /// mm/rmap.c:`try_to_unmap` for a page-cache page (file or shmem): every PTE mapping it (found through the
+    /// VMAs mapping its file) is cleared, and the mapper's RssFile or RssShmem drops; the next access faults it in
+    /// again. Page-cache pages leave no swap entry in the page table.
+    pub(crate) fn try_to_unmap_file(&mut self, f: u32) {
+        let (fid, index) = (self.frames.owner[f as usize], u64::from(self.frames.index[f as usize]));
+        let mut hits = Vec::new();
+        for (mm_id, mm) in self.mms.iter().enumerate() {
+            let Some(mm) = mm else { continue };
+            for (vi, v) in mm.vmas.iter().enumerate() {
+                if v.backing == Backing::File(fid) && v.pgoff <= index && index < v.pgoff + v.pages() {
+                    let vpn = v.start + (index - v.pgoff);
+                    let pte = v.pte(vpn);
+                    if pte_present(pte) && pte_frame(pte) == f {
+                        hits.push((mm_id as u32, vi, vpn));
+                    }
+                }
+            }
+        }
+        for (mm_id, vi, vpn) in hits {
+            self.set_pte(mm_id, vi, vpn, PTE_NONE);
+            self.rss_add(mm_id, crate::memory::kind_counter(self.frames.kind(f)), -1);
+            self.rmap_remove(f);
+        }
+    }
+
+    /// mm/filemap.c:`__filemap_remove_folio` + free: a clean, unmapped page-cache page leaves its file and is freed.
+    fn delete_from_page_cache(&mut self, f: u32) {
+        let (fid, idx) = (self.frames.owner[f as usize] as usize, self.frames.index[f as usize] as usize);
+        let file = &mut self.files[fid];
+        file.cache[idx] = 0;
+        file.nr_cached -= 1;
+        self.vmstat.sub(Vmstat::nr_file_pages, 1);
+        self.memcg.mod_stat(self.frames.memcg[f as usize], Stat::File, -1);
+        self.free_user_page(f);
+    }
+
+    // ---- kswapd ---------------------------------------------------------------------------------------------
+
+    /// mm/vmscan.c:`wakeup_kswapd` from the allocator when free pages fell below the low mark: kswapd is
+    /// scheduled to run now on the clock, unless hopeless (16 failures) or already balanced at high.
+    pub(crate) fn wakeup_kswapd(&mut self) {
+        let balanced = crate::page_alloc::zone_balanced(self.nr_free_pages() as i64, 0, self.wmark.high, 0);
+        if self.reclaim.kswapd_due.is_none() && !crate::page_alloc::wakeup_kswapd_skipped(self.reclaim.kswapd_failures, balanced) {
+            self.reclaim.kswapd_due = Some(self.now_ns);
+        }
+    }
+
+    /// mm/vmscan.c:`balance_pgdat`: one kswapd run (`pageoutrun`): reclaim at priorities 12 down to 1 until the
+    /// node is balanced at the high mark; a run that reclaimed nothing counts in `kswapd_failures`. The run is a
+    /// memory stall of kswapd (PSI some and full: kswapd is the only task running). Returns pages reclaimed.
+    pub fn balance_pgdat(&mut self) -> u64 {
+        self.vmstat.inc(Vmstat::pageoutrun);
+        let mut total = 0;
+        let mut cost = 0;
+        let mut priority = DEF_PRIORITY;
+        loop {
+            let free = self.nr_free_pages() as i64;
+            if crate::page_alloc::zone_balanced(free, 0, self.wmark.high, 0) {
+                break;
+            }
+            let want = (self.wmark.high + 1).saturating_sub(self.nr_free_pages()).max(SWAP_CLUSTER_MAX);
+            let mut sc = ScanControl::new(want, None, true, true);
+            sc.priority = priority;
+            self.shrink_node(&mut sc);
+            total += sc.nr_reclaimed;
+            cost += sc.cost_ns;
+            if sc.nr_reclaimed == 0 {
+                if priority == 1 {
+                    break;
+                }
+                priority -= 1;
+            }
+        }
+        if total == 0 {
+            self.reclaim.kswapd_failures += 1;
+        }
+        self.memstall(None, cost);
+        total
+    }
+
+    /// Run kswapd if its timer is due at `now` (called as the clock moves).
+    pub(crate) fn kswapd_run_due(&mut self, until: u64) -> bool {
+        match self.reclaim.kswapd_due {
+            Some(t) if t <= until => {
+                self.reclaim.kswapd_due = None;
+                self.now_ns = self.now_ns.max(t);
+                self.balance_pgdat();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    // ---- time, stalls, PSI --------------------------------------------------------------------------------------
+
+    /// A running task's work of `ns` (not a stall): the clock moves when the cost model is timed.
+    pub(crate) fn spend(&mut self, ns: u64) {
+        if self.reclaim.cost.timed && ns > 0 {
+            self.now_ns += ns;
+            self.psi_tick();
+        }
+    }
+
+    /// A memory stall of `ns` (`psi_memstall_enter`..`leave`) by task `pid` (None: kswapd). On the simulated
+    /// single CPU the stalled task is the only one running, so the stall is `some` and `full`
+    /// (psi_test_states(1, 0)) for the system and for the task's memcg and its ancestors (kswapd: the root only).
+    pub(crate) fn memstall(&mut self, pid: Option<u32>, ns: u64) {
+        if ns == 0 {
+            return;
+        }
+        let (some, full) = crate::psi::psi_test_states(1, 0);
+        let (s, f) = (if some { ns } else { 0 }, if full { ns } else { 0 });
+        self.reclaim.psi.add_stall(s, f);
+        if let Some(p) = pid {
+            *self.reclaim.task_stall_ns.entry(p).or_insert(0) += ns;
+            let mut m = self.task(p).map(|t| t.memcg);
+            while let Some(id) = m {
+                if self.memcg.is_root(id) {
+                    break;
+                }
+                self.memcg_psi_mut(id).add_stall(s, f);
+                m = self.memcg.parent(id);
+            }
+        }
+        self.spend(ns);
+    }
+
+    fn memcg_psi_mut(&mut self, id: MemcgId) -> &mut crate::psi::PsiGroup {
+        let i = id as usize;
+        if self.reclaim.memcg_psi.len() <= i {
+            self.reclaim.memcg_psi.resize(i + 1, None);
+        }
+        let now = self.now_ns;
+        self.reclaim.memcg_psi[i].get_or_insert_with(|| crate::psi::PsiGroup::new(now, crate::psi::psi_period_ns(HZ)))
+    }
+
+    /// The PSI averaging work (`psi_avgs_work`) for every group whose period ended.
+    pub(crate) fn psi_tick(&mut self) {
+        let now = self.now_ns;
+        self.reclaim.psi.update_averages(now);
+        for g in self.reclaim.memcg_psi.iter_mut().flatten() {
+            g.update_averages(now);
+        }
+    }
+
+    /// /proc/pressure/memory at the current time.
+    pub fn psi_text(&mut self) -> String {
+        let now = self.now_ns;
+        self.reclaim.psi.show(now)
+    }
+
+    /// memory.pressure of a cgroup (the root's is /proc/pressure/memory); None for an unknown path.
+    pub fn cgroup_pressure(&mut self, path: &str) -> Option<String> {
+        let id = self.memcg.lookup(path)?;
+        if self.memcg.is_root(id) {
+            return Some(self.psi_text());
+        }
+        let now = self.now_ns;
+        Some(self.memcg_psi_mut(id).show(now))
+    }
+
+    /// Memory stall time of a task so far, ns.
+    pub fn task_stall_ns(&self, pid: u32) -> u64 {
+        self.reclaim.task_stall_ns.get(&pid).copied().unwrap_or(0)
     }
 }
 
@@ -329,5 +915,124 @@ mod tests {
         assert_eq!(scan_target(1 << 20, 12, true, ScanBalance::Fract, f, d), 256 * 140 / 200);
         assert_eq!(scan_target(1 << 20, 12, false, ScanBalance::File, f, d), 0);
         assert_eq!(scan_target(1 << 20, 0, true, ScanBalance::Equal, f, d), 1 << 20);
+    }
+
+    // ---- engine scenarios -------------------------------------------------------------------------------------
+
+    use crate::filemap::FileKind;
+    use crate::kernel::{Kernel, MachineConfig};
+    use crate::memory::{Access, Pattern, TouchStop};
+    use crate::mmap::{MapFlags, PROT_RW};
+
+    fn machine(ram: u32, swap: u32) -> Kernel {
+        let cost = CostModel { timed: true, ..Default::default() };
+        Kernel::new(MachineConfig { totalram_pages: ram, total_swap_pages: swap, cost, model_page_tables: false, ..Default::default() }).unwrap()
+    }
+
+    fn anon_map(k: &mut Kernel, pid: u32, pages: u64) -> u64 {
+        k.mmap(pid, pages, PROT_RW, MapFlags { anonymous: true, noreserve: true, ..Default::default() }, None).unwrap().unwrap()
+    }
+
+    #[test]
+    fn page_cache_heavy_workload_never_ooms() {
+        let mut k = machine(4096, 0);
+        k.spawn(1, "reader").unwrap();
+        k.spawn(2, "app").unwrap();
+        let v = anon_map(&mut k, 2, 1024);
+        k.touch(2, v, 1024, Access::Write).unwrap();
+        let f = k.file_create("big", FileKind::Disk, 20_000, false).unwrap().unwrap();
+        // stream a file five times RAM through the page cache
+        for chunk in 0..(20_000 / 500) {
+            assert_eq!(k.file_read(1, f, chunk * 500, 500).unwrap(), Ok(500));
+        }
+        assert!(k.oom_records().is_empty(), "cache is reclaimed, no OOM");
+        assert!(k.vmstat.get(Vmstat::pgsteal_direct) + k.vmstat.get(Vmstat::pgsteal_kswapd) > 10_000);
+        assert!(k.vmstat.get(Vmstat::pgscan_file) >= k.vmstat.get(Vmstat::pgsteal_file));
+        assert_eq!(k.vmstat.get(Vmstat::pswpout), 0);
+        assert!(k.vmstat.get(Vmstat::pageoutrun) > 0, "kswapd ran");
+        assert!(k.nr_free_pages() > k.wmark.min);
+        crate::kernel::prop_tests::check_invariants(&k);
+    }
+
+    #[test]
+    fn anon_leak_with_swap_psi_rises_before_the_oom_kill() {
+        let mut k = machine(4096, 2048);
+        k.spawn(1, "init").unwrap();
+        k.spawn(2, "leak").unwrap();
+        let v = anon_map(&mut k, 2, 8192);
+        let mut psi_before_kill = None;
+        let mut at = 0;
+        while at < 8192 {
+            let o = k.touch(2, v + at, 256, Access::Write).unwrap();
+            if o.stop.is_some() {
+                assert!(matches!(o.stop, Some(TouchStop::Killed { .. })), "{o:?}");
+                break;
+            }
+            psi_before_kill = Some(k.reclaim.psi.total_ns[0]);
+            at += 256;
+        }
+        assert_eq!(k.oom_records().len(), 1, "the leak is OOM-killed after swap fills");
+        assert!(k.vmstat.get(Vmstat::pswpout) >= 2000, "swap filled first: {}", k.vmstat.get(Vmstat::pswpout));
+        assert!(psi_before_kill.unwrap() > 0, "memory pressure was visible before the kill");
+        assert!(k.vmstat.get(Vmstat::allocstall_normal) > 0);
+        let text = k.psi_text();
+        assert!(text.starts_with("some avg10="), "{text}");
+    }
+
+    #[test]
+    fn swapless_leak_goes_straight_to_oom() {
+        let mut k = machine(4096, 0);
+        k.spawn(1, "init").unwrap();
+        k.spawn(2, "leak").unwrap();
+        let v = anon_map(&mut k, 2, 8192);
+        let o = k.touch(2, v, 8192, Access::Write).unwrap();
+        assert!(matches!(o.stop, Some(TouchStop::Killed { .. })), "{o:?}");
+        assert_eq!(k.vmstat.get(Vmstat::pswpout), 0);
+        assert_eq!(k.vmstat.get(Vmstat::pgsteal_anon), 0, "no swap: anon is never reclaimed");
+        assert_eq!(k.oom_records().len(), 1);
+    }
+
+    #[test]
+    fn thrashing_shows_full_pressure() {
+        let mut k = machine(4096, 4096);
+        k.spawn(1, "init").unwrap();
+        k.spawn(2, "thrash").unwrap();
+        // working set 10 % larger than RAM
+        let ws = 4096 + 410;
+        let v = anon_map(&mut k, 2, ws);
+        let o = k.touch(2, v, ws, Access::Write).unwrap();
+        assert!(o.stop.is_none(), "{o:?}");
+        for _ in 0..20 {
+            let o = k.touch_pattern(2, v, ws, Pattern::Strided { stride: 1 }, ws, Access::Read).unwrap();
+            assert!(o.stop.is_none());
+        }
+        assert!(k.oom_records().is_empty());
+        assert!(k.vmstat.get(Vmstat::pswpin) > 10_000, "the working set cycles through swap");
+        let full = k.reclaim.psi.total_ns[1];
+        assert!(full > 0 && full as u128 * 2 > k.now_ns() as u128, "the task is stalled most of the time: full {full} of {}", k.now_ns());
+        let text = k.psi_text();
+        let avg10: f64 = text.lines().nth(1).unwrap().split(' ').nth(1).unwrap()[6..].parse().unwrap();
+        assert!(avg10 > 50.0, "{text}");
+        assert!(k.task_stall_ns(2) > 0);
+        // determinism: the same run gives the same text
+        let mut k2 = machine(4096, 4096);
+        k2.spawn(1, "init").unwrap();
+        k2.spawn(2, "thrash").unwrap();
+        let v2 = anon_map(&mut k2, 2, ws);
+        k2.touch(2, v2, ws, Access::Write).unwrap();
+        for _ in 0..20 {
+            k2.touch_pattern(2, v2, ws, Pattern::Strided { stride: 1 }, ws, Access::Read).unwrap();
+        }
+        assert_eq!(k2.psi_text(), text);
+        assert_eq!(k2.vmstat, k.vmstat);
+    }
+
+    #[test]
+    fn cost_model_defaults() {
+        let c = CostModel::default();
+        assert!(!c.timed);
+        assert_eq!(IoDevice::Disk.read_ns(), 5_000_000);
+        assert_eq!(IoDevice::from_name("zram"), Some(IoDevice::Zram));
+        assert_eq!(IoDevice::from_name("tape"), None);
     }
 }

@@ -172,6 +172,18 @@ impl Engine {
     pub fn meminfo_text(&self) -> String {
         self.k.meminfo_text()
     }
+    /// /proc/pressure/memory (kernel/sched/psi.c:psi_show) at the current simulated time.
+    pub fn psi_text(&mut self) -> String {
+        self.k.psi_text()
+    }
+    /// memory.pressure of a cgroup (the root's is /proc/pressure/memory); undefined for an unknown path.
+    pub fn cgroup_pressure(&mut self, path: &str) -> Option<String> {
+        self.k.cgroup_pressure(path)
+    }
+    /// A task's accumulated memory stall time, ns.
+    pub fn task_stall_ns(&self, pid: u32) -> u64 {
+        self.k.task_stall_ns(pid)
+    }
     /// /proc/vmstat text.
     pub fn vmstat_text(&self) -> String {
         self.k.vmstat.format()

@@ -20,10 +20,8 @@ use super::{ChargeGfp, ChargeResult, ChargeTask, MemCgroupTree, MemcgEnv, MemcgI
 use crate::errno::{ApiError, Errno};
 use crate::kernel::{AllocFail, Kernel, SysResult};
 use crate::oom_kill::{OomControl, OomGroup, OomTask};
-use crate::page_alloc::frames::{F_DIRTY, F_SWAPCACHE, KIND_ANON, KIND_FILE, KIND_MASK, MAPCOUNT_MASK};
 use crate::page_counter::PageCounter;
 use crate::task::{PendingAccess, TaskState};
-use crate::vmstat::Vmstat;
 
 /// No memcg recorded for a swap slot.
 pub const NO_MEMCG: u32 = u32::MAX;
@@ -235,75 +233,6 @@ impl Kernel {
 
     // ---- memcg limit reclaim -----------------------------------------------------------------------------------
 
-    /// `try_to_free_mem_cgroup_pages(memcg, nr_pages, may_swap)`, engine model: aims at
-    /// max(nr_pages, SWAP_CLUSTER_MAX) pages of the memcg's subtree: clean unmapped page-cache pages of disk files
-    /// first (files in creation order, pages in index order), then, with `may_swap`, a memcg swappiness above 0
-    /// and free swap, anon pages to swap (each needs the swap charge). Counts pgscan/pgsteal_direct in vmstat and
-    /// on the page's memcg. Returns the pages freed.
-    pub fn try_to_free_mem_cgroup_pages(&mut self, memcg: MemcgId, nr_pages: u64, may_swap: bool) -> u64 {
-        let target = nr_pages.max(super::SWAP_CLUSTER_MAX);
-        let mut freed = 0;
-        'files: for fid in 0..self.files.len() {
-            let f = &self.files[fid];
-            if !f.live || f.kind != crate::filemap::FileKind::Disk || f.nr_cached == 0 {
-                continue;
-            }
-            for idx in 0..self.files[fid].cache.len() {
-                if freed >= target {
-                    break 'files;
-                }
-                let c = self.files[fid].cache[idx];
-                if c == 0 {
-                    continue;
-                }
-                let frame = c - 1;
-                let meta = self.frames.meta[frame as usize];
-                let clean = meta & KIND_MASK == KIND_FILE && meta & MAPCOUNT_MASK == 0 && meta & (F_DIRTY | F_SWAPCACHE) == 0;
-                let m = self.frames.memcg[frame as usize];
-                if !clean || !self.memcg.is_descendant(m, memcg) {
-                    continue;
-                }
-                let file = &mut self.files[fid];
-                file.cache[idx] = 0;
-                file.nr_cached -= 1;
-                self.vmstat.sub(Vmstat::nr_file_pages, 1);
-                self.memcg.mod_stat(m, Stat::File, -1);
-                self.reclaim_count(m, true);
-                self.free_user_page(frame);
-                freed += 1;
-            }
-        }
-        if freed < target && may_swap && self.memcg.mem_cgroup_swappiness(memcg) != 0 && self.swap.nr_free > 0 {
-            for frame in 0..self.frames.high_water() {
-                if freed >= target || self.swap.nr_free == 0 {
-                    break;
-                }
-                let meta = self.frames.meta[frame as usize];
-                if !self.frames.in_use(frame) || meta & KIND_MASK != KIND_ANON || meta & MAPCOUNT_MASK == 0 || meta & F_SWAPCACHE != 0 {
-                    continue;
-                }
-                let m = self.frames.memcg[frame as usize];
-                if !self.memcg.is_descendant(m, memcg) {
-                    continue;
-                }
-                if self.swap_out_anon_frame(frame, false) {
-                    self.reclaim_count(m, false);
-                    freed += 1;
-                }
-            }
-        }
-        freed
-    }
-
-    fn reclaim_count(&mut self, m: MemcgId, file: bool) {
-        let (scan, steal) = if file { (Vmstat::pgscan_file, Vmstat::pgsteal_file) } else { (Vmstat::pgscan_anon, Vmstat::pgsteal_anon) };
-        for c in [Vmstat::pgscan_direct, Vmstat::pgsteal_direct, scan, steal] {
-            self.vmstat.inc(c);
-        }
-        self.memcg.mod_stat(m, Stat::PgscanDirect, 1);
-        self.memcg.mod_stat(m, Stat::PgstealDirect, 1);
-    }
-
     // ---- memcg OOM ---------------------------------------------------------------------------------------------
 
     /// The OOM killer's task view in `mem_cgroup_scan_tasks` order: memcgs in pre-order (children in creation
@@ -447,6 +376,11 @@ impl Kernel {
     pub(crate) fn end_entry(&mut self) {
         if !self.oom_woken.is_empty() {
             self.resume_woken();
+        }
+        if self.reclaim.cost.timed && self.reclaim.kswapd_due.is_some() {
+            // timed: the clock moved while the task ran, and kswapd's timer is due now
+            let now = self.now_ns;
+            self.kswapd_run_due(now);
         }
     }
 
@@ -681,8 +615,8 @@ mod tests {
         assert_eq!(k.oom_records().len(), 0);
         // swap.max 0 stops swapping: the next overflow is an OOM
         k.cgroup_write("/A", "memory.swap.max", "0").unwrap().unwrap();
-        let o = k.touch(10, v + 150, 10, Access::Write).unwrap();
-        assert!(matches!(o.stop, Some(crate::memory::TouchStop::Killed { .. })), "{o:?}");
+        let o = k.touch(10, v + 150, 50, Access::Write).unwrap();
+        assert!(matches!(o.stop, Some(crate::memory::TouchStop::Killed { .. })), "rss {rss}: {o:?}");
         assert_eq!(k.memcg.swap(a).unwrap().usage, 0, "the victim's swap entries are uncharged");
     }
 

@@ -189,7 +189,7 @@ impl Kernel {
             step = match step {
                 SlowpathStep::Fail(_) => return Err(AllocFail::OutOfMemory),
                 SlowpathStep::DirectReclaim => {
-                    let progress = self.try_to_free_pages(crate::vmscan::SWAP_CLUSTER_MAX) > 0;
+                    let progress = self.try_to_free_pages_for(pid, crate::vmscan::SWAP_CLUSTER_MAX) > 0;
                     if self.nr_free_pages() > self.wmark.min {
                         return Ok(());
                     }
@@ -381,6 +381,12 @@ impl Kernel {
                 return RunStop::Panic;
             }
             let next = self.oom.reaper.iter().enumerate().filter(|(_, t)| t.due_ns <= until_ns).min_by_key(|(i, t)| (t.due_ns, *i)).map(|(i, _)| i);
+            // kswapd's timer fires first when it is due no later than the next reaper timer
+            let reap_due = next.map(|i| self.oom.reaper[i].due_ns).unwrap_or(u64::MAX);
+            if self.reclaim.kswapd_due.is_some_and(|t| t <= until_ns && t <= reap_due) {
+                self.kswapd_run_due(until_ns);
+                continue;
+            }
             match next {
                 Some(i) => {
                     let t = self.oom.reaper.remove(i);
@@ -389,6 +395,7 @@ impl Kernel {
                 }
                 None => {
                     self.now_ns = self.now_ns.max(until_ns);
+                    self.psi_tick();
                     return RunStop::Done;
                 }
             }

@@ -2,22 +2,35 @@
 //! needs), as struct-of-arrays so the cost per frame is fixed and visible.
 //!
 //! Layout, 16 bytes per frame today (budget 16):
-//! * `meta: u32`  — bits 0..=27 mapcount (PTEs mapping the frame), bits 28..=29 kind (`KIND_*`), bit 30
-//!   `F_SWAPCACHE`, bit 31 `F_DIRTY`.
+//! * `meta: u32`  — bits 0..=19 mapcount (PTEs mapping the frame), bits 20..=23 the LRU generation tag
+//!   (`LRU_GEN_*`, bumped each time the frame is queued on an LRU ring; kept across free so a stale ring entry
+//!   never matches a later queueing), bit 24 `F_ACTIVE` (PG_active), bit 25 `F_REFERENCED` (PG_referenced),
+//!   bit 26 `F_YOUNG` (the accessed bit of the PTEs mapping it, folded per frame), bit 27 `F_WORKINGSET`,
+//!   bits 28..=29 kind (`KIND_*`), bit 30 `F_SWAPCACHE`, bit 31 `F_DIRTY`.
 //! * `owner: u32` — reverse-map owner: the anon_vma root id of an anon frame, the file id of a page-cache frame.
 //! * `index: u32` — reverse-map index: the anon pgoff (page offset within its anon_vma lineage) or the file page
 //!   index. A free frame uses `index` as its free-list link (intrusive list: no extra memory).
 //! * `memcg: u32` — the memcg the page is charged to (`folio->memcg_data`; 0 = the root memcg).
 //!
-//! Plan for reclaim (vmscan): add one `u32 lru_next` array (16 bytes/frame) and keep the LRU lists as singly linked
-//! FIFO queues with lazy deletion (a frame freed or moved is skipped when the scan reaches it, recognised by its
-//! kind/flags), which is enough for the classic inactive/active scan order.
+//! The LRU lists (mm/swap.c, swap.rs) add no per-frame array: each memcg's lruvec keeps one FIFO ring of
+//! `(frame, generation)` entries per list with lazy deletion; see docs/decisions/0005-lru-layout.md.
 //!
 //! The allocator is a bump pointer over never-used frames plus a LIFO free list threaded through `index`, so a
 //! machine of 16 M frames initialises in O(1) (the arrays are zero-allocated, which the OS and wasm provide lazily)
 //! and allocation/free are O(1) and deterministic.
 
-pub const MAPCOUNT_MASK: u32 = (1 << 28) - 1;
+pub const MAPCOUNT_MASK: u32 = (1 << 20) - 1;
+pub const LRU_GEN_SHIFT: u32 = 20;
+pub const LRU_GEN_MASK: u32 = 0xf << LRU_GEN_SHIFT;
+/// PG_active: the frame is on an active LRU list.
+pub const F_ACTIVE: u32 = 1 << 24;
+/// PG_referenced: the first of the two references that activate a page (`folio_mark_accessed`).
+pub const F_REFERENCED: u32 = 1 << 25;
+/// The accessed ("young") bit of the PTEs mapping the frame, set by an access through a mapping and cleared by
+/// reclaim's `folio_referenced`.
+pub const F_YOUNG: u32 = 1 << 26;
+/// PG_workingset.
+pub const F_WORKINGSET: u32 = 1 << 27;
 pub const KIND_SHIFT: u32 = 28;
 pub const KIND_MASK: u32 = 3 << KIND_SHIFT;
 /// Kinds of in-use frames.
@@ -98,7 +111,7 @@ impl FrameAllocator {
         debug_assert!(frame < self.next_unused);
         let i = frame as usize;
         debug_assert!(self.meta[i] & KIND_MASK != KIND_FREE, "double free of frame {frame}");
-        self.meta[i] = 0;
+        self.meta[i] &= LRU_GEN_MASK;
         self.owner[i] = 0;
         self.index[i] = self.free_head;
         self.free_head = frame;
@@ -121,7 +134,7 @@ impl FrameAllocator {
     }
 
     /// Bytes of metadata per frame.
-    pub const BYTES_PER_FRAME: usize = 12;
+    pub const BYTES_PER_FRAME: usize = 16;
 
     /// Is this frame in use (for invariant checks)?
     pub fn in_use(&self, frame: u32) -> bool {
@@ -150,7 +163,7 @@ mod tests {
         a.meta[f1 as usize] = KIND_ANON | 1;
         a.free(f1);
         assert_eq!(a.nr_free(), 1);
-        assert_eq!(a.meta[1], 0);
+        assert_eq!(a.meta[1] & !LRU_GEN_MASK, 0);
         assert_eq!(a.alloc(), Some(1));
     }
 

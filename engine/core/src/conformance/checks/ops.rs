@@ -178,6 +178,8 @@ fn machine(inp: &Inputs) -> Result<Kernel, CheckError> {
         hugetlb_total_pages: huge as u32,
         committed_as_pages: mi.i64_or("committed_as_pages", 0)?,
         model_page_tables: false,
+        // vectors-format §6.2 rule 1: no time passes
+        cost: crate::vmscan::CostModel { timed: false, ..Default::default() },
         cgroup_mode: if cg == "v1" { crate::memcontrol::CgroupMode::V1 } else { crate::memcontrol::CgroupMode::V2 },
     };
     let mut k = Kernel::new(cfg).map_err(api)?;
