@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'E_FREED' // a call on a handle that was freed
   | 'E_LOAD' // the wasm module could not be loaded
   | 'E_SCENARIO' // an invalid scenario file or object
+  | 'E_POLICY' // a userspace OOM policy failed (threw, bad action, bad parameter)
   | 'E_INTERNAL';
 
 export class OomsimError extends Error {

@@ -15,6 +15,9 @@ import { Engine, OPS, resultName, type EngineEvent, type TaskRow } from './api.j
 import { OomsimError } from './errors.js';
 import type { NormalizedAction, NormalizedProcess, NormalizedScenario, NormalizedSupervisor, NormalizedWorkload } from './scenario/normalize.js';
 import { childDriver, driverFor, type ChildSpec, type Driver, type Sys } from './workload/drivers.js';
+import { PolicyHost, type PolicyRunInfo } from './policy/host.js';
+import type { Policy } from './policy/types.js';
+import type { PsiProvider } from './policy/psi.js';
 
 export const DEFAULT_TICK_NS = 100_000_000n;
 /** A runner limit (not a kernel one) on the tasks of one fork bomb when the scenario gives no `max_tasks`. */
@@ -39,6 +42,18 @@ export interface RunOptions {
   explain?: boolean;
   /** Keep the engine alive after the run (the caller frees it): for explain and embedding. */
   keepEngine?: boolean;
+  /**
+   * Userspace OOM policies (bindings/src/policy/): polled at their own intervals in simulated time, at tick
+   * boundaries (a policy due inside a tick runs at the end of that tick, after the programs' steps). Fresh instances
+   * per run. Without this option the run is exactly as before.
+   */
+  policies?: Policy[];
+  /** PSI source for the policies (default: the engine's, zeros while not simulated). */
+  psi?: PsiProvider;
+  /** Time a process takes to exit after a policy's SIGTERM without a grace of its own (default 100 ms). */
+  sigtermExitNs?: bigint;
+  /** What a policy error does: 'throw' (default) or 'disable' the policy and record the error. */
+  onPolicyError?: 'throw' | 'disable';
 }
 
 /** Columnar samples, one entry per tick (index i is time tNs[i]). */
@@ -118,6 +133,8 @@ export interface RunResult {
   explanations: { tNs: bigint; table: unknown }[];
   /** The engine, when `keepEngine` was set. */
   engine?: Engine;
+  /** What the policies did (only when `policies` was given). */
+  policies?: PolicyRunInfo;
 }
 
 export interface EngineFeatures {
@@ -563,6 +580,22 @@ export function runScenario(sc: NormalizedScenario, opts: RunOptions = {}): RunR
       }
     };
 
+    // --- policies ----------------------------------------------------------------------------------------------
+    const host = opts.policies?.length
+      ? new PolicyHost(
+          opts.policies,
+          {
+            engine: e,
+            psi: opts.psi,
+            cgroupPaths: sc.cgroups.groups.map((g) => g.path),
+            isAlive: (pid) => procs.get(pid)?.alive ?? e.tasks().some((t) => t.pid === pid),
+            exit: (pid, how) => exitProc(pid, how),
+            event: (kind, pid, text) => event(kind, pid, text),
+          },
+          { sigtermExitNs: opts.sigtermExitNs, onError: opts.onPolicyError },
+        )
+      : null;
+
     // --- the tick loop ---------------------------------------------------------------------------------------
     let ai = 0;
     for (now = 0n; now <= endNs; now += tickNs) {
@@ -619,6 +652,11 @@ export function runScenario(sc: NormalizedScenario, opts: RunOptions = {}): RunR
         }
         handleEvents();
       }
+      if (host && panic === null) {
+        host.runExits(now);
+        host.poll(now);
+        handleEvents();
+      }
       sample();
       opts.onTick?.(now, endNs);
       if (panic !== null) break;
@@ -661,6 +699,7 @@ export function runScenario(sc: NormalizedScenario, opts: RunOptions = {}): RunR
       panic,
       explanations,
     };
+    if (host) result.policies = host.info;
     if (opts.keepEngine) result.engine = e;
     return result;
   } finally {

@@ -21,8 +21,15 @@ import { runConformance } from '../conformance.js';
 import { formatIssue, loadScenarioFile } from '../scenario/load.js';
 import { normalizeScenario } from '../scenario/normalize.js';
 import { scenarioJsonSchemaText } from '../scenario/jsonschema.js';
+import { compareCommand } from './compare.js';
 
-export function main(argv: string[]): number {
+export async function mainAsync(argv: string[]): Promise<number> {
+  return main(argv, true) as Promise<number>;
+}
+
+export function main(argv: string[]): number;
+export function main(argv: string[], async: true): Promise<number>;
+export function main(argv: string[], async = false): number | Promise<number> {
   let code = 0;
   const program = new Command()
     .name('oomsim')
@@ -162,11 +169,37 @@ export function main(argv: string[]): number {
       }
     });
   program
+    .command('compare')
+    .description('run one scenario under several userspace OOM policies and compare them side by side')
+    .argument('<scenario>', 'scenario file')
+    .option('--policies <list>', 'comma-separated: earlyoom,nohang,systemd-oomd,oomd,lmkd,kubelet,kernel', 'kernel,earlyoom,nohang,systemd-oomd,oomd,lmkd,kubelet')
+    .option('--set <policy.param=value...>', 'set a policy parameter (JSON value or string), e.g. earlyoom.prefer=^chrome$')
+    .option('--sweep <spec>', 'sweep a parameter on worker threads: earlyoom.m=2..20:2, vm.overcommit_memory=0,1,2, machine.swap=0,2G,8G')
+    .option('--culprit <comm...>', 'the process(es) causing the pressure (default: the leak detector on the kernel-only run)')
+    .option('--protect <comm...>', 'services that must survive (default: processes with oom_score_adj < 0)')
+    .option('--workers <n>', 'worker threads for --sweep (default: all cores)')
+    .option('--html <file>', 'write the HTML report (charts on one time axis)')
+    .option('--tick <duration>', 'simulated time per tick', '100ms')
+    .action(async (f: string, o: Record<string, unknown>) => {
+      code = await compareCommand(f, o);
+    });
+  program
     .command('schema')
     .description('print the JSON Schema of scenario files')
     .action(() => {
       process.stdout.write(scenarioJsonSchemaText());
     });
+  if (async) {
+    return program.parseAsync(argv, { from: 'user' }).then(
+      () => code,
+      (e) => {
+        const ce = e as { exitCode?: number; code?: string };
+        if (ce.code === 'commander.helpDisplayed' || ce.code === 'commander.version') return 0;
+        if (ce.exitCode === undefined) console.error((e as Error).message);
+        return ce.exitCode ?? 2;
+      },
+    );
+  }
   try {
     program.parse(argv, { from: 'user' });
   } catch (e) {

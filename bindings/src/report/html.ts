@@ -10,7 +10,7 @@ import type { RunResult } from '../run.js';
 import { bigintReplacer, toJsonObject } from './json.js';
 import { textSummary } from './text.js';
 
-function uplotAssets(): { js: string; css: string } {
+export function uplotAssets(): { js: string; css: string } {
   const req = createRequire(import.meta.url);
   const dir = req.resolve('uplot/package.json').replace(/package\.json$/, '');
   return { js: readFileSync(`${dir}dist/uPlot.iife.min.js`, 'utf8'), css: readFileSync(`${dir}dist/uPlot.min.css`, 'utf8') };

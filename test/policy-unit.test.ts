@@ -1,0 +1,147 @@
+/** Each policy's thresholds and victim choice on synthetic views (no engine). */
+import { describe, expect, it } from 'vitest';
+import { createPolicy, parsePolicyParams, PolicyError, validateActions } from '../bindings/src/policy/index.js';
+import { earlyoomMeminfo, earlyoomSignal, earlyoomSleepMs, earlyoomVictim, earlyoomParams } from '../bindings/src/policy/builtin/earlyoom.js';
+import { nohangBadness, nohangMemSignal, nohangParams } from '../bindings/src/policy/builtin/nohang.js';
+import { qosOomScoreAdj, rankPods, kubeletParams } from '../bindings/src/policy/builtin/kubelet.js';
+import { lmkdVictim, lmkdParams } from '../bindings/src/policy/builtin/lmkd.js';
+import { parsePsi } from '../bindings/src/policy/psi.js';
+import { psi, task, view } from './policy-helpers.js';
+
+const eo = (o = {}) => earlyoomParams.parse(o);
+
+describe('earlyoom', () => {
+  it('mem% is MemAvailable relative to MemAvailable + AnonPages (meminfo.c), not MemTotal', () => {
+    const m = earlyoomMeminfo(view({ meminfo: { MemTotal: 16_000_000, MemAvailable: 1_000_000, AnonPages: 9_000_000 } }));
+    expect(m.memAvailablePercent).toBe(10);
+    expect(m.swapFreePercent).toBe(0); // no swap: 0 %, so the swap condition always holds
+  });
+  it('SIGTERM at <= 10 %, SIGKILL at <= 5 % (defaults; kill = term / 2), both mem and swap', () => {
+    const at = (avail: number, anon: number, swapFree = 0, swapTotal = 0) => earlyoomSignal(eo(), earlyoomMeminfo(view({ meminfo: { MemAvailable: avail, AnonPages: anon, SwapFree: swapFree, SwapTotal: swapTotal } })));
+    expect(at(101, 899)).toBe(null);
+    expect(at(100, 900)).toBe('SIGTERM');
+    expect(at(51, 949)).toBe('SIGTERM');
+    expect(at(50, 950)).toBe('SIGKILL');
+    expect(at(50, 950, 200, 1000)).toBe(null); // swap 20 % free: no action
+    expect(earlyoomSignal(eo({ m: 20, mKill: 1 }), earlyoomMeminfo(view({ meminfo: { MemAvailable: 50, AnonPages: 950 } })))).toBe('SIGTERM');
+  });
+  it('adaptive sleep: headroom / 6000 kiB/ms, clamped to 100..1000 ms', () => {
+    const ms = (avail: number, anon: number) => earlyoomSleepMs(eo(), earlyoomMeminfo(view({ meminfo: { MemAvailable: avail, AnonPages: anon } })));
+    expect(ms(8_000_000, 0)).toBe(1000);
+    expect(ms(1_000_000, 9_000_000)).toBe(100);
+    expect(ms(4_000_000, 6_000_000)).toBe(500); // (40-10)% of 10e6 = 3e6 kiB / 6000 = 500
+  });
+  it('victim: highest oom_score; ties by RSS; skips pid <= 2, kernel threads and adj -1000', () => {
+    const ts = [task(1, { oomScore: 999 }), task(2, { oomScore: 999 }), task(10, { oomScore: 500, vmRssKb: 10 }), task(11, { oomScore: 500, vmRssKb: 20 }), task(12, { oomScore: 900, oomScoreAdj: -1000 }), task(13, { oomScore: 999, ppid: 2 })];
+    expect(earlyoomVictim(eo(), ts)?.pid).toBe(11);
+  });
+  it('--prefer/--avoid move oom_score by +-300; --sort-by-rss ranks by RSS', () => {
+    const ts = [task(10, { comm: 'big', oomScore: 600, vmRssKb: 600 }), task(11, { comm: 'chrome', oomScore: 400, vmRssKb: 400 })];
+    expect(earlyoomVictim(eo(), ts)?.pid).toBe(10);
+    expect(earlyoomVictim(eo({ prefer: '^chrome$' }), ts)?.pid).toBe(11);
+    expect(earlyoomVictim(eo({ avoid: '^big$' }), ts)?.pid).toBe(11);
+    expect(earlyoomVictim(eo({ sortByRss: true }), [task(10, { oomScore: 900, vmRssKb: 100 }), task(11, { oomScore: 100, vmRssKb: 200 })])?.pid).toBe(11);
+  });
+  it('parameter errors name the policy and the parameter', () => {
+    expect(() => parsePolicyParams('earlyoom', { m: 120 })).toThrow(/policy earlyoom: parameter m:/);
+    expect(() => parsePolicyParams('earlyoom', { prefer: '(' })).toThrow(/parameter prefer: invalid regex/);
+    expect(() => parsePolicyParams('earlyoom', { bogus: 1 })).toThrow(/policy earlyoom/);
+    expect(() => createPolicy('nope')).toThrow(/unknown policy; built-in: earlyoom/);
+  });
+});
+
+describe('nohang', () => {
+  const p = nohangParams.parse({});
+  it('soft 5 % / hard 2 % of MemTotal with SwapFree at or below its threshold', () => {
+    const sig = (avail: number) => nohangMemSignal(p, view({ meminfo: { MemTotal: 1000, MemAvailable: avail } }));
+    expect(sig(51)).toBe(null);
+    expect(sig(50)).toBe('SIGTERM');
+    expect(sig(20)).toBe('SIGKILL');
+  });
+  it('badness = oom_score + regex adjustments; a positive adjustment only when adj >= 0', () => {
+    const q = nohangParams.parse({ badnessAdjReName: [[200, '^firefox$'], [-100, '^sshd$']] });
+    expect(nohangBadness(q, task(5, { comm: 'firefox', oomScore: 300 }))).toBe(500);
+    expect(nohangBadness(q, task(5, { comm: 'firefox', oomScore: 300, oomScoreAdj: -1 }))).toBe(300);
+    expect(nohangBadness(q, task(5, { comm: 'sshd', oomScore: 300 }))).toBe(200);
+    expect(nohangBadness(nohangParams.parse({ ignorePositiveOomScoreAdj: true }), task(5, { oomScore: 1100, oomScoreAdj: 1000 }))).toBe(1100 - 666);
+  });
+  it('PSI thresholds act only after psi_excess_duration', () => {
+    const pol = createPolicy('nohang', { psiCheckingEnabled: true });
+    const ts = [task(10, { oomScore: 500 })];
+    expect(pol.tick(view({ nowNs: 0n, psi: psi(95), tasks: ts }))).toEqual([]);
+    expect(pol.tick(view({ nowNs: 29_000_000_000n, psi: psi(95), tasks: ts }))).toEqual([]);
+    expect(pol.tick(view({ nowNs: 30_000_000_000n, psi: psi(95), tasks: ts }))).toMatchObject([{ type: 'kill', pid: 10, signal: 'SIGKILL' }]);
+  });
+});
+
+describe('systemd-oomd', () => {
+  const cg = ['/', '/user.slice', '/user.slice/user-1000.slice', '/user.slice/user-1000.slice/session-2.scope', '/user.slice/user-1000.slice/app.scope'];
+  const ts = [task(10, { cgroup: cg[3] }), task(11, { cgroup: cg[3] }), task(12, { cgroup: cg[4] })];
+  const files = { [`${cg[3]}:memory.current`]: '900000000', [`${cg[4]}:memory.current`]: '100000000' };
+  it('kills the whole cgroup with the most reclaim/usage after full avg10 > 60 % for 30 s, then waits 15 s', () => {
+    const pol = createPolicy('systemd-oomd');
+    let scan = 0n;
+    const at = (s: number, full: number) => pol.tick(view({ nowNs: BigInt(s) * 1_000_000_000n, cgroups: cg, tasks: ts, files, cgroupPsi: () => psi(full), vmstat: { pgscan_direct: (scan += 100n) } }));
+    expect(at(0, 70)).toEqual([]);
+    expect(at(29, 70)).toEqual([]);
+    expect(at(30, 70)).toMatchObject([{ type: 'kill_cgroup', cgroup: cg[3], signal: 'SIGKILL' }]);
+    expect(at(31, 70)).toEqual([]); // post-action delay
+  });
+  it('pressure at exactly the limit, or without reclaim activity, does nothing', () => {
+    const pol = createPolicy('systemd-oomd');
+    for (let s = 0; s <= 40; s++) expect(pol.tick(view({ nowNs: BigInt(s) * 1_000_000_000n, cgroups: cg, tasks: ts, files, cgroupPsi: () => psi(60) }))).toEqual([]);
+    const pol2 = createPolicy('systemd-oomd');
+    for (let s = 0; s <= 40; s++) expect(pol2.tick(view({ nowNs: BigInt(s) * 1_000_000_000n, cgroups: cg, tasks: ts, files, cgroupPsi: () => psi(90) }))).toEqual([]);
+  });
+});
+
+describe('kubelet', () => {
+  it('QoS oom_score_adj: Guaranteed -997, BestEffort 1000, Burstable 1000 - 1000*req/cap (int64) clamped to [3, 999]', () => {
+    const cap = 8n * 1024n ** 3n;
+    expect(qosOomScoreAdj('Guaranteed', 1n, cap)).toBe(-997);
+    expect(qosOomScoreAdj('BestEffort', 0n, cap)).toBe(1000);
+    expect(qosOomScoreAdj('Burstable', cap / 10n, cap)).toBe(901); // cap/10 is floored, so 1000*req/cap truncates to 99
+    expect(qosOomScoreAdj('Burstable', 1024n ** 3n, 10n * 1024n ** 3n)).toBe(900);
+    expect(qosOomScoreAdj('Burstable', 1n, cap)).toBe(999);
+    expect(qosOomScoreAdj('Burstable', cap, cap)).toBe(3);
+    expect(qosOomScoreAdj('Burstable', 3n * 1024n ** 3n, cap)).toBe(1000 - 375);
+    expect(qosOomScoreAdj('Burstable', 1000n, 3001n)).toBe(1000 - 333); // truncation: 1000000/3001 = 333.2
+  });
+  it('ranks pods: over request first, then lower priority, then usage - request', () => {
+    const p = kubeletParams.parse({ pods: [{ cgroup: '/a', requestBytes: 100 }, { cgroup: '/b', requestBytes: 1000 }, { cgroup: '/c', requestBytes: 0, priority: 10 }, { cgroup: '/d', requestBytes: 0 }] });
+    const files = { '/a:memory.current': '300', '/b:memory.current': '900', '/c:memory.current': '5000', '/d:memory.current': '150' };
+    expect(rankPods(view({ files }), p.pods).map((r) => r.pod.cgroup)).toEqual(['/a', '/d', '/c', '/b']);
+  });
+});
+
+describe('lmkd', () => {
+  it('kills from the highest oom_score_adj band at or above the level minimum, heaviest first', () => {
+    const p = lmkdParams.parse({});
+    const ts = [task(10, { oomScoreAdj: 900, vmRssKb: 10 }), task(11, { oomScoreAdj: 900, vmRssKb: 50 }), task(12, { oomScoreAdj: 0, vmRssKb: 9999 })];
+    expect(lmkdVictim(p, ts, 800)?.pid).toBe(11);
+    expect(lmkdVictim(p, [ts[2]], 800)).toBe(null);
+    expect(lmkdVictim(p, [ts[2]], 0)?.pid).toBe(12);
+  });
+  it('acts on PSI stall per 1 s window: 70 ms some -> medium, 700 ms full -> critical', () => {
+    const pol = createPolicy('lmkd');
+    const ts = [task(10, { oomScoreAdj: 900 }), task(12, { oomScoreAdj: 0, vmRssKb: 9 })];
+    expect(pol.tick(view({ psi: psi(0, 0n, 0n), tasks: ts }))).toEqual([]);
+    expect(pol.tick(view({ psi: psi(0, 69_000n, 0n), tasks: ts }))).toEqual([]);
+    expect(pol.tick(view({ psi: psi(0, 139_000n, 0n), tasks: ts }))).toMatchObject([{ pid: 10 }]);
+    expect(pol.tick(view({ psi: psi(0, 139_000n, 700_000n), tasks: [ts[1]] }))).toMatchObject([{ pid: 12 }]);
+  });
+});
+
+describe('policy errors and PSI parsing', () => {
+  it('bad actions are named: policy, index, field', () => {
+    expect(() => validateActions('mine', [{ type: 'kill', pid: 5, signal: 'SIGHUP' }])).toThrow(/policy mine: action\[0\]\.signal/);
+    expect(() => validateActions('mine', [{ type: 'none' }, { type: 'set_oom_score_adj', pid: 5, value: 5000 }])).toThrow(/action\[1\]\.value/);
+    expect(() => validateActions('mine', 'x')).toThrow(PolicyError);
+    expect(validateActions('mine', [{ type: 'kill_cgroup', cgroup: '/a', signal: 'SIGKILL' }])).toHaveLength(1);
+  });
+  it('parses psi_show text', () => {
+    const r = parsePsi('some avg10=1.50 avg60=0.00 avg300=0.00 total=123\nfull avg10=0.75 avg60=0.10 avg300=0.00 total=45\n');
+    expect(r).toMatchObject({ simulated: true, some: { avg10: 1.5, totalUs: 123n }, full: { avg10: 0.75, avg60: 0.1, totalUs: 45n } });
+    expect(parsePsi('garbage')).toBe(null);
+  });
+});
