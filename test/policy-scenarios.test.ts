@@ -98,7 +98,9 @@ processes:
     for (const n of ['systemd-oomd', 'lmkd']) {
       const r = run(n);
       expect(r.policies!.actions.filter((a) => a.action.type !== 'none'), n).toHaveLength(0);
-      expect(r.policies!.psiSimulated).toBe(false);
+      // PSI is simulated; an anon-only leak without swap has nothing to reclaim, so memory stalls stay near zero
+      // and pressure-based daemons never fire before the kernel's OOM killer (their users' "freeze" reports).
+      expect(r.policies!.psiSimulated).toBe(true);
       expect(r.oomKills.length, n).toBeGreaterThan(0);
     }
     // What would trigger lmkd: a stall. With the same run and an injected stall trace it kills the leaker.
