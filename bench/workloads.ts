@@ -13,6 +13,7 @@ export const OOM_SMALL_TASKS = 100_000;
 export const OOM_BIG = 10;
 const OOM_SMALL_PAGES = 2;
 const OOM_BIG_PAGES = 20_000;
+const OOM_SLACK = 1000;
 /** Workloads the TS reference does not run (it has no 100,000-task fast path; see the README table). */
 export const REFERENCE_SKIPS: readonly Workload[] = ['oom_storm'];
 export type Workload = (typeof WORKLOADS)[number];
@@ -70,8 +71,13 @@ export const wasm: Impl<WasmState> & { digest(s: WasmState): string } = {
         e.push('touch', pid, v % 2 ** 32, Math.floor(v / 2 ** 32), pages, 1);
       }
       e.submit();
-      const need = e.meminfo().MemFree / 4 - e.watermarks().min + (OOM_BIG - 1) * OOM_BIG_PAGES + 100;
-      return { e, vpn: e.mmapAnon(1, need), hogPages: need };
+      // as in bench_workloads.rs: setup fills all but OOM_SLACK free pages; the timed part is the OOM events
+      const free = e.meminfo().MemFree / 4;
+      const need = free - e.watermarks().min + (OOM_BIG - 1) * OOM_BIG_PAGES + 100;
+      const pre = free - e.watermarks().min - OOM_SLACK;
+      const v = e.mmapAnon(1, need);
+      e.touch(1, v, pre, 'write');
+      return { e, vpn: v + pre, hogPages: need - pre };
     }
     if (w === 'first_touch' || w === 'cgroup_charge') vpn = e.mmapAnon(1, half);
     else if (w === 'cow_storm') {

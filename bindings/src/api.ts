@@ -14,3 +14,4 @@ export { runScenario, engineFeatures, ScenarioRunError, DEFAULT_TICK_NS, SAMPLED
 export type { RunOptions, RunResult, RunEvent, ProcessReport, ProcessOutcome, Series, EngineFeatures } from './run.js';
 export { textSummary, outcomeLine, formatLog, toJson, toJsonObject, detectLeaks } from './report/browser.js';
 export type { LeakFinding } from './report/browser.js';
+export { explainTable } from './report/explain.js';

@@ -583,15 +583,32 @@ export class ReferenceEngine {
     const p = this.liveTask(pid);
     if (this.tasks.has(childPid)) throw new InvalidOp(`task ${childPid} already exists`);
     const pmm = p.mm!;
+    // mm/mmap.c:dup_mmap() walks the VMAs in address order and, for each, checks the commit charge (mode 2 against
+    // the parent's mm) BEFORE copying it; VMAs copied before a failing check have already write-protected the
+    // parent's anon PTEs (copy_present_pte), and tearing down the half-built child does not undo that, so the
+    // parent's next write to such a page takes a do_wp_page fault (reuse). Address order here: the heap (lowest),
+    // then the mmap regions from the most recent (mmap grows down from mmap_base) to the oldest.
+    const inAddressOrder = [...pmm.regions.values()].sort((a, b) => (a.name === '[heap]' ? -1 : b.name === '[heap]' ? 1 : 0));
+    const heapFirst = inAddressOrder.filter((r) => r.name === '[heap]');
+    const ordered = [...heapFirst, ...inAddressOrder.filter((r) => r.name !== '[heap]').reverse()];
     let charged = 0;
-    for (const r of pmm.regions.values()) {
+    const copiedBefore: [Region, Vma][] = [];
+    for (const r of ordered) {
       for (const v of r.vmas) {
-        if (v.flags.dontcopy || !v.flags.account) continue;
-        if (!this.vmEnough(p, v.len, pmm)) {
+        if (v.flags.dontcopy) continue;
+        if (v.flags.account && !this.vmEnough(p, v.len, pmm)) {
           this.unacct(charged);
+          for (const [cr, cv] of copiedBefore) {
+            if (cv.flags.shared || !cv.anonVma || cv.flags.hugetlb) continue;
+            for (let i = cv.start; i < cv.end; i++) {
+              const pte = cr.ptes.get(i);
+              if (pte && pte.t !== 'zero' && pte.t !== 'swap') pte.writable = false;
+            }
+          }
           return 'ENOMEM';
         }
-        charged += v.len;
+        if (v.flags.account) charged += v.len;
+        copiedBefore.push([r, v]);
       }
     }
     const c = new Task(childPid, p.comm, p.uid, p.capSysAdmin, p.oomScoreAdj, p.memcg);

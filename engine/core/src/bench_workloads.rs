@@ -16,6 +16,7 @@ pub const OOM_BIG: u32 = 10;
 const OOM_SMALL_PAGES: u64 = 2;
 const OOM_BIG_PAGES: u64 = 20_000;
 const OOM_HOG: u32 = 1;
+const OOM_SLACK: u64 = 1000;
 
 /// Operations the timed part performs (page touches or faults), for ops/s.
 pub fn ops(workload: &str, frames: u32) -> u64 {
@@ -32,6 +33,8 @@ pub fn ops(workload: &str, frames: u32) -> u64 {
 pub struct Prepared {
     pub k: Kernel,
     vpn: u64,
+    /// oom_storm: pages the timed part still touches from `vpn`.
+    timed_pages: u64,
 }
 
 fn mmap_anon(k: &mut Kernel, pid: u32, pages: u64) -> u64 {
@@ -79,18 +82,23 @@ pub fn setup(workload: &str, frames: u32) -> Prepared {
                 k.touch(pid, v, pages, Access::Write).expect("touch");
             }
             // The hog needs every free page above the min watermark plus all but a sliver of the big tasks' memory.
+            // Setup touches all but OOM_SLACK of the free pages (no OOM yet), so the timed part is the OOM events
+            // and the faults that lead to them (OOM_SLACK + the big tasks' memory), not filling all of RAM.
             let need = k.nr_free_pages() - k.wmark.min + (OOM_BIG as u64 - 1) * OOM_BIG_PAGES + 100;
-            mmap_anon(&mut k, OOM_HOG, need)
+            let pre = k.nr_free_pages() - k.wmark.min - OOM_SLACK;
+            let v = mmap_anon(&mut k, OOM_HOG, need);
+            k.touch(OOM_HOG, v, pre, Access::Write).expect("touch");
+            return Prepared { k, vpn: v + pre, timed_pages: need - pre };
         }
         w => panic!("unknown workload {w}; expected one of {WORKLOADS:?}"),
     };
-    Prepared { k, vpn }
+    Prepared { k, vpn, timed_pages: 0 }
 }
 
 /// The timed part.
 pub fn run(workload: &str, p: &mut Prepared) {
     let f = p.k.totalram_pages();
-    let (k, vpn) = (&mut p.k, p.vpn);
+    let (k, vpn, timed_pages) = (&mut p.k, p.vpn, p.timed_pages);
     match workload {
         "first_touch" | "cgroup_charge" => {
             k.touch(1, vpn, f / 2, Access::Write).expect("touch");
@@ -113,17 +121,10 @@ pub fn run(workload: &str, p: &mut Prepared) {
             }
         }
         "oom_storm" => {
-            let pages = p_pages_of(k, OOM_HOG, vpn);
-            k.touch(OOM_HOG, vpn, pages, Access::Write).expect("touch");
+            k.touch(OOM_HOG, vpn, timed_pages, Access::Write).expect("touch");
         }
         w => panic!("unknown workload {w}"),
     }
-}
-
-/// Pages of the mapping that starts at `vpn` (the hog's mapping).
-fn p_pages_of(k: &Kernel, pid: u32, vpn: u64) -> u64 {
-    let mm = k.task_mm(pid).expect("hog");
-    mm.vmas.iter().find(|v| v.start == vpn).map(|v| v.pages()).expect("hog mapping")
 }
 
 /// FNV-1a (64-bit) over the vmstat counters and the meminfo kB values, little-endian u64 each.

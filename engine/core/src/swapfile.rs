@@ -191,6 +191,14 @@ impl Kernel {
             slot
         };
         self.try_to_unmap_anon(f, slot);
+        self.pageout_written(f, slot, keep_swapcache);
+        SwapOut::Done
+    }
+
+    /// The end of a pageout once the folio is in the swap cache and unmapped (mm/vmscan.c:`shrink_folio_list`):
+    /// it is written (`pswpout`, `pgpgout` in kB), and unless `keep_swapcache` the clean swap-cache folio is freed
+    /// (`__remove_mapping`) with its memory charge moved to the swap entry (`mem_cgroup_swapout`).
+    fn pageout_written(&mut self, f: u32, slot: u32, keep_swapcache: bool) {
         self.vmstat.inc(Vmstat::pswpout);
         self.vmstat.add(Vmstat::pgpgout, 4);
         if !keep_swapcache {
@@ -204,7 +212,6 @@ impl Kernel {
             self.mem_cgroup_swapout(f, slot);
             self.free_user_page_uncharge(f, false);
         }
-        SwapOut::Done
     }
 
     /// mm/vmscan.c:`shrink_folio_list` on a shmem folio: `try_to_unmap` clears every PTE mapping it (file pages
@@ -234,18 +241,7 @@ impl Kernel {
         self.memcg.mod_stat(m, crate::memcontrol::Stat::Shmem, -1);
         self.memcg.mod_stat(m, crate::memcontrol::Stat::File, -1);
         self.add_to_swap_cache(slot, f);
-        self.vmstat.inc(Vmstat::pswpout);
-        self.vmstat.add(Vmstat::pgpgout, 4);
-        if !keep_swapcache {
-            self.swap.delete_from_cache(slot);
-            self.frames.meta[f as usize] &= !F_SWAPCACHE;
-            self.vmstat.sub(Vmstat::nr_swapcached, 1);
-            self.vmstat.sub(Vmstat::nr_file_pages, 1);
-            self.memcg.mod_stat(m, crate::memcontrol::Stat::Swapcached, -1);
-            self.memcg.mod_stat(m, crate::memcontrol::Stat::File, -1);
-            self.mem_cgroup_swapout(f, slot);
-            self.free_user_page_uncharge(f, false);
-        }
+        self.pageout_written(f, slot, keep_swapcache);
         true
     }
 

@@ -6,7 +6,7 @@
 //! The decisions live in `memcontrol/` (the charge retry loop, the files, the counters) and `oom_kill/` (victim
 //! selection); this file only feeds them engine state and applies their results.
 //!
-//! Model decisions (docs/decisions/0004-memcg-engine.md):
+//! Model decisions (docs/decisions/0006-memcg-engine.md):
 //! * Moving a task never moves its charges: v2 has no charge moving, and v1 `move_charge_at_immigrate` is 0 by
 //!   default (and deprecated); only the task's new pages are charged to its new memcg.
 //! * The charge is taken before the frame (the kernel allocates the folio first and then charges it); the only
