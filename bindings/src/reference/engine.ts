@@ -809,8 +809,11 @@ export class ReferenceEngine {
       for (let i = v.start; i < v.end; i++) {
         const pte = r.ptes.get(i);
         if (pte?.t !== 'folio') continue;
+        // mm/mprotect.c:can_change_pte_writable(): a private anon page is made writable at once only when exclusive;
+        // a shared mapping's PTE only when it is dirty. PTE dirty bits are not modelled (docs/decisions/0004), so
+        // shared PTEs stay write-protected and the next write takes a write-protect fault, as in the wasm engine.
         if (!write) pte.writable = false;
-        else if (v.flags.shared || (pte.folio.kind === 'anon' && pte.folio.rmap.length === 1)) pte.writable = true;
+        else if (!v.flags.shared && pte.folio.kind === 'anon' && pte.folio.rmap.length === 1) pte.writable = true;
       }
     }
     return pos < end ? 'ENOMEM' : 'ok';
