@@ -93,7 +93,8 @@ class SwapEntry {
   constructor(public memcg: Memcg) {}
 }
 
-type Pte = { t: 'zero' } | { t: 'folio'; folio: Folio; writable: boolean } | { t: 'swap'; entry: SwapEntry };
+/** `dirty`: the PTE dirty bit, set by a write through this PTE (only mprotect of shared mappings reads it). */
+type Pte = { t: 'zero' } | { t: 'folio'; folio: Folio; writable: boolean; dirty?: boolean } | { t: 'swap'; entry: SwapEntry };
 
 /** An address_space: a named file (disk, tmpfs, hugetlbfs) or the shmem object behind a MAP_SHARED|MAP_ANONYMOUS. */
 export class Mapping {
@@ -810,10 +811,12 @@ export class ReferenceEngine {
         const pte = r.ptes.get(i);
         if (pte?.t !== 'folio') continue;
         // mm/mprotect.c:can_change_pte_writable(): a private anon page is made writable at once only when exclusive;
-        // a shared mapping's PTE only when it is dirty. PTE dirty bits are not modelled (docs/decisions/0004), so
-        // shared PTEs stay write-protected and the next write takes a write-protect fault, as in the wasm engine.
+        // a shared shmem PTE only when it is dirty (written through); a shared file mapping needs write notification,
+        // so never.
         if (!write) pte.writable = false;
-        else if (!v.flags.shared && pte.folio.kind === 'anon' && pte.folio.rmap.length === 1) pte.writable = true;
+        else if (v.flags.shared ? pte.folio.kind === 'shmem' && pte.dirty === true : pte.folio.kind === 'anon' && pte.folio.rmap.length === 1) {
+          pte.writable = true;
+        }
       }
     }
     return pos < end ? 'ENOMEM' : 'ok';
@@ -1322,7 +1325,10 @@ export class ReferenceEngine {
     const pte = r.ptes.get(a.page);
     if (pte?.t === 'zero' && !a.write) return { fault: 'none', cow: 'none' };
     if (pte?.t === 'folio' && (!a.write || pte.writable)) {
-      if (a.write) pte.folio.dirty = true;
+      if (a.write) {
+        pte.folio.dirty = true;
+        pte.dirty = true;
+      }
       return { fault: 'none', cow: 'none' };
     }
     let io = false;
@@ -1392,7 +1398,10 @@ export class ReferenceEngine {
       // accounting); a disk file's page is mapped read-only and the first write takes a do_wp_page fault
       // (wp_page_shared) so the page is dirtied through the filesystem.
       this.mapFolio(r, page, folio, v.flags.write && (a.write || m.isShmem));
-      if (a.write) folio.dirty = true;
+      if (a.write) {
+        folio.dirty = true;
+        (r.ptes.get(page) as { dirty?: boolean }).dirty = true;
+      }
       return { io: got.io, cow: 'none' };
     }
     if (!a.write) {
@@ -1416,6 +1425,7 @@ export class ReferenceEngine {
     const pte = r.ptes.get(page)!;
     if (pte.t === 'folio' && v.flags.shared) {
       pte.writable = true;
+      pte.dirty = true;
       pte.folio.dirty = true;
       return 'reuse';
     }
