@@ -53,6 +53,7 @@ impl Kernel {
             cg_seq: 0,
             memcg_nr_pages_over_high: 0,
             memcg_high_delay_jiffies: 0,
+            memcg_high_slept_jiffies: 0,
             oom_wait: None,
         };
         let mut t = t;

@@ -388,6 +388,7 @@ impl Kernel {
             cg_seq,
             memcg_nr_pages_over_high: 0,
             memcg_high_delay_jiffies: 0,
+            memcg_high_slept_jiffies: 0,
             oom_wait: None,
         });
         self.event(EventKind::TaskNew, a.pid, 0, 0, 0);

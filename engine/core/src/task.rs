@@ -41,6 +41,8 @@ pub struct Task {
     pub memcg_nr_pages_over_high: u64,
     /// Jiffies the memory.high throttling made this task sleep (accumulated).
     pub memcg_high_delay_jiffies: u64,
+    /// Of `memcg_high_delay_jiffies`, the part already slept on return to user space.
+    pub memcg_high_slept_jiffies: u64,
     /// v1 memcg OOM wait: the memcg waited on (`current->memcg_in_oom`) and the accesses still to do.
     pub oom_wait: Option<OomWait>,
 }

@@ -371,9 +371,14 @@ impl Kernel {
         self.resuming = false;
     }
 
-    /// Work at the end of every kernel entry: resume woken memcg OOM waiters.
+    /// Work at the end of every kernel entry: the return to user space of the task that ran it (memory.high
+    /// throttling), and resuming woken memcg OOM waiters.
     #[inline]
     pub(crate) fn end_entry(&mut self) {
+        let pid = self.cur_memcg.0;
+        if pid != 0 {
+            self.memcg_over_high_return(pid);
+        }
         if !self.oom_woken.is_empty() {
             self.resume_woken();
         }
@@ -381,6 +386,44 @@ impl Kernel {
             // timed: the clock moved while the task ran, and kswapd's timer is due now
             let now = self.now_ns;
             self.kswapd_run_due(now);
+        }
+    }
+
+    /// Return to user space (`resume_user_mode_work` → mm/memcontrol.c:`mem_cgroup_handle_over_high`): a task that
+    /// charged pages while its memcg (or an ancestor) was over memory.high reclaims, and when the overage stays it
+    /// sleeps the penalty `calculate_high_delay` gives (at most 2 s). Also the penalty a large charge computed
+    /// synchronously (`try_charge_memcg` with more than 64 pages over high) is slept here. The sleep is a memory
+    /// stall (PSI some and full) of penalty jiffies (HZ = 1000). memory.high never OOM-kills.
+    pub(crate) fn memcg_over_high_return(&mut self, pid: u32) {
+        let Some(t) = self.task(pid) else { return };
+        if t.memcg_nr_pages_over_high == 0 && t.memcg_high_delay_jiffies == t.memcg_high_slept_jiffies {
+            return;
+        }
+        let memcg = t.memcg;
+        let mut task = ChargeTask {
+            in_user_fault: false,
+            pf_memalloc: false,
+            dying: t.oom_victim || self.oom.current_killed.contains(&pid),
+            memcg_in_oom: None,
+            nr_pages_over_high: t.memcg_nr_pages_over_high,
+            high_delay_jiffies: 0,
+        };
+        if task.nr_pages_over_high > 0 {
+            let mut tree = std::mem::take(&mut self.memcg);
+            {
+                let mut env = EngineEnv { k: self, current: Some(pid) };
+                tree.mem_cgroup_handle_over_high(&mut env, &mut task, memcg);
+            }
+            self.memcg = tree;
+        }
+        let hz = self.memcg.hz;
+        let Some(t) = self.task_mut(pid) else { return };
+        t.memcg_nr_pages_over_high = 0;
+        t.memcg_high_delay_jiffies += task.high_delay_jiffies;
+        let sleep = t.memcg_high_delay_jiffies - t.memcg_high_slept_jiffies;
+        t.memcg_high_slept_jiffies = t.memcg_high_delay_jiffies;
+        if sleep > 0 {
+            self.memstall(Some(pid), sleep * 1_000_000_000 / hz);
         }
     }
 
@@ -550,6 +593,33 @@ mod tests {
     }
     fn usage(k: &Kernel, p: &str) -> u64 {
         k.memcg_counter(p).unwrap().usage
+    }
+
+    /// memory.high (v2): going over it never OOM-kills; the task reclaims and, with nothing reclaimable (anon, no
+    /// swap), sleeps the kernel's penalty on return to user space, a memory stall that PSI sees.
+    #[test]
+    fn memory_high_throttles_with_a_stall_and_never_kills() {
+        let mut k = k(CgroupMode::V2, 0);
+        // high = 100 MiB = 25600 pages; the task then charges 120 MiB in one fault range
+        k.cgroup_write("/A/B", "memory.high", "104857600").unwrap().unwrap();
+        let v = anon(&mut k, 10, 30720);
+        k.touch(10, v, 30720, Access::Write).unwrap();
+        assert!(k.task(10).is_some(), "memory.high never kills");
+        assert_eq!(usage(&k, "/A/B"), 30720, "nothing reclaimable: usage stays over high");
+        let events = k.cgroup_read("/A/B", "memory.events").unwrap();
+        let high: u64 = events.lines().find_map(|l| l.strip_prefix("high ")).unwrap().parse().unwrap();
+        assert!(high > 0, "the high event is raised: {events}");
+        assert!(events.contains("oom 0") && events.contains("oom_kill 0"), "{events}");
+        // 20% over high: each throttling round (at most every 64 pages charged over high, MEMCG_CHARGE_BATCH) costs
+        // the capped penalty of 2 s (calculate_high_delay: ((overage^2 * HZ) >> 34) * nr_pages / 64 ≈ 2560 jiffies,
+        // clamped to 2 * HZ). 5120 pages over high: between one and 5120/64 + 1 such sleeps.
+        let stalled = k.task_stall_ns(10);
+        assert!(stalled >= 2_000_000_000, "stalled {stalled} ns");
+        assert!(stalled <= 2_000_000_000 * (5120 / 64 + 1), "stalled {stalled} ns");
+        let t = k.task(10).unwrap();
+        assert_eq!(t.memcg_high_delay_jiffies, t.memcg_high_slept_jiffies, "every penalty was slept");
+        assert!(k.psi_text().lines().next().unwrap().contains("total="), "PSI file");
+        assert_ne!(k.psi_text(), "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
     }
 
     #[test]
