@@ -91,7 +91,7 @@ use crate::errno::{ApiError, Errno};
 use crate::kernel::{Kernel, SysResult};
 use crate::memory::FaultErr;
 use crate::memcontrol::Stat;
-use crate::page_alloc::frames::{F_DIRTY, F_SWAPCACHE, KIND_FILE, KIND_SHMEM};
+use crate::page_alloc::frames::{F_DIRTY, KIND_FILE, KIND_SHMEM};
 use crate::vmstat::Vmstat;
 
 /// Why a page-cache page is wanted: the IO accounting differs.
@@ -206,13 +206,7 @@ impl Kernel {
     fn shmem_swapin(&mut self, pid: Option<u32>, fid: u32, idx: u64, slot: u32, why: CacheUse) -> Result<(u32, bool), FaultErr> {
         let (f, io) = match self.swap.cache.get(&slot).copied() {
             Some(f) => {
-                self.swap.delete_from_cache(slot);
-                self.frames.meta[f as usize] &= !F_SWAPCACHE;
-                self.vmstat.sub(Vmstat::nr_swapcached, 1);
-                self.vmstat.sub(Vmstat::nr_file_pages, 1);
-                let m = self.frames.memcg[f as usize];
-                self.memcg.mod_stat(m, Stat::Swapcached, -1);
-                self.memcg.mod_stat(m, Stat::File, -1);
+                self.delete_from_swap_cache(slot, f);
                 (f, false)
             }
             None => {

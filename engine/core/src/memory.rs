@@ -622,18 +622,24 @@ impl Kernel {
         self.memcg.mod_stat(m, crate::memcontrol::Stat::File, 1);
     }
 
+    /// `__delete_from_swap_cache`: frame `f` leaves the swap cache (slot `slot`); the counterpart of
+    /// [`Kernel::add_to_swap_cache`] (NR_SWAPCACHE and the swap cache's share of NR_FILE_PAGES drop).
+    pub(crate) fn delete_from_swap_cache(&mut self, slot: u32, f: u32) {
+        self.swap.delete_from_cache(slot);
+        self.frames.meta[f as usize] &= !F_SWAPCACHE;
+        self.vmstat.sub(Vmstat::nr_swapcached, 1);
+        self.vmstat.sub(Vmstat::nr_file_pages, 1);
+        let m = self.frames.memcg[f as usize];
+        self.memcg.mod_stat(m, crate::memcontrol::Stat::Swapcached, -1);
+        self.memcg.mod_stat(m, crate::memcontrol::Stat::File, -1);
+    }
+
     /// `folio_free_swap`: take the frame out of the swap cache and release its slot (no swap PTE refers to it).
     pub(crate) fn free_swap_cache_of(&mut self, f: u32) {
         if let Some(&slot) = self.swap.cache_rev.get(&f) {
             debug_assert_eq!(self.swap.count[slot as usize], 0);
-            self.swap.delete_from_cache(slot);
+            self.delete_from_swap_cache(slot, f);
             self.swap_slot_release(slot);
-            self.frames.meta[f as usize] &= !F_SWAPCACHE;
-            self.vmstat.sub(Vmstat::nr_swapcached, 1);
-            self.vmstat.sub(Vmstat::nr_file_pages, 1);
-            let m = self.frames.memcg[f as usize];
-            self.memcg.mod_stat(m, crate::memcontrol::Stat::Swapcached, -1);
-            self.memcg.mod_stat(m, crate::memcontrol::Stat::File, -1);
         }
     }
 

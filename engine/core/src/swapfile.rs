@@ -202,13 +202,7 @@ impl Kernel {
         self.vmstat.inc(Vmstat::pswpout);
         self.vmstat.add(Vmstat::pgpgout, 4);
         if !keep_swapcache {
-            self.swap.delete_from_cache(slot);
-            self.frames.meta[f as usize] &= !F_SWAPCACHE;
-            self.vmstat.sub(Vmstat::nr_swapcached, 1);
-            self.vmstat.sub(Vmstat::nr_file_pages, 1);
-            let m = self.frames.memcg[f as usize];
-            self.memcg.mod_stat(m, crate::memcontrol::Stat::Swapcached, -1);
-            self.memcg.mod_stat(m, crate::memcontrol::Stat::File, -1);
+            self.delete_from_swap_cache(slot, f);
             self.mem_cgroup_swapout(f, slot);
             self.free_user_page_uncharge(f, false);
         }

@@ -255,20 +255,7 @@ impl Default for MemCgroupTree {
 impl MemCgroupTree {
     /// A hierarchy holding only the root. In v6.19 only the v1 `memory` counter tracks failcnt.
     pub fn new(mode: CgroupMode) -> Self {
-        let mut t = MemCgroupTree {
-            mode,
-            counters: PageCounterArena::new(),
-            memcgs: Vec::new(),
-            by_path: BTreeMap::new(),
-            vm_swappiness: 60,
-            memory_localevents: false,
-            memory_recursiveprot: false,
-            hz: 1000,
-            stat_config: MemcgStatConfig::default(),
-            use_stock: false,
-            stock: None,
-            peak_fds: Vec::new(),
-        };
+        let mut t = MemCgroupTree { mode, ..Default::default() };
         t.alloc_memcg("/".to_string(), None);
         t
     }
