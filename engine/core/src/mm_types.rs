@@ -184,6 +184,14 @@ impl Mm {
         let i = self.vmas.partition_point(|v| v.end <= vpn);
         (i < self.vmas.len() && self.vmas[i].start <= vpn).then_some(i)
     }
+    /// Walking a range: the first VMA ending above `vpn` that starts below `end` (`find_vma` bounded by `end`) and
+    /// the part of `[vpn, end)` it covers, `(index, piece_start, piece_end)`; `piece_start > vpn` means a hole
+    /// before it, `None` that the rest of the range is a hole.
+    pub fn vma_piece(&self, vpn: u64, end: u64) -> Option<(usize, u64, u64)> {
+        let i = self.vmas.partition_point(|v| v.end <= vpn);
+        let v = self.vmas.get(i)?;
+        (v.start < end).then(|| (i, v.start.max(vpn), v.end.min(end)))
+    }
     /// Does any VMA overlap `[lo, hi)`?
     pub fn overlaps(&self, lo: u64, hi: u64) -> bool {
         let i = self.vmas.partition_point(|v| v.end <= lo);

@@ -474,17 +474,12 @@ impl Kernel {
         let mut hole = false;
         let mut v = vpn;
         while v < end {
-            let Some(vi) = self.mm(mm_id).find_vma(v) else {
+            let Some((vi, start, piece_end)) = self.mm(mm_id).vma_piece(v, end) else {
                 hole = true;
-                match self.mm(mm_id).vmas.iter().find(|x| x.start > v) {
-                    Some(x) => {
-                        v = x.start;
-                        continue;
-                    }
-                    None => break,
-                }
+                break;
             };
-            let piece_end = self.mm(mm_id).vmas[vi].end.min(end);
+            hole |= start > v;
+            v = start;
             match advice {
                 Advice::DontFork | Advice::DoFork => {
                     let r = self.split_range(mm_id, v, piece_end);

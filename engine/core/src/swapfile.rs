@@ -134,16 +134,8 @@ impl Kernel {
         let mut res = SwapoutResult::default();
         let mut v = vpn;
         while v < end {
-            let Some(vi) = self.mm(mm_id).find_vma(v) else {
-                match self.mm(mm_id).vmas.iter().find(|x| x.start > v) {
-                    Some(x) => {
-                        v = x.start;
-                        continue;
-                    }
-                    None => break,
-                }
-            };
-            let piece_end = self.mm(mm_id).vmas[vi].end.min(end);
+            let Some((vi, start, piece_end)) = self.mm(mm_id).vma_piece(v, end) else { break };
+            v = start;
             for p in v..piece_end {
                 let pte = self.mm(mm_id).vmas[vi].pte(p);
                 if !pte_present(pte) {
