@@ -65,6 +65,8 @@ export interface Series {
   rssKb: Record<string, (number | null)[]>;
   /** Tasks alive after each tick. */
   tasks: number[];
+  /** Memory charged to each declared cgroup (its subtree), kB: v1 memory.usage_in_bytes, v2 memory.current. */
+  cgroupKb: Record<string, number[]>;
 }
 
 export type ProcessOutcome =
@@ -192,6 +194,8 @@ interface Proc {
   restartAt: bigint | null;
   backoffNs: bigint;
   blocked: { fromNs: bigint; toNs: bigint | null }[];
+  /** The engine's stall total for this pid when the current driver started (stalls are counted from there). */
+  stallBaseNs: bigint;
 }
 
 const fmtSec = (ns: bigint) => (Number(ns) / 1e9).toFixed(3).replace(/\.?0+$/, '') + 's';
@@ -268,7 +272,7 @@ export function runScenario(sc: NormalizedScenario, opts: RunOptions = {}): RunR
       const key = origin === 'workload_child' ? null : String(pid);
       const p: Proc = {
         pid, comm, key, origin, decl, family: family ?? String(pid), driver: null, alive: false, startNs: null,
-        outcome: { kind: 'not_started' }, restarts: 0, restartTimes: [], peakRssKb: 0, children: 0, errors: new Map(), pendingExitHow: null, restartAt: null, backoffNs: 0n, blocked: [],
+        outcome: { kind: 'not_started' }, restarts: 0, restartTimes: [], peakRssKb: 0, children: 0, errors: new Map(), pendingExitHow: null, restartAt: null, backoffNs: 0n, blocked: [], stallBaseNs: 0n,
       };
       procs.set(pid, p);
       if (key !== null) tracked.push(p);
@@ -293,6 +297,8 @@ export function runScenario(sc: NormalizedScenario, opts: RunOptions = {}): RunR
     };
 
     // --- syscalls for drivers ------------------------------------------------------------------------------
+    /** The engine's accumulated memory stall of a pid (0 without the clock feature). */
+    const stallNs = (pid: number): bigint => (features.clock ? e.taskStallNs(pid) : 0n);
     let queued: { pid: number; what: string }[] = [];
     const sys: Sys = {
       mmapAnon: (pid, pages) => {
@@ -345,6 +351,7 @@ export function runScenario(sc: NormalizedScenario, opts: RunOptions = {}): RunR
 
     const startProgram = (p: Proc, w: NormalizedWorkload) => {
       p.driver = driverFor(p.pid, now, w);
+      p.stallBaseNs = stallNs(p.pid);
     };
     const spawnDeclared = (d: NormalizedProcess, p: Proc) => {
       e.spawn(d.pid, { comm: d.comm, uid: d.uid, capSysAdmin: d.capSysAdmin, oomScoreAdj: d.oomScoreAdj, ...(features.cgroups ? { cgroup: d.cgroup } : {}) });
@@ -380,6 +387,7 @@ export function runScenario(sc: NormalizedScenario, opts: RunOptions = {}): RunR
         bombTasks.set(spec.root, (bombTasks.get(spec.root) ?? 1) + 1);
       }
       c.driver = childDriver(child, now, spec);
+      c.stallBaseNs = stallNs(c.pid);
       return child;
     };
     const bombCap = new Map<number, number>();
@@ -559,7 +567,11 @@ export function runScenario(sc: NormalizedScenario, opts: RunOptions = {}): RunR
       vmstatDelta: Object.fromEntries(SAMPLED_VMSTAT.map((k) => [k, []])) as unknown as Series['vmstatDelta'],
       rssKb: {},
       tasks: [],
+      cgroupKb: {},
     };
+    const usageFile = sc.cgroups.version === 'v1' ? 'memory.usage_in_bytes' : 'memory.current';
+    const sampledCgroups = features.cgroups ? sc.cgroups.groups.map((g) => g.path).filter((p) => p !== '/') : [];
+    for (const p of sampledCgroups) series.cgroupKb[p] = [];
     let lastVm: Record<string, bigint> | null = null;
     const sample = () => {
       const m = e.meminfo();
@@ -570,6 +582,7 @@ export function runScenario(sc: NormalizedScenario, opts: RunOptions = {}): RunR
       lastVm = vm;
       const rows: TaskRow[] = e.tasks();
       series.tasks.push(rows.length);
+      for (const p of sampledCgroups) series.cgroupKb[p].push(Number(e.cgroupRead(p, usageFile) ?? 0) / 1024);
       const rss = new Map<number, number>();
       for (const r of rows) rss.set(r.pid, r.vm_rss_kb);
       for (const p of tracked) {
@@ -639,7 +652,10 @@ export function runScenario(sc: NormalizedScenario, opts: RunOptions = {}): RunR
         const d = p.driver;
         queued = [];
         try {
-          d.step(sys, now, tickNs);
+          // A program's own progress stops while it stalls in the kernel (direct reclaim, swap-in, memory.high
+          // penalty sleeps): its driver runs on the time it was not stalled, so a throttled leak grows slower.
+          const progressNs = now - (stallNs(p.pid) - p.stallBaseNs);
+          d.step(sys, progressNs > d.startNs ? progressNs : d.startNs, tickNs);
           const res = e.submit().map(Number);
           res.forEach((r, i) => tally(queued[i]?.pid ?? p.pid, queued[i]?.what ?? 'command', r));
           d.onResults(res);

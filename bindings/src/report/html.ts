@@ -71,6 +71,8 @@ const PAGE_SCRIPT = String.raw`
   var keys = Object.keys(R.series.rssKb);
   var names = keys.map(function (k) { var p = R.processes.filter(function (q) { return String(q.pid) === k; })[0]; return (p ? p.comm : '') + ' (' + k + ')'; });
   chart('rss', 'Per-process RSS (MiB)', names, keys.map(function (k) { return mb(R.series.rssKb[k]); }), false);
+  var cg = Object.keys(R.series.cgroupKb || {});
+  if (cg.length > 0) chart('cgroups', 'Memory charged per cgroup (MiB)', cg, cg.map(function (k) { return mb(R.series.cgroupKb[k]); }), false);
   document.body.setAttribute('data-ready', '1');
 })();
 `;
@@ -97,11 +99,12 @@ pre { background: #f6f6f6; padding: 10px; overflow-x: auto; font-size: 12px; }
 <h2>Summary</h2>
 <pre id="summary">${esc(summary)}</pre>
 <h2>Charts</h2>
-<p>Red vertical lines mark OOM kills and a panic. Per-cgroup usage vs limits and PSI appear here once the engine simulates them.</p>
+<p>Red vertical lines mark OOM kills and a panic. The last chart shows the memory charged to each declared cgroup.</p>
 <div class="chart" id="mem"></div>
 <div class="chart" id="swap"></div>
 <div class="chart" id="commit"></div>
 <div class="chart" id="rss"></div>
+<div class="chart" id="cgroups"></div>
 ${notes ? `<h2>Not yet simulated</h2><ul>${notes}</ul>` : ''}
 <h2>Kernel log</h2>
 <pre id="log">${esc(r.log.length ? (data as { log: string[] }).log.join('\n') : '(empty)')}</pre>

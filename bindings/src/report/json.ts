@@ -46,6 +46,7 @@ export function toJsonObject(r: RunResult, o: { seriesStride?: number } = {}): u
       meminfo: sortedObj(r.series.meminfo, pick),
       vmstatDelta: sortedObj(r.series.vmstatDelta, pick),
       rssKb: sortedObj(r.series.rssKb, pick),
+      cgroupKb: sortedObj(r.series.cgroupKb, pick),
       tasks: pick(r.series.tasks),
     },
   };

@@ -83,6 +83,16 @@ export function textSummary(r: RunResult, o: { explain?: boolean } = {}): string
     ].filter(Boolean).join(', ');
     L.push(`  ${String(p.pid).padStart(7)} ${p.comm.padEnd(w)}  peak RSS ${mib(p.peakRssKb).padStart(11)}  ${describeOutcome(p.outcome)}${extra ? ` (${extra})` : ''}`);
   }
+  const cgroups = Object.entries(r.series.cgroupKb);
+  if (cgroups.length > 0 && n > 0) {
+    L.push('cgroups (memory charged to the subtree):');
+    const cw = Math.max(...cgroups.map(([p]) => p.length));
+    for (const [p, kb] of cgroups) {
+      let peak = 0, peakAt = 0;
+      kb.forEach((v, i) => { if (v > peak) { peak = v; peakAt = i; } });
+      L.push(`  ${p.padEnd(cw)}  peak ${mib(peak).padStart(11)} at ${sec(r.series.tNs[peakAt])}, at the end ${mib(kb[kb.length - 1])}`);
+    }
+  }
   const leaks = detectLeaks(r);
   L.push(leaks.length === 0 ? 'leaks: none found' : 'leaks (steady RSS growth):');
   for (const l of leaks) {

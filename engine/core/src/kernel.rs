@@ -468,6 +468,7 @@ impl Kernel {
         self.frames.meta[f as usize] = gen | kind;
         self.frames.memcg[f as usize] = memcg;
         self.memcg.mod_stat(memcg, crate::memcontrol::Stat::Pgpgin, 1);
+        self.memcg.memcg1_page_events(memcg, 1);
         Ok(f)
     }
 
@@ -521,6 +522,7 @@ impl Kernel {
         self.vmstat.add(Vmstat::nr_free_pages, 1);
         self.vmstat.inc(Vmstat::pgfree);
         self.memcg.mod_stat(memcg, Stat::Pgpgout, 1);
+        self.memcg.memcg1_page_events(memcg, 1);
         if uncharge {
             self.memcg_uncharge_folio(memcg);
         }

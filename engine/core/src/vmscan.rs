@@ -302,6 +302,10 @@ pub struct ScanControl {
     may_deactivate_file: bool,
     file_is_tiny: bool,
     cache_trim_mode: bool,
+    /// The target lruvec's anon and file reclaim costs, read once per shrink_node (`prepare_scan_control`);
+    /// 0 for a soft limit reclaim, which skips that step.
+    anon_cost: u64,
+    file_cost: u64,
 }
 
 impl ScanControl {
@@ -321,6 +325,8 @@ impl ScanControl {
             may_deactivate_file: false,
             file_is_tiny: false,
             cache_trim_mode: false,
+            anon_cost: 0,
+            file_cost: 0,
         }
     }
 }
@@ -378,6 +384,13 @@ impl Kernel {
             sc.priority = DEF_PRIORITY;
             loop {
                 sc.nr_scanned = 0;
+                // shrink_zones(): global reclaim first reclaims from the v1 memcgs furthest above their soft limit
+                if sc.target_memcg.is_none() {
+                    let (reclaimed, scanned, ns) = self.memcg1_soft_limit_reclaim(sc.kswapd);
+                    sc.nr_reclaimed += reclaimed;
+                    sc.nr_scanned += scanned;
+                    sc.cost_ns += ns;
+                }
                 self.shrink_node(sc);
                 if sc.nr_reclaimed >= sc.nr_to_reclaim || sc.priority == 0 {
                     break;
@@ -407,6 +420,7 @@ impl Kernel {
         sc.may_deactivate_file = inactive_is_low(inf, af).1;
         sc.cache_trim_mode = cache_trim_mode(inf, sc.priority, sc.may_deactivate_file, false);
         sc.file_is_tiny = sc.target_memcg.is_none() && file_is_tiny(inf + af, self.nr_free_pages(), self.wmark.high, sc.may_deactivate_anon, ia, sc.priority);
+        (sc.anon_cost, sc.file_cost) = self.lruvec(root).map(|v| (v.anon_cost, v.file_cost)).unwrap_or((0, 0));
         let reclaimed_before = sc.nr_reclaimed;
         for memcg in self.memcg.subtree(root) {
             self.memcg.mem_cgroup_calculate_protection(sc.target_memcg, memcg);
@@ -442,9 +456,7 @@ impl Kernel {
             file_is_tiny: sc.file_is_tiny,
             cache_trim_mode: sc.cache_trim_mode,
         });
-        let target = self.lruvec(sc.target_memcg.unwrap_or(ROOT_MEMCG));
-        let (anon_cost, file_cost) = target.map(|v| (v.anon_cost, v.file_cost)).unwrap_or((0, 0));
-        let (fraction, denominator) = calculate_pressure_balance(swappiness, anon_cost, file_cost);
+        let (fraction, denominator) = calculate_pressure_balance(swappiness, sc.anon_cost, sc.file_cost);
         let Some(v) = self.lruvec(memcg) else { return [0; 4] };
         let protected = !self.memcg.is_root(memcg) && Some(memcg) != sc.target_memcg;
         let (emin, elow, usage) = {
@@ -697,6 +709,17 @@ impl Kernel {
         self.free_user_page(f);
     }
 
+    /// mm/vmscan.c:`mem_cgroup_shrink_node` (soft limit reclaim of one memcg): `shrink_lruvec` of that memcg's
+    /// own lists for SWAP_CLUSTER_MAX pages at priority 0 (the kernel's deliberate "hack" so the whole lists
+    /// are eligible), as cgroup reclaim, without `prepare_scan_control`: no deactivation of the active lists,
+    /// zero reclaim costs in the anon/file balance. Returns (reclaimed, scanned, cost in ns).
+    pub(crate) fn mem_cgroup_shrink_node(&mut self, memcg: MemcgId, kswapd: bool) -> (u64, u64, u64) {
+        let mut sc = ScanControl::new(SWAP_CLUSTER_MAX, Some(memcg), true, kswapd);
+        sc.priority = 0;
+        self.shrink_lruvec(memcg, &mut sc);
+        (sc.nr_reclaimed, sc.nr_scanned, sc.cost_ns)
+    }
+
     // ---- kswapd ---------------------------------------------------------------------------------------------
 
     /// mm/vmscan.c:`wakeup_kswapd` from the allocator when free pages fell below the low mark: kswapd is
@@ -724,6 +747,10 @@ impl Kernel {
             let want = (self.wmark.high + 1).saturating_sub(self.nr_free_pages()).max(SWAP_CLUSTER_MAX);
             let mut sc = ScanControl::new(want, None, true, true);
             sc.priority = priority;
+            // soft limit reclaim before shrink_node
+            let (reclaimed, _, ns) = self.memcg1_soft_limit_reclaim(true);
+            sc.nr_reclaimed += reclaimed;
+            sc.cost_ns += ns;
             self.shrink_node(&mut sc);
             total += sc.nr_reclaimed;
             cost += sc.cost_ns;

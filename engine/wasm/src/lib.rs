@@ -110,7 +110,7 @@ impl Engine {
         Ok(sys(self.k.cgroup_write(path, file, value).map_err(js_err)?.map(|_| 0i64)))
     }
     /// Read a cgroup file (fresh open): its exact contents, or undefined when the cgroup or file does not exist.
-    pub fn cgroup_read(&self, path: &str, file: &str) -> Option<String> {
+    pub fn cgroup_read(&mut self, path: &str, file: &str) -> Option<String> {
         self.k.cgroup_read(path, file)
     }
     /// Move a task to another cgroup (its charges stay behind): 0 or a negated errno (ENOENT).

@@ -233,6 +233,67 @@ impl Kernel {
 
     // ---- memcg limit reclaim -----------------------------------------------------------------------------------
 
+    /// mm/memcontrol-v1.c:`memcg1_soft_limit_reclaim` (global reclaim, order 0, classic LRU): reclaim from the
+    /// memcg with the largest soft limit excess (`mem_cgroup_soft_reclaim`) and file it again under its new
+    /// excess. A memcg that yields nothing passes the turn to the next largest; after more than two fruitless
+    /// memcgs (or none left) it gives up. A memcg taken as "next" but not reached stays off the tree until its
+    /// next tree update, as in the kernel. Returns (reclaimed, scanned, reclaim cost in ns).
+    pub(crate) fn memcg1_soft_limit_reclaim(&mut self, kswapd: bool) -> (u64, u64, u64) {
+        use crate::memcontrol::v1::MEM_CGROUP_MAX_SOFT_LIMIT_RECLAIM_LOOPS;
+        let (mut nr_reclaimed, mut total_scanned, mut cost) = (0u64, 0u64, 0u64);
+        if self.memcg.soft_limit_tree.is_empty() {
+            return (0, 0, 0);
+        }
+        let mut next_mz: Option<MemcgId> = None;
+        let mut loops = 0u32;
+        loop {
+            let Some(mz) = next_mz.take().or_else(|| self.memcg.soft_tree_take_largest()) else { break };
+            let reclaimed = self.mem_cgroup_soft_reclaim(mz, kswapd, &mut total_scanned, &mut cost);
+            nr_reclaimed += reclaimed;
+            if reclaimed == 0 {
+                next_mz = self.memcg.soft_tree_take_largest();
+            }
+            let excess = self.memcg.soft_limit_excess(mz);
+            self.memcg.soft_tree_insert(mz, excess);
+            loops += 1;
+            if nr_reclaimed == 0 && (next_mz.is_none() || loops > MEM_CGROUP_MAX_SOFT_LIMIT_RECLAIM_LOOPS) {
+                break;
+            }
+            if nr_reclaimed != 0 {
+                break;
+            }
+        }
+        (nr_reclaimed, total_scanned, cost)
+    }
+
+    /// mm/memcontrol-v1.c:`mem_cgroup_soft_reclaim`: shrink the memcgs of `root`'s subtree one after another
+    /// (a cookie walk resuming where the last one stopped, [`MemCgroupTree::mem_cgroup_iter_reclaim`]) until
+    /// `root` is no longer above its soft limit; at each end of the subtree, from the second on, stop when
+    /// nothing was reclaimed, when at least a quarter of the initial excess was, or after 100 passes.
+    fn mem_cgroup_soft_reclaim(&mut self, root: MemcgId, kswapd: bool, total_scanned: &mut u64, cost: &mut u64) -> u64 {
+        use crate::memcontrol::v1::{soft_reclaim_stop_threshold, MEM_CGROUP_MAX_RECLAIM_LOOPS};
+        let excess = self.memcg.soft_limit_excess(root);
+        let mut total = 0u64;
+        let mut loops = 0u32;
+        loop {
+            let Some(victim) = self.memcg.mem_cgroup_iter_reclaim(root) else {
+                loops += 1;
+                if loops >= 2 && (total == 0 || total >= soft_reclaim_stop_threshold(excess) || loops > MEM_CGROUP_MAX_RECLAIM_LOOPS) {
+                    break;
+                }
+                continue;
+            };
+            let (reclaimed, scanned, ns) = self.mem_cgroup_shrink_node(victim, kswapd);
+            total += reclaimed;
+            *total_scanned += scanned;
+            *cost += ns;
+            if self.memcg.soft_limit_excess(root) == 0 {
+                break;
+            }
+        }
+        total
+    }
+
     // ---- memcg OOM ---------------------------------------------------------------------------------------------
 
     /// The OOM killer's task view in `mem_cgroup_scan_tasks` order: memcgs in pre-order (children in creation
@@ -470,7 +531,11 @@ impl Kernel {
     }
 
     /// Read a cgroup file with a fresh open: its exact contents, None when the cgroup or file does not exist.
-    pub fn cgroup_read(&self, path: &str, file: &str) -> Option<String> {
+    pub fn cgroup_read(&mut self, path: &str, file: &str) -> Option<String> {
+        // memory.pressure is a cgroup v2 core file (kernel/cgroup/cgroup.c, PSI), not a memcg one
+        if file == "memory.pressure" && self.memcg.mode == crate::memcontrol::CgroupMode::V2 {
+            return self.cgroup_pressure(path);
+        }
         self.memcg.read_file(path, file)
     }
 
@@ -705,5 +770,35 @@ mod tests {
         k.cgroup_write("/A", "memory.oom_control", "0").unwrap().unwrap();
         assert!(k.task(10).is_none(), "woken, the retried fault OOM-kills the task");
         assert_eq!(usage(&k, "/A"), 0);
+    }
+
+    /// v1 soft limit under global pressure: the group furthest above its soft limit loses its page cache first;
+    /// the other keeps its cache although global reclaim would otherwise walk it first (it was created first).
+    #[test]
+    fn soft_limit_reclaim_takes_the_largest_excess_first() {
+        let mut k = Kernel::new(MachineConfig { totalram_pages: 16384, cgroup_mode: CgroupMode::V1, ..Default::default() }).unwrap();
+        for (cg, pid) in [("/A", 10), ("/B", 20)] {
+            k.cgroup_create(cg).unwrap().unwrap();
+            k.spawn_task(SpawnArgs { pid, cgroup: cg.into(), ..Default::default() }).unwrap();
+        }
+        k.spawn(30, "app").unwrap();
+        k.cgroup_write("/B", "memory.soft_limit_in_bytes", "4M").unwrap().unwrap();
+        let fa = k.file_create("fa", FileKind::Disk, 6000, false).unwrap().unwrap();
+        let fb = k.file_create("fb", FileKind::Disk, 6000, false).unwrap().unwrap();
+        k.file_read(10, fa, 0, 6000).unwrap().unwrap();
+        k.file_read(20, fb, 0, 6000).unwrap().unwrap();
+        let b = k.memcg.lookup("/B").unwrap();
+        assert_eq!(k.memcg.soft_limit_tree_order(), vec![b], "B was filed at a page event past its soft limit");
+        // the root app takes memory until the machine is under pressure
+        let v = k.mmap(30, 6000, PROT_RW, MapFlags { anonymous: true, ..Default::default() }, None).unwrap().unwrap();
+        k.touch(30, v, 6000, Access::Write).unwrap();
+        let (a_left, b_left) = (usage(&k, "/A"), usage(&k, "/B"));
+        let reclaimed = 12000 - a_left - b_left;
+        assert!(reclaimed > 1000, "the pressure reclaimed {reclaimed} pages");
+        assert!(b_left + 1000 < a_left, "B (above its soft limit) gave up more: A {a_left} pages left, B {b_left}");
+        assert!(b_left >= 1024, "soft limit reclaim pushes B towards 1024 pages, it does not empty it ({b_left})");
+        let stat = k.cgroup_read("/B", "memory.stat").unwrap();
+        assert!(!stat.is_empty());
+        assert!(k.oom_records().is_empty());
     }
 }

@@ -194,6 +194,18 @@ pub struct MemCgroup {
     pub under_oom: u64,
     /// Local statistics (this memcg's own pages and events only).
     pub stat: [i64; NR_STATS],
+    /// v1 `events_percpu->nr_page_events` (one CPU): pages charged plus pages uncharged, the clock of the
+    /// ratelimited v1 event checks (`memcg1_check_events`).
+    pub nr_page_events: u64,
+    /// v1 `events_percpu->targets[]`: the next THRESH and SOFTLIMIT check points.
+    pub event_targets: [u64; 2],
+    /// v1 soft limit tree: `mem_cgroup_per_node->on_tree` and the excess it was filed under (`usage_in_excess`,
+    /// stale until the next tree update).
+    pub soft_on_tree: bool,
+    pub usage_in_excess: u64,
+    /// `mem_cgroup_per_node->iter.position`: the last memcg a reclaim walk rooted here (with a reclaim cookie)
+    /// returned; the next such walk resumes after it.
+    pub reclaim_iter_pos: Option<MemcgId>,
 }
 
 /// State of one open `memory.peak` / `memory.swap.peak` file (`struct cgroup_of_peak`).
@@ -229,6 +241,9 @@ pub struct MemCgroupTree {
     pub use_stock: bool,
     stock: Option<(MemcgId, u64)>,
     peak_fds: Vec<PeakFd>,
+    /// v1 `soft_limit_tree` (one node): the memcgs filed above their soft limit, ascending by the excess they
+    /// were filed under; equal excesses in filing order, so the last element is the rb-tree's rightmost.
+    pub(crate) soft_limit_tree: Vec<MemcgId>,
 }
 
 impl Default for MemCgroupTree {
@@ -248,6 +263,7 @@ impl Default for MemCgroupTree {
             use_stock: false,
             stock: None,
             peak_fds: Vec::new(),
+            soft_limit_tree: Vec::new(),
         }
     }
 }
@@ -295,6 +311,11 @@ impl MemCgroupTree {
             events_local: [0; MEMCG_NR_MEMORY_EVENTS],
             under_oom: 0,
             stat: [0; NR_STATS],
+            nr_page_events: 0,
+            event_targets: [0; 2],
+            soft_on_tree: false,
+            usage_in_excess: 0,
+            reclaim_iter_pos: None,
         });
         if let Some(p) = parent {
             self.memcgs[p as usize].children.push(id);

@@ -586,3 +586,80 @@ fn get_order_values() {
     assert_eq!(charge::get_order(9), 4);
     assert_eq!(charge::get_order(16), 4);
 }
+
+#[test]
+fn v1_event_ratelimit_is_time_after() {
+    use super::v1::memcg1_event_ratelimit;
+    let mut target = 0;
+    assert!(memcg1_event_ratelimit(1, &mut target, 1024), "the first event passes the initial target");
+    assert_eq!(target, 1025);
+    assert!(!memcg1_event_ratelimit(1025, &mut target, 1024), "equal is not after");
+    assert!(memcg1_event_ratelimit(1026, &mut target, 1024));
+    assert_eq!(target, 2050);
+    // the comparison is a signed difference, so it survives the counter wrapping
+    let mut t2 = u64::MAX - 10;
+    assert!(memcg1_event_ratelimit(5, &mut t2, 128));
+    assert_eq!(t2, 133);
+}
+
+/// The soft limit tree files memcgs by the excess seen at their last update (every 1024 page events), and hands
+/// out the largest first; an equal excess filed later goes to the right, so it is handed out first.
+#[test]
+fn v1_soft_limit_tree_order_and_ratelimit() {
+    let mut t = MemCgroupTree::new(CgroupMode::V1);
+    let mut env = FakeEnv::default();
+    let a = t.mkdir("/A").unwrap();
+    let b = t.mkdir("/B").unwrap();
+    let c = t.mkdir("/C").unwrap();
+    for (m, soft) in [(a, 100u64), (b, 100), (c, 100)] {
+        t.write(&mut env, m, "memory.soft_limit_in_bytes", &(soft * 4096).to_string()).unwrap();
+    }
+    // A: 300 pages charged one at a time; only the first event updates the tree (excess 0 then: not filed)
+    for _ in 0..300 {
+        t.counter_try_charge(a, 1).unwrap();
+        t.memcg1_page_events(a, 1);
+    }
+    assert!(t.soft_limit_tree_order().is_empty(), "the update ran at event 1, when A was under its soft limit");
+    // The soft check only runs inside a passing threshold check (every 129 events: at 130, 259, ..., 904,
+    // 1033): the first one past the SOFTLIMIT target (1025) is at event 1033, when A is filed with its excess.
+    for _ in 300..1032 {
+        t.counter_try_charge(a, 1).unwrap();
+        t.memcg1_page_events(a, 1);
+    }
+    assert!(t.soft_limit_tree_order().is_empty(), "event 1032: no update yet");
+    t.counter_try_charge(a, 1).unwrap();
+    t.memcg1_page_events(a, 1);
+    assert_eq!(t.soft_limit_tree_order(), vec![a]);
+    assert_eq!(t.memcg(a).usage_in_excess, 1033 - 100);
+    // B and C: one big charge each, then one event; equal excess: C, filed later, comes first
+    t.counter_try_charge(b, 400).unwrap();
+    t.memcg1_page_events(b, 1);
+    t.counter_try_charge(c, 400).unwrap();
+    t.memcg1_page_events(c, 1);
+    assert_eq!(t.soft_limit_tree_order(), vec![a, c, b]);
+    // a memcg whose excess is gone is dropped when it reaches the top
+    t.uncharge(a, 1033);
+    assert_eq!(t.soft_tree_take_largest(), Some(c));
+    assert_eq!(t.soft_limit_tree_order(), vec![b], "A was dropped, C taken off");
+    assert!(!t.memcg(a).soft_on_tree && !t.memcg(c).soft_on_tree);
+    t.soft_tree_insert(c, 300);
+    assert_eq!(t.soft_limit_tree_order(), vec![c, b], "refiled with the same excess as B: right of B, so first");
+    // v2 has no soft limit tree
+    let mut t2 = MemCgroupTree::new(CgroupMode::V2);
+    let x = t2.mkdir("/X").unwrap();
+    t2.memcg1_page_events(x, 5);
+    assert_eq!(t2.memcg(x).nr_page_events, 0);
+}
+
+/// The reclaim-cookie walk resumes after the last memcg it returned and ends each pass with None.
+#[test]
+fn reclaim_iter_resumes_in_pre_order() {
+    let mut t = MemCgroupTree::new(CgroupMode::V1);
+    let a = t.mkdir("/A").unwrap();
+    let b = t.mkdir("/A/B").unwrap();
+    let c = t.mkdir("/A/C").unwrap();
+    let walk: Vec<Option<MemcgId>> = (0..5).map(|_| t.mem_cgroup_iter_reclaim(a)).collect();
+    assert_eq!(walk, vec![Some(a), Some(b), Some(c), None, Some(a)]);
+    assert_eq!(t.mem_cgroup_iter_reclaim(b), Some(b));
+    assert_eq!(t.mem_cgroup_iter_reclaim(b), None);
+}

@@ -619,7 +619,7 @@ fn observe(r: &Runner, req: &Map<String, Value>, before: &Snap, after: &Snap, in
                     let mut o = Map::new();
                     for f in files.as_object().ok_or_else(|| invalid(format!("cgroup_files.{path}: expected an object")))?.keys() {
                         check_cgroup_file(f)?;
-                        o.insert(f.clone(), file_value(f, r.k.cgroup_read(path, f)));
+                        o.insert(f.clone(), file_value(f, r.k.memcg.read_file(path, f)));
                     }
                     m.insert(path.clone(), Value::Object(o));
                 }
