@@ -490,6 +490,21 @@ export class Engine {
     this.flush();
     return this.call('psi_text', (r) => r.psi_text());
   }
+  /**
+   * swapon of one more swap area of `pages` slots (mm/swapfile.c): higher `priority` is used first, equal priorities
+   * take turns; `kind` sets the read latency of swap-ins; a zram area keeps its contents in RAM, compressed by
+   * `compressionRatio` (uncompressed/compressed, >= 1). SwapTotal and CommitLimit grow. Returns the area's index.
+   */
+  swapon(pages: number, priority: number, kind: 'disk' | 'ssd' | 'zram', compressionRatio?: number): number {
+    this.flush();
+    const ratio = kind === 'zram' ? Math.round((compressionRatio ?? 3) * 100) : 0;
+    return this.call('swapon', (r) => r.swapon(pages, priority, kind, ratio));
+  }
+  /** /proc/swaps, byte for byte. */
+  procSwaps(): string {
+    this.flush();
+    return this.call('proc_swaps', (r) => r.proc_swaps());
+  }
   /** memory.pressure of a cgroup (the root's is /proc/pressure/memory); undefined for an unknown path. */
   cgroupPressure(path: string): string | undefined {
     this.flush();

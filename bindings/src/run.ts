@@ -125,6 +125,8 @@ export interface RunResult {
   /** Short names of the notSimulated items that change this scenario's outcome (for one-line summaries). */
   notSimulatedTags: string[];
   series: Series;
+  /** /proc/swaps at the end of the run (empty without swap). */
+  procSwaps: string;
   events: RunEvent[];
   /** Kernel log lines, each with the simulated time at which the runner drained it. */
   log: { tNs: bigint; line: string }[];
@@ -207,7 +209,14 @@ export function runScenario(sc: NormalizedScenario, opts: RunOptions = {}): RunR
   if (sc.machine.totalramPages > 0xffff_ffffn) throw new ScenarioRunError('machine.ram', 'more than 2^32-1 pages is not supported by the engine');
   if (sc.machine.totalSwapPages > 0xffff_ffffn) throw new ScenarioRunError('machine.swap', 'more than 2^32-1 pages of swap is not supported by the engine');
 
-  const e = new Engine({ totalramPages: Number(sc.machine.totalramPages), totalSwapPages: Number(sc.machine.totalSwapPages), seed: sc.seed, cgroup: sc.cgroups.version });
+  const e = new Engine({ totalramPages: Number(sc.machine.totalramPages), totalSwapPages: 0, seed: sc.seed, cgroup: sc.cgroups.version });
+  // swapon in the scenario's order (mm/swapfile.c); an area's first page is its swap header, not usable
+  let usableSwapPages = 0n;
+  for (const d of sc.machine.swap) {
+    if (d.pages <= 1n) continue;
+    e.swapon(Number(d.pages - 1n), d.priority, d.type, d.compressionRatio ?? undefined);
+    usableSwapPages += d.pages - 1n;
+  }
   const features = engineFeatures(e);
   const notSimulated: string[] = [];
   const notSimulatedTags: string[] = [];
@@ -223,9 +232,6 @@ export function runScenario(sc: NormalizedScenario, opts: RunOptions = {}): RunR
       if (BigInt(e.sysctl(name)) === v) continue; // unchanged (writing ratio/kbytes resets the other: write only changes)
       const r = e.setSysctl(name, Number(v));
       if (r < 0) throw new ScenarioRunError(`machine.sysctl["${name}"]`, `the kernel rejected ${v} (${resultName(r)})`);
-    }
-    if (sc.machine.swap.length > 1 || sc.machine.swap.some((d) => d.type === 'zram')) {
-      ok(false, 'swap devices: the engine has one swap area of the total size; device priorities and zram compression are not simulated yet');
     }
     if (sc.machine.oomKillerDisabled) {
       if (features.oomKillerDisableSwitch) (e as AnyEngine & { setOomKillerDisabled(b: boolean): void }).setOomKillerDisabled(true);
@@ -703,11 +709,12 @@ export function runScenario(sc: NormalizedScenario, opts: RunOptions = {}): RunR
       durationNs: sc.durationNs,
       endNs: stoppedAt,
       tickNs,
-      machine: { totalramPages: sc.machine.totalramPages, totalSwapPages: sc.machine.totalSwapPages, sysctl },
+      machine: { totalramPages: sc.machine.totalramPages, totalSwapPages: usableSwapPages, sysctl },
       features,
       notSimulated,
       notSimulatedTags,
       series,
+      procSwaps: usableSwapPages > 0n ? e.procSwaps() : '',
       events,
       log,
       processes,

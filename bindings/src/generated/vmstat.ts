@@ -2,6 +2,7 @@
 /** /proc/vmstat keys in the engine's counter-array order. */
 export const VMSTAT_NAMES = [
   'nr_free_pages',
+  'nr_zspages',
   'nr_inactive_anon',
   'nr_active_anon',
   'nr_inactive_file',

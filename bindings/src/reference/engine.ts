@@ -407,6 +407,7 @@ export class ReferenceEngine {
     return {
       ...this.events,
       nr_free_pages: this.freePages,
+      nr_zspages: 0,
       nr_inactive_anon: this.lru.inactive_anon.size,
       nr_active_anon: this.lru.active_anon.size,
       nr_inactive_file: this.lru.inactive_file.size,

@@ -40,6 +40,7 @@ export function toJsonObject(r: RunResult, o: { seriesStride?: number } = {}): u
     events: r.events.map((e) => ({ tNs: e.tNs, kind: e.kind, pid: e.pid, comm: e.comm, text: e.text })),
     log: formatLog(r),
     explanations: r.explanations,
+    procSwaps: r.procSwaps,
     series: {
       stride,
       tNs: pick(r.series.tNs),

@@ -64,6 +64,7 @@ export function textSummary(r: RunResult, o: { explain?: boolean } = {}): string
     L.push(`peak: ${mib(peakUsed)} of ${mib(m.MemTotal[0])} used (MemTotal - MemFree) at ${sec(r.series.tNs[peakAt])}; Committed_AS ${mib(peakCommit)} at ${sec(r.series.tNs[peakCommitAt])} (CommitLimit ${mib(m.CommitLimit[peakCommitAt])}); swap used ${mib(peakSwap)}`);
     L.push(`low memory (MemAvailable < ${LOW_MEMORY_FRACTION * 100}% of MemTotal): ${sec(BigInt(low) * r.tickNs)}`);
   }
+  if (r.procSwaps) L.push('swap areas at the end (/proc/swaps):', ...r.procSwaps.trimEnd().split('\n').map((l) => `  ${l}`));
   L.push(r.oomKills.length === 0 ? 'OOM kills: none' : 'OOM kills:');
   for (const k of r.oomKills) L.push(`  ${sec(k.tNs)} pid ${k.pid} (${k.comm}): ${CONSTRAINT[k.constraint] ?? k.constraint}, ${['selected by badness', 'oom_kill_allocating_task', 'memory.oom.group'][k.killedBy] ?? k.killedBy}, badness ${k.badness}`);
   if (r.panic) L.push(`panic: at ${sec(r.panic.tNs)} (reason ${r.panic.reason}); the run stops there`);

@@ -215,7 +215,13 @@ impl Kernel {
         let swap_slots = config.total_swap_pages;
         let cost = config.cost;
         let mut k = Kernel {
-            swap: SwapInfo::new(config.total_swap_pages),
+            swap: {
+                let mut sw = SwapInfo::new(config.total_swap_pages);
+                if let Some(d) = sw.devices.first_mut() {
+                    d.io = config.cost.swap_device;
+                }
+                sw
+            },
             committed: config.committed_as_pages,
             rng: Rng::new(config.seed),
             config,

@@ -565,7 +565,7 @@ impl Kernel {
                 self.vmstat.inc(Vmstat::pgmajfault);
                 self.vmstat.add(Vmstat::pgpgin, 4);
                 // the task waits for the read from the swap device: a memory stall (thrashing)
-                let ns = self.reclaim.cost.swap_device.read_ns();
+                let ns = self.swap.devices[self.swap.device_of(slot)].io.read_ns();
                 self.memstall(Some(pid), ns);
                 (f, true)
             }

@@ -6,43 +6,121 @@
 
 use std::collections::BTreeMap;
 
+use crate::vmscan::IoDevice;
+
+/// One swap area (`struct swap_info_struct`): slots `base..base+pages` of the global slot space.
+#[derive(Clone, Debug)]
+pub struct SwapDevice {
+    pub base: u32,
+    pub pages: u32,
+    /// swapon priority (higher first).
+    pub prio: i32,
+    pub io: IoDevice,
+    /// zram: uncompressed/compressed ratio ×100 (300 = 3:1); 0 for a disk or SSD.
+    pub ratio_x100: u32,
+    next_unused: u32,
+    free_stack: Vec<u32>,
+    pub nr_free: u32,
+    /// zram: RAM frames its zsmalloc pool holds (pages compressed into them: the device's used slots).
+    pub pool: Vec<u32>,
+}
+
+impl SwapDevice {
+    /// zram: frames the pool needs for `stored` pages, rounded up (zsmalloc packs compressed pages densely).
+    pub fn zram_pool_frames(&self, stored: u64) -> u64 {
+        if self.ratio_x100 == 0 {
+            return 0;
+        }
+        (stored * 100).div_ceil(self.ratio_x100 as u64)
+    }
+
+    pub fn used(&self) -> u32 {
+        self.pages - self.nr_free
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct SwapInfo {
     pub total: u32,
-    next_unused: u32,
-    free_stack: Vec<u32>,
     pub nr_free: u32,
     pub count: Vec<u32>,
     /// slot -> frame of the swap-cache page.
     pub cache: BTreeMap<u32, u32>,
     /// frame -> slot for frames in the swap cache.
     pub cache_rev: BTreeMap<u32, u32>,
+    /// The swap areas in swapon order.
+    pub devices: Vec<SwapDevice>,
+    /// `swap_avail_heads`: device indices by priority, highest first; equal priorities rotate as they are used.
+    avail: Vec<usize>,
 }
 
 impl SwapInfo {
+    /// One area of `total` slots (priority -2, the SSD model), or none when `total` is 0.
     pub fn new(total: u32) -> Self {
-        SwapInfo { total, nr_free: total, count: vec![0; total as usize], ..Default::default() }
+        let mut s = SwapInfo::default();
+        if total > 0 {
+            s.swapon(total, -2, IoDevice::Ssd, 0);
+        }
+        s
     }
 
-    /// `folio_alloc_swap`: a free slot, or None when swap is full.
+    /// mm/swapfile.c:`swapon` of an area of `pages` slots: it joins the allocation order after the areas of
+    /// the same priority (`plist_add`). Returns its index.
+    pub fn swapon(&mut self, pages: u32, prio: i32, io: IoDevice, ratio_x100: u32) -> usize {
+        let i = self.devices.len();
+        self.devices.push(SwapDevice { base: self.total, pages, prio, io, ratio_x100, next_unused: 0, free_stack: Vec::new(), nr_free: pages, pool: Vec::new() });
+        self.total += pages;
+        self.nr_free += pages;
+        self.count.resize(self.total as usize, 0);
+        let devs = &self.devices;
+        let at = self.avail.partition_point(|&d| devs[d].prio >= prio);
+        self.avail.insert(at, i);
+        i
+    }
+
+    /// The area holding `slot`.
+    pub fn device_of(&self, slot: u32) -> usize {
+        self.devices.partition_point(|d| d.base + d.pages <= slot)
+    }
+
+    /// `folio_alloc_swap` (`get_swap_pages`): a free slot of the highest-priority area that has one; areas of
+    /// equal priority take turns (each one tried is requeued after its same-priority siblings). None when swap is
+    /// full. (The kernel rotates per 512-slot cluster and per CPU; here per page.)
     pub fn alloc(&mut self) -> Option<u32> {
-        let s = if let Some(s) = self.free_stack.pop() {
-            s
-        } else if self.next_unused < self.total {
-            self.next_unused += 1;
-            self.next_unused - 1
-        } else {
-            return None;
-        };
-        self.nr_free -= 1;
-        Some(s)
+        for i in 0..self.avail.len() {
+            let d = self.avail[i];
+            if self.devices[d].nr_free == 0 {
+                continue;
+            }
+            // plist_requeue: after the last area of the same priority
+            let prio = self.devices[d].prio;
+            let mut j = i;
+            while j + 1 < self.avail.len() && self.devices[self.avail[j + 1]].prio == prio {
+                self.avail.swap(j, j + 1);
+                j += 1;
+            }
+            let dev = &mut self.devices[d];
+            let s = if let Some(s) = dev.free_stack.pop() {
+                s
+            } else {
+                dev.next_unused += 1;
+                dev.base + dev.next_unused - 1
+            };
+            dev.nr_free -= 1;
+            self.nr_free -= 1;
+            return Some(s);
+        }
+        None
     }
 
     /// Release a slot no PTE and no swap-cache page refers to.
     pub fn release(&mut self, slot: u32) {
         debug_assert_eq!(self.count[slot as usize], 0);
         debug_assert!(!self.cache.contains_key(&slot));
-        self.free_stack.push(slot);
+        let d = self.device_of(slot);
+        let dev = &mut self.devices[d];
+        dev.free_stack.push(slot);
+        dev.nr_free += 1;
         self.nr_free += 1;
     }
 
@@ -65,11 +143,114 @@ impl SwapInfo {
     pub fn used(&self) -> u32 {
         self.total - self.nr_free
     }
+
+    /// RAM frames held by zram pools.
+    pub fn zram_pool_pages(&self) -> u64 {
+        self.devices.iter().map(|d| d.pool.len() as u64).sum()
+    }
+
+    /// mm/swapfile.c:`swap_show`: the text of /proc/swaps (areas in swapon order; sizes in kB). Device names
+    /// are the simulator's: /dev/zramN for zram, /dev/sdbN for a disk, /dev/nvme0n1pN for an SSD.
+    pub fn proc_swaps(&self) -> String {
+        let mut out = String::from("Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
+        let (mut zram, mut part) = (0, 0);
+        for d in &self.devices {
+            let name = match d.io {
+                IoDevice::Zram => {
+                    zram += 1;
+                    format!("/dev/zram{}", zram - 1)
+                }
+                IoDevice::Disk => {
+                    part += 1;
+                    format!("/dev/sdb{part}")
+                }
+                IoDevice::Ssd => {
+                    part += 1;
+                    format!("/dev/nvme0n1p{part}")
+                }
+            };
+            // swap_show: the name padded to 40 columns, then type, size and used in kB, priority; an extra tab
+            // after size and used while they have fewer than 8 digits
+            let (size, used) = (d.pages as u64 * 4, d.used() as u64 * 4);
+            let pad = if name.len() < 40 { 40 - name.len() } else { 1 };
+            let tab = |v: u64| if v < 10_000_000 { "\t" } else { "" };
+            out.push_str(&format!("{name}{:pad$}partition\t{size}\t{}{used}\t{}{}\n", "", tab(size), tab(used), d.prio, pad = pad));
+        }
+        out
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Highest priority first; equal priorities take turns; a full area is skipped; slots return to their area.
+    #[test]
+    fn areas_by_priority_then_round_robin() {
+        let mut s = SwapInfo::default();
+        let low = s.swapon(4, -2, IoDevice::Ssd, 0);
+        let a = s.swapon(2, 5, IoDevice::Ssd, 0);
+        let b = s.swapon(2, 5, IoDevice::Disk, 0);
+        assert_eq!((s.total, s.nr_free), (8, 8));
+        let got: Vec<usize> = (0..4).map(|_| { let slot = s.alloc().unwrap(); s.device_of(slot) }).collect();
+        assert_eq!(got, vec![a, b, a, b], "equal priorities alternate, in swapon order");
+        let slot = s.alloc().unwrap();
+        assert_eq!(s.device_of(slot), low, "then the lower priority");
+        assert_eq!([s.device_of(3), s.device_of(4), s.device_of(6)], [low, a, b], "slots 0-3 low, 4-5 a, 6-7 b");
+        s.release(4);
+        assert_eq!((s.devices[a].nr_free, s.devices[b].nr_free, s.nr_free), (1, 0, 4));
+        assert_eq!(s.alloc(), Some(4), "a has room again and comes before low");
+        let text = s.proc_swaps();
+        assert_eq!(text.lines().next(), Some("Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority"));
+        assert_eq!(text.lines().nth(1), Some("/dev/nvme0n1p1                          partition\t16\t\t4\t\t-2"));
+        assert_eq!(text.lines().nth(3), Some("/dev/sdb3                               partition\t8\t\t8\t\t5"));
+        assert_eq!(text.lines().count(), 4);
+    }
+
+    /// On the engine: pages swapped to zram cost RAM (nr_zspages), the SSD behind it takes over when zram is full,
+    /// swap-ins wait the area's latency, and freed slots shrink the pool.
+    #[test]
+    fn zram_in_front_of_ssd_on_the_engine() {
+        use crate::kernel::{Kernel, MachineConfig};
+        use crate::memory::Access;
+        use crate::mmap::{MapFlags, PROT_RW};
+        use crate::vmstat::Vmstat;
+        let mut k = Kernel::new(MachineConfig { totalram_pages: 4096, ..Default::default() }).unwrap();
+        k.swapon(10, -2, IoDevice::Ssd, 0).unwrap();
+        k.swapon(30, 100, IoDevice::Zram, 300).unwrap();
+        assert!(k.swapon(5, 0, IoDevice::Zram, 0).is_err() && k.swapon(5, 0, IoDevice::Ssd, 300).is_err());
+        assert!(k.meminfo_text().contains("SwapTotal:           160 kB"), "{}", k.meminfo_text());
+        k.spawn(1, "p").unwrap();
+        let v = k.mmap(1, 36, PROT_RW, MapFlags { anonymous: true, ..Default::default() }, None).unwrap().unwrap();
+        k.touch(1, v, 36, Access::Write).unwrap();
+        let free0 = k.nr_free_pages();
+        let r = k.swapout(1, v, 36, false).unwrap();
+        assert_eq!(r.swapped, 36);
+        assert_eq!((k.swap.devices[1].used(), k.swap.devices[0].used()), (30, 6), "zram first, then the SSD");
+        assert_eq!(k.vmstat.get(Vmstat::nr_zspages), 10, "30 pages at 3:1");
+        assert_eq!(k.nr_free_pages(), free0 + 36 - 10);
+        crate::kernel::prop_tests::check_invariants(&k);
+        // a swap-in from zram waits 5 µs, from the SSD 100 µs
+        k.touch(1, v, 1, Access::Read).unwrap();
+        assert_eq!(k.task_stall_ns(1), 5_000);
+        k.touch(1, v + 35, 1, Access::Read).unwrap();
+        assert_eq!(k.task_stall_ns(1), 105_000);
+        k.exit(1).unwrap();
+        assert_eq!((k.swap.used(), k.vmstat.get(Vmstat::nr_zspages)), (0, 0));
+        assert_eq!(k.nr_free_pages(), 4096);
+        crate::kernel::prop_tests::check_invariants(&k);
+    }
+
+    /// zram keeps stored pages in RAM, ceil(stored / ratio) frames.
+    #[test]
+    fn zram_pool_frames_round_up() {
+        let mut s = SwapInfo::default();
+        let z = s.swapon(100, 100, IoDevice::Zram, 250);
+        let d = &s.devices[z];
+        assert_eq!([0, 1, 2, 3, 5, 6].map(|n| d.zram_pool_frames(n)), [0, 1, 1, 2, 2, 3]);
+        let ssd = s.swapon(10, 0, IoDevice::Ssd, 0);
+        assert_eq!(s.devices[ssd].zram_pool_frames(10), 0);
+    }
     #[test]
     fn slots_and_fullness() {
         let mut s = SwapInfo::new(4);
@@ -114,6 +295,66 @@ pub struct SwapoutResult {
 }
 
 impl Kernel {
+    /// mm/swapfile.c:`swapon` of one more area of `pages` slots at priority `prio` (higher is used first; equal
+    /// priorities take turns), read with the latency of `io`. A zram area (`ratio_x100` > 0: uncompressed/compressed
+    /// ×100) keeps what is written to it in RAM: its pool holds ceil(used × 100 / ratio_x100) frames. SwapTotal
+    /// and CommitLimit grow (total_swap_pages).
+    pub fn swapon(&mut self, pages: u32, prio: i32, io: crate::vmscan::IoDevice, ratio_x100: u32) -> Result<usize, ApiError> {
+        if pages == 0 {
+            return Err(ApiError::new("E_ARG", "swapon: an area needs at least one page"));
+        }
+        if (io == crate::vmscan::IoDevice::Zram) != (ratio_x100 > 0) {
+            return Err(ApiError::new("E_ARG", "swapon: a compression ratio (>= 100, i.e. 1:1) is given for zram and only for zram"));
+        }
+        if io == crate::vmscan::IoDevice::Zram && ratio_x100 < 100 {
+            return Err(ApiError::new("E_ARG", format!("swapon: zram compression ratio x100 {ratio_x100}: expected >= 100")));
+        }
+        let total = self.swap.total as u64 + pages as u64;
+        if total >= 1 << 30 {
+            return Err(ApiError::new("E_ARG", "swapon: more than 2^30-1 pages of swap in all"));
+        }
+        let i = self.swap.swapon(pages, prio, io, ratio_x100);
+        self.config.total_swap_pages = self.swap.total;
+        self.swap_memcg.resize(self.swap.total as usize, crate::memcontrol::engine::NO_MEMCG);
+        Ok(i)
+    }
+
+    /// `folio_alloc_swap` for one page: a slot, and on a zram area the pool frame its compressed copy needs
+    /// (taken from the free frames without watermarks: reclaim runs with PF_MEMALLOC). No frame left: the write
+    /// would fail, so the slot goes back and the page stays.
+    pub(crate) fn get_swap_page(&mut self) -> Option<u32> {
+        let slot = self.swap.alloc()?;
+        let d = self.swap.device_of(slot);
+        let dev = &self.swap.devices[d];
+        if dev.zram_pool_frames(dev.used() as u64) > dev.pool.len() as u64 {
+            let Some(f) = self.frames.alloc() else {
+                self.swap.release(slot);
+                return None;
+            };
+            // a zsmalloc page: allocated, off every LRU, charged to no memcg
+            self.frames.meta[f as usize] = (self.frames.meta[f as usize] & crate::page_alloc::frames::LRU_GEN_MASK) | KIND_ANON;
+            self.vmstat.sub(Vmstat::nr_free_pages, 1);
+            self.vmstat.inc(Vmstat::pgalloc_normal);
+            self.vmstat.inc(Vmstat::nr_zspages);
+            self.swap.devices[d].pool.push(f);
+        }
+        Some(slot)
+    }
+
+    /// Return a slot to its area; a zram pool that needs a frame less frees one.
+    pub(crate) fn swap_release(&mut self, slot: u32) {
+        self.swap.release(slot);
+        let d = self.swap.device_of(slot);
+        let dev = &self.swap.devices[d];
+        if (dev.pool.len() as u64) > dev.zram_pool_frames(dev.used() as u64) {
+            let f = self.swap.devices[d].pool.pop().expect("pool frame");
+            self.frames.free(f);
+            self.vmstat.add(Vmstat::nr_free_pages, 1);
+            self.vmstat.inc(Vmstat::pgfree);
+            self.vmstat.sub(Vmstat::nr_zspages, 1);
+        }
+    }
+
     /// Reclaim targets the anon pages `vpn..vpn+pages` of `pid` as mm/vmscan.c:`shrink_folio_list` would (like
     /// MADV_PAGEOUT): each present anon page gets a swap slot (`folio_alloc_swap`, added to the swap cache), is
     /// unmapped from every process mapping it (`try_to_unmap` via the anon reverse map), written (`pswpout`) and
@@ -172,11 +413,11 @@ impl Kernel {
         let slot = if self.frames.has(f, F_SWAPCACHE) {
             self.swap.cache_rev[&f]
         } else {
-            let Some(slot) = self.swap.alloc() else {
+            let Some(slot) = self.get_swap_page() else {
                 return SwapOut::NoSlot;
             };
             if !self.memcg_try_charge_swap(f, slot) {
-                self.swap.release(slot);
+                self.swap_release(slot);
                 return SwapOut::ChargeFailed;
             }
             self.add_to_swap_cache(slot, f);
@@ -209,9 +450,9 @@ impl Kernel {
     /// `keep_swapcache`, reclaim then frees the clean swap-cache folio (`__remove_mapping`) with its memory charge
     /// moved to the swap entry (`mem_cgroup_swapout`). False when no slot was free or the swap charge failed.
     fn shmem_writeout(&mut self, f: u32, keep_swapcache: bool) -> bool {
-        let Some(slot) = self.swap.alloc() else { return false };
+        let Some(slot) = self.get_swap_page() else { return false };
         if !self.memcg_try_charge_swap(f, slot) {
-            self.swap.release(slot);
+            self.swap_release(slot);
             return false;
         }
         let (fid, idx) = (self.frames.owner[f as usize], self.frames.index[f as usize] as u64);

@@ -17,6 +17,7 @@ macro_rules! vmstat_items {
 
 vmstat_items!(
     nr_free_pages,
+    nr_zspages,
     nr_inactive_anon,
     nr_active_anon,
     nr_inactive_file,

@@ -180,6 +180,21 @@ impl Engine {
     pub fn cgroup_pressure(&mut self, path: &str) -> Option<String> {
         self.k.cgroup_pressure(path)
     }
+    /// swapon of one more swap area: `kind` disk, ssd or zram (zram: `ratio_x100` = compression ratio × 100).
+    /// Returns the area's index.
+    pub fn swapon(&mut self, pages: u32, prio: i32, kind: &str, ratio_x100: u32) -> Result<u32, JsError> {
+        let io = oomsim_core::vmscan::IoDevice::from_name(kind)
+            .ok_or_else(|| js_err(ApiError::new("E_ARG", format!("swapon: device kind {kind:?}: expected disk, ssd or zram"))))?;
+        self.k.swapon(pages, prio, io, ratio_x100).map(|i| i as u32).map_err(js_err)
+    }
+    /// /proc/swaps, byte for byte.
+    pub fn proc_swaps(&self) -> String {
+        self.k.swap.proc_swaps()
+    }
+    /// RAM frames held by zram pools (vmstat nr_zspages).
+    pub fn zram_pool_pages(&self) -> u64 {
+        self.k.swap.zram_pool_pages()
+    }
     /// A task's accumulated memory stall time, ns.
     pub fn task_stall_ns(&self, pid: u32) -> u64 {
         self.k.task_stall_ns(pid)

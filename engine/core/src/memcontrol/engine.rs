@@ -227,7 +227,7 @@ impl Kernel {
 
     /// A swap slot is freed (`swap_free` / `folio_free_swap`): `__mem_cgroup_uncharge_swap` of its record.
     pub(crate) fn swap_slot_release(&mut self, slot: u32) {
-        self.swap.release(slot);
+        self.swap_release(slot);
         self.memcg_uncharge_swap_slot(slot);
     }
 
