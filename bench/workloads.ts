@@ -7,7 +7,7 @@
 import { Engine, MEMINFO_NAMES, VMSTAT_NAMES } from '../bindings/src/index.js';
 import { ReferenceEngine, applyOp } from '../bindings/src/reference/index.js';
 
-export const WORKLOADS = ['first_touch', 'resident_seq', 'resident_uniform', 'resident_zipf', 'cow_storm', 'oom_storm', 'cgroup_charge'] as const;
+export const WORKLOADS = ['first_touch', 'resident_seq', 'resident_uniform', 'resident_zipf', 'cow_storm', 'oom_storm', 'cgroup_charge', 'reclaim_steady'] as const;
 /** oom_storm (as in bench_workloads.rs): 100,000 small tasks, OOM_BIG big ones, a hog that needs OOM_BIG kills. */
 export const OOM_SMALL_TASKS = 100_000;
 export const OOM_BIG = 10;
@@ -21,7 +21,7 @@ export type Workload = (typeof WORKLOADS)[number];
 export function ops(w: Workload, frames: number): number {
   const half = Math.floor(frames / 2);
   if (w === 'oom_storm') return OOM_BIG;
-  return w === 'first_touch' || w === 'cgroup_charge' ? half : w === 'cow_storm' ? 2 * Math.floor(frames / 4) : 8 * half;
+  return w === 'first_touch' || w === 'cgroup_charge' || w === 'reclaim_steady' ? half : w === 'cow_storm' ? 2 * Math.floor(frames / 4) : 8 * half;
 }
 
 /** Counters every implementation reports, for the cross-check with the reference. */
@@ -80,6 +80,11 @@ export const wasm: Impl<WasmState> & { digest(s: WasmState): string } = {
       return { e, vpn: v + pre, hogPages: need - pre };
     }
     if (w === 'first_touch' || w === 'cgroup_charge') vpn = e.mmapAnon(1, half);
+    else if (w === 'reclaim_steady') {
+      const file = e.fileCreate('cache', 'disk', frames, false);
+      if (file < 0 || e.fileRead(1, file, 0, frames - Math.floor(frames / 8)) < 0) throw new Error('reclaim_steady setup');
+      vpn = e.mmapAnon(1, half);
+    }
     else if (w === 'cow_storm') {
       vpn = e.mmapAnon(1, quarter);
       e.touch(1, vpn, quarter, 'write');
@@ -100,6 +105,7 @@ export const wasm: Impl<WasmState> & { digest(s: WasmState): string } = {
     switch (w) {
       case 'first_touch':
       case 'cgroup_charge':
+      case 'reclaim_steady':
         e.touch(1, vpn, half, 'write');
         break;
       case 'resident_seq':
@@ -156,10 +162,14 @@ export const reference: Impl<RefState> = {
     const quarter = Math.floor(frames / 4);
     const op = (o: Record<string, unknown>) => applyOp(e, o as never);
     op({ op: 'spawn', task: 1, comm: 'bench' });
+    if (w === 'reclaim_steady') {
+      op({ op: 'file_create', file: 'cache', fs: 'disk', pages: frames, cached: false });
+      op({ op: 'file_read', task: 1, file: 'cache', first: 0, count: frames - Math.floor(frames / 8) });
+    }
     const pages = w === 'cow_storm' ? quarter : half;
     op({ op: 'mmap', task: 1, region: 'a', pages, prot: 'rw', flags: ['private', 'anon'] });
     // the reference has no memory cgroups: cgroup_charge (limits above usage) runs as first_touch there
-    if (w !== 'first_touch' && w !== 'cgroup_charge') op({ op: 'touch', task: 1, region: 'a', first: 0, count: pages, access: 'write' });
+    if (w !== 'first_touch' && w !== 'cgroup_charge' && w !== 'reclaim_steady') op({ op: 'touch', task: 1, region: 'a', first: 0, count: pages, access: 'write' });
     return { e, frames };
   },
   run(w, { e, frames }) {
@@ -169,6 +179,7 @@ export const reference: Impl<RefState> = {
     switch (w) {
       case 'first_touch':
       case 'cgroup_charge':
+      case 'reclaim_steady':
         op({ op: 'touch', task: 1, region: 'a', first: 0, count: half, access: 'write' });
         break;
       case 'resident_seq':

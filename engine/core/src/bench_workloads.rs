@@ -7,7 +7,7 @@ use crate::kernel::{Kernel, MachineConfig};
 use crate::memory::{Access, Pattern};
 use crate::mmap::{MapFlags, PROT_RW};
 
-pub const WORKLOADS: &[&str] = &["first_touch", "resident_seq", "resident_uniform", "resident_zipf", "cow_storm", "oom_storm", "cgroup_charge"];
+pub const WORKLOADS: &[&str] = &["first_touch", "resident_seq", "resident_uniform", "resident_zipf", "cow_storm", "oom_storm", "cgroup_charge", "reclaim_steady"];
 
 /// oom_storm: 100,000 small tasks and `OOM_BIG` big ones; a hog with oom_score_adj -1000 then needs the memory of
 /// exactly `OOM_BIG` big tasks, so the timed part is `OOM_BIG` global OOM events, each scoring every task.
@@ -22,7 +22,7 @@ const OOM_SLACK: u64 = 1000;
 pub fn ops(workload: &str, frames: u32) -> u64 {
     let f = frames as u64;
     match workload {
-        "first_touch" | "cgroup_charge" => f / 2,
+        "first_touch" | "cgroup_charge" | "reclaim_steady" => f / 2,
         "resident_seq" | "resident_uniform" | "resident_zipf" => 8 * (f / 2),
         "cow_storm" => 2 * (f / 4),
         "oom_storm" => OOM_BIG as u64,
@@ -59,6 +59,13 @@ pub fn setup(workload: &str, frames: u32) -> Prepared {
     let f = frames as u64;
     let vpn = match workload {
         "first_touch" | "cgroup_charge" => mmap_anon(&mut k, 1, f / 2),
+        "reclaim_steady" => {
+            // page cache fills RAM first (a disk file of RAM's size, 7/8 of it read), so every anon fault of the
+            // timed part needs direct reclaim of cache: faults under steady reclaim
+            let file = k.file_create("cache", crate::filemap::FileKind::Disk, f, false).expect("valid").expect("file");
+            k.file_read(1, file, 0, f - f / 8).expect("valid").expect("read");
+            mmap_anon(&mut k, 1, f / 2)
+        }
         "resident_seq" | "resident_uniform" | "resident_zipf" => {
             let v = mmap_anon(&mut k, 1, f / 2);
             k.touch(1, v, f / 2, Access::Write).expect("touch");
@@ -100,7 +107,7 @@ pub fn run(workload: &str, p: &mut Prepared) {
     let f = p.k.totalram_pages();
     let (k, vpn, timed_pages) = (&mut p.k, p.vpn, p.timed_pages);
     match workload {
-        "first_touch" | "cgroup_charge" => {
+        "first_touch" | "cgroup_charge" | "reclaim_steady" => {
             k.touch(1, vpn, f / 2, Access::Write).expect("touch");
         }
         "resident_seq" => {
@@ -169,6 +176,10 @@ mod tests {
             let faults = p.k.vmstat.get(crate::vmstat::Vmstat::pgfault) - before;
             match *w {
                 "first_touch" | "cgroup_charge" => assert_eq!(faults, 2048),
+                "reclaim_steady" => {
+                    assert_eq!(faults, 2048);
+                    assert!(p.k.vmstat.get(crate::vmstat::Vmstat::pgsteal_direct) > 1000, "the faults ran on reclaimed cache");
+                }
                 "cow_storm" => assert_eq!(faults, 2 * 1024, "one COW fault per page per child"),
                 _ => assert_eq!(faults, 0, "{w}: resident pages take no faults"),
             }

@@ -52,6 +52,25 @@ impl Default for MachineConfig {
     }
 }
 
+/// The hasher of the pid index: one multiplication (Fibonacci hashing). Deterministic and cheap; pids are not
+/// adversarial input, so SipHash's protection is not needed on the fault path (every fault looks its task up).
+#[derive(Default, Clone, Copy)]
+pub struct PidHasher(u64);
+
+impl std::hash::Hasher for PidHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 /// Sysctls under /proc/sys/vm that the engine models.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sysctls {
@@ -146,7 +165,7 @@ pub struct Kernel {
     events: Vec<Event>,
     pub(crate) now_ns: u64,
     /// pid -> index in `tasks` (kept in step with every insertion and removal).
-    pid_index: HashMap<u32, u32>,
+    pid_index: HashMap<u32, u32, std::hash::BuildHasherDefault<PidHasher>>,
     /// Free slots of `mms`.
     pub(crate) free_mms: Vec<u32>,
     /// The OOM killer's engine state (panic, the `oom_killer_disable()` switch, reaper timers, records).
@@ -240,7 +259,7 @@ impl Kernel {
             log: Vec::new(),
             events: Vec::new(),
             now_ns: 0,
-            pid_index: HashMap::new(),
+            pid_index: HashMap::default(),
             free_mms: Vec::new(),
             oom: Default::default(),
             memcg: crate::memcontrol::MemCgroupTree::new(config_mode),
