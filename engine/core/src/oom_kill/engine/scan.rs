@@ -154,7 +154,8 @@ impl Kernel {
         engine_candidate(t, &self.oom.scan.mm[t.mm as usize], self.config.model_page_tables)
     }
 
-    /// Panics unless the index equals what its sources say, for every task slot and mm (tests).
+    /// Panics unless the index equals what its sources say, for every task slot and mm, and every mm's `users`
+    /// is the number of live tasks on it (tests).
     #[cfg(test)]
     pub(crate) fn check_oom_scan_index(&self) {
         let s = &self.oom.scan;
@@ -169,6 +170,16 @@ impl Kernel {
             total = total.wrapping_add(want.pgtables_bytes);
         }
         assert_eq!(s.pgtables_bytes, total, "OOM scan index page-table total");
+        // Mm::users counts the live tasks on each mm (LiveTasks::mm_sharers relies on it)
+        let mut users = vec![0u32; self.mms.len()];
+        for t in self.tasks() {
+            users[t.mm as usize] += 1;
+        }
+        for (id, mm) in self.mms.iter().enumerate() {
+            if let Some(mm) = mm {
+                assert_eq!(mm.users, users[id], "users of mm {id}");
+            }
+        }
     }
 }
 
@@ -205,17 +216,21 @@ impl OomTaskTable for LiveTasks<'_> {
     }
 
     /// Same mm and another pid: in the engine every process has an mm and is its own thread group (tgid = pid).
+    /// An mm with one user (`Mm::users` counts the tasks on it) has no other.
     fn mm_sharers(&self, i: usize) -> Vec<usize> {
         let s = &self.k.oom.scan;
         let me = s.task[self.k.tasks.slot_at(i)];
-        let v: Vec<usize> = self
-            .k
-            .tasks
-            .slots_in_order()
-            .enumerate()
-            .filter(|&(_, slot)| s.task[slot].mm == me.mm && s.task[slot].pid != me.pid)
-            .map(|(j, _)| j)
-            .collect();
+        let v: Vec<usize> = if self.k.mm(me.mm).users <= 1 {
+            Vec::new()
+        } else {
+            self.k
+                .tasks
+                .slots_in_order()
+                .enumerate()
+                .filter(|&(_, slot)| s.task[slot].mm == me.mm && s.task[slot].pid != me.pid)
+                .map(|(j, _)| j)
+                .collect()
+        };
         #[cfg(debug_assertions)]
         {
             let t = self.task(i);
