@@ -1,6 +1,7 @@
 //! The OOM killer on the stateful engine: the allocation slow path that leads to it
-//! (mm/page_alloc.c:`__alloc_pages_slowpath`, `__alloc_pages_may_oom`), the snapshot of the task table it decides
-//! over, applying its decision (SIGKILL and exit, mm sharers, vmstat `oom_kill`, the log, the panic), the OOM reaper
+//! (mm/page_alloc.c:`__alloc_pages_slowpath`, `__alloc_pages_may_oom`), the task table it decides over (the live
+//! tasks scored from dense counters for a global OOM, see [`scan`]; snapshots for /proc, explain and the memcg
+//! OOM), applying its decision (SIGKILL and exit, mm sharers, vmstat `oom_kill`, the log, the panic), the OOM reaper
 //! on simulated time (mm/oom_kill.c:`queue_oom_reaper`, `oom_reap_task`), /proc/<pid>/oom_score, oom_score_adj and
 //! oom_adj (fs/proc/base.c) and the explanation table.
 //!
@@ -19,7 +20,6 @@ use super::{
     constrained_alloc, oom_badness, out_of_memory_on, OomConstraint, OomControl, OomEnv, OomGroup, OomOutcome,
     OomResult, OomSysctls, OomTask, OomTaskTable, TotalpagesInput,
 };
-use scan::{engine_candidate, LiveTasks, MmScan, TaskScan};
 use crate::errno::ApiError;
 use crate::event::EventKind;
 use crate::gfp_types::{GfpMask, GFP_HIGHUSER_MOVABLE, __GFP_COMP};
@@ -27,6 +27,7 @@ use crate::kernel::{AllocFail, Kernel, SysResult};
 use crate::mm_types::{MmCounter, VM_SHARED};
 use crate::page_alloc::slowpath::{Gfp, Slowpath, SlowpathStep, ZoneRetryState};
 use crate::vmstat::Vmstat;
+use scan::{engine_candidate, LiveTasks, MmScan, TaskScan};
 
 /// The gfp mask of a user page fault as the OOM report shows it (`GFP_HIGHUSER_MOVABLE | __GFP_COMP`, the folio
 /// allocation of do_anonymous_page / filemap_fault): `0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP)`.
