@@ -99,6 +99,7 @@ impl Kernel {
         if let Some(c) = comm {
             t.comm = c.chars().take(15).collect::<String>().into();
         }
+        self.oom_scan_task(ti);
         self.mmput(old);
         Ok(Ok(()))
     }
@@ -152,6 +153,7 @@ impl Kernel {
         debug_assert_eq!(self.mm(mm_id).rss, [0; NR_MM_COUNTERS]);
         debug_assert_eq!(self.mm(mm_id).pgtables_bytes(), 0);
         self.mms[mm_id as usize] = None;
+        self.oom_scan_mm(mm_id);
         self.free_mms.push(mm_id);
     }
 
@@ -233,6 +235,7 @@ impl Kernel {
             for (i, d) in rss.iter().enumerate() {
                 n.rss[i] += d;
             }
+            self.oom_scan_mm(new);
         }
         self.insert_vma(new, vma);
     }

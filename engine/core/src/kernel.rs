@@ -318,12 +318,14 @@ impl Kernel {
         let pid = t.pid;
         let slot = self.tasks.push(t);
         self.pid_index.insert(pid, slot as u32);
+        self.oom_scan_task(slot);
     }
 
     /// Remove the task in slot `ti`; the others keep their slots and their creation order.
     pub(crate) fn remove_task(&mut self, ti: usize) -> Task {
         let t = self.tasks.remove(ti);
         self.pid_index.remove(&t.pid);
+        self.oom_scan_task(ti);
         t
     }
 
@@ -365,13 +367,15 @@ impl Kernel {
 
     pub(crate) fn new_mm(&mut self) -> u32 {
         let mm = Mm { users: 1, start_brk: START_BRK, brk: START_BRK, mmap_base: MMAP_BASE, ..Default::default() };
-        if let Some(i) = self.free_mms.pop() {
+        let id = if let Some(i) = self.free_mms.pop() {
             self.mms[i as usize] = Some(mm);
             i
         } else {
             self.mms.push(Some(mm));
             (self.mms.len() - 1) as u32
-        }
+        };
+        self.oom_scan_mm(id);
+        id
     }
 
     /// Create a process with an empty address space (as after exec), uid 1000, no capabilities.
@@ -733,7 +737,8 @@ impl Kernel {
         m.slab_reclaimable = v(Vmstat::nr_slab_reclaimable);
         m.slab_unreclaimable = v(Vmstat::nr_slab_unreclaimable);
         m.pagetables = if self.config.model_page_tables {
-            self.mms.iter().flatten().map(|mm| mm.pgtables_bytes()).sum::<u64>() >> crate::PAGE_SHIFT
+            // the sum over the live mms, kept by the OOM scan index
+            self.oom.scan.pgtables_bytes() >> crate::PAGE_SHIFT
         } else {
             0
         };
@@ -957,7 +962,8 @@ pub(crate) mod prop_tests {
     use crate::mmap::{Advice, MapFlags, PROT_NONE, PROT_READ, PROT_RW};
 
     /// free + used == total; vmstat agrees with the allocator; mapcounts equal the PTEs mapping each frame; each
-    /// mm's RSS counters equal its present PTEs by kind; Committed_AS equals the accounted VMAs plus shmem charges.
+    /// mm's RSS counters equal its present PTEs by kind; Committed_AS equals the accounted VMAs plus shmem charges;
+    /// the OOM scan index equals the tasks and mms it mirrors.
     pub(crate) fn check_invariants(k: &Kernel) {
         let total = k.totalram_pages();
         let mut used = k.config.hugetlb_total_pages as u64;
@@ -1012,6 +1018,7 @@ pub(crate) mod prop_tests {
         let anon_mapped = (0..k.frames.high_water()).filter(|&f| k.frames.in_use(f) && k.frames.kind(f) == crate::page_alloc::frames::KIND_ANON && k.frames.mapcount(f) > 0).count() as u64;
         assert_eq!(k.vmstat.get(Vmstat::nr_anon_pages), anon_mapped);
         assert_eq!(k.vmstat.get(Vmstat::nr_swapcached), k.swap.cache.len() as u64);
+        k.check_oom_scan_index();
     }
 
     fn run_sequence(seed: u64, nops: usize) {

@@ -348,6 +348,7 @@ impl Kernel {
                 t[(vpn & 511) as usize] = val;
                 *slot = Some(t);
                 mm.pte_alloc(chunk);
+                self.oom_scan_mm(mm_id);
             }
         }
     }
@@ -380,6 +381,7 @@ impl Kernel {
     #[inline]
     pub(crate) fn rss_add(&mut self, mm_id: u32, c: MmCounter, d: i64) {
         self.mms[mm_id as usize].as_mut().unwrap().rss[c as usize] += d;
+        self.oom_scan_rss_add(mm_id, c, d);
     }
 
     /// `__anon_vma_prepare`: give the VMA an anon_vma (root id) if it has none.

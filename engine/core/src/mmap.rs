@@ -277,6 +277,7 @@ impl Kernel {
             self.mm_mut(mm_id).total_vm -= pages;
             self.mm_mut(mm_id).free_pgtables(v.start, v.end);
         }
+        self.oom_scan_mm(mm_id);
     }
 
     /// munmap(2) of pages `vpn..vpn+pages` (holes are fine, as in the kernel).

@@ -146,6 +146,22 @@ impl TaskTable {
         self.slots.get_mut(slot).and_then(Option::as_mut)
     }
 
+    /// The slot of the `i`-th live task in creation order (`i < len()`).
+    pub fn slot_at(&self, i: usize) -> usize {
+        self.order[i].1 as usize
+    }
+
+    /// The creation-order position of the live task in `slot` (O(log n)).
+    pub fn position_of(&self, slot: usize) -> Option<usize> {
+        self.get(slot)?;
+        self.order.binary_search(&(self.seq_of[slot], slot as u32)).ok()
+    }
+
+    /// Number of slots, live or free.
+    pub fn slots_len(&self) -> usize {
+        self.slots.len()
+    }
+
     /// Slots of the live tasks in creation order.
     pub fn slots_in_order(&self) -> impl Iterator<Item = usize> + '_ {
         self.order.iter().map(|&(_, s)| s as usize)

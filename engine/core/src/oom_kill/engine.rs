@@ -1,6 +1,7 @@
 //! The OOM killer on the stateful engine: the allocation slow path that leads to it
-//! (mm/page_alloc.c:`__alloc_pages_slowpath`, `__alloc_pages_may_oom`), the snapshot of the task table it decides
-//! over, applying its decision (SIGKILL and exit, mm sharers, vmstat `oom_kill`, the log, the panic), the OOM reaper
+//! (mm/page_alloc.c:`__alloc_pages_slowpath`, `__alloc_pages_may_oom`), the task table it decides over (the live
+//! tasks scored from dense counters for a global OOM, see [`scan`]; snapshots for /proc, explain and the memcg
+//! OOM), applying its decision (SIGKILL and exit, mm sharers, vmstat `oom_kill`, the log, the panic), the OOM reaper
 //! on simulated time (mm/oom_kill.c:`queue_oom_reaper`, `oom_reap_task`), /proc/<pid>/oom_score, oom_score_adj and
 //! oom_adj (fs/proc/base.c) and the explanation table.
 //!
@@ -16,8 +17,8 @@
 use super::explain::{explain, CandidateRow};
 use super::reaper::OOM_REAPER_DELAY_MS;
 use super::{
-    constrained_alloc, oom_badness, out_of_memory, OomConstraint, OomControl, OomEnv, OomOutcome, OomResult,
-    OomSysctls, OomTask, TotalpagesInput,
+    constrained_alloc, oom_badness, out_of_memory_on, OomConstraint, OomControl, OomEnv, OomGroup, OomOutcome,
+    OomResult, OomSysctls, OomTask, OomTaskTable, TotalpagesInput,
 };
 use crate::errno::ApiError;
 use crate::event::EventKind;
@@ -26,6 +27,7 @@ use crate::kernel::{AllocFail, Kernel, SysResult};
 use crate::mm_types::{MmCounter, VM_SHARED};
 use crate::page_alloc::slowpath::{Gfp, Slowpath, SlowpathStep, ZoneRetryState};
 use crate::vmstat::Vmstat;
+use scan::{engine_candidate, LiveTasks, MmScan, TaskScan};
 
 /// The gfp mask of a user page fault as the OOM report shows it (`GFP_HIGHUSER_MOVABLE | __GFP_COMP`, the folio
 /// allocation of do_anonymous_page / filemap_fault): `0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP)`.
@@ -79,6 +81,8 @@ pub struct OomState {
     pub current_killed: Vec<u32>,
     /// The one-time legacy oom_adj deprecation warning was printed.
     pub oom_adj_warned: bool,
+    /// The dense counters a global OOM scores from (see [`scan`]).
+    pub scan: scan::OomScanIndex,
 }
 
 /// Why `run_until` stopped.
@@ -123,9 +127,12 @@ impl Kernel {
         self.tasks.iter().map(|t| self.oom_task_of(t)).collect()
     }
 
-    fn oom_task_of(&self, t: &crate::task::Task) -> OomTask {
+    /// The snapshot of one process: the scoring fields from [`engine_candidate`] (read from the task and its mm
+    /// directly, not from the dense index), the names and the per-kind RSS for the log lines.
+    pub(crate) fn oom_task_of(&self, t: &crate::task::Task) -> OomTask {
         let mm = self.mm(t.mm);
         let c = |x: MmCounter| mm.counter(x);
+        let s = engine_candidate(&TaskScan::of(t), &MmScan::of(mm), self.config.model_page_tables);
         let exiting = self.oom.current_killed.contains(&t.pid);
         OomTask {
             pid: t.pid as i64,
@@ -134,26 +141,26 @@ impl Kernel {
             uid: t.uid,
             memcg: t.cgroup.clone(),
             mm: t.mm as u64,
-            points: None,
+            points: s.points,
             total_vm_pages: mm.total_vm,
             rss_anon: c(MmCounter::MM_ANONPAGES),
             rss_file: c(MmCounter::MM_FILEPAGES),
             rss_shmem: c(MmCounter::MM_SHMEMPAGES),
-            swapents: c(MmCounter::MM_SWAPENTS),
-            pgtables_bytes: if self.config.model_page_tables { mm.pgtables_bytes() } else { 0 },
-            oom_score_adj: t.oom_score_adj as i16,
-            has_mm: true,
-            is_global_init: t.pid == 1,
-            is_kthread: false,
-            in_vfork: t.in_vfork,
-            mmf_oom_skip: mm.oom_skip,
-            is_oom_victim: t.oom_victim,
-            oom_origin: false,
+            swapents: s.swapents,
+            pgtables_bytes: s.pgtables_bytes,
+            oom_score_adj: s.oom_score_adj,
+            has_mm: s.has_mm,
+            is_global_init: s.is_global_init,
+            is_kthread: s.is_kthread,
+            in_vfork: s.in_vfork,
+            mmf_oom_skip: s.mmf_oom_skip,
+            is_oom_victim: s.is_oom_victim,
+            oom_origin: s.oom_origin,
             signal_group_exit: exiting,
             pf_exiting: false,
             fatal_signal_pending: exiting,
             core_dumping: false,
-            cpuset_eligible: true,
+            cpuset_eligible: s.cpuset_eligible,
         }
     }
 
@@ -225,48 +232,87 @@ impl Kernel {
     // ---- out_of_memory on the engine -----------------------------------------------------------------------------
 
     /// A global OOM (CONSTRAINT_NONE, totalpages = RAM + swap) raised by `current_pid`'s allocation with `gfp` and
-    /// `order`: runs [`out_of_memory`] over the whole task table and applies its result.
+    /// `order`: runs [`out_of_memory_on`] over the live task table ([`LiveTasks`]: scored from the dense index,
+    /// no snapshot of every process) and applies its result.
     pub fn out_of_memory_global(&mut self, current_pid: u32, gfp: GfpMask, order: i32) -> OomResult {
         let mut oc = OomControl::global(self.oom_global_totalpages());
         oc.gfp_mask = gfp;
         oc.order = order;
-        let tasks = self.oom_tasks();
-        self.run_out_of_memory(&tasks, &oc, current_pid)
+        let live = LiveTasks::new(self);
+        let get_oom_group = |v: usize| self.memcg_oom_group_live(&oc, v);
+        let decided = self.decide_out_of_memory(&live, &oc, current_pid, &get_oom_group);
+        self.finish_out_of_memory(decided, &oc, current_pid)
     }
 
     /// The constraint-generic entry: `tasks` is the OOM domain's snapshot (every process for a global OOM; the
     /// memcg code passes its own with CONSTRAINT_MEMCG, totalpages = the memcg max), `oc` the oom_control. Runs
-    /// [`out_of_memory`], records it, appends its log lines and applies it. An unknown current pid makes no call.
+    /// [`out_of_memory`](super::out_of_memory), records it, appends its log lines and applies it. An unknown
+    /// current pid makes no call.
     pub fn run_out_of_memory(&mut self, tasks: &[OomTask], oc: &OomControl, current_pid: u32) -> OomResult {
-        let Some(current) = tasks.iter().position(|t| t.pid == current_pid as i64) else {
-            return OomResult::default();
-        };
+        // memory.oom.group: mem_cgroup_get_oom_group(victim, oc->memcg) and the group's processes
+        let get_oom_group = |v: usize| self.memcg_oom_group(tasks, oc, v);
+        let decided = self.decide_out_of_memory(tasks, oc, current_pid, &get_oom_group);
+        self.finish_out_of_memory(decided, oc, current_pid)
+    }
+
+    /// Apply a decision of [`Kernel::decide_out_of_memory`] (none: no call was made).
+    fn finish_out_of_memory(&mut self, decided: Option<(OomResult, Vec<i64>)>, oc: &OomControl, current_pid: u32) -> OomResult {
+        match decided {
+            Some((r, badness)) => {
+                self.apply_oom_result(oc, current_pid, &r, &badness);
+                r
+            }
+            None => OomResult::default(),
+        }
+    }
+
+    /// Run [`out_of_memory_on`] over `tasks` for `current_pid` (None when it is not in the table), without changing
+    /// anything: the result, and the `oom_badness` of each counted process (`r.killed`, in order) for the events.
+    fn decide_out_of_memory<T: OomTaskTable + ?Sized>(
+        &self,
+        tasks: &T,
+        oc: &OomControl,
+        current_pid: u32,
+        get_oom_group: &dyn Fn(usize) -> Option<OomGroup>,
+    ) -> Option<(OomResult, Vec<i64>)> {
+        let current = tasks.index_of_pid(current_pid as i64)?;
         let meminfo_lines = match &oc.memcg {
             Some(path) => self.memcg_oom_meminfo_lines(path),
             None => crate::show_mem::show_mem_lines(self),
         };
-        // memory.oom.group: mem_cgroup_get_oom_group(victim, oc->memcg) and the group's processes
-        let this: &Kernel = self;
-        let get_oom_group = |v: usize| this.memcg_oom_group(tasks, oc, v);
         let env = OomEnv {
             sysctls: self.oom_sysctls(),
             oom_killer_disabled: self.oom.oom_killer_disabled,
             meminfo_lines,
-            get_oom_group: Some(&get_oom_group),
+            get_oom_group: Some(get_oom_group),
             ..OomEnv::default()
         };
-        let r = match out_of_memory(tasks, oc, current, &env) {
-            Ok(r) => r,
-            Err(_) => return OomResult::default(),
-        };
-        self.apply_oom_result(tasks, oc, current_pid, &r);
-        r
+        let r = out_of_memory_on(tasks, oc, current, &env).ok()?;
+        let badness = r
+            .killed
+            .iter()
+            .map(|&pid| tasks.index_of_pid(pid).map(|i| oom_badness(&tasks.task(i), oc.totalpages)).unwrap_or(0))
+            .collect();
+        Some((r, badness))
     }
 
-    /// Apply what out_of_memory() decided: the log lines; `oom_kill` per counted kill and an OomKill event; mark
-    /// victims; MMF_OOM_SKIP on pinned mms; reaper timers; the panic; then every process sent SIGKILL exits (the
-    /// allocating task only when its kernel entry returns).
-    fn apply_oom_result(&mut self, tasks: &[OomTask], oc: &OomControl, current_pid: u32, r: &OomResult) {
+    /// The `get_oom_group` hook for [`LiveTasks`]: [`Kernel::memcg_oom_group`] needs a snapshot slice, so it is built
+    /// (every process, the live table's order and indices) only when the victim's memcg has an oom.group cgroup
+    /// in the OOM domain, which memcg_oom_group checks first and answers None without.
+    fn memcg_oom_group_live(&self, oc: &OomControl, v: usize) -> Option<OomGroup> {
+        let victim = self.memcg.lookup(&self.tasks[self.tasks.slot_at(v)].cgroup)?;
+        let domain = match &oc.memcg {
+            Some(p) => Some(self.memcg.lookup(p)?),
+            None => None,
+        };
+        self.memcg.mem_cgroup_get_oom_group(victim, domain)?;
+        self.memcg_oom_group(&self.oom_tasks(), oc, v)
+    }
+
+    /// Apply what out_of_memory() decided: the log lines; `oom_kill` per counted kill and an OomKill event (with
+    /// `badness[i]` for `r.killed[i]`); mark victims; MMF_OOM_SKIP on pinned mms; reaper timers; the panic; then
+    /// every process sent SIGKILL exits (the allocating task only when its kernel entry returns).
+    fn apply_oom_result(&mut self, oc: &OomControl, current_pid: u32, r: &OomResult, badness: &[i64]) {
         let outcome = r.outcome.unwrap_or(OomOutcome::Disabled);
         self.oom.records.push(OomRecord {
             constraint: oc.constraint,
@@ -283,21 +329,22 @@ impl Kernel {
             OomOutcome::KillAllocatingTask => 1,
             _ => 0,
         };
-        for &pid in &r.killed {
+        for (&pid, &badness) in r.killed.iter().zip(badness) {
             self.vmstat.inc(Vmstat::oom_kill);
-            let badness = tasks.iter().find(|t| t.pid == pid).map(|t| oom_badness(t, oc.totalpages)).unwrap_or(0);
             let by = if r.oom_group.is_some() && Some(pid) != r.victim_pid { 2 } else { by };
             self.event(EventKind::OomKill, pid as u32, constraint_code(oc.constraint), by, badness as u64);
         }
         self.memcg_oom_events(&r.killed, r.oom_group.as_deref());
         for &pid in &r.marked_victims {
-            if let Some(t) = self.task_mut(pid as u32) {
-                t.oom_victim = true;
+            if let Ok(slot) = self.task_index(pid as u32) {
+                self.tasks[slot].oom_victim = true;
+                self.oom_scan_task(slot);
             }
         }
         for &mm in &r.mmf_oom_skip_set {
             if let Some(Some(m)) = self.mms.get_mut(mm as usize) {
                 m.oom_skip = true;
+                self.oom_scan_mm(mm as u32);
             }
         }
         for &pid in &r.reaper_queued {
@@ -428,6 +475,7 @@ impl Kernel {
         );
         self.log.push(line);
         self.mm_mut(t.mm).oom_skip = true;
+        self.oom_scan_mm(t.mm);
     }
 
     // ---- /proc/<pid>/oom_score, oom_score_adj, oom_adj ------------------------------------------------------------
@@ -491,10 +539,18 @@ impl Kernel {
         let (pid, mm) = (self.tasks[ti].pid, self.tasks[ti].mm);
         self.tasks[ti].oom_score_adj = adj as i32;
         self.tasks[ti].oom_score_adj_min = adj_min as i32;
-        for t in self.tasks.iter_mut() {
-            if t.pid != pid && t.mm == mm && !t.in_vfork && t.pid != 1 {
-                t.oom_score_adj = adj as i32;
-            }
+        self.oom_scan_task(ti);
+        let sharers: Vec<usize> = self
+            .tasks
+            .slots_in_order()
+            .filter(|&s| {
+                let t = &self.tasks[s];
+                t.pid != pid && t.mm == mm && !t.in_vfork && t.pid != 1
+            })
+            .collect();
+        for s in sharers {
+            self.tasks[s].oom_score_adj = adj as i32;
+            self.oom_scan_task(s);
         }
     }
 
@@ -544,5 +600,6 @@ pub fn explain_json(constraint: OomConstraint, totalpages: u64, rows: &[Candidat
     json!({"constraint": constraint.text(), "totalpages": totalpages, "rows": rows}).to_string()
 }
 
+pub mod scan;
 #[cfg(test)]
 mod tests;

@@ -4,7 +4,7 @@
 //! are user-visible interface and are reproduced exactly; C conversions are emulated: `%hd` truncates to 16 bits,
 //! `%d` of a uid_t prints it as a signed int, `K(x)` is `x << 2`.
 
-use super::{OomConstraint, OomControl, OomTask, PAGE_COUNTER_MAX};
+use super::{OomConstraint, OomControl, OomTask, OomTaskTable, PAGE_COUNTER_MAX};
 use crate::gfp_types::{format_gfp_mask, GfpMask};
 
 /// `K(x)`: pages to kB.
@@ -83,9 +83,15 @@ pub fn dump_task_row(
 /// subtree, or every cpuset-eligible process for a global OOM), skipping global init, kthreads and processes
 /// without an mm. Tasks with adj -1000 are listed.
 pub fn dump_tasks(tasks: &[OomTask], oc: &OomControl) -> Vec<String> {
+    dump_tasks_on(tasks, oc)
+}
+
+/// [`dump_tasks`] over any task table (it visits every task).
+pub fn dump_tasks_on<T: OomTaskTable + ?Sized>(tasks: &T, oc: &OomControl) -> Vec<String> {
     let mut out = vec![DUMP_TASKS_HEADER1.to_string(), DUMP_TASKS_HEADER2.to_string()];
-    for t in tasks {
-        if !super::in_oom_domain(t, oc) || t.oom_unkillable() {
+    for i in 0..tasks.nr_tasks() {
+        let t = tasks.task(i);
+        if !super::in_oom_domain(&t, oc) || t.oom_unkillable() {
             continue;
         }
         if !oc.is_memcg_oom() && !t.cpuset_eligible {

@@ -1,8 +1,11 @@
 //! The OOM killer's decisions (mm/oom_kill.c), as pure functions over a candidate view of the task table.
 //!
-//! The stateful engine owns the real tasks; it builds one [`OomTask`] per process (in task-list order for a global
-//! OOM, in `mem_cgroup_scan_tasks` order for a memcg OOM), an [`OomControl`] for the OOM, and calls
-//! [`out_of_memory`]. The result says what the kernel decided (which branch, whom to SIGKILL, whom to count, whom to
+//! The decisions read the task table through [`OomTaskTable`]: a slice of [`OomTask`] snapshots (one per process,
+//! in task-list order for a global OOM, in `mem_cgroup_scan_tasks` order for a memcg OOM: the conformance checks
+//! and the memcg OOM), or the engine's live task table, which scores every task from dense counters
+//! ([`OomCandidate`]) and builds a full [`OomTask`] only for the few tasks a decision looks at by name (current,
+//! the victim, its mm sharers, the rows of dump_tasks). The engine builds an [`OomControl`] for the OOM and calls
+//! [`out_of_memory`] (or [`out_of_memory_on`]). The result says what the kernel decided (which branch, whom to SIGKILL, whom to count, whom to
 //! mark, whose reaper to queue, which mm gets MMF_OOM_SKIP) and carries the kernel log lines in order. The engine
 //! applies the effects. Nothing here mutates engine state.
 //!
@@ -160,6 +163,108 @@ impl OomTask {
     }
 }
 
+/// What `oom_evaluate_task` and `oom_badness` read of a task: the numbers and flags of an [`OomTask`] without its
+/// names and paths. A small `Copy` value, so a task table can score a task without building its snapshot.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct OomCandidate {
+    /// See [`OomTask::points`].
+    pub points: Option<i64>,
+    /// `get_mm_rss()`: anon + file + shmem pages.
+    pub rss_pages: u64,
+    pub swapents: u64,
+    pub pgtables_bytes: u64,
+    pub oom_score_adj: i16,
+    pub has_mm: bool,
+    pub is_global_init: bool,
+    pub is_kthread: bool,
+    pub in_vfork: bool,
+    pub mmf_oom_skip: bool,
+    pub is_oom_victim: bool,
+    pub oom_origin: bool,
+    pub cpuset_eligible: bool,
+}
+
+impl OomCandidate {
+    /// `oom_unkillable_task()`: global init or a kernel thread.
+    pub fn oom_unkillable(&self) -> bool {
+        self.is_global_init || self.is_kthread
+    }
+}
+
+impl OomTask {
+    /// The part of the task the scoring reads.
+    pub fn candidate(&self) -> OomCandidate {
+        OomCandidate {
+            points: self.points,
+            rss_pages: self.rss_pages(),
+            swapents: self.swapents,
+            pgtables_bytes: self.pgtables_bytes,
+            oom_score_adj: self.oom_score_adj,
+            has_mm: self.has_mm,
+            is_global_init: self.is_global_init,
+            is_kthread: self.is_kthread,
+            in_vfork: self.in_vfork,
+            mmf_oom_skip: self.mmf_oom_skip,
+            is_oom_victim: self.is_oom_victim,
+            oom_origin: self.oom_origin,
+            cpuset_eligible: self.cpuset_eligible,
+        }
+    }
+}
+
+/// The task table the OOM killer decides over, indexed `0..nr_tasks()` in scan order (task-list order for a global
+/// OOM, `mem_cgroup_scan_tasks` order for a memcg OOM). `[OomTask]` implements it over snapshots; the engine
+/// implements it over its live tasks, scoring from dense counters. Implementations may override the provided
+/// methods for speed but must give exactly the results of the provided ones.
+pub trait OomTaskTable {
+    /// Number of tasks.
+    fn nr_tasks(&self) -> usize;
+
+    /// The full view of task `i` (`i < nr_tasks()`).
+    fn task(&self, i: usize) -> std::borrow::Cow<'_, OomTask>;
+
+    /// [`oom_evaluate_task`] of task `i`.
+    fn evaluate(&self, i: usize, oc: &OomControl, chosen_points: i64) -> Evaluation {
+        oom_evaluate_task(&self.task(i), oc, chosen_points)
+    }
+
+    /// The tasks of other thread groups that share task `i`'s mm ([`OomTask::shares_mm_with`], different tgid), in
+    /// scan order: the processes `task_will_free_mem` and `__oom_kill_process` walk with `for_each_process`.
+    fn mm_sharers(&self, i: usize) -> Vec<usize> {
+        let t = self.task(i);
+        (0..self.nr_tasks())
+            .filter(|&j| {
+                let p = self.task(j);
+                p.shares_mm_with(&t) && p.tgid != t.tgid
+            })
+            .collect()
+    }
+
+    /// The index of the first task with `pid`.
+    fn index_of_pid(&self, pid: i64) -> Option<usize> {
+        (0..self.nr_tasks()).find(|&j| self.task(j).pid == pid)
+    }
+}
+
+impl OomTaskTable for [OomTask] {
+    fn nr_tasks(&self) -> usize {
+        self.len()
+    }
+    fn task(&self, i: usize) -> std::borrow::Cow<'_, OomTask> {
+        std::borrow::Cow::Borrowed(&self[i])
+    }
+    fn evaluate(&self, i: usize, oc: &OomControl, chosen_points: i64) -> Evaluation {
+        oom_evaluate_task(&self[i], oc, chosen_points)
+    }
+    fn mm_sharers(&self, i: usize) -> Vec<usize> {
+        let t = &self[i];
+        (0..self.len()).filter(|&j| self[j].shares_mm_with(t) && self[j].tgid != t.tgid).collect()
+    }
+    fn index_of_pid(&self, pid: i64) -> Option<usize> {
+        self.iter().position(|t| t.pid == pid)
+    }
+}
+
 /// The OOM context (`struct oom_control`), after `constrained_alloc()`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OomControl {
@@ -310,6 +415,11 @@ impl Unkillable {
 
 /// The first unkillable condition of `oom_badness`, in the kernel's order, or None when the task is eligible.
 pub fn oom_unkillable_reason(t: &OomTask) -> Option<Unkillable> {
+    oom_unkillable_reason_of(&t.candidate())
+}
+
+/// [`oom_unkillable_reason`] of a candidate.
+pub fn oom_unkillable_reason_of(t: &OomCandidate) -> Option<Unkillable> {
     if t.is_global_init {
         Some(Unkillable::GlobalInit)
     } else if t.is_kthread {
@@ -341,13 +451,18 @@ pub fn adj_points(oom_score_adj: i16, totalpages: u64) -> i64 {
 /// adj -1000, MMF_OOM_SKIP, in vfork); otherwise rss + swapents + pgtables_bytes/4096 (truncated) plus
 /// `adj * (totalpages/1000)`. Never clamped: it may be negative. A precomputed `points` replaces the memory terms.
 pub fn oom_badness(t: &OomTask, totalpages: u64) -> i64 {
-    if oom_unkillable_reason(t).is_some() {
+    oom_badness_of(&t.candidate(), totalpages)
+}
+
+/// [`oom_badness`] of a candidate.
+pub fn oom_badness_of(t: &OomCandidate, totalpages: u64) -> i64 {
+    if oom_unkillable_reason_of(t).is_some() {
         return i64::MIN;
     }
     if let Some(p) = t.points {
         return p;
     }
-    let base = (t.rss_pages() as i64)
+    let base = (t.rss_pages as i64)
         .wrapping_add(t.swapents as i64)
         .wrapping_add((t.pgtables_bytes / crate::PAGE_SIZE) as i64);
     base.wrapping_add(adj_points(t.oom_score_adj, totalpages))
@@ -389,6 +504,11 @@ pub fn oom_evaluate_task(t: &OomTask, oc: &OomControl, chosen_points: i64) -> Ev
     if !in_oom_domain(t, oc) {
         return Evaluation::OutsideDomain;
     }
+    oom_evaluate_candidate(&t.candidate(), oc, chosen_points)
+}
+
+/// [`oom_evaluate_task`] after the domain test (the task is in the OOM domain), on a candidate.
+pub fn oom_evaluate_candidate(t: &OomCandidate, oc: &OomControl, chosen_points: i64) -> Evaluation {
     if t.oom_unkillable() {
         return Evaluation::Unkillable;
     }
@@ -401,7 +521,7 @@ pub fn oom_evaluate_task(t: &OomTask, oc: &OomControl, chosen_points: i64) -> Ev
     if t.oom_origin {
         return Evaluation::Scored { points: i64::MAX, selected: true };
     }
-    let points = oom_badness(t, oc.totalpages);
+    let points = oom_badness_of(t, oc.totalpages);
     let selected = !(points == i64::MIN || points < chosen_points);
     Evaluation::Scored { points, selected }
 }
@@ -412,10 +532,15 @@ pub fn oom_evaluate_task(t: &OomTask, oc: &OomControl, chosen_points: i64) -> Ev
 /// selected without comparison (the scan goes on: a later origin task replaces it, a later exiting victim still
 /// aborts). Unless SysRq, an OOM victim without MMF_OOM_SKIP aborts the whole scan.
 pub fn select_bad_process(tasks: &[OomTask], oc: &OomControl) -> Selection {
+    select_bad_process_on(tasks, oc)
+}
+
+/// [`select_bad_process`] over any task table.
+pub fn select_bad_process_on<T: OomTaskTable + ?Sized>(tasks: &T, oc: &OomControl) -> Selection {
     let mut chosen: Option<(usize, i64)> = None;
     let mut chosen_points = i64::MIN;
-    for (i, t) in tasks.iter().enumerate() {
-        match oom_evaluate_task(t, oc, chosen_points) {
+    for i in 0..tasks.nr_tasks() {
+        match tasks.evaluate(i, oc, chosen_points) {
             Evaluation::AbortVictim => return Selection::Abort { victim_index: i },
             Evaluation::Scored { points, selected: true } => {
                 chosen = Some((i, points));
@@ -465,14 +590,16 @@ pub fn __task_will_free_mem(t: &OomTask) -> bool {
 /// mm/oom_kill.c:`task_will_free_mem`: the task has an mm, is exiting (above), its mm has no MMF_OOM_SKIP, and
 /// every other process sharing the mm is exiting too.
 pub fn task_will_free_mem(tasks: &[OomTask], idx: usize) -> bool {
-    let t = &tasks[idx];
-    if !t.has_mm || !__task_will_free_mem(t) || t.mmf_oom_skip {
+    task_will_free_mem_on(tasks, idx)
+}
+
+/// [`task_will_free_mem`] over any task table.
+pub fn task_will_free_mem_on<T: OomTaskTable + ?Sized>(tasks: &T, idx: usize) -> bool {
+    let t = tasks.task(idx);
+    if !t.has_mm || !__task_will_free_mem(&t) || t.mmf_oom_skip {
         return false;
     }
-    tasks
-        .iter()
-        .filter(|p| p.shares_mm_with(t) && p.tgid != t.tgid)
-        .all(__task_will_free_mem)
+    tasks.mm_sharers(idx).into_iter().all(|j| __task_will_free_mem(&tasks.task(j)))
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -613,22 +740,23 @@ impl OomResult {
     }
 }
 
-fn dump_header(tasks: &[OomTask], oc: &OomControl, current: usize, env: &OomEnv, log: &mut Vec<String>) {
-    let cur = &tasks[current];
+fn dump_header<T: OomTaskTable + ?Sized>(tasks: &T, oc: &OomControl, current: usize, env: &OomEnv, log: &mut Vec<String>) {
+    let cur = tasks.task(current);
     log.push(log::oom_invoked_line(&cur.comm, oc.gfp_mask, oc.order, cur.oom_score_adj));
     match &env.stack_lines {
         Some(lines) => log.extend(lines.iter().cloned()),
-        None => log.extend(log::dump_stack_lines(cur)),
+        None => log.extend(log::dump_stack_lines(&cur)),
     }
     log.extend(env.meminfo_lines.iter().cloned());
     if env.sysctls.oom_dump_tasks != 0 {
-        log.extend(log::dump_tasks(tasks, oc));
+        log.extend(log::dump_tasks_on(tasks, oc));
     }
 }
 
 /// mm/oom_kill.c:`__oom_kill_process` on `tasks[v]` with the message prefix `msg`.
-fn __oom_kill_process(tasks: &[OomTask], v: usize, msg: &str, r: &mut OomResult) {
-    let victim = &tasks[v];
+fn __oom_kill_process<T: OomTaskTable + ?Sized>(tasks: &T, v: usize, msg: &str, r: &mut OomResult) {
+    let victim = tasks.task(v);
+    let victim = &*victim;
     if !victim.has_mm {
         r.log.push(log::already_exiting_line(msg, victim.pid, &victim.comm));
         return;
@@ -649,10 +777,8 @@ fn __oom_kill_process(tasks: &[OomTask], v: usize, msg: &str, r: &mut OomResult)
         victim.oom_score_adj,
     ));
     let mut can_oom_reap = true;
-    for p in tasks {
-        if !p.shares_mm_with(victim) || p.tgid == victim.tgid {
-            continue;
-        }
+    for p in tasks.mm_sharers(v) {
+        let p = tasks.task(p);
         if p.is_global_init {
             can_oom_reap = false;
             if !r.mmf_oom_skip_set.contains(&victim.mm) {
@@ -672,8 +798,8 @@ fn __oom_kill_process(tasks: &[OomTask], v: usize, msg: &str, r: &mut OomResult)
 }
 
 /// mm/oom_kill.c:`oom_kill_process` on `tasks[v]`.
-fn oom_kill_process(
-    tasks: &[OomTask],
+fn oom_kill_process<T: OomTaskTable + ?Sized>(
+    tasks: &T,
     oc: &OomControl,
     current: usize,
     v: usize,
@@ -681,23 +807,25 @@ fn oom_kill_process(
     env: &OomEnv,
     r: &mut OomResult,
 ) {
-    if task_will_free_mem(tasks, v) {
-        r.marked_victims.push(tasks[v].pid);
-        r.reaper_queued.push(tasks[v].pid);
+    if task_will_free_mem_on(tasks, v) {
+        let pid = tasks.task(v).pid;
+        r.marked_victims.push(pid);
+        r.reaper_queued.push(pid);
         return;
     }
     if env.ratelimit_ok {
         dump_header(tasks, oc, current, env, &mut r.log);
+        let victim = tasks.task(v);
         r.log.push(log::oom_constraint_line(
             oc.constraint,
             oc.nodemask.as_deref(),
             &env.cpuset_name,
             &env.mems_allowed,
             oc.memcg.as_deref(),
-            &tasks[v].memcg,
-            &tasks[v].comm,
-            tasks[v].pid,
-            tasks[v].uid,
+            &victim.memcg,
+            &victim.comm,
+            victim.pid,
+            victim.uid,
         ));
     }
     let group = env.get_oom_group.and_then(|f| f(v));
@@ -705,7 +833,8 @@ fn oom_kill_process(
     if let Some(g) = group {
         r.log.push(log::oom_group_line(&g.path));
         for &m in &g.members {
-            if let Some(t) = tasks.get(m) {
+            if m < tasks.nr_tasks() {
+                let t = tasks.task(m);
                 if t.oom_score_adj != OOM_SCORE_ADJ_MIN && !t.is_global_init {
                     __oom_kill_process(tasks, m, msg, r);
                 }
@@ -738,16 +867,26 @@ pub fn out_of_memory(
     current: usize,
     env: &OomEnv,
 ) -> Result<OomResult, crate::ApiError> {
-    if current >= tasks.len() {
+    out_of_memory_on(tasks, oc, current, env)
+}
+
+/// [`out_of_memory`] over any task table (the engine's live tasks for a global OOM).
+pub fn out_of_memory_on<T: OomTaskTable + ?Sized>(
+    tasks: &T,
+    oc: &OomControl,
+    current: usize,
+    env: &OomEnv,
+) -> Result<OomResult, crate::ApiError> {
+    if current >= tasks.nr_tasks() {
         return Err(crate::ApiError::new(
             "E_ARG",
-            format!("out_of_memory: current index {current} is not one of the {} tasks", tasks.len()),
+            format!("out_of_memory: current index {current} is not one of the {} tasks", tasks.nr_tasks()),
         ));
     }
     Ok(out_of_memory_inner(tasks, oc, current, env))
 }
 
-fn out_of_memory_inner(tasks: &[OomTask], oc: &OomControl, current: usize, env: &OomEnv) -> OomResult {
+fn out_of_memory_inner<T: OomTaskTable + ?Sized>(tasks: &T, oc: &OomControl, current: usize, env: &OomEnv) -> OomResult {
     let mut r = OomResult::default();
     let finish = |mut r: OomResult, o: OomOutcome, returns: bool| {
         r.outcome = Some(o);
@@ -763,9 +902,10 @@ fn out_of_memory_inner(tasks: &[OomTask], oc: &OomControl, current: usize, env: 
         return finish(r, OomOutcome::NotifierFreed, true);
     }
     // 3
-    if task_will_free_mem(tasks, current) {
-        r.marked_victims.push(tasks[current].pid);
-        r.reaper_queued.push(tasks[current].pid);
+    if task_will_free_mem_on(tasks, current) {
+        let pid = tasks.task(current).pid;
+        r.marked_victims.push(pid);
+        r.reaper_queued.push(pid);
         return finish(r, OomOutcome::CurrentWillFreeMem, true);
     }
     // 4
@@ -786,7 +926,7 @@ fn out_of_memory_inner(tasks: &[OomTask], oc: &OomControl, current: usize, env: 
         return finish(r, OomOutcome::Panic, false);
     }
     // 7
-    let cur = &tasks[current];
+    let cur = tasks.task(current);
     if !oc.is_memcg_oom()
         && env.sysctls.oom_kill_allocating_task != 0
         && cur.has_mm
@@ -800,7 +940,7 @@ fn out_of_memory_inner(tasks: &[OomTask], oc: &OomControl, current: usize, env: 
     }
     // 8
     r.scan_performed = true;
-    match select_bad_process(tasks, oc) {
+    match select_bad_process_on(tasks, oc) {
         Selection::None => {
             dump_header(tasks, oc, current, env, &mut r.log);
             r.log.push(log::NO_KILLABLE_PROCESSES.to_string());
@@ -813,7 +953,7 @@ fn out_of_memory_inner(tasks: &[OomTask], oc: &OomControl, current: usize, env: 
         }
         Selection::Abort { .. } => finish(r, OomOutcome::Abort, true),
         Selection::Chosen { index, points } => {
-            r.victim_pid = Some(tasks[index].pid);
+            r.victim_pid = Some(tasks.task(index).pid);
             r.victim_points = Some(points);
             let msg = if oc.is_memcg_oom() { MSG_MEMCG } else { MSG_GLOBAL };
             oom_kill_process(tasks, oc, current, index, msg, env, &mut r);
