@@ -151,7 +151,9 @@ function subtreeSize(host: ReclaimHost, root: Memcg | null, lru: LruName): numbe
   return n;
 }
 
+/** A list's size in `memcg`'s own lruvec (lruvec_lru_size: local). */
 function localSize(host: ReclaimHost, memcg: Memcg, lru: LruName): number {
+  if (memcg.isRoot && memcg.children.length === 0) return host.lru[lru].size;
   let n = 0;
   for (const f of host.lru[lru]) if (f.memcg === memcg) n++;
   return n;
