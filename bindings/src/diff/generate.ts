@@ -255,8 +255,15 @@ export function scenarioFromSeeds(machineSeed: number[], opSeeds: number[][]): S
   return { machine, ops };
 }
 
-export const MEMINFO_KEYS = ['MemFree', 'AnonPages', 'Cached', 'Shmem', 'SwapFree', 'SwapCached', 'Committed_AS', 'CommitLimit', 'Mapped', 'Dirty', 'MemAvailable'];
-export const VMSTAT_KEYS = ['pgfault', 'pgmajfault', 'pswpin', 'pswpout', 'oom_kill', 'pgpgin', 'pgpgout', 'pgfree', 'pgalloc_normal'];
+export const MEMINFO_KEYS = [
+  'MemFree', 'AnonPages', 'Cached', 'Shmem', 'SwapFree', 'SwapCached', 'Committed_AS', 'CommitLimit', 'Mapped', 'Dirty', 'MemAvailable',
+  'Active(anon)', 'Inactive(anon)', 'Active(file)', 'Inactive(file)',
+];
+export const VMSTAT_KEYS = [
+  'pgfault', 'pgmajfault', 'pswpin', 'pswpout', 'oom_kill', 'pgpgin', 'pgpgout', 'pgfree', 'pgalloc_normal',
+  'allocstall_normal', 'pgscan_direct', 'pgsteal_direct', 'pgscan_anon', 'pgscan_file', 'pgsteal_anon', 'pgsteal_file',
+  'pgactivate', 'pgdeactivate', 'pgrefill',
+];
 export const SYSCTL_KEYS = ['vm.overcommit_memory', 'vm.overcommit_ratio', 'vm.overcommit_kbytes', 'vm.min_free_kbytes'];
 export const TASK_KEYS = ['alive', 'rss', 'rss_anon', 'rss_file', 'rss_shmem', 'swapents', 'total_vm_pages'];
 

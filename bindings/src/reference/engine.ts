@@ -31,6 +31,10 @@ import { PAGE_COUNTER_MAX } from './page_counter.js';
 import {
   vmCommitLimit, vmEnoughMemory, initAdminReserveKbytes, initUserReserveKbytes, OVERCOMMIT_NEVER, type CommitState,
 } from './util.js';
+import {
+  type LruName, type LruvecCost, type ReclaimHost, folioMarkAccessed, MAX_RECLAIM_RETRIES, tryToFreeMemCgroupPages,
+  tryToFreePages, zoneReclaimablePages,
+} from './vmscan.js';
 
 export type OpResult =
   | 'ok' | 'EINVAL' | 'EBUSY' | 'ENOMEM' | 'EACCES' | 'ENOSPC' | 'EFAULT' | 'EINTR' | 'ESRCH' | 'blocked' | 'killed' | 'panic'
@@ -60,7 +64,6 @@ class SegFault extends Abort {}
 /** VM_FAULT_SIGBUS: access past the end of a file, or a shmem page shmem_acct_blocks refused. */
 class SigBus extends Abort {}
 
-type LruName = 'inactive_anon' | 'active_anon' | 'inactive_file' | 'active_file';
 type FolioKind = 'anon' | 'file' | 'shmem';
 
 interface PteRef {
@@ -77,6 +80,10 @@ export class Folio {
   index = 0;
   /** the swap entry when the folio is in the swap cache */
   swap: SwapEntry | null = null;
+  /** PG_referenced (mm/swap.c:folio_mark_accessed, mm/vmscan.c:folio_check_references) */
+  referenced = false;
+  /** PG_workingset: deactivated from the active list (mm/vmscan.c:shrink_active_list) */
+  workingset = false;
   constructor(
     readonly kind: FolioKind,
     public memcg: Memcg,
@@ -93,8 +100,12 @@ class SwapEntry {
   constructor(public memcg: Memcg) {}
 }
 
-/** `dirty`: the PTE dirty bit, set by a write through this PTE (only mprotect of shared mappings reads it). */
-type Pte = { t: 'zero' } | { t: 'folio'; folio: Folio; writable: boolean; dirty?: boolean } | { t: 'swap'; entry: SwapEntry };
+/**
+ * `dirty`: the PTE dirty bit, set by a write through this PTE (only mprotect of shared mappings reads it).
+ * `young`: the accessed bit, set by every access through the PTE (the one that faulted it in too), read and cleared
+ * by reclaim (mm/rmap.c:folio_referenced), cleared in the child's copy at fork (copy_present_ptes: pte_mkold).
+ */
+type Pte = { t: 'zero' } | { t: 'folio'; folio: Folio; writable: boolean; dirty?: boolean; young: boolean } | { t: 'swap'; entry: SwapEntry };
 
 /** An address_space: a named file (disk, tmpfs, hugetlbfs) or the shmem object behind a MAP_SHARED|MAP_ANONYMOUS. */
 export class Mapping {
@@ -304,6 +315,10 @@ export class ReferenceEngine {
   /** open cgroup files */
   readonly fds = new Map<string, { memcg: Memcg; file: string; peakBaseline?: number }>();
   private readonly host: MemcgHost;
+  /** reclaim's view of the engine (vmscan.ts) */
+  private readonly reclaim: ReclaimHost;
+  /** lruvec->anon_cost / file_cost per memcg (mm/swap.c:lru_note_cost) */
+  private readonly lruvecCosts = new Map<Memcg, LruvecCost>();
 
   constructor(m: MachineConfig) {
     if ((m.page_size ?? 4096) !== 4096) throw new InvalidOp('page_size must be 4096');
@@ -343,11 +358,36 @@ export class ReferenceEngine {
       get vmSwappiness() {
         return self.sysctl['vm.swappiness'];
       },
-      reclaimMemcg: (memcg, nr, maySwap) => this.shrink(memcg, Math.max(nr, SWAP_CLUSTER_MAX), maySwap),
+      reclaimMemcg: (memcg, nr, maySwap) => tryToFreeMemCgroupPages(this.reclaim, memcg, nr, maySwap),
       memcgOutOfMemory: (memcg, order) => this.outOfMemory(memcg, order),
       oomRecover: (memcg) => this.oomRecover(memcg),
       statsOf: (memcg) => this.memcgStats(memcg),
       rootUsagePages: () => this.nrFilePages() + this.nrAnonMapped,
+    };
+    this.reclaim = {
+      lru: this.lru,
+      rootMemcg: this.root,
+      totalSwapPages: this.totalSwap,
+      swapFreePages: () => this.swapFree,
+      freePages: () => this.freePages,
+      highWmark: () => this.watermarks().high,
+      vmSwappiness: () => this.sysctl['vm.swappiness'],
+      count: (event, n = 1) => this.count(event, n),
+      lruvecCost: (m) => {
+        let c = this.lruvecCosts.get(m);
+        if (!c) this.lruvecCosts.set(m, (c = { anon: 0, file: 0 }));
+        return c;
+      },
+      folioReferenced: (f, target) => this.folioReferenced(f, target),
+      addToSwap: (f) => this.addToSwap(f),
+      tryToUnmap: (f) => this.tryToUnmap(f),
+      swapWritepage: (f) => this.swapWritepage(f),
+      shmemWriteout: (f) => this.shmemWriteout(f),
+      removeMapping: (f) => (f.swap ? this.dropSwapCache(f) : this.dropFromMapping(f)),
+      memSwapFull: (m) => this.memSwapFull(m),
+      folioFreeSwap: (f) => {
+        if (f.swap && f.swap.count === 0) this.dropSwapEntryOfMapped(f);
+      },
     };
   }
 
@@ -639,9 +679,9 @@ export class ReferenceEngine {
             cmm.swapents++;
             cr.ptes.set(i, { t: 'swap', entry: pte.entry });
           } else {
-            // copy_present_pte(): COW — both PTEs write-protected.
+            // copy_present_pte(): COW — both PTEs write-protected; the child's copy is old (pte_mkold).
             pte.writable = false;
-            this.mapFolio(cr, i, pte.folio, false);
+            this.mapFolio(cr, i, pte.folio, false, false);
           }
         }
       }
@@ -879,8 +919,9 @@ export class ReferenceEngine {
     else mm.rssShmem += d;
   }
 
-  private mapFolio(r: Region, page: number, folio: Folio, writable: boolean): void {
-    r.ptes.set(page, { t: 'folio', folio, writable });
+  /** Install a PTE for `folio` (young: the access that faulted it in sets the accessed bit). */
+  private mapFolio(r: Region, page: number, folio: Folio, writable: boolean, young = true): void {
+    r.ptes.set(page, { t: 'folio', folio, writable, young });
     folio.rmap.push({ region: r, page });
     if (folio.rmap.length === 1) {
       if (folio.kind === 'anon') this.nrAnonMapped++;
@@ -915,6 +956,9 @@ export class ReferenceEngine {
       this.putSwapEntry(pte.entry);
     } else {
       const f = pte.folio;
+      // mm/memory.c:zap_present_folio_ptes(): a young PTE of a page-cache (file or shmem) page passes its
+      // reference on to the folio (folio_mark_accessed)
+      if (f.kind !== 'anon' && pte.young) folioMarkAccessed(this.reclaim, f);
       const last = this.unmapFolio(r, page, f);
       if (last && f.kind === 'anon') {
         if (!f.swap) this.freeFolio(f);
@@ -965,24 +1009,37 @@ export class ReferenceEngine {
   }
 
   /**
-   * Take one frame. None above the min watermark: direct reclaim (try_to_free_pages, SWAP_CLUSTER_MAX pages, allocstall once);
-   * nothing reclaimed: the global OOM killer (out_of_memory), whose victims exit at once (§6.2 rule 2).
+   * Take one frame: mm/page_alloc.c:__alloc_pages_slowpath() for an order-0 GFP_HIGHUSER_MOVABLE page (dossier
+   * §5.3). While no frame is free above the min watermark: a direct-reclaim round (try_to_free_pages); then
+   * should_reclaim_retry() — a round that made progress resets no_progress_loops, otherwise it grows; after more
+   * than MAX_RECLAIM_RETRIES fruitless rounds, or when even free + reclaimable pages would not pass the min mark,
+   * the global OOM killer runs (__alloc_pages_may_oom), whose victims exit at once (§6.2 rule 2); a kill restarts
+   * the count. A task killed by it gives up (its entry ends).
    */
   private allocFrame(): boolean {
     let guard = 0;
+    let noProgressLoops = 0;
+    const min = () => this.watermarks().min;
+    const victim = () => this.current?.oomVictim ?? false;
     for (;;) {
       // mm/page_alloc.c:get_page_from_freelist() with ALLOC_WMARK_MIN (the slow path's mark; the fast path's low
       // mark only decides whether kswapd is woken, and kswapd does not run within an op): dossier §5.2-5.3.
-      if (zoneWatermarkOk(this.freePages, this.watermarks().min, this.current?.oomVictim ?? false)) {
+      if (zoneWatermarkOk(this.freePages, min(), victim())) {
         this.nrFolios++;
         return true;
       }
       if (this.current?.sigkill) return false;
-      this.count('allocstall_normal');
-      if (this.shrink(null, SWAP_CLUSTER_MAX, true) > 0) continue;
+      const progress = tryToFreePages(this.reclaim) > 0;
+      if (zoneWatermarkOk(this.freePages, min(), victim())) continue;
+      // should_reclaim_retry()
+      if (progress) noProgressLoops = 0;
+      else noProgressLoops++;
+      const available = this.freePages + zoneReclaimablePages(this.reclaim);
+      if (noProgressLoops <= MAX_RECLAIM_RETRIES && zoneWatermarkOk(available, min(), victim())) continue;
       const before = this.freePages;
-      const progress = this.outOfMemory(null, 0);
-      if (!progress) return false;
+      const oomProgress = this.outOfMemory(null, 0);
+      if (!oomProgress) return false;
+      noProgressLoops = 0;
       if (this.freePages === before && !this.current?.sigkill && ++guard > 2) return false;
     }
   }
@@ -1031,57 +1088,96 @@ export class ReferenceEngine {
     }
   }
 
-  // ---- reclaim ----------------------------------------------------------------------------------------------
+  // ---- reclaim (the decisions are in vmscan.ts) ---------------------------------------------------------------
 
   /**
-   * Reclaim up to `nr` pages (mm/vmscan.c shrink_node / try_to_free_mem_cgroup_pages), restricted to `memcg`'s
-   * subtree when given. What can go (§6.2 rule 5): clean page cache (unmapped from every PTE first), swap-cache
-   * copies, and anon/shmem pages to swap when `maySwap`, swap space is left, the memcg's swap room allows it and
-   * its swappiness is not 0 (memcg reclaim). Order: file LRU, then anon LRU, oldest first (inactive before active).
-   * Not modelled: referenced bits, activation, the swappiness balance between the lists.
+   * mm/rmap.c:folio_referenced(): how many PTEs mapping `f` have the accessed bit, clearing it. For memcg reclaim
+   * only the mappings of processes in `target`'s subtree are looked at (invalid_folio_referenced_vma).
    */
-  private shrink(memcg: Memcg | null, nr: number, maySwap: boolean): number {
-    let reclaimed = 0;
-    let scanned = 0;
-    const inScope = (f: Folio) => memcg === null || f.memcg.isDescendantOf(memcg);
-    for (const l of ['inactive_file', 'active_file'] as const) {
-      for (const f of [...this.lru[l]]) {
-        if (reclaimed >= nr) break;
-        if (!inScope(f)) continue;
-        scanned++;
-        this.count('pgscan_file');
-        if (f.dirty) continue;
-        this.dropFromMapping(f);
-        this.count('pgsteal_file');
-        reclaimed++;
+  private folioReferenced(f: Folio, target: Memcg | null): number {
+    let referenced = 0;
+    for (const ref of f.rmap) {
+      if (target && !this.mmInSubtree(ref.region.mm, target)) continue;
+      const pte = ref.region.ptes.get(ref.page);
+      if (pte?.t === 'folio' && pte.young) {
+        pte.young = false;
+        referenced++;
       }
     }
-    const swappiness = memcg ? memcg.effectiveSwappiness(this.sysctl['vm.swappiness']) : 1;
-    if (maySwap && swappiness !== 0) {
-      for (const l of ['inactive_anon', 'active_anon'] as const) {
-        for (const f of [...this.lru[l]]) {
-          if (reclaimed >= nr) break;
-          if (!inScope(f)) continue;
-          if (f.swap && f.rmap.length === 0) {
-            // an already written swap-cache copy: drop it (__remove_mapping)
-            scanned++;
-            this.dropSwapCache(f);
-            reclaimed++;
-            continue;
-          }
-          if (this.swapFree <= 0 || f.memcg.swapRoom() <= 0) continue;
-          scanned++;
-          this.count('pgscan_anon');
-          if (this.swapOutFolio(f, false)) {
-            this.count('pgsteal_anon');
-            reclaimed++;
-          }
-        }
+    return referenced;
+  }
+
+  /** mm_match_cgroup(): the mm's owner task is in `memcg`'s subtree. */
+  private mmInSubtree(mm: Mm, memcg: Memcg): boolean {
+    for (const t of this.tasks.values()) if (t.mm === mm) return t.memcg.isDescendantOf(memcg);
+    return false;
+  }
+
+  /** A swap slot for `m`'s folio: a free slot and, in v2, the memcg swap charge (failure: swap.events max+fail). */
+  private allocSwapEntry(m: Memcg): SwapEntry | null {
+    if (this.swapFree <= 0) return null;
+    const e = new SwapEntry(m);
+    if (m.version === 'v2' && !m.isRoot) {
+      // mm/memcontrol.c:__mem_cgroup_try_charge_swap()
+      if (m.swap.tryCharge(1)) {
+        m.swapEvent('max');
+        m.swapEvent('fail');
+        return null;
+      }
+      e.holdsCharge = true;
+    }
+    this.swapUsed++;
+    return e;
+  }
+
+  /** mm/swap_state.c:add_to_swap() (folio_alloc_swap): an anon folio enters the swap cache with a new slot. */
+  private addToSwap(f: Folio): boolean {
+    const e = this.allocSwapEntry(f.memcg);
+    if (!e) return false;
+    f.swap = e;
+    e.folio = f;
+    return true;
+  }
+
+  /**
+   * mm/rmap.c:try_to_unmap(): every PTE mapping `f` is cleared; an anon page's PTEs become swap entries of its
+   * swap-cache slot.
+   */
+  private tryToUnmap(f: Folio): void {
+    for (const ref of [...f.rmap]) {
+      this.unmapFolio(ref.region, ref.page, f);
+      if (f.kind === 'anon' && f.swap) {
+        ref.region.ptes.set(ref.page, { t: 'swap', entry: f.swap });
+        f.swap.count++;
+        ref.region.mm.swapents++;
       }
     }
-    this.count('pgscan_direct', scanned);
-    this.count('pgsteal_direct', reclaimed);
-    return reclaimed;
+  }
+
+  /** The swap write of pageout() (swap_writeout): pswpout, pgpgout in kB, the memcg's pswpout. */
+  private swapWritepage(f: Folio): void {
+    this.count('pswpout');
+    this.count('pgpgout', 4);
+    f.memcg.vmEvents.pswpout++;
+  }
+
+  /**
+   * mm/shmem.c:shmem_writeout() for an unmapped shmem folio: a slot (no swap, no free slot or a refused v2 swap
+   * charge: false, the folio stays), the mapping's entry becomes the swap entry (shmem_delete_from_page_cache), the
+   * folio moves to the swap cache and is written.
+   */
+  private shmemWriteout(f: Folio): boolean {
+    const m = f.mapping;
+    if (!m || this.totalSwap === 0) return false;
+    const e = this.allocSwapEntry(f.memcg);
+    if (!e) return false;
+    m.cache.delete(f.index);
+    m.swapped.set(f.index, e);
+    e.count++;
+    f.swap = e;
+    e.folio = f;
+    this.swapWritepage(f);
+    return true;
   }
 
   /** A swap-cache folio leaves the cache and is freed; in v1 its memsw charge moves to the swap entry. */
@@ -1183,7 +1279,8 @@ export class ReferenceEngine {
     this.files.set(name, m);
     if (fs === 'disk' && cached) {
       try {
-        for (let i = 0; i < pages; i++) this.addToPageCache(m, i, this.root, false);
+        // "already in the page cache": as if read(2) once — inactive, PG_referenced (filemap_read marks each page)
+        for (let i = 0; i < pages; i++) this.addToPageCache(m, i, this.root, false).referenced = true;
       } catch (e) {
         if (e instanceof Abort) return 'ENOMEM';
         throw e;
@@ -1286,8 +1383,13 @@ export class ReferenceEngine {
     const m = this.file(name);
     const end = Math.min(first + count, m.size);
     for (let i = first; i < end; i++) {
-      if (m.fs === 'disk') this.filemapGet(m, i, t, false);
-      else if (m.isShmem) this.shmemGet(m, i, t, false, false);
+      // mm/filemap.c:filemap_read() marks every folio it copies accessed (the first one only if the previous read
+      // ended in it: each op reads through a fresh open, so never); mm/shmem.c:shmem_file_read_iter() marks a page
+      // read from its start. A tmpfs hole has no page.
+      let f: Folio | null = null;
+      if (m.fs === 'disk') f = this.filemapGet(m, i, t, false).folio;
+      else if (m.isShmem) f = this.shmemGet(m, i, t, false, false).folio;
+      if (f) folioMarkAccessed(this.reclaim, f);
     }
     return 'ok';
   }
@@ -1298,11 +1400,16 @@ export class ReferenceEngine {
     const m = this.file(name);
     if (m.fs === 'hugetlbfs') return 'EINVAL';
     for (let i = first; i < first + count; i++) {
+      // a disk file's write_begin takes the page with FGP_WRITEBEGIN (no FGP_ACCESSED): no reference; tmpfs
+      // (shmem_get_folio, SGP_WRITE) marks a cached or swapped-in page accessed and a new one referenced
       let f: Folio | null;
       if (m.fs === 'disk') {
         f = m.cache.get(i) ?? this.addToPageCache(m, i, t.memcg, false);
       } else {
+        const had = m.cache.has(i) || m.swapped.has(i);
         f = this.shmemGet(m, i, t, false).folio;
+        if (f && had) folioMarkAccessed(this.reclaim, f);
+        else if (f) f.referenced = true;
       }
       if (f) f.dirty = true;
       if (i + 1 > m.size) m.size = i + 1;
@@ -1326,6 +1433,8 @@ export class ReferenceEngine {
     const pte = r.ptes.get(a.page);
     if (pte?.t === 'zero' && !a.write) return { fault: 'none', cow: 'none' };
     if (pte?.t === 'folio' && (!a.write || pte.writable)) {
+      // the hardware sets the accessed bit of the PTE used
+      pte.young = true;
       if (a.write) {
         pte.folio.dirty = true;
         pte.dirty = true;
@@ -1426,6 +1535,7 @@ export class ReferenceEngine {
     const pte = r.ptes.get(page)!;
     if (pte.t === 'folio' && v.flags.shared) {
       pte.writable = true;
+      pte.young = true;
       pte.dirty = true;
       pte.folio.dirty = true;
       return 'reuse';
@@ -1436,6 +1546,7 @@ export class ReferenceEngine {
       const f = pte.folio;
       if (f.swap) this.dropSwapEntryOfMapped(f);
       pte.writable = true;
+      pte.young = true;
       f.dirty = true;
       return 'reuse';
     }

@@ -91,7 +91,7 @@ use crate::errno::{ApiError, Errno};
 use crate::kernel::{Kernel, SysResult};
 use crate::memory::FaultErr;
 use crate::memcontrol::Stat;
-use crate::page_alloc::frames::{F_DIRTY, KIND_FILE, KIND_SHMEM};
+use crate::page_alloc::frames::{F_DIRTY, F_REFERENCED, KIND_FILE, KIND_SHMEM};
 use crate::vmstat::Vmstat;
 
 /// Why a page-cache page is wanted: the IO accounting differs.
@@ -143,14 +143,16 @@ impl Kernel {
     /// The page-cache page `idx` of file `fid`, bringing it in on a miss. Returns (frame, read from disk).
     /// `mm_total_vm`: the caller's total_vm for shmem's per-page Committed_AS charge.
     pub(crate) fn page_cache_get(&mut self, pid: Option<u32>, fid: u32, idx: u64, why: CacheUse, mm_total_vm: Option<u64>) -> Result<(u32, bool), FaultErr> {
+        let kind = self.files[fid as usize].kind;
         if let Some(f) = self.files[fid as usize].cached_frame(idx) {
-            if why != CacheUse::Fault {
-                // filemap_read / the write path (FGP_ACCESSED): folio_mark_accessed
+            // filemap_read / shmem_file_read_iter mark a page they copy accessed; so does a tmpfs write
+            // (shmem_get_folio with SGP_WRITE). A disk file's write_begin takes the page with FGP_WRITEBEGIN, which
+            // has no FGP_ACCESSED, and a fault marks nothing (the PTE's accessed bit records it).
+            if why == CacheUse::Read || why == CacheUse::Preload || (why == CacheUse::Write && kind.is_shmem()) {
                 self.folio_mark_accessed(f);
             }
             return Ok((f, false));
         }
-        let kind = self.files[fid as usize].kind;
         if kind.is_shmem() {
             if let Some(&slot) = self.files[fid as usize].swapped.get(&idx) {
                 return self.shmem_swapin(pid, fid, idx, slot, why);
@@ -178,6 +180,10 @@ impl Kernel {
             let m = self.frames.memcg[f as usize];
             self.memcg.mod_stat(m, Stat::Shmem, 1);
             self.lru_add(f, false);
+            if why == CacheUse::Write {
+                // shmem_get_folio_gfp(SGP_WRITE): a new page starts referenced (__folio_set_referenced)
+                self.frames.meta[f as usize] |= F_REFERENCED;
+            }
             return Ok((f, false));
         }
         let f = self.alloc_user_page(pid, KIND_FILE)?;
@@ -189,7 +195,8 @@ impl Kernel {
             let ns = self.reclaim.cost.file_device.read_ns();
             self.spend(ns);
         }
-        if why != CacheUse::Fault {
+        if why == CacheUse::Read || why == CacheUse::Preload {
+            // filemap_read marks the page it copies accessed (not write_begin, not a fault)
             self.folio_mark_accessed(f);
         }
         if why == CacheUse::Fault {
@@ -226,6 +233,10 @@ impl Kernel {
         self.memcg.mod_stat(self.frames.memcg[f as usize], Stat::Shmem, 1);
         self.files[fid as usize].swapped.remove(&idx);
         self.swap_free(slot);
+        if why == CacheUse::Read || why == CacheUse::Write {
+            // shmem_swapin_folio marks it accessed for SGP_WRITE; shmem_file_read_iter marks a page read from its start
+            self.folio_mark_accessed(f);
+        }
         Ok((f, io && why == CacheUse::Fault))
     }
 
@@ -274,6 +285,12 @@ impl Kernel {
                 continue;
             }
             if kind.is_shmem() || kind == FileKind::Hugetlbfs {
+                // shmem_file_read_iter: a cached page read from its start is marked accessed; a hole reads zeroes
+                if kind.is_shmem() {
+                    if let Some(f) = self.files[fid as usize].cached_frame(idx) {
+                        self.folio_mark_accessed(f);
+                    }
+                }
                 n += 1;
                 continue;
             }

@@ -224,7 +224,8 @@ impl Kernel {
                         rss[crate::memory::kind_counter(self.frames.kind(f)) as usize] += 1;
                         let p = if cow { pte & !PTE_W } else { pte };
                         t[i] = p;
-                        dst[i] = p;
+                        // copy_present_ptes(): the child's copy is old (pte_mkold)
+                        dst[i] = p & !PTE_YOUNG;
                     }
                 }
                 vma.ptes[c] = Some(dst);

@@ -211,8 +211,8 @@ impl Kernel {
         if config.total_swap_pages >= (1 << 30) {
             return Err(ApiError::new("E_ARG", "machine.total_swap_pages: expected 0..=1073741823 pages"));
         }
-        if config.totalram_pages >= (1 << 30) - 2 {
-            return Err(ApiError::new("E_ARG", "machine.totalram_pages: expected 1..=1073741821 pages"));
+        if config.totalram_pages > crate::mm_types::MAX_PTE_FRAME {
+            return Err(ApiError::new("E_ARG", format!("machine.totalram_pages: expected 1..={} pages", crate::mm_types::MAX_PTE_FRAME)));
         }
         let mut frames = FrameAllocator::new(config.totalram_pages);
         frames.reserve_at_boot(config.hugetlb_total_pages);

@@ -18,7 +18,7 @@ use crate::errno::ApiError;
 use crate::filemap::FileKind;
 use crate::kernel::{AllocFail, CowKind, FaultKind, Kernel};
 use crate::mm_types::*;
-use crate::page_alloc::frames::{F_DIRTY, F_SWAPCACHE, F_YOUNG, KIND_ANON, KIND_FILE, KIND_MASK, KIND_SHMEM};
+use crate::page_alloc::frames::{F_DIRTY, F_SWAPCACHE, KIND_ANON, KIND_FILE, KIND_MASK, KIND_SHMEM};
 use crate::vmstat::Vmstat;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -201,10 +201,14 @@ impl Kernel {
                                     i += 1;
                                 }
                             }
-                            // the hardware sets the accessed bit of each PTE used
-                            for &p in &t[i0..i] {
-                                if pte_present(p) {
-                                    self.frames.meta[pte_frame(p) as usize] |= F_YOUNG;
+                            if i > i0 {
+                                // the hardware sets the accessed bit of each PTE used
+                                if let Some(t) = self.mms[mm_id as usize].as_mut().unwrap().vmas[vi].ptes[c].as_mut() {
+                                    for p in &mut t[i0..i] {
+                                        if pte_present(*p) {
+                                            *p |= PTE_YOUNG;
+                                        }
+                                    }
                                 }
                             }
                             base + i as u64
@@ -305,8 +309,8 @@ impl Kernel {
             };
             let pte = self.mms[mm_id as usize].as_ref().unwrap().vmas[vi].pte(v);
             if pte_allows(pte, write) {
-                if pte_present(pte) {
-                    self.frames.meta[pte_frame(pte) as usize] |= F_YOUNG;
+                if pte_present(pte) && pte & PTE_YOUNG == 0 {
+                    self.set_pte(mm_id, vi, v, pte);
                 }
                 continue;
             }
@@ -327,12 +331,10 @@ impl Kernel {
         fault_stop(e, vpn)
     }
 
-    /// Store a PTE, allocating its chunk (and the page-table pages above it) on first use.
+    /// Store a PTE, allocating its chunk (and the page-table pages above it) on first use. A present PTE is
+    /// stored young: every present PTE stored here serves the access being made (a fault, a write upgrade).
     pub(crate) fn set_pte(&mut self, mm_id: u32, vi: usize, vpn: u64, val: u32) {
-        if pte_present(val) {
-            // a PTE is installed young (the access that faulted it in)
-            self.frames.meta[pte_frame(val) as usize] |= F_YOUNG;
-        }
+        let val = if pte_present(val) { val | PTE_YOUNG } else { val };
         let mm = self.mms[mm_id as usize].as_mut().unwrap();
         let vma = &mut mm.vmas[vi];
         let chunk = vpn >> PTE_SHIFT;
@@ -669,6 +671,11 @@ impl Kernel {
         }
         let f = pte_frame(pte);
         let kind = self.frames.kind(f);
+        if kind != KIND_ANON && pte & PTE_YOUNG != 0 {
+            // mm/memory.c:zap_present_folio_ptes(): a young PTE of a page-cache (file or shmem) page passes its
+            // reference on to the folio
+            self.folio_mark_accessed(f);
+        }
         self.rss_add(mm_id, kind_counter(kind), -1);
         if self.rmap_remove(f) == 0 && kind == KIND_ANON {
             self.put_anon_frame(f);

@@ -5,7 +5,7 @@
 //! * `meta: u32`  — bits 0..=19 mapcount (PTEs mapping the frame), bits 20..=23 the LRU generation tag
 //!   (`LRU_GEN_*`, bumped each time the frame is queued on an LRU ring; kept across free so a stale ring entry
 //!   never matches a later queueing), bit 24 `F_ACTIVE` (PG_active), bit 25 `F_REFERENCED` (PG_referenced),
-//!   bit 26 `F_YOUNG` (the accessed bit of the PTEs mapping it, folded per frame), bit 27 `F_WORKINGSET`,
+//!   bit 26 unused (the accessed bit lives in each PTE: `PTE_YOUNG`), bit 27 `F_WORKINGSET`,
 //!   bits 28..=29 kind (`KIND_*`), bit 30 `F_SWAPCACHE`, bit 31 `F_DIRTY`.
 //! * `owner: u32` — reverse-map owner: the anon_vma root id of an anon frame, the file id of a page-cache frame.
 //! * `index: u32` — reverse-map index: the anon pgoff (page offset within its anon_vma lineage) or the file page
@@ -26,9 +26,6 @@ pub const LRU_GEN_MASK: u32 = 0xf << LRU_GEN_SHIFT;
 pub const F_ACTIVE: u32 = 1 << 24;
 /// PG_referenced: the first of the two references that activate a page (`folio_mark_accessed`).
 pub const F_REFERENCED: u32 = 1 << 25;
-/// The accessed ("young") bit of the PTEs mapping the frame, set by an access through a mapping and cleared by
-/// reclaim's `folio_referenced`.
-pub const F_YOUNG: u32 = 1 << 26;
 /// PG_workingset.
 pub const F_WORKINGSET: u32 = 1 << 27;
 pub const KIND_SHIFT: u32 = 28;
