@@ -23,11 +23,19 @@ export const DEFAULT_TICK_NS = 100_000_000n;
 /** A runner limit (not a kernel one) on the tasks of one fork bomb when the scenario gives no `max_tasks`. */
 export const FORK_BOMB_RUNNER_CAP = 4096;
 /** The meminfo fields sampled every tick (kB). */
-export const SAMPLED_MEMINFO = ['MemTotal', 'MemFree', 'MemAvailable', 'Cached', 'AnonPages', 'Shmem', 'SwapTotal', 'SwapFree', 'CommitLimit', 'Committed_AS', 'PageTables'] as const;
+export const SAMPLED_MEMINFO = ['MemTotal', 'MemFree', 'MemAvailable', 'Cached', 'Inactive(file)', 'AnonPages', 'Shmem', 'SwapTotal', 'SwapFree', 'CommitLimit', 'Committed_AS', 'PageTables'] as const;
 export type SampledMeminfo = (typeof SAMPLED_MEMINFO)[number];
 /** The vmstat counters whose per-tick deltas are sampled. */
 export const SAMPLED_VMSTAT = ['pgfault', 'pgmajfault', 'pswpin', 'pswpout', 'pgscan_direct', 'allocstall_normal', 'oom_kill'] as const;
 export type SampledVmstat = (typeof SAMPLED_VMSTAT)[number];
+/**
+ * The kubelet's node "working set" (kB) from /proc/meminfo: usage (MemTotal - MemFree) minus Inactive(file), the
+ * figure behind its memory.available eviction signal (MemTotal - working set). Not a kernel value: reports show
+ * it beside MemFree and MemAvailable because the three are so often confused.
+ */
+export function kubeletWorkingSetKb(m: { MemTotal: number; MemFree: number; 'Inactive(file)': number }): number {
+  return Math.max(0, m.MemTotal - m.MemFree - m['Inactive(file)']);
+}
 /** "Low memory" in reports: MemAvailable below this fraction of MemTotal (a report threshold, not a kernel rule). */
 export const LOW_MEMORY_FRACTION = 0.05;
 

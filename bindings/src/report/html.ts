@@ -64,8 +64,9 @@ const PAGE_SCRIPT = String.raw`
     };
     return new uPlot(opts, [t].concat(cols), el);
   }
-  chart('mem', 'Memory (MiB)', ['used (MemTotal - MemFree)', 'Cached', 'MemFree', 'MemAvailable'],
-    [mb(sub(m.MemTotal, m.MemFree)), mb(m.Cached), mb(m.MemFree), mb(m.MemAvailable)], false);
+  var ws = sub(sub(m.MemTotal, m.MemFree), m['Inactive(file)']).map(function (v) { return Math.max(0, v); });
+  chart('mem', 'Memory (MiB)', ['used (MemTotal - MemFree)', 'Cached', 'MemFree', 'MemAvailable', 'kubelet working set (used - Inactive(file))'],
+    [mb(sub(m.MemTotal, m.MemFree)), mb(m.Cached), mb(m.MemFree), mb(m.MemAvailable), mb(ws)], false);
   chart('swap', 'Swap (MiB)', ['swap used', 'SwapTotal'], [mb(sub(m.SwapTotal, m.SwapFree)), mb(m.SwapTotal)], true);
   chart('commit', 'Committed_AS vs CommitLimit (MiB)', ['Committed_AS', 'CommitLimit'], [mb(m.Committed_AS), mb(m.CommitLimit)], false);
   var keys = Object.keys(R.series.rssKb);

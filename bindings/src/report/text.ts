@@ -3,7 +3,7 @@
  * memory, leaks found from the metrics, the outcome per process, and what the engine does not simulate yet.
  * Deterministic: only simulated times.
  */
-import { LOW_MEMORY_FRACTION, type ProcessOutcome, type RunResult } from '../run.js';
+import { LOW_MEMORY_FRACTION, kubeletWorkingSetKb, type ProcessOutcome, type RunResult } from '../run.js';
 import { detectLeaks } from './leaks.js';
 import { mib, sec } from './format.js';
 
@@ -63,6 +63,11 @@ export function textSummary(r: RunResult, o: { explain?: boolean } = {}): string
     }
     L.push(`peak: ${mib(peakUsed)} of ${mib(m.MemTotal[0])} used (MemTotal - MemFree) at ${sec(r.series.tNs[peakAt])}; Committed_AS ${mib(peakCommit)} at ${sec(r.series.tNs[peakCommitAt])} (CommitLimit ${mib(m.CommitLimit[peakCommitAt])}); swap used ${mib(peakSwap)}`);
     L.push(`low memory (MemAvailable < ${LOW_MEMORY_FRACTION * 100}% of MemTotal): ${sec(BigInt(low) * r.tickNs)}`);
+    // the tightest point: the lowest MemAvailable; the three figures users confuse, side by side
+    let t = 0;
+    for (let i = 1; i < n; i++) if (m.MemAvailable[i] < m.MemAvailable[t]) t = i;
+    const ws = kubeletWorkingSetKb({ MemTotal: m.MemTotal[t], MemFree: m.MemFree[t], 'Inactive(file)': m['Inactive(file)'][t] });
+    L.push(`at the tightest point (${sec(r.series.tNs[t])}): MemFree ${mib(m.MemFree[t])}, MemAvailable ${mib(m.MemAvailable[t])}, kubelet working set ${mib(ws)} (memory.available ${mib(m.MemTotal[t] - ws)})`);
   }
   if (r.procSwaps) L.push('swap areas at the end (/proc/swaps):', ...r.procSwaps.trimEnd().split('\n').map((l) => `  ${l}`));
   L.push(r.oomKills.length === 0 ? 'OOM kills: none' : 'OOM kills:');
