@@ -300,6 +300,11 @@ impl Kernel {
         let end = first.saturating_add(count).min(file.size);
         let mut n = 0;
         for idx in first..end {
+            if self.oom.current_killed.contains(&pid) {
+                // filemap_get_pages: a fatal signal (the OOM killer chose this task for the page just read, which it
+                // got from the reserve) ends the read
+                break;
+            }
             if kind.is_shmem() && self.files[fid as usize].swapped.contains_key(&idx) {
                 // shmem_file_read_iter -> shmem_get_folio(SGP_READ): a page in swap is swapped in; holes stay holes
                 match self.page_cache_get(Some(pid), fid, idx, CacheUse::Read, None) {
@@ -351,6 +356,10 @@ impl Kernel {
         let end = first.checked_add(count).filter(|e| *e <= crate::kernel::MAX_MAP_PAGES).ok_or_else(|| ApiError::new("E_ARG", "file_write: first+count exceeds 4294967295 pages"))?;
         let total_vm = Some(self.mm(self.tasks[ti].mm).total_vm);
         for idx in first..end {
+            if self.oom.current_killed.contains(&pid) {
+                // generic_perform_write: fatal_signal_pending ends the write before the next page
+                break;
+            }
             self.files[fid as usize].reserve_cache(idx + 1);
             match self.page_cache_get(Some(pid), fid, idx, CacheUse::Write, total_vm) {
                 Ok((f, _)) => {

@@ -224,6 +224,11 @@ impl Kernel {
                     Ok(()) => v += 1,
                     Err(e) => return Ok(TouchOutcome { done: v - vpn, stop: Some(self.fault_failed(e, v)) }),
                 }
+                if self.oom.current_killed.contains(&pid) {
+                    // the OOM killer chose this task during the fault, which it completed from the reserve
+                    // (ALLOC_OOM): the SIGKILL is delivered when the fault returns, before the next access
+                    return Ok(TouchOutcome { done: v - vpn, stop: Some(TouchStop::Killed { vpn: v }) });
+                }
             }
         }
         Ok(TouchOutcome { done: end - vpn, stop: None })
@@ -318,6 +323,10 @@ impl Kernel {
             }
             if let Err(e) = self.handle_mm_fault(pid, mm_id, vi, v, write) {
                 return Ok(TouchOutcome { done: i, stop: Some(self.fault_failed(e, v)) });
+            }
+            if self.oom.current_killed.contains(&pid) {
+                // completed from the reserve by a task the OOM killer just chose: it dies when the fault returns
+                return Ok(TouchOutcome { done: i + 1, stop: Some(TouchStop::Killed { vpn: v + 1 }) });
             }
         }
         Ok(TouchOutcome { done: count, stop: None })
