@@ -24,6 +24,7 @@ const scenarioArb = fc
 describe('wasm engine vs TS reference engine', () => {
   it(`agree on ${RUNS} random scenarios (seed ${SEED})`, () => {
     let compared = 0;
+    let reclaimed = 0;
     let unsupported = 0;
     const reasons = new Map<string, number>();
     fc.assert(
@@ -46,11 +47,12 @@ describe('wasm engine vs TS reference engine', () => {
             `scenario (also in ${file}, expected = the reference's observations):\n${JSON.stringify(s)}`);
         }
         compared++;
+        if (d.reclaimed) reclaimed++;
         return true;
       }),
       { numRuns: RUNS, seed: SEED, endOnFailure: false },
     );
-    if (unsupported > 0) console.log(`differential: ${compared} compared, ${unsupported} unsupported by the wasm engine:`, Object.fromEntries(reasons));
+    console.log(`differential: ${compared} compared (${reclaimed} entered direct reclaim), ${unsupported} unsupported by the wasm engine`, Object.fromEntries(reasons));
     // The generator must exercise the engines, not only produce unsupported cases.
     expect(compared).toBeGreaterThan(RUNS * 0.5);
     // long runs (OOMSIM_DIFF_RUNS=100000) outlast the default 60 s test timeout on a busy machine

@@ -39,17 +39,22 @@ const PROTS = ['rw', 'rw', 'r', 'none'];
  * predicts the deaths it can (a SIGSEGV/SIGBUS touch kills the task) and stops giving ops to those tasks. A task
  * it did not predict dying (a tmpfs fault refused with ENOSPC is SIGBUS) gets "ESRCH" from both engines.
  * The whole `ops` vocabulary is covered except cgroups, hugetlbfs and touch_pattern.
+ *
+ * Reclaim is exercised on purpose: four machines in five have swap, half of them size regions to fill RAM (anon,
+ * shmem, file mappings and cached files then compete in direct reclaim), pages are touched again (by the task's
+ * own later touches, whole-region sweeps and re-reads of files) so that accessed bits and PG_referenced decide
+ * between keeping, activating and reclaiming, and vm.swappiness is changed (0..200) to move the anon/file balance.
  */
 export function scenarioFromSeeds(machineSeed: number[], opSeeds: number[][]): Scenario {
   const [ramSel = 0, swapSel = 0, modeSel = 0, ratioSel = 0] = machineSeed;
   const machine: Machine = {
     totalram_pages: [512, 1024, 4096, 16384, 256, 384][ramSel % 6],
-    total_swap_pages: [0, 0, 256, 2048, 64][swapSel % 5],
+    total_swap_pages: [0, 64, 256, 512, 2048][swapSel % 5],
     sysctl: { 'vm.overcommit_memory': modeSel % 3, 'vm.overcommit_ratio': [50, 100, 200][ratioSel % 3] },
   };
-  // memory pressure for a third of the machines: regions sized to the RAM, so faults reach the min watermark
-  // (the reference then reclaims and OOM-kills; the wasm engine reports "unsupported" until its OOM wiring lands)
-  const maxRegion = Math.floor(ratioSel / 3) % 3 === 2 ? Math.max(64, machine.totalram_pages >> 2) : 64;
+  // memory pressure for half of the machines: regions sized to the RAM, so faults reach the min watermark and
+  // direct reclaim (and the OOM killer) run
+  const maxRegion = Math.floor(ratioSel / 3) % 2 === 1 ? Math.max(64, machine.totalram_pages >> 1) : 64;
   const ops: Op[] = [];
   const live: number[] = [];
   const regions = new Map<number, Region[]>();
@@ -78,7 +83,7 @@ export function scenarioFromSeeds(machineSeed: number[], opSeeds: number[][]): S
 
   for (const seed of opSeeds) {
     const [kind = 0, a = 0, b = 0, c = 0, d = 0] = seed;
-    const K = 20;
+    const K = 24;
     if (live.length === 0 || kind % K === 0) {
       const pid = nextPid++;
       ops.push({ op: 'spawn', task: pid, oom_score_adj: [0, 0, 500, -500, -1000][a % 5] });
@@ -234,6 +239,8 @@ export function scenarioFromSeeds(machineSeed: number[], opSeeds: number[][]): S
             ['vm.overcommit_kbytes', [0, 512, 4096, 65536]],
             // (no value that puts the min watermark above all of a small machine's RAM: see docs/decisions/0004, known divergences)
             ['vm.min_free_kbytes', [128, 256, 512, 0]],
+            // the anon/file scan balance of reclaim (get_scan_count); 0 still swaps near OOM (file_is_tiny)
+            ['vm.swappiness', [0, 1, 60, 100, 200]],
           ] as [string, number[]][],
           b,
         );
@@ -250,6 +257,43 @@ export function scenarioFromSeeds(machineSeed: number[], opSeeds: number[][]): S
         ops.push({ op: 'touch', task, region: r.name, first, count, access: kind % K === 18 ? 'read' : 'write' });
         break;
       }
+      case 20:
+      case 21: {
+        // touch again, with an access the protection allows and within the file: accessed bits set a second time
+        const ok = rs.filter((r) => r.prot.some((p) => p === 'r' || p === 'rw'));
+        if (ok.length === 0) break;
+        const r = pick(ok, b);
+        const f = r.file ? files.get(r.file) : undefined;
+        const usable = r.prot.map((p, i) => (p === 'r' || p === 'rw') && (f === undefined || i < f.pages));
+        const idx = usable.flatMap((u, i) => (u ? [i] : []));
+        if (idx.length === 0) break;
+        const first = idx[c % idx.length];
+        let run = 0;
+        while (first + run < usable.length && usable[first + run]) run++;
+        const count = 1 + (d % run);
+        const write = kind % K === 21 && r.prot.slice(first, first + count).every((p) => p === 'rw');
+        ops.push({ op: 'touch', task, region: r.name, first, count, access: write ? 'write' : 'read' });
+        break;
+      }
+      case 22: {
+        // read(2) of a file again: PG_referenced, then activation (folio_mark_accessed)
+        const fnames = [...files.keys()];
+        if (fnames.length === 0) break;
+        const file = pick(fnames, b);
+        const f = files.get(file)!;
+        if (f.pages === 0) break;
+        const first = c % f.pages;
+        ops.push({ op: 'file_read', task, file, first, count: 1 + (d % (f.pages - first)) });
+        break;
+      }
+      case 23: {
+        // sweep a whole anon region the task may write (all of it mapped): the working set is touched again
+        const ok = rs.filter((r) => r.prot.every((p) => p === 'rw') && !r.file);
+        if (ok.length === 0) break;
+        const r = pick(ok, b);
+        ops.push({ op: 'touch', task, region: r.name, first: 0, count: r.prot.length, access: d % 2 ? 'write' : 'read' });
+        break;
+      }
     }
   }
   return { machine, ops };
@@ -264,7 +308,7 @@ export const VMSTAT_KEYS = [
   'allocstall_normal', 'pgscan_direct', 'pgsteal_direct', 'pgscan_anon', 'pgscan_file', 'pgsteal_anon', 'pgsteal_file',
   'pgactivate', 'pgdeactivate', 'pgrefill',
 ];
-export const SYSCTL_KEYS = ['vm.overcommit_memory', 'vm.overcommit_ratio', 'vm.overcommit_kbytes', 'vm.min_free_kbytes'];
+export const SYSCTL_KEYS = ['vm.overcommit_memory', 'vm.overcommit_ratio', 'vm.overcommit_kbytes', 'vm.min_free_kbytes', 'vm.swappiness'];
 export const TASK_KEYS = ['alive', 'rss', 'rss_anon', 'rss_file', 'rss_shmem', 'swapents', 'total_vm_pages'];
 
 /** The observations both engines are asked for: every op's result, and the whole final state. */

@@ -7,7 +7,8 @@ import { runOps } from '../reference/ops.js';
 import { observeRequest, project, type Scenario } from './generate.js';
 
 export type DiffOutcome =
-  | { kind: 'same' }
+  /** `reclaimed`: the scenario entered direct reclaim (allocstall_normal grew) */
+  | { kind: 'same'; reclaimed: boolean }
   | { kind: 'unsupported'; why: string }
   | { kind: 'differ'; path: string; wasm: unknown; reference: unknown; wasmObs: unknown; refObs: unknown };
 
@@ -40,6 +41,9 @@ export function diffScenario(s: Scenario): DiffOutcome {
   const full = (o: { tasks: Record<string, unknown> }) => ({ ...o, tasks: { ...Object.fromEntries(Object.keys(observe.final.tasks as object).map((p) => [p, dead])), ...o.tasks } });
   const refObs = { at: project(ref.at, observe.at), final: project(full(ref.final), observe.final) };
   const d = firstDifference(wasmObs, refObs);
-  if (!d) return { kind: 'same' };
+  if (!d) {
+    const stalls = (refObs.final as { vmstat_delta?: Record<string, number> }).vmstat_delta?.allocstall_normal ?? 0;
+    return { kind: 'same', reclaimed: stalls > 0 };
+  }
   return { kind: 'differ', path: d.path, wasm: d.a, reference: d.b, wasmObs, refObs };
 }

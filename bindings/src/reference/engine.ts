@@ -1390,6 +1390,8 @@ export class ReferenceEngine {
       if (m.fs === 'disk') f = this.filemapGet(m, i, t, false).folio;
       else if (m.isShmem) f = this.shmemGet(m, i, t, false, false).folio;
       if (f) folioMarkAccessed(this.reclaim, f);
+      // filemap_get_pages(): a fatal signal ends the read (the OOM killer chose this task for this page)
+      if (t.sigkill) throw new Killed();
     }
     return 'ok';
   }
@@ -1413,6 +1415,8 @@ export class ReferenceEngine {
       }
       if (f) f.dirty = true;
       if (i + 1 > m.size) m.size = i + 1;
+      // generic_perform_write(): fatal_signal_pending ends the write before the next page
+      if (t.sigkill) throw new Killed();
     }
     return 'ok';
   }
@@ -1954,7 +1958,14 @@ export class ReferenceEngine {
     const prev = this.current;
     this.current = task;
     try {
-      return body();
+      const r = body();
+      // §6.2 rule 2: the OOM killer chose the task during this entry (it completed its allocation from the
+      // reserve): it exits as the entry returns
+      if (task && task.sigkill && task.alive) {
+        this.exitTask(task);
+        return 'killed';
+      }
+      return r;
     } catch (e) {
       if (e instanceof InvalidOp) throw e;
       return this.abortResult(task, e);

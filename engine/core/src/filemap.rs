@@ -63,6 +63,13 @@ impl File {
     pub fn extend_to(&mut self, pages: u64) {
         if pages > self.size {
             self.size = pages;
+        }
+        self.reserve_cache(pages);
+    }
+
+    /// Room in the page-cache index for pages below `pages` (the size is not changed).
+    pub fn reserve_cache(&mut self, pages: u64) {
+        if pages as usize > self.cache.len() {
             self.cache.resize(pages as usize, 0);
         }
     }
@@ -82,6 +89,24 @@ mod tests {
         assert_eq!((f.size, f.cache.len()), (6, 6));
         assert!(FileKind::Tmpfs.is_shmem() && !FileKind::Disk.is_shmem());
         assert!(File::new("t", FileKind::Tmpfs, 0).noreserve);
+    }
+
+    #[test]
+    fn a_refused_tmpfs_write_does_not_extend_the_file() {
+        use crate::kernel::MachineConfig;
+        let mut k = Kernel::new(MachineConfig { totalram_pages: 256, model_page_tables: false, ..Default::default() }).unwrap();
+        k.spawn(1, "a").unwrap();
+        let fid = k.file_create("t", FileKind::Tmpfs, 0, false).unwrap().unwrap();
+        // mode 2, CommitLimit 11 pages less the 8-page admin reserve: shmem_acct_blocks admits 2 pages, the third
+        // write fails
+        k.sysctl_write("vm.overcommit_memory", 2).unwrap().unwrap();
+        k.sysctl_write("vm.overcommit_kbytes", 44).unwrap().unwrap();
+        assert_eq!(k.file_write(1, fid, 0, 5).unwrap(), Err(Errno::ENOSPC));
+        assert_eq!(k.files[fid as usize].size, 2, "i_size grows only with what was written (shmem_write_end)");
+        // nothing written at all: the size stays
+        let fid2 = k.file_create("u", FileKind::Tmpfs, 0, false).unwrap().unwrap();
+        assert_eq!(k.file_write(1, fid2, 3, 1).unwrap(), Err(Errno::ENOSPC));
+        assert_eq!(k.files[fid2 as usize].size, 0);
     }
 }
 
@@ -275,6 +300,11 @@ impl Kernel {
         let end = first.saturating_add(count).min(file.size);
         let mut n = 0;
         for idx in first..end {
+            if self.oom.current_killed.contains(&pid) {
+                // filemap_get_pages: a fatal signal (the OOM killer chose this task for the page just read, which it
+                // got from the reserve) ends the read
+                break;
+            }
             if kind.is_shmem() && self.files[fid as usize].swapped.contains_key(&idx) {
                 // shmem_file_read_iter -> shmem_get_folio(SGP_READ): a page in swap is swapped in; holes stay holes
                 match self.page_cache_get(Some(pid), fid, idx, CacheUse::Read, None) {
@@ -324,9 +354,13 @@ impl Kernel {
             return Ok(Err(Errno::EINVAL));
         }
         let end = first.checked_add(count).filter(|e| *e <= crate::kernel::MAX_MAP_PAGES).ok_or_else(|| ApiError::new("E_ARG", "file_write: first+count exceeds 4294967295 pages"))?;
-        self.files[fid as usize].extend_to(end);
         let total_vm = Some(self.mm(self.tasks[ti].mm).total_vm);
         for idx in first..end {
+            if self.oom.current_killed.contains(&pid) {
+                // generic_perform_write: fatal_signal_pending ends the write before the next page
+                break;
+            }
+            self.files[fid as usize].reserve_cache(idx + 1);
             match self.page_cache_get(Some(pid), fid, idx, CacheUse::Write, total_vm) {
                 Ok((f, _)) => {
                     if kind == FileKind::Disk {
@@ -334,6 +368,9 @@ impl Kernel {
                     } else {
                         self.frames.meta[f as usize] |= F_DIRTY;
                     }
+                    // the size grows with each page written (shmem_write_end / generic_write_end), so a write that
+                    // fails part-way leaves the file as long as what was written
+                    self.files[fid as usize].extend_to(idx + 1);
                 }
                 Err(FaultErr::Sigbus) => return Ok(self.syscall_result(pid, 0, Err(Errno::ENOSPC))),
                 Err(_) => return Ok(self.syscall_result(pid, 0, Err(Errno::ENOMEM))),

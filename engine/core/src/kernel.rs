@@ -503,13 +503,26 @@ impl Kernel {
 
     fn alloc_frame(&mut self, pid: Option<u32>) -> Result<u32, AllocFail> {
         if self.nr_free_pages() <= self.wmark.min {
-            if let Some(p) = pid {
-                if self.oom.current_killed.contains(&p) {
-                    // already SIGKILLed by the OOM killer: its kernel entry ends here
+            // mm/page_alloc.c:__alloc_pages_slowpath() retries an OOM victim's allocation with the reserve flags of
+            // __gfp_pfmemalloc_flags() (ALLOC_OOM: half the min mark): a task the OOM killer just chose (maybe in
+            // this very allocation) completes it from the reserve, and dies when its kernel entry returns. (When
+            // even the reserve is short the kernel reclaims once more before giving up; not modelled.)
+            let victim = |k: &Kernel| pid.is_some_and(|p| k.oom.current_killed.contains(&p));
+            let reserve_ok = |k: &Kernel| {
+                use crate::page_alloc::zone::{zone_watermark_ok, AllocFlags};
+                zone_watermark_ok(k.nr_free_pages() as i64, 0, k.wmark.min, 0, AllocFlags(AllocFlags::OOM), true)
+            };
+            if victim(self) {
+                if !reserve_ok(self) {
                     return Err(AllocFail::Killed);
                 }
+            } else {
+                match self.alloc_slowpath(pid, crate::oom_kill::engine::USER_FAULT_GFP, 0) {
+                    Ok(()) => {}
+                    Err(AllocFail::Killed) if victim(self) && reserve_ok(self) => {}
+                    Err(e) => return Err(e),
+                }
             }
-            self.alloc_slowpath(pid, crate::oom_kill::engine::USER_FAULT_GFP, 0)?;
         }
         let f = self.frames.alloc().ok_or(AllocFail::OutOfMemory)?;
         if self.frames.nr_free() as u64 <= self.wmark.low {

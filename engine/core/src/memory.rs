@@ -202,11 +202,12 @@ impl Kernel {
                                 }
                             }
                             if i > i0 {
-                                // the hardware sets the accessed bit of each PTE used
+                                // the hardware sets the accessed bit of each PTE used, and the dirty bit on a write
+                                let bits = if write { PTE_YOUNG | PTE_DIRTY } else { PTE_YOUNG };
                                 if let Some(t) = self.mms[mm_id as usize].as_mut().unwrap().vmas[vi].ptes[c].as_mut() {
                                     for p in &mut t[i0..i] {
                                         if pte_present(*p) {
-                                            *p |= PTE_YOUNG;
+                                            *p |= bits;
                                         }
                                     }
                                 }
@@ -222,6 +223,11 @@ impl Kernel {
                 match self.handle_mm_fault(pid, mm_id, vi, v, write) {
                     Ok(()) => v += 1,
                     Err(e) => return Ok(TouchOutcome { done: v - vpn, stop: Some(self.fault_failed(e, v)) }),
+                }
+                if self.oom.current_killed.contains(&pid) {
+                    // the OOM killer chose this task during the fault, which it completed from the reserve
+                    // (ALLOC_OOM): the SIGKILL is delivered when the fault returns, before the next access
+                    return Ok(TouchOutcome { done: v - vpn, stop: Some(TouchStop::Killed { vpn: v }) });
                 }
             }
         }
@@ -309,13 +315,18 @@ impl Kernel {
             };
             let pte = self.mms[mm_id as usize].as_ref().unwrap().vmas[vi].pte(v);
             if pte_allows(pte, write) {
-                if pte_present(pte) && pte & PTE_YOUNG == 0 {
-                    self.set_pte(mm_id, vi, v, pte);
+                let bits = if write { PTE_YOUNG | PTE_DIRTY } else { PTE_YOUNG };
+                if pte_present(pte) && pte & bits != bits {
+                    self.store_pte(mm_id, vi, v, pte | bits);
                 }
                 continue;
             }
             if let Err(e) = self.handle_mm_fault(pid, mm_id, vi, v, write) {
                 return Ok(TouchOutcome { done: i, stop: Some(self.fault_failed(e, v)) });
+            }
+            if self.oom.current_killed.contains(&pid) {
+                // completed from the reserve by a task the OOM killer just chose: it dies when the fault returns
+                return Ok(TouchOutcome { done: i + 1, stop: Some(TouchStop::Killed { vpn: v + 1 }) });
             }
         }
         Ok(TouchOutcome { done: count, stop: None })
@@ -411,6 +422,27 @@ impl Kernel {
 
     /// Resolve one fault (`handle_mm_fault`).
     pub(crate) fn handle_mm_fault(&mut self, pid: u32, mm_id: u32, vi: usize, vpn: u64, write: bool) -> Result<(), FaultErr> {
+        self.handle_mm_fault_inner(pid, mm_id, vi, vpn, write)?;
+        if write {
+            // the write the fault completes dirties the PTE it installed or made writable
+            let pte = self.mm(mm_id).vmas[vi].pte(vpn);
+            if pte_present(pte) {
+                self.store_pte(mm_id, vi, vpn, pte | PTE_DIRTY);
+            }
+        }
+        Ok(())
+    }
+
+    /// Overwrite an existing PTE as is (no bit added, unlike [`Kernel::set_pte`]).
+    pub(crate) fn store_pte(&mut self, mm_id: u32, vi: usize, vpn: u64, val: u32) {
+        let v = &mut self.mms[mm_id as usize].as_mut().unwrap().vmas[vi];
+        let c = ((vpn >> PTE_SHIFT) - v.first_chunk()) as usize;
+        if let Some(t) = v.ptes[c].as_mut() {
+            t[(vpn & 511) as usize] = val;
+        }
+    }
+
+    fn handle_mm_fault_inner(&mut self, pid: u32, mm_id: u32, vi: usize, vpn: u64, write: bool) -> Result<(), FaultErr> {
         let (flags, backing, pte) = {
             let vma = &self.mm(mm_id).vmas[vi];
             (vma.flags, vma.backing, vma.pte(vpn))

@@ -52,8 +52,8 @@ pub const NR_MM_COUNTERS: usize = 4;
 
 /// PTE encoding (one u32 per page):
 /// * `PTE_NONE` — not mapped; `PTE_ZERO` — the shared zero page, read-only;
-/// * present: `(frame + PTE_FRAME0)` in bits 0..=28, plus `PTE_W` when the mapping is writable and `PTE_YOUNG`
-///   (the accessed bit) once an access went through it;
+/// * present: `(frame + PTE_FRAME0)` in bits 0..=27, plus `PTE_W` when the mapping is writable, `PTE_YOUNG`
+///   (the accessed bit) once an access went through it and `PTE_DIRTY` once a write did;
 /// * swap entry: `PTE_SWAP | slot`.
 pub const PTE_NONE: u32 = 0;
 pub const PTE_ZERO: u32 = 1;
@@ -62,9 +62,12 @@ pub const PTE_FRAME0: u32 = 2;
 /// completes), read and cleared by reclaim (mm/rmap.c:`folio_referenced`), cleared in a fork child's copy
 /// (mm/memory.c:`copy_present_ptes`, `pte_mkold`).
 pub const PTE_YOUNG: u32 = 1 << 29;
+/// `_PAGE_DIRTY`: set by a write through the PTE (and the write fault that installs it). Read by mprotect
+/// (mm/mprotect.c:`can_change_pte_writable`: a shared PTE is made writable at once only when dirty).
+pub const PTE_DIRTY: u32 = 1 << 28;
 pub const PTE_W: u32 = 1 << 30;
 pub const PTE_SWAP: u32 = 1 << 31;
-pub const PTE_FRAME_MASK: u32 = PTE_YOUNG - 1;
+pub const PTE_FRAME_MASK: u32 = PTE_DIRTY - 1;
 /// The largest frame number a PTE can hold.
 pub const MAX_PTE_FRAME: u32 = PTE_FRAME_MASK - PTE_FRAME0;
 

@@ -416,7 +416,7 @@ impl Kernel {
     }
 
     /// mm/mprotect.c:`change_pte_range`: removing write write-protects every PTE; adding write makes writable at
-    /// once the PTEs that would not need a write fault (exclusive anon pages of private mappings, dirty pages of
+    /// once the PTEs that would not need a write fault (exclusive anon pages of private mappings, dirty PTEs of
     /// shared shmem mappings).
     fn change_protection(&mut self, mm_id: u32, vi: usize, old: VmFlags, new: VmFlags) {
         let shared = new & VM_SHARED != 0;
@@ -441,7 +441,8 @@ impl Kernel {
                 } else {
                     let f = pte_frame(pte);
                     let ok = if shared {
-                        shmem && self.frames.has(f, crate::page_alloc::frames::F_DIRTY)
+                        // can_change_pte_writable(): a shared PTE only when it is dirty (written through)
+                        shmem && pte & PTE_DIRTY != 0
                     } else {
                         self.frames.kind(f) == crate::page_alloc::frames::KIND_ANON && self.frames.mapcount(f) == 1 && self.anon_swap_refs(f) == 0
                     };
@@ -542,6 +543,23 @@ mod tests {
     use super::*;
     use crate::kernel::MachineConfig;
     use crate::memory::Access;
+
+    #[test]
+    fn mprotect_makes_a_shared_pte_writable_only_when_it_is_dirty() {
+        let mut k = setup(0);
+        let fid = k.file_create("t", crate::filemap::FileKind::Tmpfs, 0, false).unwrap().unwrap();
+        k.file_write(1, fid, 0, 2).unwrap().unwrap();
+        let v = k.mmap(1, 2, PROT_RW, MapFlags { shared: true, ..Default::default() }, Some(fid)).unwrap().unwrap();
+        // page 0 mapped by a read fault (its folio is dirty from write(2), the PTE is clean); page 1 written
+        k.touch(1, v, 1, Access::Read).unwrap();
+        k.touch(1, v + 1, 1, Access::Write).unwrap();
+        k.mprotect(1, v, 2, PROT_READ).unwrap().unwrap();
+        k.mprotect(1, v, 2, PROT_RW).unwrap().unwrap();
+        let mm = k.mm(k.tasks.get(k.task_index(1).unwrap()).unwrap().mm);
+        let vi = mm.find_vma(v).unwrap();
+        assert_eq!(mm.vmas[vi].pte(v) & PTE_W, 0, "clean PTE: the next write faults");
+        assert_ne!(mm.vmas[vi].pte(v + 1) & PTE_W, 0, "dirty PTE: writable at once");
+    }
 
     fn setup(mode: i64) -> Kernel {
         let mut k = Kernel::new(MachineConfig { totalram_pages: 262144, ..Default::default() }).unwrap();

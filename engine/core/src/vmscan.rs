@@ -681,15 +681,6 @@ impl Kernel {
         referenced
     }
 
-    /// Overwrite an existing PTE as is (no accessed bit added, unlike `set_pte`).
-    fn store_pte(&mut self, mm_id: u32, vi: usize, vpn: u64, val: u32) {
-        let v = &mut self.mms[mm_id as usize].as_mut().unwrap().vmas[vi];
-        let c = ((vpn >> crate::mm_types::PTE_SHIFT) - v.first_chunk()) as usize;
-        if let Some(t) = v.ptes[c].as_mut() {
-            t[(vpn & 511) as usize] = val;
-        }
-    }
-
     /// mm/vmscan.c:`folio_check_references`: a page with young PTEs gets PG_referenced and is activated when it
     /// had PG_referenced already or is young in more than one mapping, else kept (rotated): a mapped page needs
     /// two looks to be activated. A page without young PTEs is reclaimed (a page-cache page with PG_referenced
