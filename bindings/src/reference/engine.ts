@@ -267,6 +267,8 @@ const SYSCTLS: Record<string, SysctlDef> = {
   'vm.watermark_scale_factor': { min: 1, max: 3000 },
 };
 
+/** The most out_of_memory() calls one allocation makes before it fails (an engine bound; see allocFrame). */
+const MAX_OOM_CALLS_PER_ALLOC = 4;
 const GFP_USER_FAULT = ['0x140cca', 'GFP_HIGHUSER_MOVABLE|__GFP_COMP'] as const;
 const GFP_KERNEL = ['0xcc0', 'GFP_KERNEL'] as const;
 
@@ -436,12 +438,14 @@ export class ReferenceEngine {
     let shmem = 0;
     let swapcached = 0;
     let dirty = 0;
+    let anonListFilePages = 0;
     for (const l of Object.values(this.lru)) {
       for (const f of l) {
         // mm/shmem.c:shmem_delete_from_page_cache(): a shmem folio moved to the swap cache no longer counts in NR_SHMEM
         if (f.kind === 'shmem' && !f.swap) shmem++;
         if (f.swap) swapcached++;
         if (f.dirty && f.kind === 'file') dirty++;
+        if (f.kind !== 'file' && (f.kind === 'shmem' || f.swap)) anonListFilePages++;
       }
     }
     return {
@@ -454,7 +458,8 @@ export class ReferenceEngine {
       nr_unevictable: 0,
       nr_anon_pages: this.nrAnonMapped,
       nr_mapped: this.nrFileMapped,
-      nr_file_pages: this.nrFilePages(),
+      // NR_FILE_PAGES: page cache, shmem and swap cache (nrFilePages())
+      nr_file_pages: this.lru.inactive_file.size + this.lru.active_file.size + anonListFilePages,
       nr_dirty: dirty,
       nr_writeback: 0,
       nr_shmem: shmem,
@@ -466,8 +471,8 @@ export class ReferenceEngine {
   }
 
   /** fs/proc/meminfo.c:meminfo_proc_show(): field values in kB. */
-  meminfo(): Record<string, number> {
-    const v = this.vmstat();
+  meminfo(vmstat?: Record<string, number>): Record<string, number> {
+    const v = vmstat ?? this.vmstat();
     const w = this.watermarks();
     const K = (p: number) => p * 4;
     // mm/show_mem.c:si_mem_available()
@@ -988,11 +993,12 @@ export class ReferenceEngine {
    */
   private allocFolio(kind: FolioKind, memcg: Memcg, userFault: boolean, lru?: LruName): Folio {
     const cur = this.current;
-    const out = tryChargeMemcg(memcg, 1, this.host, { inUserFault: userFault, dying: () => cur?.sigkill ?? false });
-    if (cur?.sigkill) {
-      if (out === 'ok') this.uncharge(memcg, 1);
-      throw new Killed();
-    }
+    // (the root is never limited: try_charge_memcg returns at once)
+    const out = memcg.isRoot ? 'ok' : tryChargeMemcg(memcg, 1, this.host, { inUserFault: userFault, dying: () => cur?.sigkill ?? false });
+    // a task with SIGKILL pending charges like any other (try_charge_memcg gives up on it only after an OOM, the
+    // `dying` test); a charge it did not get ends its entry. The page allocator then serves an OOM victim from
+    // the reserve (allocFrame).
+    if (cur?.sigkill && out !== 'ok') throw new Killed();
     if (out === 'oom_wait') throw new Blocked(memcg);
     if (out === 'nomem') throw new NoMem();
     if (!this.allocFrame()) {
@@ -1013,33 +1019,36 @@ export class ReferenceEngine {
    * should_reclaim_retry() — a round that made progress resets no_progress_loops, otherwise it grows; after more
    * than MAX_RECLAIM_RETRIES fruitless rounds, or when even free + reclaimable pages would not pass the min mark,
    * the global OOM killer runs (__alloc_pages_may_oom), whose victims exit at once (§6.2 rule 2); a kill restarts
-   * the count. A task killed by it gives up (its entry ends).
+   * the count. A task killed by it gives up (its entry ends). The kernel calls the OOM killer as often as the
+   * allocation needs — each call kills another task, or finds none killable and panics; the engines allow an
+   * allocation at most MAX_OOM_CALLS_PER_ALLOC calls (then ENOMEM), a bound shared with the Rust engine
+   * (oom_kill/engine.rs) that also ends the loops of OOM calls that kill nobody (an earlier victim still exiting).
    */
   private allocFrame(): boolean {
-    let guard = 0;
+    let oomCalls = 0;
     let noProgressLoops = 0;
-    const min = () => this.watermarks().min;
-    const victim = () => this.current?.oomVictim ?? false;
     for (;;) {
       // mm/page_alloc.c:get_page_from_freelist() with ALLOC_WMARK_MIN (the slow path's mark; the fast path's low
       // mark only decides whether kswapd is woken, and kswapd does not run within an op): dossier §5.2-5.3.
-      if (zoneWatermarkOk(this.freePages, min(), victim())) {
+      const min = this.watermarks().min;
+      const victim = this.current?.oomVictim ?? false;
+      if (zoneWatermarkOk(this.freePages, min, victim)) {
         this.nrFolios++;
         return true;
       }
       if (this.current?.sigkill) return false;
       const progress = tryToFreePages(this.reclaim) > 0;
-      if (zoneWatermarkOk(this.freePages, min(), victim())) continue;
+      if (zoneWatermarkOk(this.freePages, min, victim)) continue;
       // should_reclaim_retry()
       if (progress) noProgressLoops = 0;
       else noProgressLoops++;
       const available = this.freePages + zoneReclaimablePages(this.reclaim);
-      if (noProgressLoops <= MAX_RECLAIM_RETRIES && zoneWatermarkOk(available, min(), victim())) continue;
-      const before = this.freePages;
+      if (noProgressLoops <= MAX_RECLAIM_RETRIES && zoneWatermarkOk(available, min, victim)) continue;
+      if (oomCalls === MAX_OOM_CALLS_PER_ALLOC) return false;
+      oomCalls++;
       const oomProgress = this.outOfMemory(null, 0);
       if (!oomProgress) return false;
       noProgressLoops = 0;
-      if (this.freePages === before && !this.current?.sigkill && ++guard > 2) return false;
     }
   }
 
