@@ -84,6 +84,10 @@ export class Folio {
   referenced = false;
   /** PG_workingset: deactivated from the active list (mm/vmscan.c:shrink_active_list) */
   workingset = false;
+  /** in the swap cache but not written to its slot yet (add_to_swap dirties it; the swap write cleans it) */
+  swapUnwritten = false;
+  /** an extra reference is held (wp_page_copy holds the page it copies from): reclaim can unmap it, not free it */
+  pinned = false;
   constructor(
     readonly kind: FolioKind,
     public memcg: Memcg,
@@ -1164,6 +1168,7 @@ export class ReferenceEngine {
 
   /** The swap write of pageout() (swap_writeout): pswpout, pgpgout in kB, the memcg's pswpout. */
   private swapWritepage(f: Folio): void {
+    f.swapUnwritten = false;
     this.count('pswpout');
     this.count('pgpgout', 4);
     f.memcg.vmEvents.pswpout++;
@@ -1228,6 +1233,8 @@ export class ReferenceEngine {
       this.count('pswpout');
       this.count('pgpgout', 4);
       f.memcg.vmEvents.pswpout++;
+      // (this write leaves swapUnwritten as it was, as the Rust swapout does: a page reclaim kept unwritten while
+      // a fault held it and that is mapped again is then written once more by reclaim; shared inaccuracy)
       if (!keepInSwapCache) this.dropSwapCache(f);
       return true;
     }
@@ -1454,7 +1461,7 @@ export class ReferenceEngine {
       return { fault: 'none', cow: 'none' };
     }
     let io = false;
-    let cow: CowKind = 'none';
+    let cow: CowKind | 'retry' = 'none';
     try {
       ({ io, cow } = this.handleFault(task, r, v, a));
     } catch (e) {
@@ -1475,10 +1482,16 @@ export class ReferenceEngine {
       task.minFlt++;
       this.faultsMinor++;
     }
+    if (cow === 'retry') {
+      // the fault returned without completing the access (wp_page_copy found the PTE changed): the access runs
+      // again — unless the task got SIGKILL meanwhile, which it dies of as the fault returns (runAccesses)
+      if (!task.sigkill) return this.access(task, a);
+      cow = 'none';
+    }
     return { fault: io ? 'major' : 'minor', cow };
   }
 
-  private handleFault(task: Task, r: Region, v: Vma, a: Access): { io: boolean; cow: CowKind } {
+  private handleFault(task: Task, r: Region, v: Vma, a: Access): { io: boolean; cow: CowKind | 'retry' } {
     const page = a.page;
     const pte = r.ptes.get(page);
     if (v.flags.hugetlb) {
@@ -1543,7 +1556,7 @@ export class ReferenceEngine {
    * is always copied. An anon page mapped only here is reused (wp_can_reuse_anon_folio); otherwise
    * (COW-shared anon, or a file page in a private mapping) wp_page_copy() allocates and charges a new page.
    */
-  private doWpPage(task: Task, r: Region, v: Vma, page: number): CowKind {
+  private doWpPage(task: Task, r: Region, v: Vma, page: number): CowKind | 'retry' {
     const pte = r.ptes.get(page)!;
     if (pte.t === 'folio' && v.flags.shared) {
       pte.writable = true;
@@ -1562,7 +1575,21 @@ export class ReferenceEngine {
       f.dirty = true;
       return 'reuse';
     }
-    const copy = this.allocFolio('anon', task.memcg, true);
+    // wp_page_copy(): the page copied from is held (a reference) while the copy is allocated — reclaim may unmap it
+    // then, but not free it; afterwards the PTE is checked again (pte_same): changed, the copy is dropped and the
+    // fault returns to be taken again
+    const held = pte.t === 'folio' ? pte.folio : null;
+    if (held) held.pinned = true;
+    let copy: Folio;
+    try {
+      copy = this.allocFolio('anon', task.memcg, true);
+    } finally {
+      if (held) held.pinned = false;
+    }
+    if (r.ptes.get(page) !== pte) {
+      this.freeFolio(copy);
+      return 'retry';
+    }
     v.anonVma = true;
     copy.dirty = true;
     if (pte.t === 'folio') {
@@ -1601,7 +1628,7 @@ export class ReferenceEngine {
    * Otherwise the folio stays in the swap cache (SwapCached). A write to a page still shared with other PTEs is
    * then COW-copied within the same fault.
    */
-  private doSwapPage(task: Task, r: Region, page: number, e: SwapEntry, write: boolean): { io: boolean; cow: CowKind } {
+  private doSwapPage(task: Task, r: Region, page: number, e: SwapEntry, write: boolean): { io: boolean; cow: CowKind | 'retry' } {
     let folio = e.folio;
     let io = false;
     if (!folio) {

@@ -82,6 +82,9 @@ pub(crate) enum FaultErr {
     /// A user-fault memcg charge must wait in a v1 memcg OOM (oom_kill_disable); the memcg is in
     /// `Kernel::last_oom_wait`.
     OomWait,
+    /// The fault returned without completing the access (`wp_page_copy` found the PTE changed while it allocated
+    /// the copy: reclaim had unmapped the page): the access runs again.
+    Retry,
     Unsupported(String),
 }
 
@@ -222,6 +225,8 @@ impl Kernel {
                 }
                 match self.handle_mm_fault(pid, mm_id, vi, v, write) {
                     Ok(()) => v += 1,
+                    // the same page is accessed again (unless the task was killed meanwhile: below)
+                    Err(FaultErr::Retry) => {}
                     Err(e) => return Ok(TouchOutcome { done: v - vpn, stop: Some(self.fault_failed(e, v)) }),
                 }
                 if self.oom.current_killed.contains(&pid) {
@@ -321,8 +326,17 @@ impl Kernel {
                 }
                 continue;
             }
-            if let Err(e) = self.handle_mm_fault(pid, mm_id, vi, v, write) {
-                return Ok(TouchOutcome { done: i, stop: Some(self.fault_failed(e, v)) });
+            loop {
+                match self.handle_mm_fault(pid, mm_id, vi, v, write) {
+                    Ok(()) => break,
+                    Err(FaultErr::Retry) => {
+                        if self.oom.current_killed.contains(&pid) {
+                            // chosen by the OOM killer during the fault that had to be retried: it dies first
+                            return Ok(TouchOutcome { done: i, stop: Some(TouchStop::Killed { vpn: v }) });
+                        }
+                    }
+                    Err(e) => return Ok(TouchOutcome { done: i, stop: Some(self.fault_failed(e, v)) }),
+                }
             }
             if self.oom.current_killed.contains(&pid) {
                 // completed from the reserve by a task the OOM killer just chose: it dies when the fault returns
@@ -518,8 +532,20 @@ impl Kernel {
             self.account_fault(pid, major);
             return Ok(());
         }
-        // wp_page_copy
-        let new = self.new_anon_page(pid, mm_id, vi, vpn)?;
+        // wp_page_copy: the page copied from is held (do_wp_page's folio_get) while the copy is allocated, so the
+        // direct reclaim that allocation may run can unmap it but not free it (shrink_folio_list keeps it). The PTE
+        // is then checked again (pte_same): if reclaim changed it, the copy is dropped and the fault returns, to be
+        // taken again.
+        self.wp_pinned = Some(f);
+        let new = self.new_anon_page(pid, mm_id, vi, vpn);
+        self.wp_pinned = None;
+        let new = new?;
+        let pte = self.mm(mm_id).vmas[vi].pte(vpn);
+        if !pte_present(pte) || pte_frame(pte) != f {
+            self.free_user_page(new);
+            self.account_fault(pid, major);
+            return Err(FaultErr::Retry);
+        }
         self.rmap_add(new);
         self.rss_add(mm_id, MmCounter::MM_ANONPAGES, 1);
         self.rss_add(mm_id, kind_counter(kind), -1);
@@ -755,6 +781,7 @@ fn fault_stop(e: FaultErr, vpn: u64) -> TouchStop {
         FaultErr::Panic => TouchStop::Panic { vpn },
         FaultErr::OomWait => TouchStop::Blocked { vpn },
         FaultErr::Unsupported(s) => TouchStop::Unsupported(s),
+        FaultErr::Retry => unreachable!("a retried fault is taken again"),
     }
 }
 
