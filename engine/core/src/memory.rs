@@ -227,7 +227,7 @@ impl Kernel {
                     Ok(()) => v += 1,
                     // the same page is accessed again (unless the task was killed meanwhile: below)
                     Err(FaultErr::Retry) => {}
-                    Err(e) => return Ok(TouchOutcome { done: v - vpn, stop: Some(self.fault_failed(e, v)) }),
+                    Err(e) => return Ok(TouchOutcome { done: v - vpn, stop: Some(self.fault_failed(pid, e, v)) }),
                 }
                 if self.oom.current_killed.contains(&pid) {
                     // the OOM killer chose this task during the fault, which it completed from the reserve
@@ -335,7 +335,7 @@ impl Kernel {
                             return Ok(TouchOutcome { done: i, stop: Some(TouchStop::Killed { vpn: v }) });
                         }
                     }
-                    Err(e) => return Ok(TouchOutcome { done: i, stop: Some(self.fault_failed(e, v)) }),
+                    Err(e) => return Ok(TouchOutcome { done: i, stop: Some(self.fault_failed(pid, e, v)) }),
                 }
             }
             if self.oom.current_killed.contains(&pid) {
@@ -347,11 +347,16 @@ impl Kernel {
     }
 
     /// A fault that `handle_mm_fault` could not complete. mm/memory.c:`mm_account_fault` counts `pgfault` for
-    /// failed faults too (VM_FAULT_SIGBUS, VM_FAULT_OOM), but not min_flt/maj_flt; an access the arch fault
-    /// handler refuses before `handle_mm_fault` (no VMA, protection: SIGSEGV) counts nothing.
-    fn fault_failed(&mut self, e: FaultErr, vpn: u64) -> TouchStop {
-        if matches!(e, FaultErr::Sigbus | FaultErr::Oom) {
+    /// failed faults too (VM_FAULT_SIGBUS, VM_FAULT_OOM — also the allocation of a task the OOM killer chose, which
+    /// fails when even the ALLOC_OOM reserve is short, and the charge of a v1 oom_kill_disable memcg, after which
+    /// the task waits and takes the fault again), in the vmstat and in the mm's memcg (`count_memcg_event_mm`), but
+    /// not min_flt/maj_flt; an access the arch fault handler refuses before `handle_mm_fault` (no VMA, protection:
+    /// SIGSEGV) counts nothing.
+    fn fault_failed(&mut self, pid: u32, e: FaultErr, vpn: u64) -> TouchStop {
+        if matches!(e, FaultErr::Sigbus | FaultErr::Oom | FaultErr::Killed | FaultErr::OomWait) {
             self.vmstat.inc(Vmstat::pgfault);
+            let memcg = self.memcg_of_pid(Some(pid));
+            self.memcg.mod_stat(memcg, crate::memcontrol::Stat::Pgfault, 1);
         }
         fault_stop(e, vpn)
     }
