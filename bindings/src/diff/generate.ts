@@ -52,9 +52,13 @@ export function scenarioFromSeeds(machineSeed: number[], opSeeds: number[][]): S
     total_swap_pages: [0, 64, 256, 512, 2048][swapSel % 5],
     sysctl: { 'vm.overcommit_memory': modeSel % 3, 'vm.overcommit_ratio': [50, 100, 200][ratioSel % 3] },
   };
-  // memory pressure for half of the machines: regions sized to the RAM, so faults reach the min watermark and
-  // direct reclaim (and the OOM killer) run
-  const maxRegion = Math.floor(ratioSel / 3) % 2 === 1 ? Math.max(64, machine.totalram_pages >> 1) : 64;
+  // memory pressure for half of the machines: anon regions up to the RAM, cached files up to half of it and large
+  // reads, so faults reach the min watermark and direct reclaim (and the OOM killer) run
+  const pressure = Math.floor(ratioSel / 3) % 2 === 1;
+  const ram = machine.totalram_pages;
+  const maxRegion = pressure ? ram : 64;
+  /** 1 + an integer below `n` from a seed (0..1000), spread over the whole range also for n > 1000 */
+  const upTo = (seed: number, n: number) => 1 + Math.floor((seed % 1001) * n / 1001);
   const ops: Op[] = [];
   const live: number[] = [];
   const regions = new Map<number, Region[]>();
@@ -78,12 +82,29 @@ export function scenarioFromSeeds(machineSeed: number[], opSeeds: number[][]): S
     const first = mappedIdx.length ? mappedIdx[c % mappedIdx.length] : 0;
     let run = 0;
     while (first + run < r.prot.length && r.prot[first + run] !== null) run++;
-    return { first, count: 1 + (d % Math.max(run, 1)) };
+    return { first, count: upTo(d, Math.max(run, 1)) };
   };
+
+  if (pressure) {
+    // a pressure machine starts with a task owning a writable anon region of a half to all of the RAM (the "fill"
+    // ops write it whole) and, for odd swap seeds, a cached file of a quarter of the RAM
+    const pid = nextPid++;
+    ops.push({ op: 'spawn', task: pid });
+    live.push(pid);
+    const name = `r${nextRegion++}`;
+    const pages = (ram >> 1) + upTo(swapSel * 10, ram >> 1);
+    ops.push({ op: 'mmap', task: pid, region: name, pages, prot: 'rw', flags: ['private', 'anon'] });
+    regions.set(pid, [{ name, prot: Array(pages).fill('rw'), dontcopy: Array(pages).fill(false) }]);
+    if (swapSel % 2) {
+      const file = `f${nextFile++}`;
+      ops.push({ op: 'file_create', file, fs: 'disk', pages: ram >> 2, cached: true });
+      files.set(file, { fs: 'disk', pages: ram >> 2 });
+    }
+  }
 
   for (const seed of opSeeds) {
     const [kind = 0, a = 0, b = 0, c = 0, d = 0] = seed;
-    const K = 24;
+    const K = 26;
     if (live.length === 0 || kind % K === 0) {
       const pid = nextPid++;
       ops.push({ op: 'spawn', task: pid, oom_score_adj: [0, 0, 500, -500, -1000][a % 5] });
@@ -97,8 +118,9 @@ export function scenarioFromSeeds(machineSeed: number[], opSeeds: number[][]): S
       case 1:
       case 2: {
         const name = `r${nextRegion++}`;
-        const pages = 1 + (b % maxRegion);
-        const prot = pick(PROTS, c);
+        const pages = upTo(b, maxRegion);
+        // (pressure machines map mostly writable memory, so that it can be filled)
+        const prot = pick(pressure ? ['rw', 'rw', 'rw', 'r'] : PROTS, c);
         const flags = pick([['private', 'anon'], ['private', 'anon'], ['shared', 'anon'], ['private', 'anon', 'noreserve'], ['shared', 'anon', 'noreserve']], d);
         ops.push({ op: 'mmap', task, region: name, pages, prot, flags });
         rs.push({ name, prot: Array(pages).fill(prot), dontcopy: Array(pages).fill(false) });
@@ -198,7 +220,7 @@ export function scenarioFromSeeds(machineSeed: number[], opSeeds: number[][]): S
       case 13: {
         const file = `f${nextFile++}`;
         const fs = b % 2 ? 'tmpfs' : 'disk';
-        const pages = fs === 'disk' ? c % 40 : 0;
+        const pages = fs === 'disk' ? (pressure ? upTo(c, ram >> 1) - 1 : c % 40) : 0;
         ops.push({ op: 'file_create', file, fs, pages, cached: fs === 'disk' && d % 2 === 0 });
         files.set(file, { fs, pages });
         break;
@@ -210,7 +232,7 @@ export function scenarioFromSeeds(machineSeed: number[], opSeeds: number[][]): S
         const file = pick(fnames, b);
         const f = files.get(file)!;
         const first = c % (f.pages + 8);
-        const count = 1 + (d % 24);
+        const count = pressure ? upTo(d, Math.max(24, ram >> 2)) : 1 + (d % 24);
         if (kind % K === 14) {
           ops.push({ op: 'file_read', task, file, first, count });
         } else {
@@ -254,7 +276,8 @@ export function scenarioFromSeeds(machineSeed: number[], opSeeds: number[][]): S
         if (ok.length === 0) break;
         const r = pick(ok, b);
         const { first, count } = range(r, c, d);
-        ops.push({ op: 'touch', task, region: r.name, first, count, access: kind % K === 18 ? 'read' : 'write' });
+        const read = kind % K === 18 && !(pressure && c % 2 === 0);
+        ops.push({ op: 'touch', task, region: r.name, first, count, access: read ? 'read' : 'write' });
         break;
       }
       case 20:
@@ -292,6 +315,22 @@ export function scenarioFromSeeds(machineSeed: number[], opSeeds: number[][]): S
         if (ok.length === 0) break;
         const r = pick(ok, b);
         ops.push({ op: 'touch', task, region: r.name, first: 0, count: r.prot.length, access: d % 2 ? 'write' : 'read' });
+        break;
+      }
+      case 24:
+      case 25: {
+        // fill memory: write a whole writable anon region (or, without one, read a file into the page cache);
+        // on the pressure machines this is what drives direct reclaim
+        const ok = rs.filter((r) => r.prot.every((p) => p === 'rw') && !r.file);
+        if (ok.length > 0) {
+          const r = b % 2 ? ok.reduce((x, y) => (y.prot.length > x.prot.length ? y : x)) : pick(ok, b >> 1);
+          ops.push({ op: 'touch', task, region: r.name, first: 0, count: r.prot.length, access: 'write' });
+          break;
+        }
+        const disk = [...files].filter(([, f]) => f.fs === 'disk' && f.pages > 0);
+        if (disk.length === 0) break;
+        const [file, f] = pick(disk, b);
+        ops.push({ op: 'file_read', task, file, first: 0, count: f.pages });
         break;
       }
     }

@@ -84,6 +84,10 @@ export class Folio {
   referenced = false;
   /** PG_workingset: deactivated from the active list (mm/vmscan.c:shrink_active_list) */
   workingset = false;
+  /** in the swap cache but not written to its slot yet (add_to_swap dirties it; the swap write cleans it) */
+  swapUnwritten = false;
+  /** an extra reference is held (wp_page_copy holds the page it copies from): reclaim can unmap it, not free it */
+  pinned = false;
   constructor(
     readonly kind: FolioKind,
     public memcg: Memcg,
@@ -267,6 +271,8 @@ const SYSCTLS: Record<string, SysctlDef> = {
   'vm.watermark_scale_factor': { min: 1, max: 3000 },
 };
 
+/** The most out_of_memory() calls one allocation makes before it fails (an engine bound; see allocFrame). */
+const MAX_OOM_CALLS_PER_ALLOC = 4;
 const GFP_USER_FAULT = ['0x140cca', 'GFP_HIGHUSER_MOVABLE|__GFP_COMP'] as const;
 const GFP_KERNEL = ['0xcc0', 'GFP_KERNEL'] as const;
 
@@ -436,12 +442,14 @@ export class ReferenceEngine {
     let shmem = 0;
     let swapcached = 0;
     let dirty = 0;
+    let anonListFilePages = 0;
     for (const l of Object.values(this.lru)) {
       for (const f of l) {
         // mm/shmem.c:shmem_delete_from_page_cache(): a shmem folio moved to the swap cache no longer counts in NR_SHMEM
         if (f.kind === 'shmem' && !f.swap) shmem++;
         if (f.swap) swapcached++;
         if (f.dirty && f.kind === 'file') dirty++;
+        if (f.kind !== 'file' && (f.kind === 'shmem' || f.swap)) anonListFilePages++;
       }
     }
     return {
@@ -455,7 +463,8 @@ export class ReferenceEngine {
       nr_unevictable: 0,
       nr_anon_pages: this.nrAnonMapped,
       nr_mapped: this.nrFileMapped,
-      nr_file_pages: this.nrFilePages(),
+      // NR_FILE_PAGES: page cache, shmem and swap cache (nrFilePages())
+      nr_file_pages: this.lru.inactive_file.size + this.lru.active_file.size + anonListFilePages,
       nr_dirty: dirty,
       nr_writeback: 0,
       nr_shmem: shmem,
@@ -467,8 +476,8 @@ export class ReferenceEngine {
   }
 
   /** fs/proc/meminfo.c:meminfo_proc_show(): field values in kB. */
-  meminfo(): Record<string, number> {
-    const v = this.vmstat();
+  meminfo(vmstat?: Record<string, number>): Record<string, number> {
+    const v = vmstat ?? this.vmstat();
     const w = this.watermarks();
     const K = (p: number) => p * 4;
     // mm/show_mem.c:si_mem_available()
@@ -989,11 +998,12 @@ export class ReferenceEngine {
    */
   private allocFolio(kind: FolioKind, memcg: Memcg, userFault: boolean, lru?: LruName): Folio {
     const cur = this.current;
-    const out = tryChargeMemcg(memcg, 1, this.host, { inUserFault: userFault, dying: () => cur?.sigkill ?? false });
-    if (cur?.sigkill) {
-      if (out === 'ok') this.uncharge(memcg, 1);
-      throw new Killed();
-    }
+    // (the root is never limited: try_charge_memcg returns at once)
+    const out = memcg.isRoot ? 'ok' : tryChargeMemcg(memcg, 1, this.host, { inUserFault: userFault, dying: () => cur?.sigkill ?? false });
+    // a task with SIGKILL pending charges like any other (try_charge_memcg gives up on it only after an OOM, the
+    // `dying` test); a charge it did not get ends its entry. The page allocator then serves an OOM victim from
+    // the reserve (allocFrame).
+    if (cur?.sigkill && out !== 'ok') throw new Killed();
     if (out === 'oom_wait') throw new Blocked(memcg);
     if (out === 'nomem') throw new NoMem();
     if (!this.allocFrame()) {
@@ -1014,33 +1024,36 @@ export class ReferenceEngine {
    * should_reclaim_retry() — a round that made progress resets no_progress_loops, otherwise it grows; after more
    * than MAX_RECLAIM_RETRIES fruitless rounds, or when even free + reclaimable pages would not pass the min mark,
    * the global OOM killer runs (__alloc_pages_may_oom), whose victims exit at once (§6.2 rule 2); a kill restarts
-   * the count. A task killed by it gives up (its entry ends).
+   * the count. A task killed by it gives up (its entry ends). The kernel calls the OOM killer as often as the
+   * allocation needs — each call kills another task, or finds none killable and panics; the engines allow an
+   * allocation at most MAX_OOM_CALLS_PER_ALLOC calls (then ENOMEM), a bound shared with the Rust engine
+   * (oom_kill/engine.rs) that also ends the loops of OOM calls that kill nobody (an earlier victim still exiting).
    */
   private allocFrame(): boolean {
-    let guard = 0;
+    let oomCalls = 0;
     let noProgressLoops = 0;
-    const min = () => this.watermarks().min;
-    const victim = () => this.current?.oomVictim ?? false;
     for (;;) {
       // mm/page_alloc.c:get_page_from_freelist() with ALLOC_WMARK_MIN (the slow path's mark; the fast path's low
       // mark only decides whether kswapd is woken, and kswapd does not run within an op): dossier §5.2-5.3.
-      if (zoneWatermarkOk(this.freePages, min(), victim())) {
+      const min = this.watermarks().min;
+      const victim = this.current?.oomVictim ?? false;
+      if (zoneWatermarkOk(this.freePages, min, victim)) {
         this.nrFolios++;
         return true;
       }
       if (this.current?.sigkill) return false;
       const progress = tryToFreePages(this.reclaim) > 0;
-      if (zoneWatermarkOk(this.freePages, min(), victim())) continue;
+      if (zoneWatermarkOk(this.freePages, min, victim)) continue;
       // should_reclaim_retry()
       if (progress) noProgressLoops = 0;
       else noProgressLoops++;
       const available = this.freePages + zoneReclaimablePages(this.reclaim);
-      if (noProgressLoops <= MAX_RECLAIM_RETRIES && zoneWatermarkOk(available, min(), victim())) continue;
-      const before = this.freePages;
+      if (noProgressLoops <= MAX_RECLAIM_RETRIES && zoneWatermarkOk(available, min, victim)) continue;
+      if (oomCalls === MAX_OOM_CALLS_PER_ALLOC) return false;
+      oomCalls++;
       const oomProgress = this.outOfMemory(null, 0);
       if (!oomProgress) return false;
       noProgressLoops = 0;
-      if (this.freePages === before && !this.current?.sigkill && ++guard > 2) return false;
     }
   }
 
@@ -1156,6 +1169,7 @@ export class ReferenceEngine {
 
   /** The swap write of pageout() (swap_writeout): pswpout, pgpgout in kB, the memcg's pswpout. */
   private swapWritepage(f: Folio): void {
+    f.swapUnwritten = false;
     this.count('pswpout');
     this.count('pgpgout', 4);
     f.memcg.vmEvents.pswpout++;
@@ -1220,6 +1234,8 @@ export class ReferenceEngine {
       this.count('pswpout');
       this.count('pgpgout', 4);
       f.memcg.vmEvents.pswpout++;
+      // (this write leaves swapUnwritten as it was, as the Rust swapout does: a page reclaim kept unwritten while
+      // a fault held it and that is mapped again is then written once more by reclaim; shared inaccuracy)
       if (!keepInSwapCache) this.dropSwapCache(f);
       return true;
     }
@@ -1446,7 +1462,7 @@ export class ReferenceEngine {
       return { fault: 'none', cow: 'none' };
     }
     let io = false;
-    let cow: CowKind = 'none';
+    let cow: CowKind | 'retry' = 'none';
     try {
       ({ io, cow } = this.handleFault(task, r, v, a));
     } catch (e) {
@@ -1467,10 +1483,16 @@ export class ReferenceEngine {
       task.minFlt++;
       this.faultsMinor++;
     }
+    if (cow === 'retry') {
+      // the fault returned without completing the access (wp_page_copy found the PTE changed): the access runs
+      // again — unless the task got SIGKILL meanwhile, which it dies of as the fault returns (runAccesses)
+      if (!task.sigkill) return this.access(task, a);
+      cow = 'none';
+    }
     return { fault: io ? 'major' : 'minor', cow };
   }
 
-  private handleFault(task: Task, r: Region, v: Vma, a: Access): { io: boolean; cow: CowKind } {
+  private handleFault(task: Task, r: Region, v: Vma, a: Access): { io: boolean; cow: CowKind | 'retry' } {
     const page = a.page;
     const pte = r.ptes.get(page);
     if (v.flags.hugetlb) {
@@ -1535,7 +1557,7 @@ export class ReferenceEngine {
    * is always copied. An anon page mapped only here is reused (wp_can_reuse_anon_folio); otherwise
    * (COW-shared anon, or a file page in a private mapping) wp_page_copy() allocates and charges a new page.
    */
-  private doWpPage(task: Task, r: Region, v: Vma, page: number): CowKind {
+  private doWpPage(task: Task, r: Region, v: Vma, page: number): CowKind | 'retry' {
     const pte = r.ptes.get(page)!;
     if (pte.t === 'folio' && v.flags.shared) {
       pte.writable = true;
@@ -1554,7 +1576,21 @@ export class ReferenceEngine {
       f.dirty = true;
       return 'reuse';
     }
-    const copy = this.allocFolio('anon', task.memcg, true);
+    // wp_page_copy(): the page copied from is held (a reference) while the copy is allocated — reclaim may unmap it
+    // then, but not free it; afterwards the PTE is checked again (pte_same): changed, the copy is dropped and the
+    // fault returns to be taken again
+    const held = pte.t === 'folio' ? pte.folio : null;
+    if (held) held.pinned = true;
+    let copy: Folio;
+    try {
+      copy = this.allocFolio('anon', task.memcg, true);
+    } finally {
+      if (held) held.pinned = false;
+    }
+    if (r.ptes.get(page) !== pte) {
+      this.freeFolio(copy);
+      return 'retry';
+    }
     v.anonVma = true;
     copy.dirty = true;
     if (pte.t === 'folio') {
@@ -1593,7 +1629,7 @@ export class ReferenceEngine {
    * Otherwise the folio stays in the swap cache (SwapCached). A write to a page still shared with other PTEs is
    * then COW-copied within the same fault.
    */
-  private doSwapPage(task: Task, r: Region, page: number, e: SwapEntry, write: boolean): { io: boolean; cow: CowKind } {
+  private doSwapPage(task: Task, r: Region, page: number, e: SwapEntry, write: boolean): { io: boolean; cow: CowKind | 'retry' } {
     let folio = e.folio;
     let io = false;
     if (!folio) {

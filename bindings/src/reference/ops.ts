@@ -116,9 +116,10 @@ function snapshot(e: ReferenceEngine): Snapshot {
   for (const [path, m] of e.memcgs) {
     counters[path] = { usage: m.memory.usage, max: m.memory.max, watermark: m.memory.watermark, failcnt: m.memory.failcnt };
   }
+  const vmstat = e.vmstat();
   return {
     pagesAllocated: e.pagesAllocated, faultsMinor: e.faultsMinor, faultsMajor: e.faultsMajor, committed: e.committedAs,
-    commitLimit: e.commitLimit(), meminfo: e.meminfo(), sysctl: { ...e.sysctl }, vmstat: e.vmstat(), tasks, counters,
+    commitLimit: e.commitLimit(), meminfo: e.meminfo(vmstat), sysctl: { ...e.sysctl }, vmstat, tasks, counters,
     logLen: e.log.length, oomsLen: e.ooms.length,
   };
 }

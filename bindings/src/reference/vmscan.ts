@@ -505,6 +505,7 @@ function shrinkInactiveList(host: ReclaimHost, n: number, memcg: Memcg, lru: Lru
  *   anon not in the swap cache: add_to_swap (no slot or swap charge → activate);
  *   mapped: try_to_unmap (anon PTEs become swap entries, page-cache PTEs are cleared);
  *   dirty page cache: direct reclaim leaves it to the flusher and activates it (PG_reclaim);
+ *   a page a fault holds (pinned) is kept from here on: neither written nor freed;
  *   anon written to swap (pswpout) and shmem through shmem_writeout (no slot → activate), then freed;
  *   clean page cache, or an unmapped clean swap-cache page: removed from its cache and freed.
  */
@@ -515,12 +516,15 @@ function shrinkFolio(host: ReclaimHost, f: Folio, sc: ScanControl, stat: Reclaim
   const wasMapped = f.rmap.length > 0;
   let dirty: boolean;
   if (f.swap) {
-    // already in the swap cache and written: clean — except that a mapped swap-cache anon page is written again
-    // (no PTE dirty bits: docs/decisions/0004, shared inaccuracy)
-    dirty = f.kind === 'anon' && wasMapped;
+    // in the swap cache: clean once written — except that a mapped swap-cache anon page is written again (no PTE
+    // dirty bits: docs/decisions/0004, shared inaccuracy); unmapping it below dirties it until that write
+    if (f.kind === 'anon' && wasMapped) f.swapUnwritten = true;
+    dirty = f.swapUnwritten;
   } else if (f.kind === 'anon') {
     if (!host.addToSwap(f)) return activate(host, f, stat);
-    dirty = true; // add_to_swap() marks the folio dirty
+    // add_to_swap() marks the folio dirty
+    f.swapUnwritten = true;
+    dirty = true;
   } else {
     // shmem pages count as dirty from their allocation (no PTE dirty bits)
     dirty = f.kind === 'shmem' || f.dirty;
@@ -529,6 +533,8 @@ function shrinkFolio(host: ReclaimHost, f: Folio, sc: ScanControl, stat: Reclaim
   if (dirty) {
     // only kswapd writes page cache from reclaim
     if (folioIsFileLru(f)) return activate(host, f, stat);
+    // pageout(): is_page_cache_freeable() fails on a page with an extra reference (PAGE_KEEP)
+    if (f.pinned) return keep(host, f);
     if (f.kind === 'shmem') {
       if (!host.shmemWriteout(f)) return activate(host, f, stat);
     } else {
@@ -536,6 +542,8 @@ function shrinkFolio(host: ReclaimHost, f: Folio, sc: ScanControl, stat: Reclaim
     }
     stat.nrPageout++;
   }
+  // __remove_mapping(): the extra reference of a pinned page fails the refcount freeze
+  if (f.pinned) return keep(host, f);
   host.removeMapping(f);
   return true;
 }

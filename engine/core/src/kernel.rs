@@ -178,6 +178,8 @@ pub struct Kernel {
     pub(crate) cur_memcg: (u32, crate::memcontrol::MemcgId),
     /// A user page fault is being handled (`current->in_user_fault`): a v1 oom_kill_disable memcg then waits.
     pub(crate) in_user_fault: bool,
+    /// The page a `wp_page_copy` holds while it allocates the copy: reclaim may unmap it but must not free it.
+    pub(crate) wp_pinned: Option<u32>,
     /// Tasks woken from a v1 memcg OOM wait, to resume at the end of the current entry.
     pub(crate) oom_woken: Vec<u32>,
     pub(crate) resuming: bool,
@@ -266,6 +268,7 @@ impl Kernel {
             swap_memcg: vec![crate::memcontrol::engine::NO_MEMCG; swap_slots as usize],
             cur_memcg: (0, crate::memcontrol::ROOT_MEMCG),
             in_user_fault: false,
+            wp_pinned: None,
             oom_woken: Vec::new(),
             resuming: false,
             last_oom_wait: crate::memcontrol::ROOT_MEMCG,

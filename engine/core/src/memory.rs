@@ -82,6 +82,9 @@ pub(crate) enum FaultErr {
     /// A user-fault memcg charge must wait in a v1 memcg OOM (oom_kill_disable); the memcg is in
     /// `Kernel::last_oom_wait`.
     OomWait,
+    /// The fault returned without completing the access (`wp_page_copy` found the PTE changed while it allocated
+    /// the copy: reclaim had unmapped the page): the access runs again.
+    Retry,
     Unsupported(String),
 }
 
@@ -222,7 +225,9 @@ impl Kernel {
                 }
                 match self.handle_mm_fault(pid, mm_id, vi, v, write) {
                     Ok(()) => v += 1,
-                    Err(e) => return Ok(TouchOutcome { done: v - vpn, stop: Some(self.fault_failed(e, v)) }),
+                    // the same page is accessed again (unless the task was killed meanwhile: below)
+                    Err(FaultErr::Retry) => {}
+                    Err(e) => return Ok(TouchOutcome { done: v - vpn, stop: Some(self.fault_failed(pid, e, v)) }),
                 }
                 if self.oom.current_killed.contains(&pid) {
                     // the OOM killer chose this task during the fault, which it completed from the reserve
@@ -321,8 +326,17 @@ impl Kernel {
                 }
                 continue;
             }
-            if let Err(e) = self.handle_mm_fault(pid, mm_id, vi, v, write) {
-                return Ok(TouchOutcome { done: i, stop: Some(self.fault_failed(e, v)) });
+            loop {
+                match self.handle_mm_fault(pid, mm_id, vi, v, write) {
+                    Ok(()) => break,
+                    Err(FaultErr::Retry) => {
+                        if self.oom.current_killed.contains(&pid) {
+                            // chosen by the OOM killer during the fault that had to be retried: it dies first
+                            return Ok(TouchOutcome { done: i, stop: Some(TouchStop::Killed { vpn: v }) });
+                        }
+                    }
+                    Err(e) => return Ok(TouchOutcome { done: i, stop: Some(self.fault_failed(pid, e, v)) }),
+                }
             }
             if self.oom.current_killed.contains(&pid) {
                 // completed from the reserve by a task the OOM killer just chose: it dies when the fault returns
@@ -333,11 +347,16 @@ impl Kernel {
     }
 
     /// A fault that `handle_mm_fault` could not complete. mm/memory.c:`mm_account_fault` counts `pgfault` for
-    /// failed faults too (VM_FAULT_SIGBUS, VM_FAULT_OOM), but not min_flt/maj_flt; an access the arch fault
-    /// handler refuses before `handle_mm_fault` (no VMA, protection: SIGSEGV) counts nothing.
-    fn fault_failed(&mut self, e: FaultErr, vpn: u64) -> TouchStop {
-        if matches!(e, FaultErr::Sigbus | FaultErr::Oom) {
+    /// failed faults too (VM_FAULT_SIGBUS, VM_FAULT_OOM — also the allocation of a task the OOM killer chose, which
+    /// fails when even the ALLOC_OOM reserve is short, and the charge of a v1 oom_kill_disable memcg, after which
+    /// the task waits and takes the fault again), in the vmstat and in the mm's memcg (`count_memcg_event_mm`), but
+    /// not min_flt/maj_flt; an access the arch fault handler refuses before `handle_mm_fault` (no VMA, protection:
+    /// SIGSEGV) counts nothing.
+    fn fault_failed(&mut self, pid: u32, e: FaultErr, vpn: u64) -> TouchStop {
+        if matches!(e, FaultErr::Sigbus | FaultErr::Oom | FaultErr::Killed | FaultErr::OomWait) {
             self.vmstat.inc(Vmstat::pgfault);
+            let memcg = self.memcg_of_pid(Some(pid));
+            self.memcg.mod_stat(memcg, crate::memcontrol::Stat::Pgfault, 1);
         }
         fault_stop(e, vpn)
     }
@@ -520,8 +539,20 @@ impl Kernel {
             self.account_fault(pid, major);
             return Ok(());
         }
-        // wp_page_copy
-        let new = self.new_anon_page(pid, mm_id, vi, vpn)?;
+        // wp_page_copy: the page copied from is held (do_wp_page's folio_get) while the copy is allocated, so the
+        // direct reclaim that allocation may run can unmap it but not free it (shrink_folio_list keeps it). The PTE
+        // is then checked again (pte_same): if reclaim changed it, the copy is dropped and the fault returns, to be
+        // taken again.
+        self.wp_pinned = Some(f);
+        let new = self.new_anon_page(pid, mm_id, vi, vpn);
+        self.wp_pinned = None;
+        let new = new?;
+        let pte = self.mm(mm_id).vmas[vi].pte(vpn);
+        if !pte_present(pte) || pte_frame(pte) != f {
+            self.free_user_page(new);
+            self.account_fault(pid, major);
+            return Err(FaultErr::Retry);
+        }
         self.rmap_add(new);
         self.rss_add(mm_id, MmCounter::MM_ANONPAGES, 1);
         self.rss_add(mm_id, kind_counter(kind), -1);
@@ -757,6 +788,7 @@ fn fault_stop(e: FaultErr, vpn: u64) -> TouchStop {
         FaultErr::Panic => TouchStop::Panic { vpn },
         FaultErr::OomWait => TouchStop::Blocked { vpn },
         FaultErr::Unsupported(s) => TouchStop::Unsupported(s),
+        FaultErr::Retry => unreachable!("a retried fault is taken again"),
     }
 }
 

@@ -767,9 +767,14 @@ impl Kernel {
             FolioRef::Keep => return FolioOutcome::Keep,
             FolioRef::Reclaim => {}
         }
+        // a page a fault holds (wp_page_copy's reference) can be unmapped but neither written (pageout():
+        // is_page_cache_freeable) nor freed (__remove_mapping's refcount freeze): kept on the inactive list
+        let pinned = self.wp_pinned == Some(f);
         match self.frames.kind(f) {
+            KIND_ANON if pinned => self.shrink_pinned_anon(f),
             KIND_ANON => {
-                if self.frames.has(f, F_SWAPCACHE) && self.frames.mapcount(f) == 0 {
+                // F_DIRTY on an anon page: in the swap cache but not written yet (reclaim kept it while it was held)
+                if self.frames.has(f, F_SWAPCACHE) && self.frames.mapcount(f) == 0 && !self.frames.has(f, F_DIRTY) {
                     // __remove_mapping of a clean swap-cache page: no write
                     let slot = self.swap.cache_rev[&f];
                     self.delete_from_swap_cache(slot, f);
@@ -794,17 +799,26 @@ impl Kernel {
                         // only kswapd writes page cache from reclaim: PG_reclaim, activate
                         return FolioOutcome::Activate;
                     }
+                    if pinned {
+                        return FolioOutcome::Keep;
+                    }
                     // pageout(): kswapd writes the page back; it is clean when the write completes
                     self.clear_dirty(f);
                     self.vmstat.add(Vmstat::pgpgout, 4);
                     *io += 1;
                     sc.cost_ns += self.reclaim.cost.writeback_ns;
                 }
+                if pinned {
+                    return FolioOutcome::Keep;
+                }
                 self.delete_from_page_cache(f);
                 FolioOutcome::Reclaimed
             }
             KIND_SHMEM => {
                 if self.frames.has(f, F_SWAPCACHE) {
+                    if pinned {
+                        return FolioOutcome::Keep;
+                    }
                     // already written to swap (a swapout that kept it in the swap cache): clean, just freed
                     let slot = self.swap.cache_rev[&f];
                     self.delete_from_swap_cache(slot, f);
@@ -815,6 +829,9 @@ impl Kernel {
                 if self.frames.mapcount(f) > 0 {
                     self.try_to_unmap_file(f);
                 }
+                if pinned {
+                    return FolioOutcome::Keep;
+                }
                 if self.shmem_writeout_unmapped(f) {
                     *io += 1;
                     sc.cost_ns += self.reclaim.cost.swapout_ns;
@@ -824,6 +841,57 @@ impl Kernel {
                 }
             }
             _ => FolioOutcome::Keep,
+        }
+    }
+
+    /// `shrink_folio_list` on an anon page a fault holds: `add_to_swap` if it is not in the swap cache yet (no slot
+    /// or a refused swap charge: activate), which dirties it; `try_to_unmap` turns its PTEs into swap entries (a
+    /// mapped swap-cache page counts as dirty again: no PTE dirty bits are read, as for the unheld pages); then
+    /// `pageout()` refuses the held page and it is kept, dirty — unwritten — in the swap cache (F_DIRTY).
+    fn shrink_pinned_anon(&mut self, f: u32) -> FolioOutcome {
+        let slot = match self.swap.cache_rev.get(&f) {
+            Some(&slot) => slot,
+            None => {
+                let Some(slot) = self.swap.alloc() else { return FolioOutcome::Activate };
+                if !self.memcg_try_charge_swap(f, slot) {
+                    self.swap.release(slot);
+                    return FolioOutcome::Activate;
+                }
+                self.add_to_swap_cache(slot, f);
+                self.frames.meta[f as usize] |= F_DIRTY;
+                slot
+            }
+        };
+        if self.frames.mapcount(f) > 0 {
+            self.frames.meta[f as usize] |= F_DIRTY;
+            self.unmap_anon_to_swap(f, slot);
+        }
+        FolioOutcome::Keep
+    }
+
+    /// mm/rmap.c:`try_to_unmap` for an anon page in the swap cache: every PTE mapping it (found through its
+    /// anon_vma: the VMAs sharing its root) becomes a swap entry for `slot`.
+    fn unmap_anon_to_swap(&mut self, f: u32, slot: u32) {
+        let (root, index) = (self.frames.owner[f as usize], u64::from(self.frames.index[f as usize]));
+        let mut hits = Vec::new();
+        for (mm_id, mm) in self.mms.iter().enumerate() {
+            let Some(mm) = mm else { continue };
+            for (vi, v) in mm.vmas.iter().enumerate() {
+                if v.anon_vma == root && v.pgoff <= index && index < v.pgoff + v.pages() {
+                    let vpn = v.start + (index - v.pgoff);
+                    let pte = v.pte(vpn);
+                    if pte_present(pte) && pte_frame(pte) == f {
+                        hits.push((mm_id as u32, vi, vpn));
+                    }
+                }
+            }
+        }
+        for (mm_id, vi, vpn) in hits {
+            self.set_pte(mm_id, vi, vpn, PTE_SWAP | slot);
+            self.swap.count[slot as usize] += 1;
+            self.rss_add(mm_id, MmCounter::MM_ANONPAGES, -1);
+            self.rss_add(mm_id, MmCounter::MM_SWAPENTS, 1);
+            self.rmap_remove(f);
         }
     }
 
@@ -1313,6 +1381,26 @@ mod tests {
         let mut k = untimed(4096, 0);
         k.file_create("f", FileKind::Disk, 112, true).unwrap().unwrap();
         assert_eq!(k.try_to_free_pages(32), 44);
+    }
+
+    #[test]
+    fn reclaim_during_a_cow_copy_unmaps_the_held_page_and_the_fault_is_taken_again() {
+        // the child's COW writes allocate under pressure; once direct reclaim picks the very page wp_page_copy is
+        // copying from (old: the child's PTEs are old after fork), it is added to swap and unmapped but kept (held);
+        // the fault sees its PTE changed, drops the copy and is taken again (one more pgfault, a swap-cache hit)
+        let mut k = untimed(256, 2048);
+        k.spawn(1, "a").unwrap();
+        let v = anon_map(&mut k, 1, 198);
+        assert!(k.touch(1, v, 198, Access::Write).unwrap().stop.is_none());
+        k.fork(1, 2).unwrap().unwrap();
+        let before = k.vmstat.get(Vmstat::pgfault);
+        let o = k.touch(2, v, 198, Access::Write).unwrap();
+        assert!(o.stop.is_none(), "{o:?}");
+        assert_eq!(k.vmstat.get(Vmstat::pgfault) - before, 199, "one fault was retried");
+        assert_eq!(k.vmstat.get(Vmstat::pswpout), 238);
+        assert_eq!(k.wp_pinned, None);
+        frame_of(&k, 2, v + 197);
+        crate::kernel::prop_tests::check_invariants(&k);
     }
 
     #[test]
