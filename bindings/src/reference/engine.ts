@@ -1374,6 +1374,8 @@ export class ReferenceEngine {
   private filemapGet(m: Mapping, index: number, task: Task, userFault: boolean): { folio: Folio; io: boolean } {
     const hit = m.cache.get(index);
     if (hit) return { folio: hit, io: false };
+    // filemap_fault(): "No page in the page cache at all" — PGMAJFAULT before the page is allocated
+    if (userFault) this.countMajfault(task);
     const folio = this.addToPageCache(m, index, task.memcg, userFault);
     this.count('pgpgin', 4);
     task.memcg.vmEvents.pgpgin++;
@@ -1391,6 +1393,8 @@ export class ReferenceEngine {
     if (hit) return { folio: hit, io: false };
     const e = m.swapped.get(index);
     if (e) {
+      // shmem_swapin_folio() with a fault_type: PGMAJFAULT when the page must be read, before it is allocated
+      if (userFault && !e.folio) this.countMajfault(task);
       const { folio, io } = this.swapIn(e, task, userFault, 'shmem');
       m.swapped.delete(index);
       folio.mapping = m;
@@ -1417,9 +1421,15 @@ export class ReferenceEngine {
     }
   }
 
+  /** PGMAJFAULT, in the vmstat and in the faulting mm's memcg (count_memcg_event_mm). */
+  private countMajfault(task: Task): void {
+    this.count('pgmajfault');
+    task.memcg.vmEvents.pgmajfault++;
+  }
+
   /**
    * Bring a swapped page back (mm/memory.c:do_swap_page / shmem swap-in): from the swap cache (minor), or read
-   * from the device into a new page charged to the entry's memcg (major, pswpin, pgmajfault counted by the
+   * from the device into a new page charged to the entry's memcg (major, pswpin; pgmajfault counted by the
    * caller). v1: the memsw charge of the entry is handed back (mem_cgroup_swapin_uncharge_swap).
    */
   private swapIn(e: SwapEntry, task: Task, userFault: boolean, kind: FolioKind): { folio: Folio; io: boolean } {
@@ -1490,7 +1500,9 @@ export class ReferenceEngine {
   /**
    * One access by `task` (mm/memory.c:handle_mm_fault and friends). Returns the fault taken and what do_wp_page
    * did. Accounting (mm_account_fault): pgfault for every fault that is not retried, failed ones included;
-   * min_flt/maj_flt for completed ones (major when IO was needed).
+   * min_flt/maj_flt for completed ones (major when IO was needed). pgmajfault is counted where the IO is decided,
+   * so also for a fault that fails afterwards: filemap_fault and shmem_swapin_folio before the page is allocated,
+   * do_swap_page once it is read.
    */
   private access(task: Task, a: Access): { fault: FaultKind; cow: CowKind } {
     const r = task.mm?.regions.get(a.region);
@@ -1523,8 +1535,6 @@ export class ReferenceEngine {
     this.count('pgfault');
     task.memcg.vmEvents.pgfault++;
     if (io) {
-      this.count('pgmajfault');
-      task.memcg.vmEvents.pgmajfault++;
       task.majFlt++;
       this.faultsMajor++;
     } else {
@@ -1682,6 +1692,8 @@ export class ReferenceEngine {
     let io = false;
     if (!folio) {
       ({ folio, io } = this.swapIn(e, task, true, 'anon'));
+      // "Had to read the page from swap area: Major fault" — counted once the page is read, whatever follows
+      this.countMajfault(task);
       folio.swap = e;
       e.folio = folio;
     }
