@@ -163,12 +163,24 @@ class Vma {
 }
 
 /** A named mapping of a task: the VMAs covering its pages and its page table. */
+/**
+ * The x86-64 user address-space layout without randomization, in pages: top-down mmap placement starts at
+ * mmap_base (below the stack gap: arch/x86/mm/mmap.c:mmap_base) and stops at mmap_min_addr (64 KiB); the heap
+ * starts after the binary (PIE). Only the order of the mappings is observable (it decides the order exit and fork
+ * walk them); a hugetlb mapping is aligned to 2 MiB.
+ */
+const MMAP_BASE = 0x7_f000_0000;
+const MMAP_MIN_PAGES = 16;
+const START_BRK = 0x5_5555_6000;
+
 export class Region {
   vmas: Vma[] = [];
   ptes = new Map<number, Pte>();
   constructor(
     readonly name: string,
     readonly mm: Mm,
+    /** the address (page number) of the region's page 0; its VMAs cover base + start .. base + end */
+    readonly base: number,
   ) {}
   vmaAt(page: number): Vma | undefined {
     return this.vmas.find((v) => v.start <= page && page < v.end);
@@ -195,6 +207,37 @@ export class Mm {
   mmfOomSkip = false;
   /** mm->brk: the program break, in pages past the start of the heap (independent of what is mapped there) */
   brk = 0;
+
+  /** Every VMA with its region, in address order (the mm's VMA tree). */
+  vmasInAddressOrder(): [Region, Vma][] {
+    const all: [Region, Vma][] = [];
+    for (const r of this.regions.values()) for (const v of r.vmas) all.push([r, v]);
+    return all.sort(([ra, va], [rb, vb]) => ra.base + va.start - (rb.base + vb.start));
+  }
+
+  /**
+   * mm/mmap.c:arch_get_unmapped_area_topdown() → vm_unmapped_area(): the highest gap below mmap_base that holds
+   * `len` pages, the mapping placed at its top (aligned down to `align` pages); null when none does (ENOMEM).
+   */
+  unmappedArea(len: number, align: number): number | null {
+    const place = (lo: number, hi: number): number | null => {
+      if (hi < len) return null;
+      const start = Math.floor((hi - len) / align) * align;
+      return start >= lo ? start : null;
+    };
+    let hi = MMAP_BASE;
+    for (const [r, v] of this.vmasInAddressOrder().reverse()) {
+      const start = r.base + v.start;
+      const end = r.base + v.end;
+      if (start >= hi) continue;
+      if (end <= hi) {
+        const at = place(end, hi);
+        if (at !== null) return at;
+      }
+      hi = start;
+    }
+    return place(MMAP_MIN_PAGES, hi);
+  }
 }
 
 export interface Access {
@@ -637,30 +680,24 @@ export class ReferenceEngine {
     // mm/mmap.c:dup_mmap() walks the VMAs in address order and, for each, checks the commit charge (mode 2 against
     // the parent's mm) BEFORE copying it; VMAs copied before a failing check have already write-protected the
     // parent's anon PTEs (copy_present_pte), and tearing down the half-built child does not undo that, so the
-    // parent's next write to such a page takes a do_wp_page fault (reuse). Address order here: the heap (lowest),
-    // then the mmap regions from the most recent (mmap grows down from mmap_base) to the oldest.
-    const inAddressOrder = [...pmm.regions.values()].sort((a, b) => (a.name === '[heap]' ? -1 : b.name === '[heap]' ? 1 : 0));
-    const heapFirst = inAddressOrder.filter((r) => r.name === '[heap]');
-    const ordered = [...heapFirst, ...inAddressOrder.filter((r) => r.name !== '[heap]').reverse()];
+    // parent's next write to such a page takes a do_wp_page fault (reuse).
     let charged = 0;
     const copiedBefore: [Region, Vma][] = [];
-    for (const r of ordered) {
-      for (const v of r.vmas) {
-        if (v.flags.dontcopy) continue;
-        if (v.flags.account && !this.vmEnough(p, v.len, pmm)) {
-          this.unacct(charged);
-          for (const [cr, cv] of copiedBefore) {
-            if (cv.flags.shared || !cv.anonVma || cv.flags.hugetlb) continue;
-            for (let i = cv.start; i < cv.end; i++) {
-              const pte = cr.ptes.get(i);
-              if (pte && pte.t !== 'zero' && pte.t !== 'swap') pte.writable = false;
-            }
+    for (const [r, v] of pmm.vmasInAddressOrder()) {
+      if (v.flags.dontcopy) continue;
+      if (v.flags.account && !this.vmEnough(p, v.len, pmm)) {
+        this.unacct(charged);
+        for (const [cr, cv] of copiedBefore) {
+          if (cv.flags.shared || !cv.anonVma || cv.flags.hugetlb) continue;
+          for (let i = cv.start; i < cv.end; i++) {
+            const pte = cr.ptes.get(i);
+            if (pte && pte.t !== 'zero' && pte.t !== 'swap') pte.writable = false;
           }
-          return 'ENOMEM';
         }
-        if (v.flags.account) charged += v.len;
-        copiedBefore.push([r, v]);
+        return 'ENOMEM';
       }
+      if (v.flags.account) charged += v.len;
+      copiedBefore.push([r, v]);
     }
     const c = new Task(childPid, p.comm, p.uid, p.capSysAdmin, p.oomScoreAdj, p.memcg);
     const cmm = c.mm!;
@@ -668,7 +705,7 @@ export class ReferenceEngine {
     for (const r of pmm.regions.values()) {
       const copied = r.vmas.filter((v) => !v.flags.dontcopy);
       if (copied.length === 0) continue;
-      const cr = new Region(r.name, cmm);
+      const cr = new Region(r.name, cmm, r.base);
       cmm.regions.set(r.name, cr);
       for (const v of copied) {
         cr.vmas.push(new Vma(v.start, v.end, { ...v.flags }, v.mapping, v.anonVma));
@@ -706,7 +743,12 @@ export class ReferenceEngine {
     if (t.blockedOn) this.unblock(t);
     const mm = t.mm;
     if (mm) {
-      for (const r of [...mm.regions.values()]) this.unmapRange(r, 0, Number.MAX_SAFE_INTEGER);
+      // exit_mmap(): unmap_vmas() zaps every VMA in address order, then remove_vma() releases each (Committed_AS,
+      // the file reference: a shmem object's pages go when its last mapping does)
+      const vmas = mm.vmasInAddressOrder();
+      for (const [r, v] of vmas) for (let i = v.start; i < v.end; i++) this.zapPte(r, i);
+      for (const [, v] of vmas) this.releaseVma(mm, v);
+      mm.regions.clear();
       mm.mmfOomSkip = true;
     }
     t.mm = null;
@@ -747,6 +789,9 @@ export class ReferenceEngine {
     }
     const hugetlb = mapping?.fs === 'hugetlbfs';
     const len = hugetlb ? Math.ceil(pages / 512) * 512 : pages;
+    // get_unmapped_area() comes first in do_mmap()
+    const base = mm.unmappedArea(len, hugetlb ? 512 : 1);
+    if (base === null) return 'ENOMEM';
     const noreserve = flags.includes('noreserve') && this.sysctl['vm.overcommit_memory'] !== OVERCOMMIT_NEVER;
     const f: VmFlags = { read: prot !== 'none', write: prot === 'rw', shared, noreserve, account: false, dontcopy: false, hugetlb };
     if (hugetlb) {
@@ -767,7 +812,7 @@ export class ReferenceEngine {
       this.anonShmem.add(obj);
       mapping = obj;
     }
-    const r = new Region(name, mm);
+    const r = new Region(name, mm, base);
     r.vmas.push(new Vma(0, len, f, mapping, false));
     if (mapping) mapping.mappers++;
     mm.regions.set(name, r);
@@ -787,15 +832,19 @@ export class ReferenceEngine {
     r.splitAt(first);
     r.splitAt(end);
     const mm = r.mm;
-    for (const v of r.vmas.filter((x) => x.start >= first && x.end <= end)) {
-      for (let i = v.start; i < v.end; i++) this.zapPte(r, i);
-      if (v.flags.account) this.unacct(v.len);
-      if (v.flags.hugetlb) this.hugeResv = Math.max(0, this.hugeResv - Math.ceil(v.len / 512));
-      mm.totalVm -= v.len;
-      if (v.mapping) this.putMapping(v.mapping);
-    }
+    const gone = r.vmas.filter((x) => x.start >= first && x.end <= end);
+    for (const v of gone) for (let i = v.start; i < v.end; i++) this.zapPte(r, i);
+    for (const v of gone) this.releaseVma(mm, v);
     r.vmas = r.vmas.filter((x) => !(x.start >= first && x.end <= end));
     if (r.vmas.length === 0) mm.regions.delete(r.name);
+  }
+
+  /** remove_vma() after the VMA's pages are zapped: Committed_AS, hugetlb reservation, total_vm, file reference. */
+  private releaseVma(mm: Mm, v: Vma): void {
+    if (v.flags.account) this.unacct(v.len);
+    if (v.flags.hugetlb) this.hugeResv = Math.max(0, this.hugeResv - Math.ceil(v.len / 512));
+    mm.totalVm -= v.len;
+    if (v.mapping) this.putMapping(v.mapping);
   }
 
   munmap(pid: number, name: string, first: number, count: number): OpResult {
@@ -905,7 +954,7 @@ export class ReferenceEngine {
       const delta = pages - cur;
       if (r?.vmas.some((v) => v.start < pages && v.end > cur)) return 'ENOMEM'; // runs into a mapping
       if (!this.vmEnough(t, delta)) return 'ENOMEM';
-      const heap = r ?? new Region('[heap]', mm);
+      const heap = r ?? new Region('[heap]', mm, START_BRK);
       // do_brk_flags(): expand the VMA ending at the old break when it is a plain brk VMA, else a new VMA
       const prev = heap.vmas.find((v) => v.end === cur && v.flags.read && v.flags.write && v.flags.account && !v.flags.dontcopy && !v.flags.shared);
       if (prev) prev.end = pages;
@@ -1326,6 +1375,8 @@ export class ReferenceEngine {
   private filemapGet(m: Mapping, index: number, task: Task, userFault: boolean): { folio: Folio; io: boolean } {
     const hit = m.cache.get(index);
     if (hit) return { folio: hit, io: false };
+    // filemap_fault(): "No page in the page cache at all" — PGMAJFAULT before the page is allocated
+    if (userFault) this.countMajfault(task);
     const folio = this.addToPageCache(m, index, task.memcg, userFault);
     this.count('pgpgin', 4);
     task.memcg.vmEvents.pgpgin++;
@@ -1343,6 +1394,8 @@ export class ReferenceEngine {
     if (hit) return { folio: hit, io: false };
     const e = m.swapped.get(index);
     if (e) {
+      // shmem_swapin_folio() with a fault_type: PGMAJFAULT when the page must be read, before it is allocated
+      if (userFault && !e.folio) this.countMajfault(task);
       const { folio, io } = this.swapIn(e, task, userFault, 'shmem');
       m.swapped.delete(index);
       folio.mapping = m;
@@ -1369,9 +1422,15 @@ export class ReferenceEngine {
     }
   }
 
+  /** PGMAJFAULT, in the vmstat and in the faulting mm's memcg (count_memcg_event_mm). */
+  private countMajfault(task: Task): void {
+    this.count('pgmajfault');
+    task.memcg.vmEvents.pgmajfault++;
+  }
+
   /**
    * Bring a swapped page back (mm/memory.c:do_swap_page / shmem swap-in): from the swap cache (minor), or read
-   * from the device into a new page charged to the entry's memcg (major, pswpin, pgmajfault counted by the
+   * from the device into a new page charged to the entry's memcg (major, pswpin; pgmajfault counted by the
    * caller). v1: the memsw charge of the entry is handed back (mem_cgroup_swapin_uncharge_swap).
    */
   private swapIn(e: SwapEntry, task: Task, userFault: boolean, kind: FolioKind): { folio: Folio; io: boolean } {
@@ -1442,7 +1501,9 @@ export class ReferenceEngine {
   /**
    * One access by `task` (mm/memory.c:handle_mm_fault and friends). Returns the fault taken and what do_wp_page
    * did. Accounting (mm_account_fault): pgfault for every fault that is not retried, failed ones included;
-   * min_flt/maj_flt for completed ones (major when IO was needed).
+   * min_flt/maj_flt for completed ones (major when IO was needed). pgmajfault is counted where the IO is decided,
+   * so also for a fault that fails afterwards: filemap_fault and shmem_swapin_folio before the page is allocated,
+   * do_swap_page once it is read.
    */
   private access(task: Task, a: Access): { fault: FaultKind; cow: CowKind } {
     const r = task.mm?.regions.get(a.region);
@@ -1475,8 +1536,6 @@ export class ReferenceEngine {
     this.count('pgfault');
     task.memcg.vmEvents.pgfault++;
     if (io) {
-      this.count('pgmajfault');
-      task.memcg.vmEvents.pgmajfault++;
       task.majFlt++;
       this.faultsMajor++;
     } else {
@@ -1634,6 +1693,8 @@ export class ReferenceEngine {
     let io = false;
     if (!folio) {
       ({ folio, io } = this.swapIn(e, task, true, 'anon'));
+      // "Had to read the page from swap area: Major fault" — counted once the page is read, whatever follows
+      this.countMajfault(task);
       folio.swap = e;
       e.folio = folio;
     }

@@ -108,6 +108,29 @@ mod tests {
         assert_eq!(k.file_write(1, fid2, 3, 1).unwrap(), Err(Errno::ENOSPC));
         assert_eq!(k.files[fid2 as usize].size, 0);
     }
+
+    #[test]
+    fn a_major_file_fault_counts_pgmajfault_even_when_its_page_cannot_be_charged() {
+        use crate::kernel::{MachineConfig, SpawnArgs};
+        use crate::memory::{Access, TouchStop};
+        use crate::mmap::{MapFlags, PROT_READ, PROT_RW};
+        use crate::vmstat::Vmstat;
+        let mut k = Kernel::new(MachineConfig { totalram_pages: 4096, model_page_tables: false, ..Default::default() }).unwrap();
+        k.cgroup_create("/A").unwrap().unwrap();
+        k.cgroup_write("/A", "memory.max", "40960").unwrap().unwrap();
+        k.spawn_task(SpawnArgs { pid: 2, cgroup: "/A".into(), ..Default::default() }).unwrap();
+        // the memcg is full of anon memory (no swap: nothing reclaimable)
+        let v = k.mmap(2, 10, PROT_RW, MapFlags { anonymous: true, ..Default::default() }, None).unwrap().unwrap();
+        assert!(k.touch(2, v, 10, Access::Write).unwrap().stop.is_none());
+        let fid = k.file_create("f", FileKind::Disk, 1, false).unwrap().unwrap();
+        let w = k.mmap(2, 1, PROT_READ, MapFlags::default(), Some(fid)).unwrap().unwrap();
+        let before = k.vmstat.get(Vmstat::pgmajfault);
+        // filemap_fault counts PGMAJFAULT before it allocates; the charge then OOM-kills the task
+        let o = k.touch(2, w, 1, Access::Read).unwrap();
+        assert!(matches!(o.stop, Some(TouchStop::Killed { .. })), "{o:?}");
+        assert_eq!(k.vmstat.get(Vmstat::pgmajfault) - before, 1);
+        assert_eq!(k.stats.faults_major, 0, "the fault did not complete: no maj_flt");
+    }
 }
 
 // ---- the page cache on the engine ------------------------------------------------------------------------------
@@ -211,6 +234,10 @@ impl Kernel {
             }
             return Ok((f, false));
         }
+        if why == CacheUse::Fault {
+            // filemap_fault: "No page in the page cache at all" — PGMAJFAULT before the page is allocated
+            self.count_majfault(pid);
+        }
         let f = self.alloc_user_page(pid, KIND_FILE)?;
         self.page_cache_insert(fid, idx, f);
         self.lru_add(f, false);
@@ -223,9 +250,6 @@ impl Kernel {
         if why == CacheUse::Read || why == CacheUse::Preload {
             // filemap_read marks the page it copies accessed (not write_begin, not a fault)
             self.folio_mark_accessed(f);
-        }
-        if why == CacheUse::Fault {
-            self.vmstat.inc(Vmstat::pgmajfault);
         }
         Ok((f, read))
     }
@@ -242,13 +266,14 @@ impl Kernel {
                 (f, false)
             }
             None => {
+                if why == CacheUse::Fault {
+                    // shmem_swapin_folio with a fault_type: PGMAJFAULT before the page is allocated
+                    self.count_majfault(pid);
+                }
                 let f = self.alloc_user_page(pid, KIND_SHMEM)?;
                 self.lru_add(f, false);
                 self.vmstat.inc(Vmstat::pswpin);
                 self.vmstat.add(Vmstat::pgpgin, 4);
-                if why == CacheUse::Fault {
-                    self.vmstat.inc(Vmstat::pgmajfault);
-                }
                 (f, true)
             }
         };

@@ -385,14 +385,20 @@ impl Kernel {
         }
     }
 
+    /// PGMAJFAULT in the vmstat and in the faulting task's memcg (`count_memcg_event_mm`), where the kernel counts
+    /// it: do_swap_page once the page is read, filemap_fault and shmem_swapin_folio before the page is allocated —
+    /// so also for a fault that fails afterwards (min_flt/maj_flt count completed faults only: `account_fault`).
+    pub(crate) fn count_majfault(&mut self, pid: Option<u32>) {
+        self.vmstat.inc(Vmstat::pgmajfault);
+        let memcg = self.memcg_of_pid(pid);
+        self.memcg.mod_stat(memcg, crate::memcontrol::Stat::Pgmajfault, 1);
+    }
+
     fn account_fault(&mut self, pid: u32, major: bool) {
         // mm/memory.c:mm_account_fault (and count_memcg_event_mm on the task's memcg)
         self.vmstat.inc(Vmstat::pgfault);
         let memcg = self.memcg_of_pid(Some(pid));
         self.memcg.mod_stat(memcg, crate::memcontrol::Stat::Pgfault, 1);
-        if major {
-            self.memcg.mod_stat(memcg, crate::memcontrol::Stat::Pgmajfault, 1);
-        }
         if major {
             if let Some(t) = self.task_mut(pid) {
                 t.maj_flt += 1;
@@ -629,7 +635,8 @@ impl Kernel {
                 self.mem_cgroup_swapin_uncharge_swap(slot);
                 self.memcg.mod_stat(memcg, crate::memcontrol::Stat::Pswpin, 1);
                 self.vmstat.inc(Vmstat::pswpin);
-                self.vmstat.inc(Vmstat::pgmajfault);
+                // "Had to read the page from swap area: Major fault": counted here, whatever the fault does next
+                self.count_majfault(Some(pid));
                 self.vmstat.add(Vmstat::pgpgin, 4);
                 // the task waits for the read from the swap device: a memory stall (thrashing)
                 let ns = self.swap.devices[self.swap.device_of(slot)].io.read_ns();
