@@ -172,8 +172,9 @@ export class Engine {
   /** Create an engine. The wasm module must be loaded (`await load()` from 'oomsim'). */
   constructor(opts: EngineOptions) {
     const pages = opts.totalramPages;
-    if (!Number.isInteger(pages) || pages < 1 || pages > 0xffff_ffff) {
-      throw new OomsimError('E_ARG', `totalramPages: ${pages} is not allowed; expected an integer 1..4294967295`);
+    // the largest frame number a simulated PTE holds (engine/core mm_types.rs MAX_PTE_FRAME: 2^28 - 3, 1 TiB)
+    if (!Number.isInteger(pages) || pages < 1 || pages > 0xfff_fffd) {
+      throw new OomsimError('E_ARG', `totalramPages: ${pages} is not allowed; expected an integer 1..268435453 (1 TiB)`);
     }
     const cap = opts.cmdCapacity ?? 65536;
     if (!Number.isInteger(cap) || cap < 16 || cap > 1 << 26) {

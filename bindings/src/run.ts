@@ -214,7 +214,7 @@ export function runScenario(sc: NormalizedScenario, opts: RunOptions = {}): RunR
   const tickNs = opts.tickNs ?? DEFAULT_TICK_NS;
   if (tickNs <= 0n) throw new OomsimError('E_ARG', `tick: ${tickNs} ns is not allowed; expected > 0`);
   const endNs = opts.untilNs !== undefined && opts.untilNs < sc.durationNs ? opts.untilNs : sc.durationNs;
-  if (sc.machine.totalramPages > 0xffff_ffffn) throw new ScenarioRunError('machine.ram', 'more than 2^32-1 pages is not supported by the engine');
+  if (sc.machine.totalramPages > 0xfff_fffdn) throw new ScenarioRunError('machine.ram', 'more than 2^28-3 pages (1 TiB) is not supported by the engine');
   if (sc.machine.totalSwapPages > 0xffff_ffffn) throw new ScenarioRunError('machine.swap', 'more than 2^32-1 pages of swap is not supported by the engine');
 
   const e = new Engine({ totalramPages: Number(sc.machine.totalramPages), totalSwapPages: 0, seed: sc.seed, cgroup: sc.cgroups.version });

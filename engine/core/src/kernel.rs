@@ -205,7 +205,7 @@ pub const MAX_MAP_PAGES: u64 = u32::MAX as u64;
 impl Kernel {
     pub fn new(config: MachineConfig) -> Result<Self, ApiError> {
         if config.totalram_pages == 0 {
-            return Err(ApiError::new("E_ARG", "machine.totalram_pages: 0 is not allowed; expected 1..=4294967295 pages"));
+            return Err(ApiError::new("E_ARG", format!("machine.totalram_pages: 0 is not allowed; expected 1..={} pages", crate::mm_types::MAX_PTE_FRAME)));
         }
         if config.hugetlb_total_pages > config.totalram_pages {
             return Err(ApiError::new("E_ARG", format!("machine.hugetlb_total_pages: {} exceeds totalram_pages {}; expected 0..=totalram_pages", config.hugetlb_total_pages, config.totalram_pages)));
