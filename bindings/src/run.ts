@@ -28,14 +28,6 @@ export type SampledMeminfo = (typeof SAMPLED_MEMINFO)[number];
 /** The vmstat counters whose per-tick deltas are sampled. */
 export const SAMPLED_VMSTAT = ['pgfault', 'pgmajfault', 'pswpin', 'pswpout', 'pgscan_direct', 'allocstall_normal', 'oom_kill'] as const;
 export type SampledVmstat = (typeof SAMPLED_VMSTAT)[number];
-/**
- * The kubelet's node "working set" (kB) from /proc/meminfo: usage (MemTotal - MemFree) minus Inactive(file), the
- * figure behind its memory.available eviction signal (MemTotal - working set). Not a kernel value: reports show
- * it beside MemFree and MemAvailable because the three are so often confused.
- */
-export function kubeletWorkingSetKb(m: { MemTotal: number; MemFree: number; 'Inactive(file)': number }): number {
-  return Math.max(0, m.MemTotal - m.MemFree - m['Inactive(file)']);
-}
 /** "Low memory" in reports: MemAvailable below this fraction of MemTotal (a report threshold, not a kernel rule). */
 export const LOW_MEMORY_FRACTION = 0.05;
 

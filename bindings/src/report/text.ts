@@ -3,7 +3,8 @@
  * memory, leaks found from the metrics, the outcome per process, and what the engine does not simulate yet.
  * Deterministic: only simulated times.
  */
-import { LOW_MEMORY_FRACTION, kubeletWorkingSetKb, type ProcessOutcome, type RunResult } from '../run.js';
+import { kubeletWorkingSetKb } from '../policy/builtin/kubelet.js';
+import { LOW_MEMORY_FRACTION, type ProcessOutcome, type RunResult } from '../run.js';
 import { detectLeaks } from './leaks.js';
 import { mib, sec } from './format.js';
 

@@ -241,6 +241,30 @@ mod tests {
         crate::kernel::prop_tests::check_invariants(&k);
     }
 
+    /// LRU reclaim of tmpfs pages (shmem_writeout) and of anon pages takes its slots the same way: the zram pool
+    /// holds ceil(used / ratio) frames whichever path swapped.
+    #[test]
+    fn reclaim_to_zram_fills_the_pool() {
+        use crate::filemap::FileKind;
+        use crate::kernel::{Kernel, MachineConfig};
+        use crate::memory::Access;
+        use crate::mmap::{MapFlags, PROT_RW};
+        use crate::vmstat::Vmstat;
+        let mut k = Kernel::new(MachineConfig { totalram_pages: 2048, model_page_tables: false, ..Default::default() }).unwrap();
+        k.swapon(3000, 100, IoDevice::Zram, 300).unwrap();
+        k.spawn(1, "p").unwrap();
+        let t = k.file_create("t", FileKind::Tmpfs, 0, false).unwrap().unwrap();
+        assert_eq!(k.file_write(1, t, 0, 1200).unwrap(), Ok(1200));
+        let v = k.mmap(1, 1200, PROT_RW, MapFlags { anonymous: true, ..Default::default() }, None).unwrap().unwrap();
+        k.touch(1, v, 1200, Access::Write).unwrap();
+        let used = k.swap.devices[0].used() as u64;
+        assert!(used > 300, "reclaim swapped {used} pages");
+        assert!(k.files[t as usize].swapped.len() > 0, "tmpfs pages went to swap through reclaim");
+        assert_eq!(k.vmstat.get(Vmstat::nr_zspages), used.div_ceil(3));
+        assert_eq!(k.swap.zram_pool_pages(), used.div_ceil(3));
+        crate::kernel::prop_tests::check_invariants(&k);
+    }
+
     /// zram keeps stored pages in RAM, ceil(stored / ratio) frames.
     #[test]
     fn zram_pool_frames_round_up() {
@@ -413,13 +437,10 @@ impl Kernel {
         let slot = if self.frames.has(f, F_SWAPCACHE) {
             self.swap.cache_rev[&f]
         } else {
-            let Some(slot) = self.get_swap_page() else {
-                return SwapOut::NoSlot;
+            let slot = match self.folio_alloc_swap(f) {
+                Ok(slot) => slot,
+                Err(e) => return e,
             };
-            if !self.memcg_try_charge_swap(f, slot) {
-                self.swap_release(slot);
-                return SwapOut::ChargeFailed;
-            }
             self.add_to_swap_cache(slot, f);
             slot
         };
@@ -431,7 +452,7 @@ impl Kernel {
     /// The end of a pageout once the folio is in the swap cache and unmapped (mm/vmscan.c:`shrink_folio_list`):
     /// it is written (`pswpout`, `pgpgout` in kB), and unless `keep_swapcache` the clean swap-cache folio is freed
     /// (`__remove_mapping`) with its memory charge moved to the swap entry (`mem_cgroup_swapout`).
-    fn pageout_written(&mut self, f: u32, slot: u32, keep_swapcache: bool) {
+    pub(crate) fn pageout_written(&mut self, f: u32, slot: u32, keep_swapcache: bool) {
         self.vmstat.inc(Vmstat::pswpout);
         self.vmstat.add(Vmstat::pgpgout, 4);
         if !keep_swapcache {
@@ -450,13 +471,29 @@ impl Kernel {
     /// `keep_swapcache`, reclaim then frees the clean swap-cache folio (`__remove_mapping`) with its memory charge
     /// moved to the swap entry (`mem_cgroup_swapout`). False when no slot was free or the swap charge failed.
     fn shmem_writeout(&mut self, f: u32, keep_swapcache: bool) -> bool {
-        let Some(slot) = self.get_swap_page() else { return false };
+        let Ok(slot) = self.folio_alloc_swap(f) else { return false };
+        self.try_to_unmap_file(f);
+        self.shmem_move_to_swap(f, slot, keep_swapcache);
+        true
+    }
+
+    /// `folio_alloc_swap` for page `f`: a slot ([`Kernel::get_swap_page`]: by area priority, with zram's pool
+    /// frame) and the memcg swap charge (`mem_cgroup_try_charge_swap`); a refused charge gives the slot back.
+    pub(crate) fn folio_alloc_swap(&mut self, f: u32) -> Result<u32, SwapOut> {
+        let Some(slot) = self.get_swap_page() else { return Err(SwapOut::NoSlot) };
         if !self.memcg_try_charge_swap(f, slot) {
             self.swap_release(slot);
-            return false;
+            return Err(SwapOut::ChargeFailed);
         }
+        Ok(slot)
+    }
+
+    /// mm/shmem.c:`shmem_writeout` once the unmapped shmem page `f` has slot `slot`: the mapping's reference to the
+    /// slot (`swap_shmem_alloc`), the swap entry stored in the mapping in place of the folio
+    /// (`shmem_delete_from_page_cache`: NR_SHMEM and the page-cache share of NR_FILE_PAGES drop;
+    /// `add_to_swap_cache`: NR_SWAPCACHE and NR_FILE_PAGES rise), then written ([`Kernel::pageout_written`]).
+    pub(crate) fn shmem_move_to_swap(&mut self, f: u32, slot: u32, keep_swapcache: bool) {
         let (fid, idx) = (self.frames.owner[f as usize], self.frames.index[f as usize] as u64);
-        self.try_to_unmap_file(f);
         let file = &mut self.files[fid as usize];
         file.cache[idx as usize] = 0;
         file.nr_cached -= 1;
@@ -469,12 +506,11 @@ impl Kernel {
         self.memcg.mod_stat(m, crate::memcontrol::Stat::File, -1);
         self.add_to_swap_cache(slot, f);
         self.pageout_written(f, slot, keep_swapcache);
-        true
     }
 
     /// mm/rmap.c:`try_to_unmap` for an anon frame: every PTE mapping it, found through its anon_vma root and
     /// pgoff, becomes a swap entry for `slot`.
-    fn try_to_unmap_anon(&mut self, f: u32, slot: u32) {
+    pub(crate) fn try_to_unmap_anon(&mut self, f: u32, slot: u32) {
         let (root, index) = (self.frames.owner[f as usize], self.frames.index[f as usize] as u64);
         let mut hits = Vec::new();
         for (mm_id, mm) in self.mms.iter().enumerate() {

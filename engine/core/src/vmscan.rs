@@ -852,11 +852,7 @@ impl Kernel {
         let slot = match self.swap.cache_rev.get(&f) {
             Some(&slot) => slot,
             None => {
-                let Some(slot) = self.swap.alloc() else { return FolioOutcome::Activate };
-                if !self.memcg_try_charge_swap(f, slot) {
-                    self.swap.release(slot);
-                    return FolioOutcome::Activate;
-                }
+                let Ok(slot) = self.folio_alloc_swap(f) else { return FolioOutcome::Activate };
                 self.add_to_swap_cache(slot, f);
                 self.frames.meta[f as usize] |= F_DIRTY;
                 slot
@@ -864,35 +860,9 @@ impl Kernel {
         };
         if self.frames.mapcount(f) > 0 {
             self.frames.meta[f as usize] |= F_DIRTY;
-            self.unmap_anon_to_swap(f, slot);
+            self.try_to_unmap_anon(f, slot);
         }
         FolioOutcome::Keep
-    }
-
-    /// mm/rmap.c:`try_to_unmap` for an anon page in the swap cache: every PTE mapping it (found through its
-    /// anon_vma: the VMAs sharing its root) becomes a swap entry for `slot`.
-    fn unmap_anon_to_swap(&mut self, f: u32, slot: u32) {
-        let (root, index) = (self.frames.owner[f as usize], u64::from(self.frames.index[f as usize]));
-        let mut hits = Vec::new();
-        for (mm_id, mm) in self.mms.iter().enumerate() {
-            let Some(mm) = mm else { continue };
-            for (vi, v) in mm.vmas.iter().enumerate() {
-                if v.anon_vma == root && v.pgoff <= index && index < v.pgoff + v.pages() {
-                    let vpn = v.start + (index - v.pgoff);
-                    let pte = v.pte(vpn);
-                    if pte_present(pte) && pte_frame(pte) == f {
-                        hits.push((mm_id as u32, vi, vpn));
-                    }
-                }
-            }
-        }
-        for (mm_id, vi, vpn) in hits {
-            self.set_pte(mm_id, vi, vpn, PTE_SWAP | slot);
-            self.swap.count[slot as usize] += 1;
-            self.rss_add(mm_id, MmCounter::MM_ANONPAGES, -1);
-            self.rss_add(mm_id, MmCounter::MM_SWAPENTS, 1);
-            self.rmap_remove(f);
-        }
     }
 
     /// mm/shmem.c:`shmem_writeout` for a shmem page reclaim has already unmapped: no swap device, no free slot or
@@ -900,31 +870,8 @@ impl Kernel {
     /// the swap entry (`shmem_delete_from_page_cache`), the page enters the swap cache, is written (`pswpout`)
     /// and, clean now, freed (`__remove_mapping`) with its memory charge moved to the entry (`mem_cgroup_swapout`).
     fn shmem_writeout_unmapped(&mut self, f: u32) -> bool {
-        if self.swap.total == 0 {
-            return false;
-        }
-        let Some(slot) = self.swap.alloc() else { return false };
-        if !self.memcg_try_charge_swap(f, slot) {
-            self.swap.release(slot);
-            return false;
-        }
-        let (fid, idx) = (self.frames.owner[f as usize], u64::from(self.frames.index[f as usize]));
-        let file = &mut self.files[fid as usize];
-        file.cache[idx as usize] = 0;
-        file.nr_cached -= 1;
-        file.swapped.insert(idx, slot);
-        self.swap.count[slot as usize] += 1;
-        self.vmstat.sub(Vmstat::nr_shmem, 1);
-        self.vmstat.sub(Vmstat::nr_file_pages, 1);
-        let m = self.frames.memcg[f as usize];
-        self.memcg.mod_stat(m, Stat::Shmem, -1);
-        self.memcg.mod_stat(m, Stat::File, -1);
-        self.add_to_swap_cache(slot, f);
-        self.vmstat.inc(Vmstat::pswpout);
-        self.vmstat.add(Vmstat::pgpgout, 4);
-        self.delete_from_swap_cache(slot, f);
-        self.mem_cgroup_swapout(f, slot);
-        self.free_user_page_uncharge(f, false);
+        let Ok(slot) = self.folio_alloc_swap(f) else { return false };
+        self.shmem_move_to_swap(f, slot, false);
         true
     }
 

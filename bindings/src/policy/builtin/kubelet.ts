@@ -44,10 +44,18 @@ export function qosOomScoreAdj(qos: Qos, requestBytes: bigint, capacityBytes: bi
   return Number(adj);
 }
 
-/** memory.available as the kubelet computes it: capacity - working set, working set = usage - inactive_file. */
+/**
+ * The kubelet's node "working set" (kB) from /proc/meminfo: usage (MemTotal - MemFree) minus Inactive(file), the
+ * figure behind its memory.available eviction signal. Not a kernel value: reports show it beside MemFree and
+ * MemAvailable because the three are so often confused.
+ */
+export function kubeletWorkingSetKb(m: { MemTotal: number; MemFree: number; 'Inactive(file)': number }): number {
+  return Math.max(0, m.MemTotal - m.MemFree - m['Inactive(file)']);
+}
+
+/** memory.available as the kubelet computes it: capacity - working set. */
 export function memoryAvailableBytes(v: PolicyView): number {
-  const usage = kb(v, 'MemTotal') - kb(v, 'MemFree');
-  const ws = Math.max(0, usage - kb(v, 'Inactive(file)'));
+  const ws = kubeletWorkingSetKb({ MemTotal: kb(v, 'MemTotal'), MemFree: kb(v, 'MemFree'), 'Inactive(file)': kb(v, 'Inactive(file)') });
   return (kb(v, 'MemTotal') - ws) * 1024;
 }
 
