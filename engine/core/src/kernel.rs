@@ -11,6 +11,7 @@
 //! input the simulated kernel could never receive (unknown pid, a size beyond the simulator's limits).
 
 use crate::errno::{ApiError, Errno};
+pub use crate::types::{AllocFail, CowKind, FaultKind, SysResult, MAX_MAP_PAGES, MMAP_BASE, START_BRK, TASK_SIZE_PAGES};
 use crate::event::{Event, EventKind};
 use crate::filemap::File;
 use crate::mm_types::Mm;
@@ -22,9 +23,6 @@ use crate::task::{Task, TaskState, TaskTable};
 use crate::util::{vm_commit_limit, vm_enough_memory, MemTotals, OvercommitPolicy, OvercommitSysctls};
 use crate::vmstat::{Vmstat, VmstatCounters};
 use std::collections::HashMap;
-
-/// The result a simulated syscall returns to its caller: a value, or an errno.
-pub type SysResult<T = u64> = Result<T, Errno>;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MachineConfig {
@@ -100,37 +98,6 @@ pub const SYSCTL_NAMES: &[&str] = &[
     "vm.watermark_scale_factor",
 ];
 
-/// What the last fault did (for single-page observations).
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum FaultKind {
-    None,
-    Minor,
-    Major,
-}
-
-/// What `do_wp_page` did.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum CowKind {
-    None,
-    Copy,
-    Reuse,
-}
-
-/// Why an allocation of a user page failed. The reclaim/OOM work plugs in at `alloc_user_page`.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum AllocFail {
-    /// No frame above the min watermark after reclaim, and the OOM killer did not make room (disabled, kernel
-    /// context, a request that may not OOM).
-    OutOfMemory,
-    /// The allocating task itself was killed by the OOM killer: its current kernel entry is abandoned.
-    Killed,
-    /// The OOM killer panicked the machine.
-    Panic,
-    /// A user fault's memcg charge failed in a v1 memcg with oom_kill_disable 1: the task must sleep in the
-    /// memcg OOM wait on this memcg (`mem_cgroup_oom_synchronize`).
-    OomWait(crate::memcontrol::MemcgId),
-}
-
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
     /// User data pages (anon, page cache, shmem) allocated since boot.
@@ -175,7 +142,7 @@ pub struct Kernel {
     /// The memcg each swap slot's page was charged to (`swap_cgroup`); `NO_MEMCG` when none is recorded.
     pub(crate) swap_memcg: Vec<u32>,
     /// (pid, memcg id) of the task whose kernel entry is running: its memcg is resolved once per entry.
-    pub(crate) cur_memcg: (u32, crate::memcontrol::MemcgId),
+    pub(crate) cur_memcg: (u32, crate::types::MemcgId),
     /// A user page fault is being handled (`current->in_user_fault`): a v1 oom_kill_disable memcg then waits.
     pub(crate) in_user_fault: bool,
     /// The page a `wp_page_copy` holds while it allocates the copy: reclaim may unmap it but must not free it.
@@ -184,7 +151,7 @@ pub struct Kernel {
     pub(crate) oom_woken: Vec<u32>,
     pub(crate) resuming: bool,
     /// The memcg the last charge that must wait in a v1 memcg OOM waits on.
-    pub(crate) last_oom_wait: crate::memcontrol::MemcgId,
+    pub(crate) last_oom_wait: crate::types::MemcgId,
     pub(crate) cg_seq: u64,
     /// Open cgroup files (`cgroup_open`).
     pub(crate) cgroup_fds: Vec<crate::memcontrol::engine::CgroupFd>,
@@ -193,14 +160,6 @@ pub struct Kernel {
     /// kswapd, the simulated-time cost model and PSI (vmscan.rs, psi.rs).
     pub reclaim: crate::vmscan::ReclaimState,
 }
-
-/// Highest user virtual page + 1: x86-64 TASK_SIZE (0x7ffffffff000) in pages.
-pub const TASK_SIZE_PAGES: u64 = 0x7_ffff_ffff;
-/// Where top-down mmap starts (below a stack gap), and where the heap starts.
-pub const MMAP_BASE: u64 = 0x7_f000_0000;
-pub const START_BRK: u64 = 0x5_5555_6000;
-/// The simulator keeps reverse-map indices in 32 bits: one mapping is at most 2^32 - 1 pages (16 TiB).
-pub const MAX_MAP_PAGES: u64 = u32::MAX as u64;
 
 impl Kernel {
     pub fn new(config: MachineConfig) -> Result<Self, ApiError> {
@@ -487,7 +446,7 @@ impl Kernel {
     /// [`Kernel::alloc_user_page`] charged to an explicit memcg (a swap-in charges the memcg recorded for the
     /// swap entry). The memcg charge (`mem_cgroup_charge` → `try_charge_memcg`, memcontrol/engine.rs) comes first,
     /// then the frame; a frame that cannot be had returns the charge.
-    pub(crate) fn alloc_user_page_memcg(&mut self, pid: Option<u32>, kind: u32, memcg: crate::memcontrol::MemcgId) -> Result<u32, AllocFail> {
+    pub(crate) fn alloc_user_page_memcg(&mut self, pid: Option<u32>, kind: u32, memcg: crate::types::MemcgId) -> Result<u32, AllocFail> {
         self.mem_cgroup_charge(pid, memcg)?;
         let f = match self.alloc_frame(pid) {
             Ok(f) => f,

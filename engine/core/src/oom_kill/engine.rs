@@ -23,7 +23,8 @@ use super::{
 use crate::errno::ApiError;
 use crate::event::EventKind;
 use crate::gfp_types::{GfpMask, GFP_HIGHUSER_MOVABLE, __GFP_COMP};
-use crate::kernel::{AllocFail, Kernel, SysResult};
+use crate::kernel::Kernel;
+use crate::types::{AllocFail, SysResult};
 use crate::mm_types::{MmCounter, VM_SHARED};
 use crate::page_alloc::slowpath::{Gfp, Slowpath, SlowpathStep, ZoneRetryState};
 use crate::vmstat::Vmstat;
