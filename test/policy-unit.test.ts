@@ -23,7 +23,7 @@ describe('earlyoom', () => {
     expect(at(51, 949)).toBe('SIGTERM');
     expect(at(50, 950)).toBe('SIGKILL');
     expect(at(50, 950, 200, 1000)).toBe(null); // swap 20 % free: no action
-    expect(earlyoomSignal(eo({ m: 20, mKill: 1 }), earlyoomMeminfo(view({ meminfo: { MemAvailable: 50, AnonPages: 950 } })))).toBe('SIGTERM');
+    expect(earlyoomSignal(eo({ m: '20,1' }), earlyoomMeminfo(view({ meminfo: { MemAvailable: 50, AnonPages: 950 } })))).toBe('SIGTERM');
   });
   it('adaptive sleep: headroom / 6000 kiB/ms, clamped to 100..1000 ms', () => {
     const ms = (avail: number, anon: number) => earlyoomSleepMs(eo(), earlyoomMeminfo(view({ meminfo: { MemAvailable: avail, AnonPages: anon } })));
@@ -44,7 +44,7 @@ describe('earlyoom', () => {
   });
   it('parameter errors name the policy and the parameter', () => {
     expect(() => parsePolicyParams('earlyoom', { m: 120 })).toThrow(/policy earlyoom: parameter m:/);
-    expect(() => parsePolicyParams('earlyoom', { prefer: '(' })).toThrow(/parameter prefer: invalid regex/);
+    expect(() => parsePolicyParams('earlyoom', { prefer: '(' })).toThrow(/parameter prefer: could not compile regexp/);
     expect(() => parsePolicyParams('earlyoom', { bogus: 1 })).toThrow(/policy earlyoom/);
     expect(() => createPolicy('nope')).toThrow(/unknown policy; built-in: earlyoom/);
   });

@@ -11,7 +11,7 @@ describe('unknown policy parameters', () => {
       if (name === 'kernel') continue;
       expect(policyParamKeys(name).length, name).toBeGreaterThan(0);
     }
-    expect(policyParamKeys('earlyoom')).toEqual(expect.arrayContaining(['m', 'mKill', 's', 'sKill', 'prefer', 'avoid', 'ignore', 'sortByRss']));
+    expect(policyParamKeys('earlyoom')).toEqual(expect.arrayContaining(['m', 's', 'M', 'S', 'prefer', 'avoid', 'ignore', 'sortByRss', 'ignoreRootUser', 'dryrun']));
   });
   it.each(Object.keys(BUILTIN_POLICIES))('%s: an unknown key names the key and lists the real ones', (name) => {
     let msg = '';
