@@ -25,7 +25,7 @@ describe('unknown policy parameters', () => {
     for (const k of policyParamKeys(name)) expect(msg).toContain(k);
   });
   it('several unknown keys are named together; known keys still validate', () => {
-    expect(() => parsePolicyParams('systemd-oomd', { a: 1, b: 2 })).toThrow(/unknown parameters a, b; systemd-oomd has: swapUsedLimit, /);
+    expect(() => parsePolicyParams('systemd-oomd', { a: 1, b: 2 })).toThrow(/unknown parameters a, b; systemd-oomd has: swapUsedLimit, defaultMemoryPressureLimit, /);
     expect(parsePolicyParams('earlyoom', { m: 20 }).m).toBe(20);
   });
   it('the kernel baseline has no parameters and says so', () => {
