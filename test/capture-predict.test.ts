@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { oomBadness, procOomScore } from '../bindings/src/capture/badness.js';
+import { agreement, kendallTauB } from '../bindings/src/capture/agreement.js';
+import { memcgOf, parseStatus, readProc } from '../bindings/src/capture/proc.js';
+import { predictGlobal } from '../bindings/src/capture/predict.js';
+
+const base = { rssPages: 1000, swapPages: 10, pgtablesBytes: 3 * 4096 + 100, oomScoreAdj: 0, unkillable: false };
+
+describe('oom_badness and proc_oom_score', () => {
+  it('adds rss, swap, truncated page-table pages and adj * (totalpages / 1000)', () => {
+    const b = oomBadness({ ...base, oomScoreAdj: 500 }, 6170946);
+    expect(b.pgtablesPages).toBe(3);
+    expect(b.adjTerm).toBe(500 * 6170); // the division comes first
+    expect(b.points).toBe(1000 + 10 + 3 + 3085000);
+  });
+  it('negative adj (cannot be written here: EACCES without CAP_SYS_RESOURCE) lowers the points; -1000 is never', () => {
+    expect(oomBadness({ ...base, oomScoreAdj: -500 }, 1_000_000).points).toBe(1013 - 500_000);
+    expect(oomBadness({ ...base, oomScoreAdj: -1000 }, 1_000_000).points).toBeNull();
+    // C division truncates toward zero for the negative badness: (1000 + trunc(-499987*1000/1e6)) * 2 / 3
+    expect(procOomScore(1013 - 500_000, 1_000_000)).toBe(Math.trunc(((1000 - 499) * 2) / 3));
+    expect(procOomScore(null, 1_000_000)).toBe(0);
+  });
+  it('a tiny adj-0 task scores 666 and adj 1000 of a tiny task 1333', () => {
+    expect(procOomScore(oomBadness({ ...base, rssPages: 1 }, 6170946).points, 6170946)).toBe(666);
+    expect(procOomScore(oomBadness({ ...base, rssPages: 1, oomScoreAdj: 1000 }, 6170946).points, 6170946)).toBe(1332);
+  });
+});
+
+describe('agreement', () => {
+  it('Kendall tau-b: 1 for the same order, -1 reversed, ties reduce it', () => {
+    expect(kendallTauB([1, 2, 3], [10, 20, 30])).toBe(1);
+    expect(kendallTauB([1, 2, 3], [30, 20, 10])).toBe(-1);
+    expect(kendallTauB([1, 2, 3], [1, 1, 2])).toBeCloseTo(2 / Math.sqrt(6), 12);
+    expect(kendallTauB([1, 1], [2, 2])).toBeNull();
+    const a = agreement([666, 700, 1], [666, 702, 1]);
+    expect([a.exact, a.maxAbsDiff, a.n]).toEqual([2, 2, 3]);
+  });
+});
+
+describe('/proc parsing', () => {
+  it('reads status fields and the v1 memory line of /proc/PID/cgroup', () => {
+    const st = parseStatus('Name:\tnode\nRssAnon:\t     148 kB\n');
+    expect(st.get('Name')).toBe('node');
+    expect(st.get('RssAnon')).toBe('148 kB');
+    expect(memcgOf('5:devices:/\n4:memory:/process_api/abc\n0::/\n')).toBe('/process_api/abc');
+    expect(memcgOf('0::/user.slice\n')).toBe('/user.slice');
+  });
+});
+
+const live = existsSync('/proc/self/oom_score');
+if (!live) console.log('capture-predict: live check skipped: /proc/self/oom_score is not readable here');
+describe.skipIf(!live)('live /proc against the kernel', () => {
+  it('predicts oom_score of this test process within 1 of the kernel (per-CPU rss counters may move)', () => {
+    const p = predictGlobal(readProc('/proc'));
+    const me = p.rows.find((r) => r.task.pid === process.pid);
+    expect(me).toBeDefined();
+    expect(Math.abs(me!.predictedOomScore - me!.task.kernelOomScore)).toBeLessThanOrEqual(1);
+    expect(p.agreement.n).toBeGreaterThan(0);
+  });
+});
