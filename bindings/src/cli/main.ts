@@ -22,6 +22,7 @@ import { formatIssue, loadScenarioFile } from '../scenario/load.js';
 import { normalizeScenario } from '../scenario/normalize.js';
 import { scenarioJsonSchemaText } from '../scenario/jsonschema.js';
 import { compareCommand } from './compare.js';
+import { predictCommand } from './predict.js';
 
 export async function mainAsync(argv: string[]): Promise<number> {
   return main(argv, true) as Promise<number>;
@@ -147,6 +148,16 @@ export function main(argv: string[], async = false): number | Promise<number> {
         console.log(r.summary);
         if (r.failed > 0 && code === 0) code = 1;
       }
+    });
+  program
+    .command('predict')
+    .description('rank this machine\'s processes as the kernel\'s OOM killer would and compare with /proc/PID/oom_score')
+    .argument('[snapshot]', 'snapshot file (not supported yet: use --live)')
+    .option('--live', 'read the live machine from /proc')
+    .option('--json', 'print JSON')
+    .option('--all', 'list every process, not the top 20')
+    .action((f: string | undefined, o: { live?: boolean; json?: boolean; all?: boolean }) => {
+      code = predictCommand(o, f);
     });
   program
     .command('validate')
