@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { oomBadness, procOomScore } from '../bindings/src/capture/badness.js';
 import { agreement, kendallTauB } from '../bindings/src/capture/agreement.js';
-import { memcgOf, parseStatus, readProc } from '../bindings/src/capture/proc.js';
-import { predictGlobal } from '../bindings/src/capture/predict.js';
+import { memcgOf, parseStatus, statField, statRssPages } from '../bindings/src/capture/proc.js';
+import { predict } from '../bindings/src/capture/predict.js';
+import { captureLive } from '../bindings/src/capture/snapshot.js';
 
 const base = { rssPages: 1000, swapPages: 10, pgtablesBytes: 3 * 4096 + 100, oomScoreAdj: 0, unkillable: false };
 
@@ -46,16 +47,21 @@ describe('/proc parsing', () => {
     expect(memcgOf('5:devices:/\n4:memory:/process_api/abc\n0::/\n')).toBe('/process_api/abc');
     expect(memcgOf('0::/user.slice\n')).toBe('/user.slice');
   });
+  it('reads stat fields after the last ")" of the comm (comms may hold spaces and parentheses)', () => {
+    const stat = '4242 (a) b (c)) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 777 123456 321 18446744073709551615 1 1 0';
+    expect(statRssPages(stat)).toBe(321);
+    expect(statField(stat, 22)).toBe(777);
+  });
 });
 
 const live = existsSync('/proc/self/oom_score');
 if (!live) console.log('capture-predict: live check skipped: /proc/self/oom_score is not readable here');
 describe.skipIf(!live)('live /proc against the kernel', () => {
   it('predicts oom_score of this test process within 1 of the kernel (per-CPU rss counters may move)', () => {
-    const p = predictGlobal(readProc('/proc'));
-    const me = p.rows.find((r) => r.task.pid === process.pid);
+    const p = predict(captureLive());
+    const me = p.global.rows.find((r) => r.task.pid === process.pid);
     expect(me).toBeDefined();
-    expect(Math.abs(me!.predictedOomScore - me!.task.kernelOomScore)).toBeLessThanOrEqual(1);
+    expect(Math.abs(me!.predictedOomScore - me!.task.oom_score)).toBeLessThanOrEqual(1);
     expect(p.agreement.n).toBeGreaterThan(0);
   });
 });

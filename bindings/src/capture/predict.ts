@@ -1,77 +1,154 @@
 /**
- * `oomsim predict --live`: the global OOM ranking the kernel would use (mm/oom_kill.c:oom_badness over
- * totalpages = totalram + total swap, as in mm/oom_kill.c:constrained_alloc for CONSTRAINT_NONE), beside the
- * kernel's own /proc/PID/oom_score, with the agreement figures.
+ * `oomsim predict`: the rankings the kernel's OOM killer would use on a captured machine, for the global OOM and for
+ * every memcg with a limit, with each task's oom_badness terms; beside the kernel's own /proc/PID/oom_score.
+ *
+ * - Global OOM (mm/oom_kill.c:constrained_alloc, CONSTRAINT_NONE): totalpages = totalram_pages + total_swap_pages
+ *   (MemTotal and SwapTotal of /proc/meminfo in pages); every task is a candidate, in task-list order.
+ * - Memcg OOM (CONSTRAINT_MEMCG): totalpages = mem_cgroup_get_max(memcg) (mm/memcontrol.c); the candidates are the
+ *   tasks of the memcg and its descendants (mem_cgroup_scan_tasks). One adj unit weighs limit/1000 pages there, so
+ *   the victim can differ from the global one (../shared/spec/measured-rules.md, "Memcg OOM").
+ * - select_bad_process keeps the highest points; an equal score replaces the earlier choice (oom_evaluate_task
+ *   rejects only `points < chosen_points`), so ties go to the task that comes LAST in the task list. The task list is
+ *   in fork order; the capture orders by start time (/proc/PID/stat field 22), then pid.
+ * - /proc/PID/oom_score is always computed over the global totalpages (fs/proc/base.c:proc_oom_score), so the
+ *   agreement with the kernel is measured on the global ranking.
  */
+import type { CaptureSection, CaptureTask } from '../scenario/capture.js';
 import { agreement, type Agreement } from './agreement.js';
 import { oomBadness, procOomScore, type Badness } from './badness.js';
-import type { ProcRead, ProcTask } from './proc.js';
 
 export interface PredictRow {
-  task: ProcTask;
+  task: CaptureTask;
   badness: Badness;
+  /** proc_oom_score over the global totalpages. */
   predictedOomScore: number;
-  /** Why a difference may be outside the model, or ''. */
+  /** Why the prediction may be off for this row (something oomsim does not model), or ''. */
+  note: string;
+}
+
+export interface Ranking {
+  /** 'global' or the memcg path. */
+  domain: string;
+  constraint: 'CONSTRAINT_NONE' | 'CONSTRAINT_MEMCG';
+  totalpages: number;
+  /** How totalpages was found, for the reader. */
+  totalpagesFrom: string;
+  /** Highest points first; equal points: the later task first (it is the one the kernel keeps). */
+  rows: PredictRow[];
+  victim: PredictRow | null;
+  /** What the kernel would do instead of or besides killing the victim (oom_kill_disable, oom.group), or ''. */
   note: string;
 }
 
 export interface Prediction {
-  totalpages: number;
-  rows: PredictRow[];
-  victim: PredictRow | null;
+  global: Ranking;
+  memcgs: Ranking[];
+  /** Predicted vs kernel oom_score over every task read. */
   agreement: Agreement;
-  skipped: ProcRead['skipped'];
+  skipped: CaptureSection['skipped'];
+  source: { host: string; kernel: string; taken_at: string; redacted: boolean };
 }
 
-export function predictGlobal(read: ProcRead, pageKb = 4): Prediction {
-  // /proc/meminfo prints totalram_pages and total_swap_pages shifted to kB (fs/proc/meminfo.c:meminfo_proc_show).
-  const totalpages = read.memTotalKb / pageKb + read.swapTotalKb / pageKb;
-  const rows: PredictRow[] = read.tasks.map((t) => {
-    const badness = oomBadness(
-      {
-        rssPages: (t.rssAnonKb + t.rssFileKb + t.rssShmemKb) / pageKb,
-        swapPages: t.vmSwapKb / pageKb,
-        pgtablesBytes: t.vmPteKb * 1024,
-        oomScoreAdj: t.oomScoreAdj,
-        // mm/oom_kill.c:oom_unkillable_task: the global init (pid 1 of the initial namespace) is never chosen.
-        unkillable: t.pid === 1 && t.kernelOomScore === 0,
-      },
-      totalpages,
-      pageKb * 1024,
-    );
-    const predictedOomScore = procOomScore(badness.points, totalpages);
-    const d = predictedOomScore - t.kernelOomScore;
-    // Since 6.2 the mm counters are per-CPU (kernel/fork.c, include/linux/mm.h:get_mm_counter reads the approximate
-    // value, /proc/PID/status sums it): a busy task can differ by a few pages between the two reads.
-    const note = d === 0 ? '' : Math.abs(d) <= 1 ? 'moved between reads (per-CPU rss counters)' : 'differs';
+const pages = (kb: number, pageKb: number) => Math.trunc(kb / pageKb);
+
+/** Task-list order: fork order, approximated by start time then pid. */
+function taskListOrder(tasks: readonly CaptureTask[]): CaptureTask[] {
+  return [...tasks].sort((a, b) => a.start_time - b.start_time || a.pid - b.pid);
+}
+
+function isUnlimited(v: string | undefined): boolean {
+  return v === undefined || v === 'max' || BigInt(v) >= 9223372036854771712n;
+}
+
+/** A limit file's text (bytes) in pages, floored (page_counter_memparse). */
+function limitPages(v: string, pageSize: number): number {
+  return Number(BigInt(v) / BigInt(pageSize));
+}
+
+function isUnder(path: string, domain: string): boolean {
+  return domain === '/' || path === domain || path.startsWith(domain + '/');
+}
+
+function rank(
+  ordered: readonly CaptureTask[],
+  totalpages: number,
+  globalTotalpages: number,
+  globalInitPid: number | null,
+  pageKb: number,
+): { rows: PredictRow[]; victim: PredictRow | null } {
+  const rows: PredictRow[] = ordered.map((t) => {
+    const input = {
+      rssPages: t.rss_pages,
+      swapPages: pages(t.vm_swap_kb, pageKb),
+      pgtablesBytes: t.vm_pte_kb * 1024,
+      oomScoreAdj: t.oom_score_adj,
+      unkillable: t.pid === globalInitPid,
+    };
+    const badness = oomBadness(input, totalpages, pageKb * 1024);
+    const g = totalpages === globalTotalpages ? badness : oomBadness(input, globalTotalpages, pageKb * 1024);
+    const predictedOomScore = procOomScore(g.points, globalTotalpages);
+    const d = predictedOomScore - t.oom_score;
+    let note = '';
+    if (d !== 0 && t.oom_score === 0 && g.points !== null) note = 'kernel: unkillable (a vfork child before exec, or its mm is being reaped: not in /proc, not modelled)';
+    else if (Math.abs(d) === 1) note = 'off by one: rss or page tables moved between the stat and oom_score reads';
+    else if (d !== 0) note = 'differs';
     return { task: t, badness, predictedOomScore, note };
   });
-  rows.sort((a, b) => (b.badness.points ?? -Infinity) - (a.badness.points ?? -Infinity) || a.task.pid - b.task.pid);
-  // mm/oom_kill.c:oom_evaluate_task keeps the first task with the strictly highest points in tasklist order; the
-  // kernel's tasklist is roughly pid order, so ties go to the lowest pid here.
-  const victim = rows.find((r) => r.badness.points !== null) ?? null;
-  const ag = agreement(rows.map((r) => r.predictedOomScore), rows.map((r) => r.task.kernelOomScore));
-  return { totalpages, rows, victim, agreement: ag, skipped: read.skipped };
+  // select_bad_process: the last task with the highest points (only `<` is rejected).
+  let victim: PredictRow | null = null;
+  for (const r of rows) {
+    if (r.badness.points === null) continue;
+    if (victim === null || r.badness.points >= victim.badness.points!) victim = r;
+  }
+  const order = new Map(rows.map((r, i) => [r, i]));
+  rows.sort((a, b) => (b.badness.points ?? -Infinity) - (a.badness.points ?? -Infinity) || order.get(b)! - order.get(a)!);
+  return { rows, victim };
 }
 
-export function predictText(p: Prediction, limit = 20): string[] {
-  const out: string[] = [];
-  const s = p.skipped;
-  out.push(`global OOM: totalpages ${p.totalpages} (RAM + swap); ${p.rows.length} processes read, skipped: ` +
-    `${s.kernelThreads} kernel threads, ${s.zombies} zombies, ${s.vanished} vanished, ${s.unreadable} unreadable`);
-  out.push('  rank      pid  comm             adj      rss     swap   pgtbl   adj-term   points  oomsim  kernel  note');
-  p.rows.slice(0, limit).forEach((r, i) => {
-    const b = r.badness;
-    out.push(`  ${String(i + 1).padStart(4)} ${String(r.task.pid).padStart(8)}  ${r.task.comm.slice(0, 15).padEnd(15)} ` +
-      `${String(r.task.oomScoreAdj).padStart(5)} ${String(b.rssPages).padStart(8)} ${String(b.swapPages).padStart(8)} ` +
-      `${String(b.pgtablesPages).padStart(7)} ${String(b.adjTerm).padStart(10)} ${String(b.points ?? 'never').padStart(8)} ` +
-      `${String(r.predictedOomScore).padStart(7)} ${String(r.task.kernelOomScore).padStart(7)}  ${r.note}`);
-  });
-  if (p.rows.length > limit) out.push(`  ... ${p.rows.length - limit} more (--all to list every process)`);
-  out.push(p.victim ? `victim: pid ${p.victim.task.pid} (${p.victim.task.comm}), ${p.victim.badness.points} points`
-    : 'victim: none (no killable process)');
-  const a = p.agreement;
-  out.push(`agreement with /proc/PID/oom_score: ${a.exact}/${a.n} exact, max |difference| ${a.maxAbsDiff}, ` +
-    `Kendall tau-b ${a.tau === null ? 'n/a' : a.tau.toFixed(4)}`);
-  return out;
+export function predict(c: CaptureSection): Prediction {
+  const pageKb = c.page_size / 1024;
+  const totalSwapPages = pages(c.meminfo.SwapTotal ?? 0, pageKb);
+  const globalTotalpages = pages(c.meminfo.MemTotal!, pageKb) + totalSwapPages;
+  const globalInitPid = c.init_pid_ns ? 1 : null;
+  const ordered = taskListOrder(c.tasks);
+  const g = rank(ordered, globalTotalpages, globalTotalpages, globalInitPid, pageKb);
+  const global: Ranking = {
+    domain: 'global',
+    constraint: 'CONSTRAINT_NONE',
+    totalpages: globalTotalpages,
+    totalpagesFrom: 'MemTotal + SwapTotal',
+    ...g,
+    note: (c.sysctl['vm.panic_on_oom'] ?? 0) !== 0 ? `vm.panic_on_oom=${c.sysctl['vm.panic_on_oom']}: the kernel panics instead of killing` : '',
+  };
+  const memcgs: Ranking[] = [];
+  const vmSwappiness = c.sysctl['vm.swappiness'] ?? 60;
+  for (const [path, m] of Object.entries(c.memcg?.groups ?? {})) {
+    if (path === '/') continue;
+    let totalpages: number;
+    let from: string;
+    let note = '';
+    if (c.memcg!.version === 'v1') {
+      if (isUnlimited(m.limit_in_bytes)) continue;
+      // mm/memcontrol.c:mem_cgroup_get_max (v1): the limit, plus the swap memsw allows (memsw - limit, at most
+      // total_swap_pages) unless the memcg's swappiness is 0.
+      const max = limitPages(m.limit_in_bytes!, c.page_size);
+      const memsw = m.memsw_limit_in_bytes === undefined ? max : limitPages(m.memsw_limit_in_bytes, c.page_size);
+      const swap = (m.swappiness ?? vmSwappiness) === 0 ? 0 : Math.min(Math.max(memsw - max, 0), totalSwapPages);
+      totalpages = max + swap;
+      from = swap > 0 ? 'memory.limit_in_bytes + min(memsw - limit, SwapTotal)' : 'memory.limit_in_bytes';
+      if (m.oom_control?.oom_kill_disable) note = 'memory.oom_control oom_kill_disable=1: the charging task sleeps at the limit, nobody is killed';
+    } else {
+      if (isUnlimited(m.max)) continue;
+      const max = limitPages(m.max!, c.page_size);
+      const swapMax = isUnlimited(m.swap_max) ? totalSwapPages : limitPages(m.swap_max!, c.page_size);
+      const swap = vmSwappiness === 0 ? 0 : Math.min(swapMax, totalSwapPages);
+      totalpages = max + swap;
+      from = swap > 0 ? 'memory.max + min(memory.swap.max, SwapTotal)' : 'memory.max';
+      if (m.oom_group) note = 'memory.oom.group=1: every task of the victim\'s group is killed with it';
+    }
+    const r = rank(ordered.filter((t) => isUnder(t.memcg, path)), totalpages, globalTotalpages, globalInitPid, pageKb);
+    memcgs.push({ domain: path, constraint: 'CONSTRAINT_MEMCG', totalpages, totalpagesFrom: from, ...r, note });
+  }
+  const ag = agreement(g.rows.map((r) => r.predictedOomScore), g.rows.map((r) => r.task.oom_score));
+  return { global, memcgs, agreement: ag, skipped: c.skipped, source: { host: c.host, kernel: c.kernel, taken_at: c.taken_at, redacted: c.redacted } };
 }

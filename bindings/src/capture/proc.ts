@@ -1,23 +1,35 @@
 /**
- * Live read of this machine's processes from /proc for `oomsim predict --live`: the oom_badness inputs
- * (fs/proc/task_mmu.c:task_mem prints them in /proc/PID/status) and the kernel's own /proc/PID/oom_score.
- * Processes that vanish mid-read, kernel threads, zombies and unreadable files are skipped and counted, never thrown.
+ * Live read of this machine's processes from /proc: the oom_badness inputs and the kernel's own /proc/PID/oom_score.
+ *
+ * - The rss term is field 24 of /proc/PID/stat (fs/proc/array.c:do_task_stat prints get_mm_rss(), the approximate
+ *   per-CPU counter that mm/oom_kill.c:oom_badness also reads). /proc/PID/status sums the per-CPU counters exactly
+ *   (fs/proc/task_mmu.c:task_mem) and runs a few dozen pages ahead on a busy task (../shared/spec/measured-rules.md,
+ *   "OOM scoring"), so status gives only the RssAnon/RssFile/RssShmem split.
+ * - stat is read first and oom_score right after it, so the two see nearly the same counters.
+ * - Processes that vanish mid-read, kernel threads, zombies and unreadable files are skipped and counted, never thrown.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 
 export interface ProcTask {
   pid: number;
   comm: string;
   uid: number;
   oomScoreAdj: number;
+  /** get_mm_rss() in pages: /proc/PID/stat field 24, what oom_badness uses. */
+  rssPages: number;
+  /** Field 22 of /proc/PID/stat (clock ticks after boot): orders tasks as the kernel's task list does (fork order). */
+  startTime: number;
   rssAnonKb: number;
   rssFileKb: number;
   rssShmemKb: number;
   vmSwapKb: number;
   vmPteKb: number;
+  vmSizeKb: number;
+  vmDataKb: number;
+  vmLckKb: number;
   /** The memory controller's path from /proc/PID/cgroup (v1 "memory" line, else the v2 "0::" line). */
   memcg: string;
-  /** The kernel's /proc/PID/oom_score, read right after status. */
+  /** The kernel's /proc/PID/oom_score, read right after stat. */
   kernelOomScore: number;
 }
 
@@ -35,7 +47,10 @@ export interface ProcRead {
   skipped: ProcSkips;
 }
 
-/** Parses /proc/PID/status (fields "Name:\tx", "VmRSS:\t 12 kB"). */
+/** A task that exited between two reads: ENOENT/ESRCH, or a file that came back empty or cut short. */
+class Vanished extends Error {}
+
+/** Parses "Key:\tvalue" lines (/proc/PID/status, /proc/meminfo). */
 export function parseStatus(text: string): Map<string, string> {
   const m = new Map<string, string>();
   for (const line of text.split('\n')) {
@@ -51,6 +66,23 @@ function kb(m: Map<string, string>, key: string): number {
   const n = Number.parseInt(v, 10);
   return Number.isFinite(n) ? n : 0;
 }
+
+/**
+ * Field `n` (1-based, as in proc(5)) of a /proc/PID/stat line, n >= 3. The comm (field 2) is in parentheses and may
+ * itself contain spaces and ')', so the fields after it are counted from the last ')'.
+ */
+export function statField(stat: string, n: number): number {
+  const close = stat.lastIndexOf(')');
+  if (close < 0) throw new Vanished('no ")" after the comm');
+  // After ") " come fields 3 (state), 4, ...
+  const f = stat.slice(close + 2).trim().split(/\s+/);
+  const v = Number.parseInt(f[n - 3] ?? '', 10);
+  if (!Number.isFinite(v)) throw new Vanished(`field ${n} is not a number: ${JSON.stringify(f[n - 3])}`);
+  return v;
+}
+
+/** Field 24 (rss, pages) of a /proc/PID/stat line. */
+export const statRssPages = (stat: string): number => statField(stat, 24);
 
 /** The memcg path of a /proc/PID/cgroup text: the v1 line naming "memory", else the v2 unified "0::" line. */
 export function memcgOf(cgroupText: string): string {
@@ -75,45 +107,88 @@ export function readMeminfo(root = '/proc'): { memTotalKb: number; swapTotalKb: 
   return { memTotalKb, swapTotalKb: kb(m, 'SwapTotal') };
 }
 
-function code(e: unknown): string {
+export function errnoCode(e: unknown): string {
   return (e as NodeJS.ErrnoException).code ?? '';
 }
 
-/** Reads every process in `root` (default /proc). */
+
+function intFile(path: string): number {
+  const t = readFileSync(path, 'utf8');
+  const n = Number.parseInt(t, 10);
+  if (!Number.isFinite(n)) throw new Vanished(`${path}: empty`);
+  return n;
+}
+
+export type TaskRead = { kind: 'task'; task: ProcTask } | { kind: 'kthread' | 'zombie' | 'vanished' | 'unreadable'; detail?: string };
+
+/** Reads one process. Never throws for the cases a live machine produces (see the file comment). */
+export function readTask(root: string, pid: number): TaskRead {
+  const dir = `${root}/${pid}`;
+  try {
+    const stat = readFileSync(`${dir}/stat`, 'utf8');
+    if (stat === '') return { kind: 'vanished' };
+    const kernelOomScore = intFile(`${dir}/oom_score`);
+    const st = parseStatus(readFileSync(`${dir}/status`, 'utf8'));
+    if (st.get('Kthread') === '1') return { kind: 'kthread' };
+    if (!st.has('VmRSS')) {
+      // A zombie has released its mm (no Vm* lines; State: Z). Kernels without the Kthread line (< 6.2) show
+      // kernel threads the same way, without Z.
+      return (st.get('State') ?? '').startsWith('Z') ? { kind: 'zombie' } : st.has('Name') ? { kind: 'kthread' } : { kind: 'vanished' };
+    }
+    const task: ProcTask = {
+      pid,
+      comm: st.get('Name') ?? '?',
+      uid: Number.parseInt((st.get('Uid') ?? '0').split(/\s+/)[0] ?? '0', 10),
+      oomScoreAdj: intFile(`${dir}/oom_score_adj`),
+      rssPages: statRssPages(stat),
+      startTime: statField(stat, 22),
+      rssAnonKb: kb(st, 'RssAnon'),
+      rssFileKb: kb(st, 'RssFile'),
+      rssShmemKb: kb(st, 'RssShmem'),
+      vmSwapKb: kb(st, 'VmSwap'),
+      vmPteKb: kb(st, 'VmPTE'),
+      vmSizeKb: kb(st, 'VmSize'),
+      vmDataKb: kb(st, 'VmData'),
+      vmLckKb: kb(st, 'VmLck'),
+      memcg: memcgOf(readFileSync(`${dir}/cgroup`, 'utf8')),
+      kernelOomScore,
+    };
+    return { kind: 'task', task };
+  } catch (e) {
+    if (e instanceof Vanished) return { kind: 'vanished' };
+    const c = errnoCode(e);
+    if (c === 'ENOENT' || c === 'ESRCH') return { kind: 'vanished' };
+    if (c === 'EACCES' || c === 'EPERM') return { kind: 'unreadable', detail: `${dir}: ${c}` };
+    throw new Error(`${dir}: ${(e as Error).message}`);
+  }
+}
+
+/** Reads every process in `root` (default /proc), in pid order. */
 export function readProc(root = '/proc'): ProcRead {
   const { memTotalKb, swapTotalKb } = readMeminfo(root);
   const skipped: ProcSkips = { vanished: 0, kernelThreads: 0, zombies: 0, unreadable: 0 };
   const tasks: ProcTask[] = [];
   const pids = readdirSync(root).filter((d) => /^[0-9]+$/.test(d)).map(Number).sort((a, b) => a - b);
   for (const pid of pids) {
-    try {
-      const st = parseStatus(readFileSync(`${root}/${pid}/status`, 'utf8'));
-      const kernelOomScore = Number.parseInt(readFileSync(`${root}/${pid}/oom_score`, 'utf8'), 10);
-      if (st.get('Kthread') === '1' || !st.has('VmRSS')) {
-        // Kernel threads have no mm; a zombie has released its mm too (no Vm* lines). Zombies say State: Z.
-        if ((st.get('State') ?? '').startsWith('Z')) skipped.zombies++;
-        else skipped.kernelThreads++;
-        continue;
-      }
-      tasks.push({
-        pid,
-        comm: st.get('Name') ?? '?',
-        uid: Number.parseInt((st.get('Uid') ?? '0').split(/\s+/)[1] ?? '0', 10),
-        oomScoreAdj: Number.parseInt(readFileSync(`${root}/${pid}/oom_score_adj`, 'utf8'), 10),
-        rssAnonKb: kb(st, 'RssAnon'),
-        rssFileKb: kb(st, 'RssFile'),
-        rssShmemKb: kb(st, 'RssShmem'),
-        vmSwapKb: kb(st, 'VmSwap'),
-        vmPteKb: kb(st, 'VmPTE'),
-        memcg: memcgOf(readFileSync(`${root}/${pid}/cgroup`, 'utf8')),
-        kernelOomScore,
-      });
-    } catch (e) {
-      const c = code(e);
-      if (c === 'ENOENT' || c === 'ESRCH') skipped.vanished++;
-      else if (c === 'EACCES' || c === 'EPERM') skipped.unreadable++;
-      else throw new Error(`${root}/${pid}: ${(e as Error).message}`);
-    }
+    const r = readTask(root, pid);
+    if (r.kind === 'task') tasks.push(r.task);
+    else if (r.kind === 'kthread') skipped.kernelThreads++;
+    else if (r.kind === 'zombie') skipped.zombies++;
+    else if (r.kind === 'vanished') skipped.vanished++;
+    else skipped.unreadable++;
   }
   return { memTotalKb, swapTotalKb, tasks, skipped };
+}
+
+/**
+ * include/linux/proc_ns.h PROC_PID_INIT_INO: the inode of the initial pid namespace. Only there is our pid 1 the
+ * kernel's global init, which oom_badness never picks (mm/oom_kill.c:oom_unkillable_task, is_global_init).
+ */
+export const PROC_PID_INIT_INO = 0xeffffffc;
+export function inInitPidNs(root = '/proc'): boolean {
+  try {
+    return readlinkSync(`${root}/self/ns/pid`) === `pid:[${PROC_PID_INIT_INO}]`;
+  } catch {
+    return false;
+  }
 }

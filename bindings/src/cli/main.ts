@@ -1,6 +1,6 @@
 /**
  * The `oomsim` command line. Commands: `run <scenario...>`, `suite [dir]`, `explain <scenario> --at <time>`, `demo`,
- * `conformance <vectors.json...>`, `validate <scenario...>`, `schema`.
+ * `conformance <vectors.json...>`, `validate <scenario...>`, `schema`, `capture`, `predict`.
  */
 import { Command } from 'commander';
 import { explainTable } from '../report/explain.js';
@@ -23,7 +23,7 @@ import { formatIssue, loadScenarioFile } from '../scenario/load.js';
 import { normalizeScenario } from '../scenario/normalize.js';
 import { scenarioJsonSchemaText } from '../scenario/jsonschema.js';
 import { compareCommand } from './compare.js';
-import { predictCommand } from './predict.js';
+import { captureCommand, predictCommand } from './predict.js';
 
 export async function mainAsync(argv: string[]): Promise<number> {
   return main(argv, true) as Promise<number>;
@@ -156,14 +156,22 @@ export function main(argv: string[], async = false): number | Promise<number> {
       }
     });
   program
+    .command('capture')
+    .description('read this machine (/proc, the memcg tree) into a scenario file with a capture: section')
+    .option('-o, --output <file>', 'write the snapshot here (default: standard output)')
+    .option('--redact', 'replace comms, cgroup names and the host name with stable hashes')
+    .action((o: { output?: string; redact?: boolean }) => {
+      code = captureCommand(o, `oomsim ${packageVersion()}`);
+    });
+  program
     .command('predict')
-    .description('rank this machine\'s processes as the kernel\'s OOM killer would and compare with /proc/PID/oom_score')
-    .argument('[snapshot]', 'snapshot file (not supported yet: use --live)')
-    .option('--live', 'read the live machine from /proc')
+    .description('rank the processes as the kernel\'s OOM killer would (global and per memcg), beside /proc/PID/oom_score')
+    .argument('[snapshot]', 'a snapshot written by `oomsim capture`')
+    .option('--live', 'read the live machine instead of a snapshot')
     .option('--json', 'print JSON')
-    .option('--all', 'list every process, not the top 20')
+    .option('--all', 'list every candidate, not the top 20')
     .action((f: string | undefined, o: { live?: boolean; json?: boolean; all?: boolean }) => {
-      code = predictCommand(o, f);
+      code = predictCommand(o, `oomsim ${packageVersion()}`, f);
     });
   program
     .command('validate')
