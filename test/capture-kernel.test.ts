@@ -1,0 +1,106 @@
+/**
+ * `oomsim capture` + `oomsim predict` checked against this machine's real kernel (cgroup v1 memory controller).
+ *
+ * The test makes its own memcgs under its own memcg (oomsim-test-<pid>: 256 MiB; a: 128 MiB; b: 128 MiB), starts
+ * 11 helper processes (tools/memhog) in them with different RSS and oom_score_adj 0..1000, captures the machine,
+ * and checks (1) the predicted /proc/PID/oom_score of every helper against the kernel's, (2) that the victim
+ * predicted for a memcg OOM in b is the task the kernel really kills when one helper drives b over its limit.
+ * It signals only the pids it started and removes every memcg it made, even when a check fails.
+ * Negative oom_score_adj cannot be written here (EACCES: no CAP_SYS_RESOURCE); unit tests cover it
+ * (test/capture-predict.test.ts).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readdirSync } from 'node:fs';
+import { predict, type Ranking } from '../bindings/src/capture/predict.js';
+import { captureLive } from '../bindings/src/capture/snapshot.js';
+import { ensureMemhog, KernelLab, labUnavailable, V1_MOUNT, type Helper } from './kernel-lab.js';
+
+const why = labUnavailable();
+if (why !== null) console.log(`capture-kernel: the real-kernel checks are skipped: ${why}`);
+
+const MIB_PAGES = 256;
+
+describe.skipIf(why !== null)('capture and predict against the real kernel (cgroup v1)', () => {
+  let lab: KernelLab;
+  let root = '';
+  let a = '';
+  let b = '';
+  const inA: Helper[] = [];
+  let hog: Helper; // b: 72 MiB, adj 0: the memcg victim
+  let favoured: Helper; // b: 8 MiB, adj 300: the global formula's pick among b's tasks
+  let small: Helper; // b: 4 MiB, adj 150
+  let driver: Helper; // b: 1 MiB, adj 0: grows past the limit
+
+  beforeAll(async () => {
+    ensureMemhog();
+    lab = new KernelLab('oomsim-test');
+    root = lab.mkgroup('', { 'memory.limit_in_bytes': '256M' });
+    a = lab.mkgroup('a', { 'memory.limit_in_bytes': '128M' });
+    b = lab.mkgroup('b', { 'memory.limit_in_bytes': '128M' });
+    const sizes = [2, 4, 8, 12, 16, 24, 32];
+    const adjs = [0, 100, 250, 400, 500, 800, 1000];
+    for (let i = 0; i < sizes.length; i++) inA.push(await lab.start(a, sizes[i]!, adjs[i]!));
+    hog = await lab.start(b, 72, 0);
+    favoured = await lab.start(b, 8, 300);
+    small = await lab.start(b, 4, 150);
+    driver = await lab.start(b, 1, 0);
+  }, 120_000);
+
+  afterAll(async () => {
+    const left = lab ? await lab.cleanup() : [];
+    expect(left).toEqual([]);
+    expect(existsSync(`${V1_MOUNT}${root}`)).toBe(false);
+    // What is left of our memcg after the run (the issue asks to show it): no oomsim-test-* directory.
+    const parent = `${V1_MOUNT}${root.slice(0, root.lastIndexOf('/'))}`;
+    const dirs = readdirSync(parent, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    console.log(`capture-kernel: after cleanup, ${parent} holds ${dirs.length ? dirs.join(', ') : 'no memcg directories'}`);
+    expect(dirs.filter((d) => d === root.slice(root.lastIndexOf('/') + 1))).toEqual([]);
+  }, 60_000);
+
+  it('predicts /proc/PID/oom_score of every helper exactly as the kernel computes it', () => {
+    const c = captureLive();
+    const p = predict(c);
+    const mine = new Set([...inA, hog, favoured, small, driver].map((h) => h.pid));
+    const rows = p.global.rows.filter((r) => mine.has(r.task.pid));
+    expect(rows.map((r) => r.task.pid).sort()).toEqual([...mine].sort());
+    // The helpers are idle after "ready", so their rss and page tables do not move between the stat and oom_score
+    // reads: no ±1 allowance is needed, and none is taken.
+    const diffs = rows.filter((r) => r.predictedOomScore !== r.task.oom_score).map((r) => `${r.task.pid} adj ${r.task.oom_score_adj}: oomsim ${r.predictedOomScore}, kernel ${r.task.oom_score}`);
+    expect(diffs).toEqual([]);
+    // The scores are spread by adj (one adj point = totalpages/1000 pages), so the check is not a check of 666s.
+    expect(new Set(rows.map((r) => r.task.oom_score)).size).toBeGreaterThanOrEqual(9);
+    // Every task read: report the whole machine's agreement too (not asserted beyond our helpers: other engineers'
+    // processes run between the reads).
+    console.log(`capture-kernel: machine-wide ${p.agreement.exact}/${p.agreement.n} exact, max |difference| ${p.agreement.maxAbsDiff}, tau-b ${p.agreement.tau?.toFixed(4) ?? 'n/a'}`);
+    // The memcgs we made are in the capture with their limits.
+    expect(c.memcg?.version).toBe('v1');
+    expect(c.memcg?.groups[b]?.limit_in_bytes).toBe(String(128 << 20));
+    expect(c.tasks.find((t) => t.pid === hog.pid)?.memcg).toBe(b);
+  });
+
+  it('predicts the memcg OOM victim in b, and the kernel kills exactly that task', async () => {
+    const p = predict(captureLive());
+    const rb = p.memcgs.find((m) => m.domain === b) as Ranking;
+    expect(rb).toBeDefined();
+    expect(rb.totalpages).toBe(128 * MIB_PAGES); // no swap here: mem_cgroup_get_max is the limit
+    expect(rb.rows.map((r) => r.task.pid).sort()).toEqual([hog, favoured, small, driver].map((h) => h.pid).sort());
+    expect(rb.victim?.task.pid).toBe(hog.pid);
+    // The global formula would pick another task of b: one adj unit is RAM/1000 pages there, limit/1000 in the memcg.
+    const globalInB = p.global.rows.filter((r) => r.task.memcg === b);
+    expect(globalInB[0]?.task.pid).toBe(favoured.pid);
+    // The driver grows during the OOM; even holding everything else the limit leaves it, it stays below the victim.
+    const others = rb.rows.filter((r) => r.task.pid !== driver.pid).reduce((s, r) => s + r.badness.rssPages, 0);
+    const driverRow = rb.rows.find((r) => r.task.pid === driver.pid)!;
+    const driverBound = rb.totalpages - others + driverRow.badness.pgtablesPages + 64;
+    expect(rb.victim!.badness.points!).toBeGreaterThan(driverBound);
+
+    const killsBefore = Number(/oom_kill (\d+)/.exec(lab.read(b, 'memory.oom_control'))![1]);
+    const answer = await driver.command('grow 48');
+    expect(answer).toBe('grown 49');
+    expect(await hog.exited).toBe('SIGKILL');
+    expect([favoured.alive, small.alive, driver.alive, ...inA.map((h) => h.alive)].every(Boolean)).toBe(true);
+    const oc = lab.read(b, 'memory.oom_control');
+    expect(Number(/oom_kill (\d+)/.exec(oc)![1])).toBe(killsBefore + 1);
+    expect(Number(lab.read(b, 'memory.failcnt'))).toBeGreaterThan(0);
+  }, 120_000);
+});
