@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import * as ref from '../bindings/src/reference/oom_kill.js';
 import { existsSync } from 'node:fs';
 import { oomBadness, procOomScore } from '../bindings/src/capture/badness.js';
 import { agreement, kendallTauB } from '../bindings/src/capture/agreement.js';
@@ -25,6 +27,24 @@ describe('oom_badness and proc_oom_score', () => {
   it('a tiny adj-0 task scores 666 and adj 1000 of a tiny task 1333', () => {
     expect(procOomScore(oomBadness({ ...base, rssPages: 1 }, 6170946).points, 6170946)).toBe(666);
     expect(procOomScore(oomBadness({ ...base, rssPages: 1, oomScoreAdj: 1000 }, 6170946).points, 6170946)).toBe(1332);
+  });
+});
+
+describe('the capture arithmetic is the reference engine\'s', () => {
+  it('oom_badness and proc_oom_score agree with reference/oom_kill.ts on random tasks and machines (seeded)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 1 << 26 }), fc.integer({ min: 0, max: 1 << 20 }), fc.integer({ min: 0, max: 1 << 24 }),
+        fc.integer({ min: -1000, max: 1000 }), fc.integer({ min: 1, max: 1 << 28 }),
+        (rss, swap, pgtablesBytes, adj, totalpages) => {
+          const b = oomBadness({ rssPages: rss, swapPages: swap, pgtablesBytes, oomScoreAdj: adj, unkillable: false }, totalpages);
+          const r = ref.oomBadness({ isGlobalInit: false, isKthread: false, hasMm: true, oomScoreAdj: adj, mmfOomSkip: false, inVfork: false, rss, swapents: swap, pgtablesBytes }, totalpages);
+          expect(b.points ?? ref.LONG_MIN).toBe(r);
+          expect(procOomScore(b.points, totalpages)).toBe(ref.procOomScore(r, totalpages));
+        },
+      ),
+      { seed: 14, numRuns: 2000 },
+    );
   });
 });
 

@@ -4,7 +4,7 @@
  * v1 memcg then: a controller is bound to one hierarchy only, kernel/cgroup/cgroup.c:rebind_subsystems).
  * Groups and files that disappear mid-walk or cannot be read are recorded as skipped, never thrown.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { fsio } from './fsio.js';
 import { errnoCode } from './proc.js';
 import { parsePressure, type PsiLine, type SkippedFile } from './system.js';
 
@@ -77,13 +77,13 @@ function reader(dir: string, skipped: SkippedFile[]) {
   const text = (file: string): string | undefined => {
     const path = `${dir}/${file}`;
     try {
-      return readFileSync(path, 'utf8');
+      return fsio.readText(path);
     } catch (e) {
       const c = errnoCode(e);
       // The group was removed while we walked (rmdir by its owner): drop it as a whole.
       if (c === 'ENOENT' || c === 'ENODEV') {
         try {
-          readdirSync(dir);
+          fsio.readDir(dir);
         } catch {
           throw new GroupGone(dir);
         }
@@ -156,14 +156,14 @@ function dropUndefined<T extends object>(o: T): T {
 export function readMemcgTree(skipped: SkippedFile[], mountinfoPath = '/proc/self/mountinfo'): MemcgTree | null {
   let mi: string;
   try {
-    mi = readFileSync(mountinfoPath, 'utf8');
+    mi = fsio.readText(mountinfoPath);
   } catch (e) {
     skipped.push({ path: mountinfoPath, reason: errnoCode(e) || (e as Error).message });
     return null;
   }
   const found = findMemcgMount(mi, (m) => {
     try {
-      return readFileSync(`${m}/cgroup.controllers`, 'utf8');
+      return fsio.readText(`${m}/cgroup.controllers`);
     } catch {
       return null;
     }
@@ -180,7 +180,7 @@ export function readMemcgTree(skipped: SkippedFile[], mountinfoPath = '/proc/sel
     }
     let entries: string[];
     try {
-      entries = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+      entries = fsio.readSubdirs(dir).sort();
     } catch (e) {
       const c = errnoCode(e);
       if (c !== 'ENOENT') skipped.push({ path: dir, reason: c || (e as Error).message });

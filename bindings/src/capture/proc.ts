@@ -8,7 +8,7 @@
  * - stat is read first and oom_score right after it, so the two see nearly the same counters.
  * - Processes that vanish mid-read, kernel threads, zombies and unreadable files are skipped and counted, never thrown.
  */
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { fsio } from './fsio.js';
 
 export interface ProcTask {
   pid: number;
@@ -101,7 +101,7 @@ export function memcgOf(cgroupText: string): string {
 
 /** Reads /proc/meminfo's MemTotal and SwapTotal (kB). */
 export function readMeminfo(root = '/proc'): { memTotalKb: number; swapTotalKb: number } {
-  const m = parseStatus(readFileSync(`${root}/meminfo`, 'utf8'));
+  const m = parseStatus(fsio.readText(`${root}/meminfo`));
   const memTotalKb = kb(m, 'MemTotal');
   if (memTotalKb <= 0) throw new Error(`${root}/meminfo: no MemTotal line`);
   return { memTotalKb, swapTotalKb: kb(m, 'SwapTotal') };
@@ -113,7 +113,7 @@ export function errnoCode(e: unknown): string {
 
 
 function intFile(path: string): number {
-  const t = readFileSync(path, 'utf8');
+  const t = fsio.readText(path);
   const n = Number.parseInt(t, 10);
   if (!Number.isFinite(n)) throw new Vanished(`${path}: empty`);
   return n;
@@ -125,10 +125,10 @@ export type TaskRead = { kind: 'task'; task: ProcTask } | { kind: 'kthread' | 'z
 export function readTask(root: string, pid: number): TaskRead {
   const dir = `${root}/${pid}`;
   try {
-    const stat = readFileSync(`${dir}/stat`, 'utf8');
+    const stat = fsio.readText(`${dir}/stat`);
     if (stat === '') return { kind: 'vanished' };
     const kernelOomScore = intFile(`${dir}/oom_score`);
-    const st = parseStatus(readFileSync(`${dir}/status`, 'utf8'));
+    const st = parseStatus(fsio.readText(`${dir}/status`));
     if (st.get('Kthread') === '1') return { kind: 'kthread' };
     if (!st.has('VmRSS')) {
       // A zombie has released its mm (no Vm* lines; State: Z). Kernels without the Kthread line (< 6.2) show
@@ -150,7 +150,7 @@ export function readTask(root: string, pid: number): TaskRead {
       vmSizeKb: kb(st, 'VmSize'),
       vmDataKb: kb(st, 'VmData'),
       vmLckKb: kb(st, 'VmLck'),
-      memcg: memcgOf(readFileSync(`${dir}/cgroup`, 'utf8')),
+      memcg: memcgOf(fsio.readText(`${dir}/cgroup`)),
       kernelOomScore,
     };
     return { kind: 'task', task };
@@ -168,7 +168,7 @@ export function readProc(root = '/proc'): ProcRead {
   const { memTotalKb, swapTotalKb } = readMeminfo(root);
   const skipped: ProcSkips = { vanished: 0, kernelThreads: 0, zombies: 0, unreadable: 0 };
   const tasks: ProcTask[] = [];
-  const pids = readdirSync(root).filter((d) => /^[0-9]+$/.test(d)).map(Number).sort((a, b) => a - b);
+  const pids = fsio.readDir(root).filter((d) => /^[0-9]+$/.test(d)).map(Number).sort((a, b) => a - b);
   for (const pid of pids) {
     const r = readTask(root, pid);
     if (r.kind === 'task') tasks.push(r.task);
@@ -187,7 +187,7 @@ export function readProc(root = '/proc'): ProcRead {
 export const PROC_PID_INIT_INO = 0xeffffffc;
 export function inInitPidNs(root = '/proc'): boolean {
   try {
-    return readlinkSync(`${root}/self/ns/pid`) === `pid:[${PROC_PID_INIT_INO}]`;
+    return fsio.readLink(`${root}/self/ns/pid`) === `pid:[${PROC_PID_INIT_INO}]`;
   } catch {
     return false;
   }

@@ -5,7 +5,7 @@
  * derived scenario leaves out.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { fsio } from './fsio.js';
 import { hostname } from 'node:os';
 import { stringify } from 'yaml';
 import type { CaptureMemcg, CaptureSection, CaptureTask } from '../scenario/capture.js';
@@ -58,7 +58,7 @@ export function scenarioPath(path: string): string {
 
 function kernelRelease(proc: string): string {
   try {
-    return readFileSync(`${proc}/sys/kernel/osrelease`, 'utf8').trim();
+    return fsio.readText(`${proc}/sys/kernel/osrelease`).trim();
   } catch {
     return 'unknown';
   }
@@ -113,6 +113,7 @@ export function buildCapture(
     pressure: sys.pressure,
     sysctl: sys.sysctl,
     memcg: tree ? { version: tree.version, mount: tree.mount, groups } : null,
+    task_count: tasks.length,
     tasks: tasks.map((t): CaptureTask => ({
       pid: t.pid,
       comm: h.redact ? redactName('c', t.comm) : t.comm,

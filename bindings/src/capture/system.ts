@@ -3,7 +3,7 @@
  * /proc/pressure/memory and the vm.* sysctls that matter to the OOM killer and reclaim. A file that is missing or
  * unreadable is recorded as skipped (with its path and errno), never thrown.
  */
-import { readFileSync } from 'node:fs';
+import { fsio } from './fsio.js';
 import { errnoCode, parseStatus } from './proc.js';
 
 export interface SkippedFile {
@@ -112,7 +112,7 @@ export function parsePressure(text: string): { some?: PsiLine; full?: PsiLine } 
 
 function readOr(path: string, skipped: SkippedFile[]): string | null {
   try {
-    return readFileSync(path, 'utf8');
+    return fsio.readText(path);
   } catch (e) {
     skipped.push({ path, reason: errnoCode(e) || (e as Error).message });
     return null;

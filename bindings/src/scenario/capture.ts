@@ -104,10 +104,16 @@ export const captureSection = z.strictObject(
         { error: 'expected {version, mount, groups}' },
       )
       .nullable(),
+    /** How many tasks were written: a file cut short between two tasks still parses, this catches it. */
+    task_count: nonneg('the number of tasks written'),
     tasks: z.array(captureTask, { error: 'expected a list of tasks' }),
   },
   { error: 'expected a capture section {format, tool, taken_at, host, kernel, ..., tasks} (written by oomsim capture)' },
-);
+).superRefine((c, ctx) => {
+  if (c.tasks.length !== c.task_count) {
+    ctx.addIssue({ code: 'custom', path: ['tasks'], message: `the file holds ${c.tasks.length} tasks but task_count says ${c.task_count}: the snapshot is truncated or was edited` });
+  }
+});
 
 export type CaptureSection = z.output<typeof captureSection>;
 export type CaptureTask = z.output<typeof captureTask>;
