@@ -103,4 +103,18 @@ describe.skipIf(why !== null)('capture and predict against the real kernel (cgro
     expect(Number(/oom_kill (\d+)/.exec(oc)![1])).toBe(killsBefore + 1);
     expect(Number(lab.read(b, 'memory.failcnt'))).toBeGreaterThan(0);
   }, 120_000);
+
+  it('a second OOM in b follows the new ranking: the grown driver goes next, not the high-adj task', async () => {
+    if (hog.alive) throw new Error('the first OOM did not happen (see the test above)');
+    const p = predict(captureLive());
+    const rb = p.memcgs.find((m) => m.domain === b)!;
+    expect(rb.rows.map((r) => r.task.pid).sort()).toEqual([favoured, small, driver].map((h) => h.pid).sort());
+    expect(rb.victim?.task.pid).toBe(driver.pid);
+    // The driver only grows from here, so it stays ahead: the kernel must kill it during the grow.
+    const killsBefore = Number(/oom_kill (\d+)/.exec(lab.read(b, 'memory.oom_control'))![1]);
+    await expect(driver.command('grow 100')).rejects.toThrow(/exited \(SIGKILL\)/);
+    expect(await driver.exited).toBe('SIGKILL');
+    expect(favoured.alive && small.alive).toBe(true);
+    expect(Number(/oom_kill (\d+)/.exec(lab.read(b, 'memory.oom_control'))![1])).toBe(killsBefore + 1);
+  }, 120_000);
 });
