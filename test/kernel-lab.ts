@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'n
 import { createInterface } from 'node:readline';
 
 export const V1_MOUNT = '/sys/fs/cgroup/memory';
-export const MEMHOG = 'target/debug/oomsim-memhog';
+export const MEMHOG = process.env.OOMSIM_MEMHOG ?? 'target/debug/oomsim-memhog';
 
 /** Why the real-kernel tests cannot run here, or null when they can. */
 export function labUnavailable(): string | null {
