@@ -231,3 +231,33 @@ function cli(argv: string[]): { code: number; out: string; err: string } {
     vi.restoreAllMocks();
   }
 }
+
+describe('a cgroup v2 tree (this machine has v1: the v2 reader is checked on a fake tree)', () => {
+  const v2 = join(dir, 'cg2');
+  put(join(v2, 'cgroup.controllers'), 'cpuset cpu io memory pids\n');
+  put(join(v2, 'memory.stat'), 'anon 1000\nfile 2000\n');
+  put(join(v2, 'memory.pressure'), 'some avg10=0.00 avg60=0.00 avg300=0.00 total=5\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=1\n');
+  const files: Record<string, string> = { 'memory.max': String(64 << 20), 'memory.high': 'max', 'memory.low': '0', 'memory.min': '0', 'memory.swap.max': 'max', 'memory.oom.group': '1', 'memory.current': '4096', 'memory.events': 'low 0\nhigh 0\nmax 2\noom 1\noom_kill 1\noom_group_kill 1\n', 'memory.stat': 'anon 4096\n' };
+  for (const [f, v] of Object.entries(files)) put(join(v2, 'secretgroup', f), `${v}\n`);
+  for (const [f, v] of Object.entries({ ...files, 'memory.max': 'max', 'memory.oom.group': '0' })) put(join(v2, 'secretgroup', 'sub', f), `${v}\n`);
+  const mi = join(dir, 'mountinfo-v2');
+  put(mi, `41 31 0:38 / ${v2} rw,relatime - cgroup2 cgroup2 rw\n`);
+  const c = captureLive({ ...opts, mountinfo: mi });
+
+  it('reads the v2 files (the root has only stat and pressure) and derives v2 scenario files', () => {
+    expect(c.memcg?.version).toBe('v2');
+    expect(c.memcg!.groups['/']).toEqual({ stat: { anon: 1000, file: 2000 }, pressure: { some: { avg10: 0, avg60: 0, avg300: 0, total: 5 }, full: { avg10: 0, avg60: 0, avg300: 0, total: 1 } } });
+    expect(c.memcg!.groups['/secretgroup']).toMatchObject({ max: String(64 << 20), high: 'max', swap_max: 'max', oom_group: 1, current: 4096, events: { oom_kill: 1 } });
+    const s = snapshotOf(c);
+    // /free is not in this tree but task 206 names it: the scenario declares it (empty) so the task has its group.
+    expect(s.cgroups).toEqual({ version: 'v2', groups: { '/secretgroup': { 'memory.max': String(64 << 20), 'memory.oom.group': 1 }, '/secretgroup/sub': {}, '/free': {} } });
+    expect(parseScenario(snapshotYaml(s)).success).toBe(true);
+  });
+
+  it('ranks the limited v2 group with memory.max (no swap) and says the whole group goes', () => {
+    const p = predict(c);
+    expect(p.memcgs.map((m) => [m.domain, m.totalpages, m.totalpagesFrom])).toEqual([['/secretgroup', 16384, 'memory.max']]);
+    expect(p.memcgs[0]!.victim?.task.pid).toBe(200);
+    expect(p.memcgs[0]!.note).toMatch(/memory\.oom\.group=1/);
+  });
+});
