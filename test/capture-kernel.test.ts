@@ -13,12 +13,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync } from 'node:fs';
 import { predict, type Ranking } from '../bindings/src/capture/predict.js';
 import { captureLive } from '../bindings/src/capture/snapshot.js';
+import { oomBadness } from '../bindings/src/capture/badness.js';
+import { parseOomReports } from '../bindings/src/capture/kmsg.js';
+import { spawnSync } from 'node:child_process';
 import { ensureMemhog, KernelLab, labUnavailable, V1_MOUNT, type Helper } from './kernel-lab.js';
 
 const why = labUnavailable();
 if (why !== null) console.log(`capture-kernel: the real-kernel checks are skipped: ${why}`);
 
 const MIB_PAGES = 256;
+
+/** The kernel log, or null when dmesg is missing or refused (kernel.dmesg_restrict without CAP_SYSLOG). */
+function kernelLog(): string | null {
+  const r = spawnSync('dmesg', [], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  return r.status === 0 ? r.stdout : null;
+}
 
 describe.skipIf(why !== null)('capture and predict against the real kernel (cgroup v1)', () => {
   let lab: KernelLab;
@@ -102,6 +111,30 @@ describe.skipIf(why !== null)('capture and predict against the real kernel (cgro
     const oc = lab.read(b, 'memory.oom_control');
     expect(Number(/oom_kill (\d+)/.exec(oc)![1])).toBe(killsBefore + 1);
     expect(Number(lab.read(b, 'memory.failcnt'))).toBeGreaterThan(0);
+
+    // What the kernel printed at the OOM itself (dump_tasks): our formula over its numbers picks its victim, and
+    // the idle helpers' rss and page tables there are the ones the capture read.
+    const log = kernelLog();
+    if (log === null) {
+      console.log('capture-kernel: the kernel log check is skipped: dmesg cannot be read here');
+      return;
+    }
+    const report = parseOomReports(log).filter((r) => r.oomMemcg === b).at(-1);
+    expect(report, `no oom-kill line for ${b} in dmesg`).toBeDefined();
+    expect(report!.constraint).toBe('CONSTRAINT_MEMCG');
+    expect(report!.victimPid).toBe(hog.pid);
+    expect(report!.tasks.map((t) => t.pid).sort()).toEqual([hog, favoured, small, driver].map((h) => h.pid).sort());
+    let best: { pid: number; points: number } | null = null;
+    for (const t of report!.tasks) {
+      const points = oomBadness({ rssPages: t.rss, swapPages: t.swapents, pgtablesBytes: t.pgtablesBytes, oomScoreAdj: t.oomScoreAdj, unkillable: false }, rb.totalpages).points!;
+      if (best === null || points >= best.points) best = { pid: t.pid, points };
+    }
+    expect(best!.pid).toBe(hog.pid);
+    for (const h of [hog, favoured, small]) {
+      const dumped = report!.tasks.find((t) => t.pid === h.pid)!;
+      const read = rb.rows.find((r) => r.task.pid === h.pid)!.task;
+      expect([dumped.rss, dumped.pgtablesBytes, dumped.oomScoreAdj]).toEqual([read.rss_pages, read.vm_pte_kb * 1024, read.oom_score_adj]);
+    }
   }, 120_000);
 
   it('a second OOM in b follows the new ranking: the grown driver goes next, not the high-adj task', async () => {

@@ -6,6 +6,7 @@ import { oomBadness, procOomScore } from '../bindings/src/capture/badness.js';
 import { agreement, kendallTauB } from '../bindings/src/capture/agreement.js';
 import { memcgOf, parseStatus, statField, statRssPages } from '../bindings/src/capture/proc.js';
 import { predict } from '../bindings/src/capture/predict.js';
+import { parseOomReports } from '../bindings/src/capture/kmsg.js';
 import { captureLive } from '../bindings/src/capture/snapshot.js';
 
 const base = { rssPages: 1000, swapPages: 10, pgtablesBytes: 3 * 4096 + 100, oomScoreAdj: 0, unkillable: false };
@@ -83,5 +84,25 @@ describe.skipIf(!live)('live /proc against the kernel', () => {
     expect(me).toBeDefined();
     expect(Math.abs(me!.predictedOomScore - me!.task.oom_score)).toBeLessThanOrEqual(1);
     expect(p.agreement.n).toBeGreaterThan(0);
+  });
+});
+
+describe('kernel log OOM reports', () => {
+  it('parses the Tasks state table and the oom-kill line that follows it', () => {
+    // The shape of a v1 memcg OOM report on Linux 6.18 (numbers from a run of test/capture-kernel.test.ts).
+    const log = [
+      '[48331.787666] Tasks state (memory values in pages):',
+      '[48331.787667] [  pid  ]   uid  tgid total_vm      rss rss_anon rss_file rss_shmem pgtables_bytes swapents oom_score_adj name',
+      '[48331.787671] [  26564]     0 26564     2793     2498     2080      418         0    69632        0           300 oomsim-memhog',
+      '[48331.787682] [  26566]     0 26566    30556    30046    29632      414         0   282624        0             0 my prog',
+      '[48331.787687] oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=/a/b,task_memcg=/a/b,task=my prog,pid=26566,uid=0',
+      '[48331.787700] Memory cgroup out of memory: Killed process 26566 (my prog) total-vm:122224kB',
+      '[48400.000000] oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,task_memcg=/,task=x,pid=7,uid=0',
+    ].join('\n');
+    const r = parseOomReports(log);
+    expect(r).toHaveLength(2);
+    expect(r[0]).toMatchObject({ constraint: 'CONSTRAINT_MEMCG', oomMemcg: '/a/b', victimPid: 26566, victimComm: 'my prog' });
+    expect(r[0]!.tasks[1]).toEqual({ pid: 26566, uid: 0, tgid: 26566, totalVm: 30556, rss: 30046, rssAnon: 29632, rssFile: 414, rssShmem: 0, pgtablesBytes: 282624, swapents: 0, oomScoreAdj: 0, name: 'my prog' });
+    expect(r[1]).toMatchObject({ constraint: 'CONSTRAINT_NONE', oomMemcg: null, victimPid: 7, tasks: [] });
   });
 });
