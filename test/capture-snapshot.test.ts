@@ -67,6 +67,12 @@ group('secretgroup/sub', '9223372036854771712');
 group('free', '9223372036854771712');
 
 task({ pid: 1, comm: 'init', rssPages: 3000, start: 1, score: 0 });
+// Two accounted VMAs (ac) and one not: committed 1028 kB.
+put(join(proc, '200', 'smaps'), [
+  '55d0c0000000-55d0c0100000 rw-p 00000000 00:00 0', 'Size:               1024 kB', 'Rss:                   4 kB', 'VmFlags: rd wr mr mw me ac sd',
+  '7f0000000000-7f0000001000 r--p 00000000 08:01 42 /lib/x.so', 'Size:                  4 kB', 'VmFlags: rd mr mw me sd',
+  '7ffd00000000-7ffd00001000 rw-p 00000000 00:00 0 [stack]', 'Size:                  4 kB', 'VmFlags: rd wr mr mw me gd ac',
+].join('\n') + '\n');
 task({ pid: 200, comm: 'bigdb', rssPages: 50000, start: 50, memcg: '/secretgroup', pteKb: 200, score: 696 });
 task({ pid: 201, comm: 'secretcomm', rssPages: 1000, start: 60, adj: 500, memcg: '/secretgroup/sub', score: 1000 });
 task({ pid: 202, comm: 'kworker/0:1', rssPages: 0, start: 2, kthread: true, score: 0 });
@@ -103,7 +109,8 @@ describe('capture of a fake /proc', () => {
     expect(c.skipped).toMatchObject({ kernel_threads: 1, zombies: 1, vanished: 2, unreadable: 1 });
     expect(c.skipped.files).toEqual([{ path: join(cg, 'secretgroup', 'memory.stat'), reason: 'EACCES' }]);
     const t200 = c.tasks.find((t) => t.pid === 200)!;
-    expect(t200).toMatchObject({ rss_pages: 50000, start_time: 50, memcg: '/secretgroup', vm_pte_kb: 200, uid: 1000, oom_score: 696 });
+    expect(t200).toMatchObject({ rss_pages: 50000, start_time: 50, memcg: '/secretgroup', vm_pte_kb: 200, uid: 1000, oom_score: 696, committed_kb: 1028 });
+    expect(c.tasks.find((t) => t.pid === 201)!.committed_kb).toBeNull(); // no smaps: kept, committed unknown
     expect(c.tasks.find((t) => t.pid === 206)!.comm).toBe('a) (b');
     expect(c.tasks.find((t) => t.pid === 206)!.rss_pages).toBe(700);
     expect(c.memcg?.version).toBe('v1');

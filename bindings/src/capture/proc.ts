@@ -27,6 +27,11 @@ export interface ProcTask {
   vmSizeKb: number;
   vmDataKb: number;
   vmLckKb: number;
+  /**
+   * The task's share of Committed_AS: the sizes of its VMAs flagged `ac` (VM_ACCOUNT) in /proc/PID/smaps
+   * (fs/proc/task_mmu.c:show_smap_vma_flags); null when smaps could not be read.
+   */
+  committedKb: number | null;
   /** The memory controller's path from /proc/PID/cgroup (v1 "memory" line, else the v2 "0::" line). */
   memcg: string;
   /** The kernel's /proc/PID/oom_score, read right after stat. */
@@ -83,6 +88,17 @@ export function statField(stat: string, n: number): number {
 
 /** Field 24 (rss, pages) of a /proc/PID/stat line. */
 export const statRssPages = (stat: string): number => statField(stat, 24);
+
+/** The sizes (kB) of the VMAs of a /proc/PID/smaps text whose VmFlags include `ac` (VM_ACCOUNT). */
+export function accountedKb(smaps: string): number {
+  let size = 0;
+  let total = 0;
+  for (const line of smaps.split('\n')) {
+    if (line.startsWith('Size:')) size = Number.parseInt(line.slice(5), 10) || 0;
+    else if (line.startsWith('VmFlags:') && line.slice(8).trim().split(/\s+/).includes('ac')) total += size;
+  }
+  return total;
+}
 
 /** The memcg path of a /proc/PID/cgroup text: the v1 line naming "memory", else the v2 unified "0::" line. */
 export function memcgOf(cgroupText: string): string {
@@ -150,9 +166,15 @@ export function readTask(root: string, pid: number): TaskRead {
       vmSizeKb: kb(st, 'VmSize'),
       vmDataKb: kb(st, 'VmData'),
       vmLckKb: kb(st, 'VmLck'),
+      committedKb: null,
       memcg: memcgOf(fsio.readText(`${dir}/cgroup`)),
       kernelOomScore,
     };
+    try {
+      task.committedKb = accountedKb(fsio.readText(`${dir}/smaps`));
+    } catch {
+      // smaps needs ptrace access (PTRACE_MODE_READ): unreadable is recorded as null, the task is kept.
+    }
     return { kind: 'task', task };
   } catch (e) {
     if (e instanceof Vanished) return { kind: 'vanished' };

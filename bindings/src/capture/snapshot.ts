@@ -130,6 +130,7 @@ export function buildCapture(
       vm_size_kb: t.vmSizeKb,
       vm_data_kb: t.vmDataKb,
       vm_lck_kb: t.vmLckKb,
+      committed_kb: t.committedKb,
       oom_score: t.kernelOomScore,
     })),
   };

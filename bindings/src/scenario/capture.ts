@@ -34,6 +34,7 @@ export const captureTask = z.strictObject(
     vm_size_kb: nonneg(),
     vm_data_kb: nonneg(),
     vm_lck_kb: nonneg(),
+    committed_kb: nonneg('kB of VM_ACCOUNT mappings (smaps VmFlags ac), or null').nullable(),
     oom_score: nonneg('the kernel\'s /proc/PID/oom_score'),
   },
   { error: 'expected a task {pid, comm, uid, oom_score_adj, memcg, rss_pages, ..., oom_score}' },
