@@ -4,7 +4,7 @@
  * memcg it made, children first, even after a failure.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 export const V1_MOUNT = '/sys/fs/cgroup/memory';
@@ -38,6 +38,23 @@ export function ensureMemhog(): void {
   if (r.status !== 0 || !existsSync(MEMHOG)) throw new Error(`building ${MEMHOG} failed (cargo build -p oomsim-memhog)`);
 }
 
+function fsSubdirs(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  } catch {
+    return [];
+  }
+}
+
+function removeTree(dir: string): void {
+  for (const d of fsSubdirs(dir)) removeTree(`${dir}/${d}`);
+  try {
+    rmdirSync(dir);
+  } catch {
+    // still in use, or already gone
+  }
+}
+
 export interface Helper {
   pid: number;
   child: ChildProcess;
@@ -58,8 +75,14 @@ export class KernelLab {
   private readonly onExit = () => this.killAllSync();
 
   constructor(name: string) {
-    this.root = `${ownMemcg() ?? ''}/${name}-${process.pid}`;
+    const own = ownMemcg() ?? '';
+    this.root = `${own}/${name}-${process.pid}`;
     process.on('exit', this.onExit);
+    // A lab of an earlier run that was killed before its cleanup: its helpers exited with their stdin, so its
+    // memcgs are empty and rmdir takes them (a group that still has tasks answers EBUSY and is left alone).
+    for (const d of fsSubdirs(`${V1_MOUNT}${own}`)) {
+      if (d.startsWith(`${name}-`) && d !== `${name}-${process.pid}`) removeTree(`${V1_MOUNT}${own}/${d}`);
+    }
   }
 
   /** Creates a memcg under the lab root ('' is the root itself) with the given v1 files, in order. */

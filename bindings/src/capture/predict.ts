@@ -118,7 +118,11 @@ export function predict(c: CaptureSection): Prediction {
     totalpages: globalTotalpages,
     totalpagesFrom: 'MemTotal + SwapTotal',
     ...g,
-    note: (c.sysctl['vm.panic_on_oom'] ?? 0) !== 0 ? `vm.panic_on_oom=${c.sysctl['vm.panic_on_oom']}: the kernel panics instead of killing` : '',
+    note: (c.sysctl['vm.panic_on_oom'] ?? 0) !== 0
+      ? `vm.panic_on_oom=${c.sysctl['vm.panic_on_oom']}: the kernel panics instead of killing`
+      : (c.sysctl['vm.oom_kill_allocating_task'] ?? 0) !== 0
+        ? 'vm.oom_kill_allocating_task=1: the kernel kills the task whose allocation failed (if killable), not this victim'
+        : '',
   };
   const memcgs: Ranking[] = [];
   const vmSwappiness = c.sysctl['vm.swappiness'] ?? 60;

@@ -35,6 +35,8 @@ export function captureCommand(o: { output?: string; redact?: boolean }, tool: s
     const s = c.skipped;
     console.error(`oomsim capture: wrote ${o.output}: ${c.tasks.length} processes, ${Object.keys(c.memcg?.groups ?? {}).length} memcgs (${c.memcg?.version ?? 'no memory controller'}); ` +
       `skipped ${s.kernel_threads} kernel threads, ${s.zombies} zombies, ${s.vanished} vanished, ${s.unreadable} unreadable, ${s.files.length} files`);
+    for (const f of s.files.slice(0, 5)) console.error(`  not read: ${f.path} (${f.reason})`);
+    if (s.files.length > 5) console.error(`  ... ${s.files.length - 5} more under capture.skipped.files`);
   }
   return 0;
 }
