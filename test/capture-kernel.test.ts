@@ -12,7 +12,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync } from 'node:fs';
 import { predict, type Ranking } from '../bindings/src/capture/predict.js';
-import { captureLive } from '../bindings/src/capture/snapshot.js';
+import { captureLive, snapshotOf, snapshotYaml } from '../bindings/src/capture/snapshot.js';
+import { load } from '../bindings/src/index.js';
+import { runScenario } from '../bindings/src/run.js';
+import { normalizeScenario, parseScenarioOrThrow } from '../bindings/src/scenario/index.js';
 import { oomBadness } from '../bindings/src/capture/badness.js';
 import { parseOomReports } from '../bindings/src/capture/kmsg.js';
 import { spawnSync } from 'node:child_process';
@@ -41,6 +44,7 @@ describe.skipIf(why !== null)('capture and predict against the real kernel (cgro
   let driver: Helper; // b: 1 MiB, adj 0: grows past the limit
 
   beforeAll(async () => {
+    await load();
     ensureMemhog();
     lab = new KernelLab('oomsim-test');
     root = lab.mkgroup('', { 'memory.limit_in_bytes': '256M' });
@@ -81,6 +85,28 @@ describe.skipIf(why !== null)('capture and predict against the real kernel (cgro
     // Every task read: report the whole machine's agreement too (not asserted beyond our helpers: other engineers'
     // processes run between the reads).
     console.log(`capture-kernel: machine-wide ${p.agreement.exact}/${p.agreement.n} exact, max |difference| ${p.agreement.maxAbsDiff}, tau-b ${p.agreement.tau?.toFixed(4) ?? 'n/a'}`);
+    // The engine, given the snapshot as a scenario, scores the helpers as the kernel does. The scenario carries
+    // each helper's rss but not its page tables (the engine builds its own, a few pages fewer), so a score may sit
+    // one point off where the kernel's badness is that close to a score boundary (one point = totalpages/1000).
+    const sc = parseScenarioOrThrow(snapshotYaml(snapshotOf(c)));
+    const run = runScenario(normalizeScenario(sc), { untilNs: 1_000_000_000n, keepEngine: true });
+    try {
+      const ex = run.engine!.oomExplain();
+      expect(ex.totalpages).toBe(p.global.totalpages);
+      const engineDiffs = rows.map((r) => ({ pid: r.task.pid, d: (ex.rows.find((e) => e.pid === r.task.pid)?.oom_score ?? NaN) - r.task.oom_score }));
+      expect(engineDiffs.filter((x) => !(Math.abs(x.d) <= 1))).toEqual([]);
+      // Same rss (the scenario carries the kernel's counter); page tables are the engine's own.
+      for (const r of rows) {
+        const e = ex.rows.find((x) => x.pid === r.task.pid)!;
+        expect(e.rss_pages, `engine rss of ${r.task.pid}`).toBe(r.badness.rssPages);
+        expect(Math.abs(e.pgtables_pages - r.badness.pgtablesPages), `page tables of ${r.task.pid}`).toBeLessThanOrEqual(16);
+      }
+      const pointDiffs = rows.map((r) => Math.abs((ex.rows.find((e) => e.pid === r.task.pid)?.badness ?? NaN) - r.badness.points!));
+      console.log(`capture-kernel: engine vs kernel oom_score on the helpers: ${engineDiffs.filter((x) => x.d === 0).length}/${engineDiffs.length} exact; ` +
+        `engine badness vs the kernel's inputs: max |difference| ${Math.max(...pointDiffs)} pages`);
+    } finally {
+      run.engine!.free();
+    }
     // The memcgs we made are in the capture with their limits.
     expect(c.memcg?.version).toBe('v1');
     expect(c.memcg?.groups[b]?.limit_in_bytes).toBe(String(128 << 20));

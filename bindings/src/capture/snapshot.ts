@@ -160,8 +160,8 @@ function scenarioFiles(version: 'v1' | 'v2', g: CaptureMemcg, vmSwappiness: numb
 
 /**
  * The scenario derived from a capture: MemTotal as RAM, the swap devices, the sysctls as read, the memcg tree
- * with its limits, and every task as a process holding its VmRSS (RssAnon + RssFile + RssShmem) as a `steady`
- * working set, with its pid, uid, memcg and oom_score_adj.
+ * with its limits, and every task as a process holding its rss (the kernel's counter, stat field 24) as a
+ * `steady` working set, with its pid, uid, memcg and oom_score_adj.
  */
 export function snapshotOf(c: CaptureSection): Snapshot {
   const kb = (n: number) => `${n}K`;
@@ -190,7 +190,9 @@ export function snapshotOf(c: CaptureSection): Snapshot {
     cgroups = { version: c.memcg.version, groups };
   }
   const processes: Snapshot['processes'] = c.tasks.map((t) => {
-    const rssKb = t.rss_anon_kb + t.rss_file_kb + t.rss_shmem_kb;
+    // The kernel's rss counter (stat field 24), not status's exact sum: oom_badness sees this one, and it can stay
+    // tens of pages behind even on an idle task (measured here), so the engine then ranks as the kernel does.
+    const rssKb = t.rss_pages * (c.page_size / 1024);
     return {
       comm: (t.comm.slice(0, 15) || '?'),
       pid: t.pid,
