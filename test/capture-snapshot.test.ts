@@ -3,7 +3,7 @@
  * here: a pid that exits mid-read, kernel threads, zombies, EACCES, a comm with parentheses), the snapshot round
  * trip through the scenario loader, redaction, and the CLI's answers to bad input.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
@@ -266,5 +266,26 @@ describe('a cgroup v2 tree (this machine has v1: the v2 reader is checked on a f
     expect(p.memcgs.map((m) => [m.domain, m.totalpages, m.totalpagesFrom])).toEqual([['/secretgroup', 16384, 'memory.max']]);
     expect(p.memcgs[0]!.victim?.task.pid).toBe(200);
     expect(p.memcgs[0]!.note).toMatch(/memory\.oom\.group=1/);
+  });
+});
+
+const liveProc = existsSync('/proc/self/stat');
+if (!liveProc) console.log('capture-snapshot: the live capture CLI check is skipped: no Linux /proc here');
+describe.skipIf(!liveProc)('oomsim capture on this machine', () => {
+  it('says which files it could not read (here: every memory.stat made unreadable) and still writes the file', () => {
+    const real = fsio.readText;
+    vi.spyOn(fsio, 'readText').mockImplementation((p: string) => {
+      if (p.endsWith('/memory.stat')) throw Object.assign(new Error(`EACCES: ${p}`), { code: 'EACCES' });
+      return real(p);
+    });
+    const f = join(dir, 'live.yaml');
+    const out = cli(['capture', '-o', f]);
+    expect(out.code).toBe(0);
+    const r = parseScenario(readFileSync(f, 'utf8'));
+    if (!r.success) throw new Error(r.errors.map(formatIssue).join('\n'));
+    if (r.data.capture!.memcg === null) return; // no memory controller mounted: no memory.stat to refuse
+    expect(out.err).toMatch(/^oomsim capture: wrote .*live\.yaml: \d+ processes, \d+ memcgs \(v[12]\); skipped .* [1-9]\d* files$/m);
+    expect(out.err).toMatch(/^ {2}not read: \/.*\/memory\.stat \(EACCES\)$/m);
+    expect(r.data.capture!.skipped.files.some((x) => x.reason === 'EACCES' && x.path.endsWith('/memory.stat'))).toBe(true);
   });
 });
