@@ -180,6 +180,7 @@ describe('snapshot files', () => {
     const rc = withFaults(() => captureLive({ ...opts, redact: true }));
     const text = snapshotYaml(snapshotOf(rc));
     expect(text).not.toMatch(/secretgroup|secretcomm|bigdb/);
+    expect(rc.skipped.files).toEqual([{ path: `${cg}/${redactName('g', 'secretgroup')}/memory.stat`, reason: 'EACCES' }]);
     expect(rc.tasks.find((t) => t.pid === 201)!.comm).toBe(redactName('c', 'secretcomm'));
     expect(rc.tasks.find((t) => t.pid === 201)!.memcg).toBe(`/${redactName('g', 'secretgroup')}/${redactName('g', 'sub')}`);
     expect(parseScenario(text).success).toBe(true);

@@ -49,6 +49,18 @@ export function redactPath(path: string): string {
   return '/' + path.split('/').filter(Boolean).map((c) => redactName('g', c)).join('/');
 }
 
+/** A file path under the memcg mount with its group names hashed (the file name is kept); other paths as they are. */
+export function redactFilePath(path: string, mount: string): string {
+  if (!path.startsWith(mount + '/')) return path;
+  const rest = path.slice(mount.length);
+  const i = rest.lastIndexOf('/');
+  const dir = rest.slice(0, i);
+  const file = rest.slice(i + 1);
+  // A directory that could not be listed has no file part: hash it whole.
+  if (!file.startsWith('memory.') && !file.startsWith('cgroup.')) return mount + redactPath(rest);
+  return mount + (dir === '' ? '' : redactPath(dir)) + '/' + file;
+}
+
 /** Cgroup names the scenario format accepts; any other component is replaced by its hash (and the file says so). */
 const SCENARIO_COMPONENT = /^[A-Za-z0-9_.:@-]+$/;
 export function scenarioPath(path: string): string {
@@ -105,7 +117,7 @@ export function buildCapture(
       zombies: skipped.zombies,
       vanished: skipped.vanished,
       unreadable: skipped.unreadable,
-      files: h.redact ? skipped.files.map((f) => ({ path: f.path.replace(/\/[^/]+/g, (c) => (/^\/(proc|sys|fs|cgroup|memory|unified|[0-9]+|self|memory\..*)$/.test(c) ? c : redactPath(c))), reason: f.reason })) : skipped.files,
+      files: h.redact && tree ? skipped.files.map((f) => ({ path: redactFilePath(f.path, tree.mount), reason: f.reason })) : skipped.files,
     },
     meminfo: sys.meminfo,
     vmstat: sys.vmstat,
