@@ -6,7 +6,7 @@ import { oomBadness, procOomScore } from '../bindings/src/capture/badness.js';
 import { agreement, kendallTauB } from '../bindings/src/capture/agreement.js';
 import { memcgOf, parseStatus, statField, statRssPages } from '../bindings/src/capture/proc.js';
 import { predict } from '../bindings/src/capture/predict.js';
-import { parseOomReports } from '../bindings/src/capture/kmsg.js';
+import { checkReport, parseOomReports } from '../bindings/src/capture/kmsg.js';
 import { captureLive } from '../bindings/src/capture/snapshot.js';
 
 const base = { rssPages: 1000, swapPages: 10, pgtablesBytes: 3 * 4096 + 100, oomScoreAdj: 0, unkillable: false };
@@ -104,5 +104,16 @@ describe('kernel log OOM reports', () => {
     expect(r[0]).toMatchObject({ constraint: 'CONSTRAINT_MEMCG', oomMemcg: '/a/b', victimPid: 26566, victimComm: 'my prog' });
     expect(r[0]!.tasks[1]).toEqual({ pid: 26566, uid: 0, tgid: 26566, totalVm: 30556, rss: 30046, rssAnon: 29632, rssFile: 414, rssShmem: 0, pgtablesBytes: 282624, swapents: 0, oomScoreAdj: 0, name: 'my prog' });
     expect(r[1]).toMatchObject({ constraint: 'CONSTRAINT_NONE', oomMemcg: null, victimPid: 7, tasks: [] });
+
+    // Replayed with the memcg's totalpages (128 MiB): 2498 + 17 + 300*32 = 12115 vs 30046 + 69 = 30115.
+    const bad = (t: { rss: number; swapents: number; pgtablesBytes: number; oomScoreAdj: number }, tp: number) =>
+      oomBadness({ rssPages: t.rss, swapPages: t.swapents, pgtablesBytes: t.pgtablesBytes, oomScoreAdj: t.oomScoreAdj, unkillable: false }, tp).points;
+    const c = checkReport(r[0]!, 6170946, (p) => (p === '/a/b' ? 32768 : null), bad);
+    expect(c).toMatchObject({ totalpages: 32768, predictedPid: 26566, agrees: true });
+    expect(c.rows.map((x) => x.points)).toEqual([30046 + 69, 2498 + 17 + 300 * 32]);
+    // With the global totalpages the adj-300 task would win: the replay must use the memcg's.
+    expect(checkReport(r[0]!, 6170946, () => 6170946, bad)).toMatchObject({ predictedPid: 26564, agrees: false });
+    expect(checkReport(r[0]!, 6170946, () => null, bad)).toMatchObject({ totalpages: null, predictedPid: null, agrees: null });
+    expect(checkReport(r[1]!, 6170946, () => null, bad)).toMatchObject({ totalpages: 6170946, predictedPid: null, agrees: null });
   });
 });

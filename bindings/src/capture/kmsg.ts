@@ -69,3 +69,39 @@ export function parseOomReports(log: string): OomReport[] {
   }
   return out;
 }
+
+export interface ReportCheck {
+  report: OomReport;
+  /** The totalpages the kernel used: the global one, or the OOM memcg's from the capture; null if unknown. */
+  totalpages: number | null;
+  rows: { pid: number; name: string; oomScoreAdj: number; points: number }[];
+  /** select_bad_process over the dumped tasks (ties to the later one); null without a table or totalpages. */
+  predictedPid: number | null;
+  agrees: boolean | null;
+}
+
+/**
+ * Replays a kernel OOM report: oom_badness over the numbers the kernel dumped at that OOM, with its totalpages,
+ * and the task select_bad_process would pick. `memcgTotalpages` maps an OOM memcg path to its totalpages (from a
+ * capture of the same machine, mem_cgroup_get_max).
+ */
+export function checkReport(
+  report: OomReport,
+  globalTotalpages: number,
+  memcgTotalpages: (path: string) => number | null,
+  badness: (t: OomDumpTask, totalpages: number) => number | null,
+): ReportCheck {
+  const totalpages = report.constraint === 'CONSTRAINT_MEMCG' ? (report.oomMemcg === null ? null : memcgTotalpages(report.oomMemcg)) : globalTotalpages;
+  if (totalpages === null || report.tasks.length === 0) return { report, totalpages, rows: [], predictedPid: null, agrees: null };
+  const rows: ReportCheck['rows'] = [];
+  let best: { pid: number; points: number } | null = null;
+  for (const t of report.tasks) {
+    const points = badness(t, totalpages);
+    if (points === null) continue;
+    rows.push({ pid: t.pid, name: t.name, oomScoreAdj: t.oomScoreAdj, points });
+    if (best === null || points >= best.points) best = { pid: t.pid, points };
+  }
+  rows.sort((a, b) => b.points - a.points);
+  const predictedPid = best?.pid ?? null;
+  return { report, totalpages, rows, predictedPid, agrees: predictedPid === null ? null : predictedPid === report.victimPid };
+}

@@ -170,7 +170,8 @@ export function main(argv: string[], async = false): number | Promise<number> {
     .option('--live', 'read the live machine instead of a snapshot')
     .option('--json', 'print JSON')
     .option('--all', 'list every candidate, not the top 20')
-    .action((f: string | undefined, o: { live?: boolean; json?: boolean; all?: boolean }) => {
+    .option('--last-oom', 'also replay the kernel\'s last OOM report from dmesg and say whether oom_badness picks its victim')
+    .action((f: string | undefined, o: { live?: boolean; json?: boolean; all?: boolean; lastOom?: boolean }) => {
       code = predictCommand(o, `oomsim ${packageVersion()}`, f);
     });
   program

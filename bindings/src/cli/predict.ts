@@ -1,7 +1,10 @@
 /** `oomsim capture` and `oomsim predict`: a live machine as a scenario file, and the OOM victim it predicts. */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { oomBadness } from '../capture/badness.js';
+import { checkReport, parseOomReports, type ReportCheck } from '../capture/kmsg.js';
 import { predictJson, predictText } from '../capture/format.js';
-import { predict } from '../capture/predict.js';
+import { predict, type Prediction } from '../capture/predict.js';
 import { captureLive, snapshotOf, snapshotYaml } from '../capture/snapshot.js';
 import type { CaptureSection } from '../scenario/capture.js';
 import { formatIssue, loadScenarioFile } from '../scenario/load.js';
@@ -41,7 +44,35 @@ export function captureCommand(o: { output?: string; redact?: boolean }, tool: s
   return 0;
 }
 
-export function predictCommand(o: { live?: boolean; json?: boolean; all?: boolean }, tool: string, snapshot?: string): number {
+/**
+ * `--last-oom`: the kernel's last OOM report in its log, replayed: oom_badness over the numbers it dumped, with its
+ * totalpages (a memcg's from this prediction's capture), and whether that picks the task the kernel killed.
+ */
+function lastOom(p: Prediction): { check: ReportCheck | null; error: string | null } {
+  const r = spawnSync('dmesg', [], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  if (r.error || r.status !== 0) return { check: null, error: `cannot read the kernel log with dmesg (${r.error ? (r.error as NodeJS.ErrnoException).code : (r.stderr || '').trim() || `exit ${r.status}`})` };
+  const report = parseOomReports(r.stdout).at(-1);
+  if (report === undefined) return { check: null, error: 'no OOM report in the kernel log (dmesg)' };
+  const memcg = new Map(p.memcgs.map((m) => [m.domain, m.totalpages]));
+  const check = checkReport(report, p.global.totalpages, (path) => memcg.get(path) ?? null, (t, totalpages) =>
+    oomBadness({ rssPages: t.rss, swapPages: t.swapents, pgtablesBytes: t.pgtablesBytes, oomScoreAdj: t.oomScoreAdj, unkillable: false }, totalpages).points);
+  return { check, error: null };
+}
+
+export function lastOomText(c: ReportCheck): string[] {
+  const r = c.report;
+  const where = r.constraint === 'CONSTRAINT_MEMCG' ? `${r.constraint} in ${r.oomMemcg}` : r.constraint;
+  const out = [`the kernel's last OOM (${where}, from dmesg): it killed pid ${r.victimPid} (${r.victimComm})`];
+  if (c.totalpages === null) out.push(`  not replayed: ${r.oomMemcg} is not a limited memcg of this capture (removed since?), so its totalpages is unknown`);
+  else if (c.predictedPid === null) out.push('  not replayed: the report has no Tasks state table (vm.oom_dump_tasks=0)');
+  else {
+    out.push(`  oom_badness over the numbers it dumped (totalpages ${c.totalpages}) picks pid ${c.predictedPid}: ${c.agrees ? 'the same task' : 'a DIFFERENT task'}`);
+    for (const row of c.rows.slice(0, 5)) out.push(`    ${String(row.pid).padStart(8)}  ${row.name.slice(0, 15).padEnd(15)} adj ${String(row.oomScoreAdj).padStart(5)}  ${row.points} points`);
+  }
+  return out;
+}
+
+export function predictCommand(o: { live?: boolean; json?: boolean; all?: boolean; lastOom?: boolean }, tool: string, snapshot?: string): number {
   if ((snapshot === undefined) === !o.live) {
     console.error('oomsim predict: give a snapshot file (written by `oomsim capture`) or --live, not both');
     return 2;
@@ -62,7 +93,17 @@ export function predictCommand(o: { live?: boolean; json?: boolean; all?: boolea
   }
   if (c === null) return 1;
   const p = predict(c);
-  if (o.json) process.stdout.write(predictJson(p));
-  else for (const l of predictText(p, o.all ? Infinity : 20)) console.log(l);
+  const last = o.lastOom ? lastOom(p) : null;
+  if (o.json) {
+    const j = JSON.parse(predictJson(p)) as Record<string, unknown>;
+    if (last) j.last_oom = last.check ? { ...last.check, report: { ...last.check.report, tasks: undefined } } : { error: last.error };
+    process.stdout.write(JSON.stringify(j, null, 2) + '\n');
+  } else {
+    for (const l of predictText(p, o.all ? Infinity : 20)) console.log(l);
+    if (last) {
+      console.log('');
+      for (const l of last.check ? lastOomText(last.check) : [`last OOM: ${last.error}`]) console.log(l);
+    }
+  }
   return 0;
 }
