@@ -81,6 +81,15 @@ mkdirSync(join(proc, '204')); // exited between readdir and the first read
 task({ pid: 205, comm: 'locked', rssPages: 10, start: 80 });
 task({ pid: 206, comm: 'a) (b', rssPages: 700, start: 90, memcg: '/free' });
 task({ pid: 207, comm: 'gone-later', rssPages: 700, start: 95 });
+// 208: the leader exited (zombie, no mm) but thread 209 runs on: the kernel scores it through 209's mm.
+task({ pid: 208, comm: 'pthread-exit', rssPages: 0, start: 97, zombie: true, score: 667 });
+{
+  const live = join(proc, '208', 'task', '209');
+  const after = ['S', '1', '208', '208', '0', '-1', '4194560', '0', '0', '0', '0', '0', '0', '0', '0', '20', '0', '2', '0', '98', '1000000', '4242', '0'];
+  put(join(live, 'stat'), `209 (worker) ${after.join(' ')}\n`);
+  put(join(live, 'status'), 'Name:\tworker\nState:\tS (sleeping)\nUid:\t1000\t1000\t1000\t1000\nKthread:\t0\nVmRSS:\t 16968 kB\nRssAnon:\t 16968 kB\nVmPTE:\t 60 kB\n');
+  mkdirSync(join(proc, '208', 'task', '208'), { recursive: true });
+}
 
 const opts = { proc, tool: 'oomsim test', now: new Date('2026-01-02T03:04:05Z') };
 /** EACCES for 205's status (root reads any file, so a mode cannot do it), ESRCH for 207's oom_score (exited after
@@ -105,7 +114,8 @@ afterEach(() => vi.restoreAllMocks());
 describe('capture of a fake /proc', () => {
   const c = withFaults(() => captureLive(opts));
   it('reads the processes and counts what it skipped', () => {
-    expect(c.tasks.map((t) => t.pid)).toEqual([1, 200, 201, 206]);
+    expect(c.tasks.map((t) => t.pid)).toEqual([1, 200, 201, 206, 208]);
+    expect(c.tasks.find((t) => t.pid === 208)).toMatchObject({ comm: 'pthread-exit', rss_pages: 4242, vm_pte_kb: 60, start_time: 97 });
     expect(c.skipped).toMatchObject({ kernel_threads: 1, zombies: 1, vanished: 2, unreadable: 1 });
     expect(c.skipped.files).toEqual([{ path: join(cg, 'secretgroup', 'memory.stat'), reason: 'EACCES' }]);
     const t200 = c.tasks.find((t) => t.pid === 200)!;
@@ -139,7 +149,7 @@ describe('capture of a fake /proc', () => {
     expect(m.victim?.task.pid).toBe(200);
     // 1 exact (init 0), and the made-up kernel scores of the others: 696 for 200 is right, 1000 for 201 is not.
     expect(p.global.rows.find((r) => r.task.pid === 200)!.predictedOomScore).toBe(Math.trunc(((1000 + Math.trunc((50050 * 1000) / 1048576)) * 2) / 3));
-    expect(p.agreement.n).toBe(4);
+    expect(p.agreement.n).toBe(5);
     const text = predictText(p).join('\n');
     expect(text).toContain('memcg OOM in /secretgroup (CONSTRAINT_MEMCG): totalpages 16384 (memory.limit_in_bytes), adj unit 16 pages');
     expect(text).toContain('victim: pid 200 (bigdb), 50050 points');
@@ -173,7 +183,7 @@ describe('snapshot files', () => {
     expect(r.data.processes.find((p) => p.pid === 200)).toMatchObject({ comm: 'bigdb', cgroup: '/secretgroup', workload: { kind: 'steady', working_set: '200000K' } });
     expect(r.data.machine.sysctl['vm.overcommit_kbytes']).toBeUndefined(); // only one of the pair
     const n = normalizeScenario(r.data, { file: 'snap.yaml' });
-    expect(n.processes.length).toBe(4);
+    expect(n.processes.length).toBe(5);
   });
 
   it('--redact hashes comms, cgroup names and the host, stably', () => {
@@ -202,7 +212,7 @@ describe('snapshot files', () => {
     writeFileSync(f, text.slice(0, lastTask + 1));
     const out2 = cli(['predict', f]);
     expect(out2.code).toBe(1);
-    expect(out2.err).toMatch(/:\d+ capture\.tasks: the file holds 3 tasks but task_count says 4: the snapshot is truncated/);
+    expect(out2.err).toMatch(/:\d+ capture\.tasks: the file holds 4 tasks but task_count says 5: the snapshot is truncated/);
   });
 
   it('predict on a scenario without a capture section says what it needs', () => {

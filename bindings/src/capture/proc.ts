@@ -135,6 +135,28 @@ function intFile(path: string): number {
   return n;
 }
 
+/** A thread of `pid` other than the leader that still has an mm: its status, stat and /proc directory. */
+function liveThread(dir: string, pid: number): { st: Map<string, string>; stat: string; dir: string } | null {
+  let tids: string[];
+  try {
+    tids = fsio.readDir(`${dir}/task`);
+  } catch {
+    return null;
+  }
+  for (const tid of tids) {
+    if (tid === String(pid)) continue;
+    try {
+      const tdir = `${dir}/task/${tid}`;
+      const stat = fsio.readText(`${tdir}/stat`);
+      const st = parseStatus(fsio.readText(`${tdir}/status`));
+      if (st.has('VmRSS') && stat !== '') return { st, stat, dir: tdir };
+    } catch {
+      // that thread exited too: try the next
+    }
+  }
+  return null;
+}
+
 export type TaskRead = { kind: 'task'; task: ProcTask } | { kind: 'kthread' | 'zombie' | 'vanished' | 'unreadable'; detail?: string };
 
 /** Reads one process. Never throws for the cases a live machine produces (see the file comment). */
@@ -144,19 +166,27 @@ export function readTask(root: string, pid: number): TaskRead {
     const stat = fsio.readText(`${dir}/stat`);
     if (stat === '') return { kind: 'vanished' };
     const kernelOomScore = intFile(`${dir}/oom_score`);
-    const st = parseStatus(fsio.readText(`${dir}/status`));
-    if (st.get('Kthread') === '1') return { kind: 'kthread' };
-    if (!st.has('VmRSS')) {
+    const leader = parseStatus(fsio.readText(`${dir}/status`));
+    if (leader.get('Kthread') === '1') return { kind: 'kthread' };
+    let st = leader;
+    let mmStat = stat;
+    let mmDir = dir;
+    if (!leader.has('VmRSS')) {
       // A zombie has released its mm (no Vm* lines; State: Z). Kernels without the Kthread line (< 6.2) show
       // kernel threads the same way, without Z.
-      return (st.get('State') ?? '').startsWith('Z') ? { kind: 'zombie' } : st.has('Name') ? { kind: 'kthread' } : { kind: 'vanished' };
+      if (!(leader.get('State') ?? '').startsWith('Z')) return leader.has('Name') ? { kind: 'kthread' } : { kind: 'vanished' };
+      // A leader that exited while its other threads run: the kernel scores the process through a live thread's
+      // mm (mm/oom_kill.c:find_lock_task_mm), so read that thread's view.
+      const live = liveThread(dir, pid);
+      if (live === null) return { kind: 'zombie' };
+      ({ st, stat: mmStat, dir: mmDir } = live);
     }
     const task: ProcTask = {
       pid,
-      comm: st.get('Name') ?? '?',
-      uid: Number.parseInt((st.get('Uid') ?? '0').split(/\s+/)[0] ?? '0', 10),
+      comm: leader.get('Name') ?? '?',
+      uid: Number.parseInt((leader.get('Uid') ?? '0').split(/\s+/)[0] ?? '0', 10),
       oomScoreAdj: intFile(`${dir}/oom_score_adj`),
-      rssPages: statRssPages(stat),
+      rssPages: statRssPages(mmStat),
       startTime: statField(stat, 22),
       rssAnonKb: kb(st, 'RssAnon'),
       rssFileKb: kb(st, 'RssFile'),
@@ -171,7 +201,7 @@ export function readTask(root: string, pid: number): TaskRead {
       kernelOomScore,
     };
     try {
-      task.committedKb = accountedKb(fsio.readText(`${dir}/smaps`));
+      task.committedKb = accountedKb(fsio.readText(`${mmDir}/smaps`));
     } catch {
       // smaps needs ptrace access (PTRACE_MODE_READ): unreadable is recorded as null, the task is kept.
     }
