@@ -2,7 +2,7 @@
  * `oomsim capture` + `oomsim predict` checked against this machine's real kernel (cgroup v1 memory controller).
  *
  * The test makes its own memcgs under its own memcg (oomsim-test-<pid>: 256 MiB; a: 128 MiB; b: 128 MiB), starts
- * 11 helper processes (tools/memhog) in them with different RSS and oom_score_adj 0..1000, captures the machine,
+ * 12 helper processes (tools/memhog, one with an exited leader thread) in them with different RSS and oom_score_adj 0..1000, captures the machine,
  * and checks (1) the predicted /proc/PID/oom_score of every helper against the kernel's, (2) that the victim
  * predicted for a memcg OOM in b is the task the kernel really kills when one helper drives b over its limit.
  * It signals only the pids it started and removes every memcg it made, even when a check fails.
@@ -11,7 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../bindings/src/cli/main.js';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { predict, type Ranking } from '../bindings/src/capture/predict.js';
 import { captureLive, snapshotOf, snapshotYaml } from '../bindings/src/capture/snapshot.js';
 import { load } from '../bindings/src/index.js';
@@ -43,6 +43,7 @@ describe.skipIf(why !== null)('capture and predict against the real kernel (cgro
   let favoured: Helper; // b: 8 MiB, adj 300: the global formula's pick among b's tasks
   let small: Helper; // b: 4 MiB, adj 150
   let driver: Helper; // b: 1 MiB, adj 0: grows past the limit
+  let zombieLeader: Helper; // a: 16 MiB, adj 600, its main thread exited
 
   beforeAll(async () => {
     await load();
@@ -54,6 +55,8 @@ describe.skipIf(why !== null)('capture and predict against the real kernel (cgro
     const sizes = [2, 4, 8, 12, 16, 24, 32];
     const adjs = [0, 100, 250, 400, 500, 800, 1000];
     for (let i = 0; i < sizes.length; i++) inA.push(await lab.start(a, sizes[i]!, adjs[i]!));
+    // A process whose leader thread has exited (a zombie leader) while its second thread holds the mm.
+    zombieLeader = await lab.start(a, 16, 600, ['--leader-exits']);
     hog = await lab.start(b, 72, 0);
     favoured = await lab.start(b, 8, 300);
     small = await lab.start(b, 4, 150);
@@ -74,15 +77,18 @@ describe.skipIf(why !== null)('capture and predict against the real kernel (cgro
   it('predicts /proc/PID/oom_score of every helper exactly as the kernel computes it', () => {
     const c = captureLive();
     const p = predict(c);
-    const mine = new Set([...inA, hog, favoured, small, driver].map((h) => h.pid));
+    const mine = new Set([...inA, zombieLeader, hog, favoured, small, driver].map((h) => h.pid));
     const rows = p.global.rows.filter((r) => mine.has(r.task.pid));
     expect(rows.map((r) => r.task.pid).sort()).toEqual([...mine].sort());
     // The helpers are idle after "ready", so their rss and page tables do not move between the stat and oom_score
     // reads: no ±1 allowance is needed, and none is taken.
     const diffs = rows.filter((r) => r.predictedOomScore !== r.task.oom_score).map((r) => `${r.task.pid} adj ${r.task.oom_score_adj}: oomsim ${r.predictedOomScore}, kernel ${r.task.oom_score}`);
     expect(diffs).toEqual([]);
+    // The exited-leader process is read through its live thread (the kernel scores it via find_lock_task_mm).
+    expect(readFileSync(`/proc/${zombieLeader.pid}/status`, 'utf8')).toMatch(/^State:\s+Z/m);
+    expect(rows.find((r) => r.task.pid === zombieLeader.pid)!.badness.rssPages).toBeGreaterThanOrEqual(16 * MIB_PAGES);
     // The scores are spread by adj (one adj point = totalpages/1000 pages), so the check is not a check of 666s.
-    expect(new Set(rows.map((r) => r.task.oom_score)).size).toBeGreaterThanOrEqual(9);
+    expect(new Set(rows.map((r) => r.task.oom_score)).size).toBeGreaterThanOrEqual(10);
     // Every task read: report the whole machine's agreement too (not asserted beyond our helpers: other engineers'
     // processes run between the reads).
     console.log(`capture-kernel: machine-wide ${p.agreement.exact}/${p.agreement.n} exact, max |difference| ${p.agreement.maxAbsDiff}, tau-b ${p.agreement.tau?.toFixed(4) ?? 'n/a'}`);
@@ -134,7 +140,7 @@ describe.skipIf(why !== null)('capture and predict against the real kernel (cgro
     const answer = await driver.command('grow 48');
     expect(answer).toBe('grown 49');
     expect(await hog.exited).toBe('SIGKILL');
-    expect([favoured.alive, small.alive, driver.alive, ...inA.map((h) => h.alive)].every(Boolean)).toBe(true);
+    expect([favoured.alive, small.alive, driver.alive, zombieLeader.alive, ...inA.map((h) => h.alive)].every(Boolean)).toBe(true);
     const oc = lab.read(b, 'memory.oom_control');
     expect(Number(/oom_kill (\d+)/.exec(oc)![1])).toBe(killsBefore + 1);
     expect(Number(lab.read(b, 'memory.failcnt'))).toBeGreaterThan(0);

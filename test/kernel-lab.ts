@@ -98,9 +98,10 @@ export class KernelLab {
     return readFileSync(`${V1_MOUNT}${path}/${file}`, 'utf8');
   }
 
-  /** Starts a helper in `memcg` with `adj` holding `mib` MiB; resolves when it has allocated and said ready. */
-  async start(memcg: string, mib: number, adj: number): Promise<Helper> {
-    const child = spawn(MEMHOG, ['--procs', `${V1_MOUNT}${memcg}/cgroup.procs`, '--adj', String(adj), '--mib', String(mib)], {
+  /** Starts a helper in `memcg` with `adj` holding `mib` MiB (and memhog's `extra` flags); resolves when it has
+   *  allocated and said ready. */
+  async start(memcg: string, mib: number, adj: number, extra: string[] = []): Promise<Helper> {
+    const child = spawn(MEMHOG, ['--procs', `${V1_MOUNT}${memcg}/cgroup.procs`, '--adj', String(adj), '--mib', String(mib), ...extra], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     const lines = createInterface({ input: child.stdout! });
