@@ -1,6 +1,6 @@
 /**
  * The `oomsim` command line. Commands: `run <scenario...>`, `suite [dir]`, `explain <scenario> --at <time>`, `demo`,
- * `conformance <vectors.json...>`, `validate <scenario...>`, `schema`.
+ * `conformance <vectors.json...>`, `validate <scenario...>`, `schema`, `capture`, `predict`.
  */
 import { Command } from 'commander';
 import { explainTable } from '../report/explain.js';
@@ -23,6 +23,7 @@ import { formatIssue, loadScenarioFile } from '../scenario/load.js';
 import { normalizeScenario } from '../scenario/normalize.js';
 import { scenarioJsonSchemaText } from '../scenario/jsonschema.js';
 import { compareCommand } from './compare.js';
+import { captureCommand, predictCommand } from './predict.js';
 
 export async function mainAsync(argv: string[]): Promise<number> {
   return main(argv, true) as Promise<number>;
@@ -153,6 +154,25 @@ export function main(argv: string[], async = false): number | Promise<number> {
         console.log(r.summary);
         if (r.failed > 0 && code === 0) code = 1;
       }
+    });
+  program
+    .command('capture')
+    .description('read this machine (/proc, the memcg tree) into a scenario file with a capture: section')
+    .option('-o, --output <file>', 'write the snapshot here (default: standard output)')
+    .option('--redact', 'replace comms, cgroup names and the host name with stable hashes')
+    .action((o: { output?: string; redact?: boolean }) => {
+      code = captureCommand(o, `oomsim ${packageVersion()}`);
+    });
+  program
+    .command('predict')
+    .description('rank the processes as the kernel\'s OOM killer would (global and per memcg), beside /proc/PID/oom_score')
+    .argument('[snapshot]', 'a snapshot written by `oomsim capture`')
+    .option('--live', 'read the live machine instead of a snapshot')
+    .option('--json', 'print JSON')
+    .option('--all', 'list every candidate, not the top 20')
+    .option('--last-oom', 'also replay the kernel\'s last OOM report from dmesg and say whether oom_badness picks its victim')
+    .action((f: string | undefined, o: { live?: boolean; json?: boolean; all?: boolean; lastOom?: boolean }) => {
+      code = predictCommand(o, `oomsim ${packageVersion()}`, f);
     });
   program
     .command('validate')

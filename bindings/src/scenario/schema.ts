@@ -20,6 +20,7 @@ import {
   type CgroupVersion,
 } from './size.js';
 import { suggest } from './suggest.js';
+import { captureSection } from './capture.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Scalar building blocks
@@ -517,6 +518,7 @@ const scenarioShape = {
   cgroups: cgroups.optional(),
   processes: z.array(process_, { error: 'expected a list of processes' }).default([]),
   actions: z.array(action, { error: 'expected a list of actions' }).default([]),
+  capture: captureSection.optional().meta({ description: 'What `oomsim capture` read from a live machine (docs/capture-format.md). run/explain/compare ignore it; predict reads it.' }),
 };
 
 const scenarioObject = obj(scenarioShape, 'a scenario {name, machine, cgroups, processes, actions, duration, seed}');
