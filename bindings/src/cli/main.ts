@@ -54,14 +54,15 @@ export function main(argv: string[], async = false): number | Promise<number> {
     .option('--html <file>', 'write the standalone HTML report with charts (several scenarios: as --json)')
     .option('--explain', 'print the OOM candidate ranking at each OOM kill (needs the engine\'s oomExplain)')
     .option('--tick <duration>', 'simulated time per tick', '100ms')
-    .action((files: string[], o: { log?: boolean; json?: string; html?: string; explain?: boolean; tick: string }) => {
+    .option('--allow-long', 'allow a scenario duration above 30 simulated days')
+    .action((files: string[], o: { log?: boolean; json?: string; html?: string; explain?: boolean; tick: string; allowLong?: boolean }) => {
       loadNodeSync();
       const tickNs = durationOpt('--tick', o.tick);
       if (tickNs === null) return void (code = 2);
       let first = true;
       for (const f of files) {
         try {
-          const r = runScenarioFile(f, { tickNs, explain: o.explain, onTick: progress(f) });
+          const r = runScenarioFile(f, { tickNs, explain: o.explain, onTick: progress(f), allowLong: o.allowLong });
           endProgress();
           if (!first) console.log('');
           first = false;
@@ -179,9 +180,10 @@ export function main(argv: string[], async = false): number | Promise<number> {
     .description('check scenario files (YAML or JSON); prints OK or every error as file:line path: message')
     .argument('<scenarios...>', 'scenario files')
     .option('--normalized', 'also print the normalized scenario (pages, ns, defaults filled) as JSON')
-    .action((files: string[], opts: { normalized?: boolean }) => {
+    .option('--allow-long', 'allow a scenario duration above 30 simulated days')
+    .action((files: string[], opts: { normalized?: boolean; allowLong?: boolean }) => {
       for (const f of files) {
-        const r = loadScenarioFile(f);
+        const r = loadScenarioFile(f, { allowLong: opts.allowLong });
         if (!r.success) {
           for (const e of r.errors) console.error(formatIssue(e));
           code = 1;
