@@ -54,21 +54,21 @@ processes:
   - { comm: editor, pid: 102, cgroup: /user.slice/user-1000.slice/session-2.scope, workload: { kind: idle } }
   - { comm: syncd, pid: 200, cgroup: /user.slice/user-1000.slice/app.scope, workload: { kind: steady, working_set: 50M, ramp: 1s } }
 `);
-    // PSI is not simulated yet: inject a trace with full avg10 = 80 % on user.slice from t = 5 s (what a thrashing
-    // desktop shows), and reclaim activity, so the rule that triggers oomd is the one exercised.
-    const trace = { system: (t: bigint) => psi(t >= 5_000_000_000n ? 80 : 0), cgroup: (_p: string, t: bigint) => psi(t >= 5_000_000_000n ? 80 : 0) };
+    // Inject a trace with full avg10 = 80 % on every cgroup from t = 5 s to 40 s (what a thrashing desktop shows), so
+    // the rule that triggers oomd is the one exercised.
+    const high = (t: bigint) => t >= 5_000_000_000n && t < 40_000_000_000n;
+    const trace = { system: (t: bigint) => psi(high(t) ? 80 : 0), cgroup: (_p: string, t: bigint) => psi(high(t) ? 80 : 0) };
     const oomd = createPolicy('systemd-oomd', { managedSwap: [], managedMemoryPressure: [{ cgroup: '/user.slice' }] });
-    const reclaim: Policy = { name: 'reclaim-stub', params: {}, intervalNs: () => 1_000_000_000n, tick: () => [] };
-    const r = runScenario(sc, { policies: [oomd, reclaim], psi: trace });
-    const killed = r.policies!.kills.map((k) => k.comm).sort();
-    // The engine has no reclaim yet, so oomd's "reclaim activity in the last 30 s" guard holds it back: that is
-    // the daemon's rule. Assert the rule, then show the kill with reclaim counted (pgscan from a stub view).
-    expect(killed).toEqual([]);
+    const r = runScenario(sc, { policies: [oomd], psi: trace });
+    // Without reclaim in the monitored cgroup (4 GiB, nothing is scanned), oomd's "reclaim activity in the last 30 s"
+    // guard holds it back: that is the daemon's rule (oomd-manager.c, RECLAIM_DURATION_USEC). Assert the rule, then
+    // show the kill with reclaim counted: a growing pgscan in /user.slice's memory.stat, from a wrapped view.
+    expect(r.policies!.kills).toEqual([]);
     const withReclaim = createPolicy('systemd-oomd', { managedSwap: [], managedMemoryPressure: [{ cgroup: '/user.slice' }] });
-    let scan = 0n;
+    let scan = 0;
     const wrapped: Policy = {
       name: 'systemd-oomd', params: withReclaim.params, intervalNs: (v) => withReclaim.intervalNs(v),
-      tick: (v) => withReclaim.tick({ ...v, vmstat: { ...v.vmstat, pgscan_direct: (scan += 1n) } }),
+      tick: (v) => withReclaim.tick({ ...v, cgroupRead: (cg, f) => (cg === '/user.slice' && f === 'memory.stat' ? `pgscan ${(scan += 1)}\n` : v.cgroupRead(cg, f)) }),
     };
     const r2 = runScenario(sc, { policies: [wrapped], psi: trace });
     expect(r2.policies!.kills.map((k) => k.comm).sort()).toEqual(['editor', 'firefox', 'gnome-shell']);
