@@ -1,7 +1,7 @@
 // The package as users import it: `import { … } from 'oomsim'` in Node ESM resolves through package.json
 // `exports` to the built files, with types.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -17,6 +17,21 @@ describe('Node ESM import', () => {
     const r = spawnSync('node', ['--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual({ free: (2048 - 10) * 4, demo: 1048576 - 40960 * 4 });
+  });
+
+  it('exports the scenario loader the README documents (runtime and types)', () => {
+    const code = `
+      import { parseScenario, normalizeScenario, loadScenarioFile, defineScenario, ScenarioError } from 'oomsim';
+      const f = loadScenarioFile('scenarios/global-oom-adj.yaml');
+      const bad = parseScenario('machine: { ram: 7X }', { file: 'x.yaml' });
+      const d = defineScenario({ machine: { ram: '1G' } });
+      console.log(JSON.stringify({ ok: f.success, norm: f.success && typeof normalizeScenario(f.data).name,
+        bad: bad.success ? null : bad.errors[0].line, d: d.machine.ram, err: typeof ScenarioError }));`;
+    const r = spawnSync('node', ['--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ ok: true, norm: 'string', bad: 1, d: '1G', err: 'function' });
+    const dts = readFileSync(`${ROOT}/bindings/dist/index.d.ts`, 'utf8');
+    for (const n of ['parseScenario', 'normalizeScenario', 'loadScenarioFile', 'defineScenario']) expect(dts).toContain(n);
   });
 
   it('ships type declarations for the entry points', () => {

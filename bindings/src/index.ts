@@ -7,3 +7,10 @@ export * from './api.js';
 export { toHtml } from './report/html.js';
 export { runScenarioFile, runSuite } from './suite.js';
 export type { SuiteRow } from './suite.js';
+// The scenario loader as the README documents it (Node entry: loadScenarioFile reads files with node:fs).
+export { parseScenario, parseScenarioOrThrow, loadScenarioFile, loadScenarioFileOrThrow, formatIssue, ScenarioError } from './scenario/load.js';
+export type { ScenarioIssue, ScenarioParseResult, ParseOptions } from './scenario/load.js';
+export { normalizeScenario } from './scenario/normalize.js';
+export type { NormalizedScenario } from './scenario/normalize.js';
+export { defineScenario, ScenarioSchema } from './scenario/schema.js';
+export type { Scenario, ScenarioInput } from './scenario/schema.js';

@@ -11,7 +11,8 @@
  * program is seen before the next program's commands), plus the rare direct calls (mmap, fork, exec, munmap) and
  * three reads for the sample (meminfo, the task table, vmstat).
  */
-import { Engine, OPS, resultName, type EngineEvent, type TaskRow } from './api.js';
+import { Engine, resultName, type EngineEvent, type TaskRow } from './engine.js';
+import { OPS } from './generated/ops.js';
 import { OomsimError } from './errors.js';
 import type { NormalizedAction, NormalizedProcess, NormalizedScenario, NormalizedSupervisor, NormalizedWorkload } from './scenario/normalize.js';
 import { childDriver, driverFor, type ChildSpec, type Driver, type Sys } from './workload/drivers.js';

@@ -1,5 +1,5 @@
 /** `oomsim compare`: the policy bake-off on one scenario (bindings/src/policy/compare.ts). */
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomic } from './atomic.js';
 import cliProgress from 'cli-progress';
 import { loadNodeSync } from '../loader-node.js';
 import { OomsimError } from '../errors.js';
@@ -52,7 +52,7 @@ export async function compareCommand(file: string, o: Record<string, unknown>): 
     for (const l of compareTable(result)) console.log(l);
     if (o.html) {
       if (!result.runs.length) console.error('oomsim compare: --html charts need full runs; with --sweep only the table is written');
-      writeFileSync(String(o.html), compareHtml(result));
+      writeFileAtomic(String(o.html), compareHtml(result));
     }
     return 0;
   } catch (e) {

@@ -4,7 +4,8 @@
  */
 import { Command } from 'commander';
 import { explainTable } from '../report/explain.js';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { writeFileAtomic } from './atomic.js';
 import cliProgress from 'cli-progress';
 import { OomsimError } from '../errors.js';
 import { parseDuration } from '../scenario/size.js';
@@ -34,6 +35,7 @@ export function main(argv: string[], async = false): number | Promise<number> {
   const program = new Command()
     .name('oomsim')
     .description('Simulate Linux memory management and the OOM killer with the kernel\'s own semantics')
+    .version(packageVersion(), '-V, --version', 'print the oomsim version')
     .exitOverride();
   program
     .command('demo')
@@ -69,8 +71,8 @@ export function main(argv: string[], async = false): number | Promise<number> {
             for (const l of lines) console.log(l);
             if (lines.length === 0) console.log(r.features.oomKiller ? '  (empty)' : '  (empty: the engine prints OOM reports once the OOM killer is simulated)');
           }
-          if (o.json) writeFileSync(outName(o.json, r.name, files.length), toJson(r));
-          if (o.html) writeFileSync(outName(o.html, r.name, files.length), toHtml(r));
+          if (o.json) writeFileAtomic(outName(o.json, r.name, files.length), toJson(r));
+          if (o.html) writeFileAtomic(outName(o.html, r.name, files.length), toHtml(r));
         } catch (e) {
           endProgress();
           console.error(e instanceof OomsimError ? e.message.replace(/^E_SCENARIO: /, '') : `oomsim run: ${f}: ${(e as Error).message}`);
@@ -87,6 +89,10 @@ export function main(argv: string[], async = false): number | Promise<number> {
       loadNodeSync();
       const tickNs = durationOpt('--tick', o.tick);
       if (tickNs === null) return void (code = 2);
+      if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+        console.error(`oomsim suite: ${dir}: ${existsSync(dir) ? 'not a directory' : 'no such directory'} (give a directory of .yaml/.yml/.json scenario files)`);
+        return void (code = 1);
+      }
       const rows = runSuite(dir, { tickNs });
       const w = Math.max(8, ...rows.map((r) => r.name.length));
       console.log(`${'scenario'.padEnd(w)}  outcome`);
@@ -208,6 +214,12 @@ export function main(argv: string[], async = false): number | Promise<number> {
     return ce.exitCode ?? 2;
   }
   return code;
+}
+
+/** The package version, read from package.json (three levels up from both bindings/src/cli and bindings/dist/cli). */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
 let bar: cliProgress.SingleBar | null = null;

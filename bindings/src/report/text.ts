@@ -3,7 +3,7 @@
  * memory, leaks found from the metrics, the outcome per process, and what the engine does not simulate yet.
  * Deterministic: only simulated times.
  */
-import { kubeletWorkingSetKb } from '../policy/builtin/kubelet.js';
+import { kubeletWorkingSetKb } from '../model/metrics.js';
 import { LOW_MEMORY_FRACTION, type ProcessOutcome, type RunResult } from '../run.js';
 import { detectLeaks } from './leaks.js';
 import { mib, sec } from './format.js';

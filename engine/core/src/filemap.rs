@@ -136,7 +136,8 @@ mod tests {
 // ---- the page cache on the engine ------------------------------------------------------------------------------
 
 use crate::errno::{ApiError, Errno};
-use crate::kernel::{Kernel, SysResult};
+use crate::kernel::Kernel;
+use crate::types::SysResult;
 use crate::memory::FaultErr;
 use crate::memcontrol::Stat;
 use crate::page_alloc::frames::{F_DIRTY, F_REFERENCED, KIND_FILE, KIND_SHMEM};
@@ -172,7 +173,7 @@ impl Kernel {
         if self.file_id(name).is_some() {
             return Err(ApiError::new("E_ARG", format!("file_create.file: {name:?} already exists")));
         }
-        if pages > crate::kernel::MAX_MAP_PAGES {
+        if pages > crate::types::MAX_MAP_PAGES {
             return Err(ApiError::new("E_ARG", format!("file_create.pages: {pages} is too large; expected 0..=4294967295")));
         }
         self.files.push(File::new(name, kind, pages));
@@ -378,7 +379,7 @@ impl Kernel {
             // hugetlbfs has no write(2)
             return Ok(Err(Errno::EINVAL));
         }
-        let end = first.checked_add(count).filter(|e| *e <= crate::kernel::MAX_MAP_PAGES).ok_or_else(|| ApiError::new("E_ARG", "file_write: first+count exceeds 4294967295 pages"))?;
+        let end = first.checked_add(count).filter(|e| *e <= crate::types::MAX_MAP_PAGES).ok_or_else(|| ApiError::new("E_ARG", "file_write: first+count exceeds 4294967295 pages"))?;
         let total_vm = Some(self.mm(self.tasks[ti].mm).total_vm);
         for idx in first..end {
             if self.oom.current_killed.contains(&pid) {

@@ -13,7 +13,8 @@
 
 use crate::errno::{ApiError, Errno};
 use crate::event::EventKind;
-use crate::kernel::{Kernel, SysResult};
+use crate::kernel::Kernel;
+use crate::types::SysResult;
 use crate::mm_types::*;
 use crate::task::{Task, TaskState};
 
@@ -325,10 +326,10 @@ mod tests {
         let before = k.stats.pages_allocated;
         k.touch(2, v, 3, Access::Write).unwrap();
         assert_eq!(k.stats.pages_allocated - before, 3, "three COW copies");
-        assert_eq!(k.last_cow, crate::kernel::CowKind::Copy);
+        assert_eq!(k.last_cow, crate::types::CowKind::Copy);
         k.exit(2).unwrap();
         k.touch(1, v + 5, 1, Access::Write).unwrap();
-        assert_eq!(k.last_cow, crate::kernel::CowKind::Reuse);
+        assert_eq!(k.last_cow, crate::types::CowKind::Reuse);
         assert_eq!(k.stats.pages_allocated - before, 3);
         // reading a write-protected shared page takes no fault
         k.fork(1, 3).unwrap().unwrap();

@@ -3,18 +3,19 @@
 //!
 //! The syscalls and faults are implemented beside the kernel files they restate, as `impl Kernel` blocks:
 //! mmap.rs (mmap/munmap/brk/mprotect/madvise), memory.rs (faults, touch), fork.rs (fork/vfork/exec/exit),
-//! filemap.rs/shmem (file read/write), swapfile.rs (swap-out). This file holds the machine, the task table, the
-//! single place where user pages are allocated/charged and freed/uncharged (`alloc_user_page`/`free_user_page`),
-//! the overcommit entry (`vm_enough`), sysctls and meminfo.
+//! filemap.rs/shmem (file read/write), swapfile.rs (swap-out); user pages are allocated/charged and
+//! freed/uncharged in one place, page_alloc/engine.rs (`alloc_user_page`/`free_user_page`, rmap, the slow path).
+//! This file holds the machine, the task table, the overcommit entry (`vm_enough`), sysctls and meminfo.
 //!
 //! Simulation outcomes (ENOMEM, ENOSPC, SIGSEGV) are results (`SysResult`) and events; `ApiError` is only for
 //! input the simulated kernel could never receive (unknown pid, a size beyond the simulator's limits).
 
 use crate::errno::{ApiError, Errno};
+pub use crate::types::{AllocFail, CowKind, FaultKind, SysResult, MAX_MAP_PAGES, MMAP_BASE, START_BRK, TASK_SIZE_PAGES};
 use crate::event::{Event, EventKind};
 use crate::filemap::File;
 use crate::mm_types::Mm;
-use crate::page_alloc::frames::{FrameAllocator, F_DIRTY, F_SWAPCACHE, KIND_ANON, KIND_FILE, KIND_MASK, MAPCOUNT_MASK};
+use crate::page_alloc::frames::FrameAllocator;
 use crate::page_alloc::zone::{calculate_min_free_kbytes, setup_per_zone_wmarks, ZoneSpec, ZoneType, ZoneWatermarks};
 use crate::rand::Rng;
 use crate::swapfile::SwapInfo;
@@ -22,9 +23,6 @@ use crate::task::{Task, TaskState, TaskTable};
 use crate::util::{vm_commit_limit, vm_enough_memory, MemTotals, OvercommitPolicy, OvercommitSysctls};
 use crate::vmstat::{Vmstat, VmstatCounters};
 use std::collections::HashMap;
-
-/// The result a simulated syscall returns to its caller: a value, or an errno.
-pub type SysResult<T = u64> = Result<T, Errno>;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MachineConfig {
@@ -100,37 +98,6 @@ pub const SYSCTL_NAMES: &[&str] = &[
     "vm.watermark_scale_factor",
 ];
 
-/// What the last fault did (for single-page observations).
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum FaultKind {
-    None,
-    Minor,
-    Major,
-}
-
-/// What `do_wp_page` did.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum CowKind {
-    None,
-    Copy,
-    Reuse,
-}
-
-/// Why an allocation of a user page failed. The reclaim/OOM work plugs in at `alloc_user_page`.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum AllocFail {
-    /// No frame above the min watermark after reclaim, and the OOM killer did not make room (disabled, kernel
-    /// context, a request that may not OOM).
-    OutOfMemory,
-    /// The allocating task itself was killed by the OOM killer: its current kernel entry is abandoned.
-    Killed,
-    /// The OOM killer panicked the machine.
-    Panic,
-    /// A user fault's memcg charge failed in a v1 memcg with oom_kill_disable 1: the task must sleep in the
-    /// memcg OOM wait on this memcg (`mem_cgroup_oom_synchronize`).
-    OomWait(crate::memcontrol::MemcgId),
-}
-
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
     /// User data pages (anon, page cache, shmem) allocated since boot.
@@ -175,7 +142,7 @@ pub struct Kernel {
     /// The memcg each swap slot's page was charged to (`swap_cgroup`); `NO_MEMCG` when none is recorded.
     pub(crate) swap_memcg: Vec<u32>,
     /// (pid, memcg id) of the task whose kernel entry is running: its memcg is resolved once per entry.
-    pub(crate) cur_memcg: (u32, crate::memcontrol::MemcgId),
+    pub(crate) cur_memcg: (u32, crate::types::MemcgId),
     /// A user page fault is being handled (`current->in_user_fault`): a v1 oom_kill_disable memcg then waits.
     pub(crate) in_user_fault: bool,
     /// The page a `wp_page_copy` holds while it allocates the copy: reclaim may unmap it but must not free it.
@@ -184,7 +151,7 @@ pub struct Kernel {
     pub(crate) oom_woken: Vec<u32>,
     pub(crate) resuming: bool,
     /// The memcg the last charge that must wait in a v1 memcg OOM waits on.
-    pub(crate) last_oom_wait: crate::memcontrol::MemcgId,
+    pub(crate) last_oom_wait: crate::types::MemcgId,
     pub(crate) cg_seq: u64,
     /// Open cgroup files (`cgroup_open`).
     pub(crate) cgroup_fds: Vec<crate::memcontrol::engine::CgroupFd>,
@@ -193,14 +160,6 @@ pub struct Kernel {
     /// kswapd, the simulated-time cost model and PSI (vmscan.rs, psi.rs).
     pub reclaim: crate::vmscan::ReclaimState,
 }
-
-/// Highest user virtual page + 1: x86-64 TASK_SIZE (0x7ffffffff000) in pages.
-pub const TASK_SIZE_PAGES: u64 = 0x7_ffff_ffff;
-/// Where top-down mmap starts (below a stack gap), and where the heap starts.
-pub const MMAP_BASE: u64 = 0x7_f000_0000;
-pub const START_BRK: u64 = 0x5_5555_6000;
-/// The simulator keeps reverse-map indices in 32 bits: one mapping is at most 2^32 - 1 pages (16 TiB).
-pub const MAX_MAP_PAGES: u64 = u32::MAX as u64;
 
 impl Kernel {
     pub fn new(config: MachineConfig) -> Result<Self, ApiError> {
@@ -467,150 +426,6 @@ impl Kernel {
     }
 
     // ---- the one place user pages are allocated and freed ----------------------------------------------------------
-
-    /// Allocate one user data page (anon, page cache or shmem) for `pid` (None: kernel context without a task).
-    ///
-    /// This is the single entry for every user page, and where it is charged to a memcg (the task's; the root
-    /// for kernel context). The fast test is the
-    /// order-0 watermark test of the slow path (`__zone_watermark_ok`: fail when free <= min). On failure the
-    /// allocation runs mm/page_alloc.c:`__alloc_pages_slowpath` through the [`Slowpath`] state machine with the
-    /// user-fault mask `GFP_HIGHUSER_MOVABLE | __GFP_COMP`: direct reclaim rounds (`Kernel::try_to_free_pages`), then
-    /// `__alloc_pages_may_oom` → the global OOM killer (`Kernel::out_of_memory_global`). A kernel-context
-    /// allocation (no task) never runs the OOM killer here: it fails.
-    ///
-    /// [`Slowpath`]: crate::page_alloc::Slowpath
-    pub(crate) fn alloc_user_page(&mut self, pid: Option<u32>, kind: u32) -> Result<u32, AllocFail> {
-        let memcg = self.memcg_of_pid(pid);
-        self.alloc_user_page_memcg(pid, kind, memcg)
-    }
-
-    /// [`Kernel::alloc_user_page`] charged to an explicit memcg (a swap-in charges the memcg recorded for the
-    /// swap entry). The memcg charge (`mem_cgroup_charge` → `try_charge_memcg`, memcontrol/engine.rs) comes first,
-    /// then the frame; a frame that cannot be had returns the charge.
-    pub(crate) fn alloc_user_page_memcg(&mut self, pid: Option<u32>, kind: u32, memcg: crate::memcontrol::MemcgId) -> Result<u32, AllocFail> {
-        self.mem_cgroup_charge(pid, memcg)?;
-        let f = match self.alloc_frame(pid) {
-            Ok(f) => f,
-            Err(e) => {
-                self.memcg_cancel_charge(memcg);
-                return Err(e);
-            }
-        };
-        let gen = self.frames.meta[f as usize] & crate::page_alloc::frames::LRU_GEN_MASK;
-        self.frames.meta[f as usize] = gen | kind;
-        self.frames.memcg[f as usize] = memcg;
-        self.memcg.mod_stat(memcg, crate::memcontrol::Stat::Pgpgin, 1);
-        self.memcg.memcg1_page_events(memcg, 1);
-        Ok(f)
-    }
-
-    fn alloc_frame(&mut self, pid: Option<u32>) -> Result<u32, AllocFail> {
-        if self.nr_free_pages() <= self.wmark.min {
-            // mm/page_alloc.c:__alloc_pages_slowpath() retries an OOM victim's allocation with the reserve flags of
-            // __gfp_pfmemalloc_flags() (ALLOC_OOM: half the min mark): a task the OOM killer just chose (maybe in
-            // this very allocation) completes it from the reserve, and dies when its kernel entry returns. (When
-            // even the reserve is short the kernel reclaims once more before giving up; not modelled.)
-            let victim = |k: &Kernel| pid.is_some_and(|p| k.oom.current_killed.contains(&p));
-            let reserve_ok = |k: &Kernel| {
-                use crate::page_alloc::zone::{zone_watermark_ok, AllocFlags};
-                zone_watermark_ok(k.nr_free_pages() as i64, 0, k.wmark.min, 0, AllocFlags(AllocFlags::OOM), true)
-            };
-            if victim(self) {
-                if !reserve_ok(self) {
-                    return Err(AllocFail::Killed);
-                }
-            } else {
-                match self.alloc_slowpath(pid, crate::oom_kill::engine::USER_FAULT_GFP, 0) {
-                    Ok(()) => {}
-                    Err(AllocFail::Killed) if victim(self) && reserve_ok(self) => {}
-                    Err(e) => return Err(e),
-                }
-            }
-        }
-        let f = self.frames.alloc().ok_or(AllocFail::OutOfMemory)?;
-        if self.frames.nr_free() as u64 <= self.wmark.low {
-            // the fast path's low-mark test failed: the slow path wakes kswapd (wake_all_kswapds)
-            self.wakeup_kswapd();
-        }
-        self.vmstat.sub(Vmstat::nr_free_pages, 1);
-        self.vmstat.inc(Vmstat::pgalloc_normal);
-        self.stats.pages_allocated += 1;
-        Ok(f)
-    }
-
-    /// Free a user page that nothing maps or caches any more (the memcg uncharge belongs here). Removes it from
-    /// the LRU list its kind lives on.
-    pub(crate) fn free_user_page(&mut self, f: u32) {
-        self.free_user_page_uncharge(f, true);
-    }
-
-    /// Free a user page; `uncharge` false when its memory charge already went away (a v1/v2 swap-out moved it).
-    /// The uncharge (`mem_cgroup_uncharge` → `uncharge_batch`) wakes v1 memcg OOM waiters (`memcg1_oom_recover`).
-    pub(crate) fn free_user_page_uncharge(&mut self, f: u32, uncharge: bool) {
-        use crate::memcontrol::Stat;
-        let meta = self.frames.meta[f as usize];
-        let memcg = self.frames.memcg[f as usize];
-        debug_assert_eq!(meta & MAPCOUNT_MASK, 0, "freeing a mapped frame");
-        self.lru_del(f);
-        if meta & F_DIRTY != 0 && meta & KIND_MASK == KIND_FILE {
-            self.vmstat.sub(Vmstat::nr_dirty, 1);
-            self.memcg.mod_stat(memcg, Stat::FileDirty, -1);
-        }
-        if meta & F_SWAPCACHE != 0 {
-            self.vmstat.sub(Vmstat::nr_swapcached, 1);
-            self.vmstat.sub(Vmstat::nr_file_pages, 1);
-            self.memcg.mod_stat(memcg, Stat::Swapcached, -1);
-            self.memcg.mod_stat(memcg, Stat::File, -1);
-        }
-        self.frames.free(f);
-        self.frames.memcg[f as usize] = crate::memcontrol::ROOT_MEMCG;
-        self.vmstat.add(Vmstat::nr_free_pages, 1);
-        self.vmstat.inc(Vmstat::pgfree);
-        self.memcg.mod_stat(memcg, Stat::Pgpgout, 1);
-        self.memcg.memcg1_page_events(memcg, 1);
-        if uncharge {
-            self.memcg_uncharge_folio(memcg);
-        }
-    }
-
-    /// Map a frame once more (`folio_add_*_rmap_pte`): the first mapping of an anon page counts in NR_ANON_MAPPED,
-    /// of a file/shmem page in NR_FILE_MAPPED.
-    #[inline]
-    pub(crate) fn rmap_add(&mut self, f: u32) {
-        let m = &mut self.frames.meta[f as usize];
-        let first = *m & MAPCOUNT_MASK == 0;
-        *m += 1;
-        if first {
-            let memcg = self.frames.memcg[f as usize];
-            if *m & KIND_MASK == KIND_ANON {
-                self.vmstat.inc(Vmstat::nr_anon_pages);
-                self.memcg.mod_stat(memcg, crate::memcontrol::Stat::Anon, 1);
-            } else {
-                self.vmstat.inc(Vmstat::nr_mapped);
-                self.memcg.mod_stat(memcg, crate::memcontrol::Stat::FileMapped, 1);
-            }
-        }
-    }
-
-    /// Drop one mapping (`folio_remove_rmap_pte`). Returns the new mapcount.
-    #[inline]
-    pub(crate) fn rmap_remove(&mut self, f: u32) -> u32 {
-        let m = &mut self.frames.meta[f as usize];
-        debug_assert!(*m & MAPCOUNT_MASK > 0);
-        *m -= 1;
-        let left = *m & MAPCOUNT_MASK;
-        if left == 0 {
-            let memcg = self.frames.memcg[f as usize];
-            if *m & KIND_MASK == KIND_ANON {
-                self.vmstat.sub(Vmstat::nr_anon_pages, 1);
-                self.memcg.mod_stat(memcg, crate::memcontrol::Stat::Anon, -1);
-            } else {
-                self.vmstat.sub(Vmstat::nr_mapped, 1);
-                self.memcg.mod_stat(memcg, crate::memcontrol::Stat::FileMapped, -1);
-            }
-        }
-        left
-    }
 
     // ---- sysctls ------------------------------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ pub mod swap;
 pub mod swapfile;
 pub mod task;
 pub mod task_mmu;
+pub mod types;
 pub mod util;
 pub mod vmscan;
 pub mod vmstat;
@@ -38,9 +39,7 @@ pub use errno::{ApiError, Errno};
 pub use kernel::{Kernel, MachineConfig};
 pub use memory::Access;
 
-/// One page is 4096 bytes (PAGE_SHIFT = 12). Only this page size is simulated.
-pub const PAGE_SHIFT: u32 = 12;
-pub const PAGE_SIZE: u64 = 1 << PAGE_SHIFT;
+pub use types::{PAGE_SHIFT, PAGE_SIZE};
 
 /// Pages to kB: the kernel's `K(x)` is `x << (PAGE_SHIFT - 10)`.
 #[inline]

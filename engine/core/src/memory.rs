@@ -16,7 +16,8 @@
 
 use crate::errno::ApiError;
 use crate::filemap::FileKind;
-use crate::kernel::{AllocFail, CowKind, FaultKind, Kernel};
+use crate::kernel::Kernel;
+use crate::types::{AllocFail, CowKind, FaultKind};
 use crate::mm_types::*;
 use crate::page_alloc::frames::{F_DIRTY, F_SWAPCACHE, KIND_ANON, KIND_FILE, KIND_MASK, KIND_SHMEM};
 use crate::vmstat::Vmstat;
@@ -775,7 +776,7 @@ impl Kernel {
 }
 
 /// Upper bound for touch ranges (TASK_SIZE in pages).
-const TASK_SIZE_PAGES_PLUS: u64 = crate::kernel::TASK_SIZE_PAGES;
+const TASK_SIZE_PAGES_PLUS: u64 = crate::types::TASK_SIZE_PAGES;
 
 /// The RSS counter a mapped frame of this kind counts in.
 pub(crate) fn kind_counter(kind: u32) -> MmCounter {

@@ -19,7 +19,8 @@
 
 use crate::errno::{ApiError, Errno};
 use crate::filemap::FileKind;
-use crate::kernel::{Kernel, SysResult, MAX_MAP_PAGES, TASK_SIZE_PAGES};
+use crate::kernel::Kernel;
+use crate::types::{SysResult, MAX_MAP_PAGES, TASK_SIZE_PAGES};
 use crate::mm_types::*;
 use crate::util::OvercommitPolicy;
 

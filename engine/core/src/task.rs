@@ -33,7 +33,7 @@ pub struct Task {
     /// cgroup path (absolute, `/` for the root).
     pub cgroup: std::rc::Rc<str>,
     /// The memcg `cgroup` names, resolved once (`mem_cgroup_from_task`).
-    pub memcg: crate::memcontrol::MemcgId,
+    pub memcg: crate::types::MemcgId,
     /// Order of joining its cgroup (css_set task lists append at the tail): `mem_cgroup_scan_tasks` visits the
     /// tasks of one cgroup in this order.
     pub cg_seq: u64,
@@ -50,7 +50,7 @@ pub struct Task {
 /// A task sleeping in a v1 memcg OOM wait, with the rest of its access (retried when it wakes).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OomWait {
-    pub memcg: crate::memcontrol::MemcgId,
+    pub memcg: crate::types::MemcgId,
     pub pending: PendingAccess,
 }
 

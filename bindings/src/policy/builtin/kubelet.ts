@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { PolicyAction, PolicyDefinition, PolicyView } from '../types.js';
 import { S, cgroupUsageBytes, inCgroup, kb, leaves, secNs } from './common.js';
+import { kubeletWorkingSetKb } from '../../model/metrics.js';
 
 const pod = z
   .object({
@@ -44,14 +45,8 @@ export function qosOomScoreAdj(qos: Qos, requestBytes: bigint, capacityBytes: bi
   return Number(adj);
 }
 
-/**
- * The kubelet's node "working set" (kB) from /proc/meminfo: usage (MemTotal - MemFree) minus Inactive(file), the
- * figure behind its memory.available eviction signal. Not a kernel value: reports show it beside MemFree and
- * MemAvailable because the three are so often confused.
- */
-export function kubeletWorkingSetKb(m: { MemTotal: number; MemFree: number; 'Inactive(file)': number }): number {
-  return Math.max(0, m.MemTotal - m.MemFree - m['Inactive(file)']);
-}
+/** Moved to model/metrics.ts (shared with the reports); re-exported so existing imports keep compiling. */
+export { kubeletWorkingSetKb };
 
 /** memory.available as the kubelet computes it: capacity - working set. */
 export function memoryAvailableBytes(v: PolicyView): number {

@@ -18,7 +18,8 @@
 
 use super::{ChargeGfp, ChargeResult, ChargeTask, MemCgroupTree, MemcgEnv, MemcgId, PeakFdId, Stat, ROOT_MEMCG};
 use crate::errno::{ApiError, Errno};
-use crate::kernel::{AllocFail, Kernel, SysResult};
+use crate::kernel::Kernel;
+use crate::types::{AllocFail, SysResult};
 use crate::oom_kill::{OomControl, OomGroup, OomTask};
 use crate::page_counter::PageCounter;
 use crate::task::{PendingAccess, TaskState};

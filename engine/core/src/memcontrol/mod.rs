@@ -20,8 +20,7 @@ use std::collections::BTreeMap;
 
 pub use charge::{ChargeGfp, ChargeResult, ChargeTask, MemcgEnv};
 
-/// Index of a memcg in its tree.
-pub type MemcgId = u32;
+pub use crate::types::MemcgId;
 /// The root memcg (`root_mem_cgroup`), path `/`.
 pub const ROOT_MEMCG: MemcgId = 0;
 

@@ -1,5 +1,5 @@
-//! The OOM killer on the stateful engine: the allocation slow path that leads to it
-//! (mm/page_alloc.c:`__alloc_pages_slowpath`, `__alloc_pages_may_oom`), the task table it decides over (the live
+//! The OOM killer on the stateful engine (the allocation slow path that calls it is page_alloc/engine.rs):
+//! `out_of_memory_global` (what mm/page_alloc.c:`__alloc_pages_may_oom` calls), the task table it decides over (the live
 //! tasks scored from dense counters for a global OOM, see [`scan`]; snapshots for /proc, explain and the memcg
 //! OOM), applying its decision (SIGKILL and exit, mm sharers, vmstat `oom_kill`, the log, the panic), the OOM reaper
 //! on simulated time (mm/oom_kill.c:`queue_oom_reaper`, `oom_reap_task`), /proc/<pid>/oom_score, oom_score_adj and
@@ -22,21 +22,14 @@ use super::{
 };
 use crate::errno::ApiError;
 use crate::event::EventKind;
-use crate::gfp_types::{GfpMask, GFP_HIGHUSER_MOVABLE, __GFP_COMP};
-use crate::kernel::{AllocFail, Kernel, SysResult};
+use crate::gfp_types::GfpMask;
+use crate::kernel::Kernel;
+use crate::types::SysResult;
 use crate::mm_types::{MmCounter, VM_SHARED};
-use crate::page_alloc::slowpath::{Gfp, Slowpath, SlowpathStep, ZoneRetryState};
 use crate::vmstat::Vmstat;
 use scan::{engine_candidate, LiveTasks, MmScan, TaskScan};
 
-/// The gfp mask of a user page fault as the OOM report shows it (`GFP_HIGHUSER_MOVABLE | __GFP_COMP`, the folio
-/// allocation of do_anonymous_page / filemap_fault): `0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP)`.
-pub const USER_FAULT_GFP: GfpMask = GFP_HIGHUSER_MOVABLE | __GFP_COMP;
-
-/// An upper bound on out_of_memory() calls within one allocation. In the kernel an allocation whose OOM call made
-/// "progress" without freeing anything (an earlier victim still exiting) loops until the victim is gone; in the
-/// engine victims exit at once, so this only stops a loop the model cannot resolve.
-const MAX_OOM_CALLS_PER_ALLOC: u32 = 4;
+pub use crate::page_alloc::engine::USER_FAULT_GFP;
 
 /// One pending OOM-reaper timer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -177,55 +170,6 @@ impl Kernel {
             panic_on_oom: self.sysctl.panic_on_oom as i32,
             oom_kill_allocating_task: self.sysctl.oom_kill_allocating_task as i32,
             oom_dump_tasks: self.sysctl.oom_dump_tasks as i32,
-        }
-    }
-
-    // ---- the allocation slow path ----------------------------------------------------------------------------------
-
-    /// mm/page_alloc.c:`__alloc_pages_slowpath` for one page after the min-watermark test failed, driving the
-    /// [`Slowpath`] decisions: direct reclaim rounds, then the global OOM killer. Ok(()) when a page can now be
-    /// taken (free > min).
-    pub(crate) fn alloc_slowpath(&mut self, pid: Option<u32>, gfp: GfpMask, order: u32) -> Result<(), AllocFail> {
-        let mut sp = Slowpath::new(Gfp(gfp), order);
-        let mut step = sp.start();
-        let mut oom_calls = 0;
-        loop {
-            if self.nr_free_pages() > self.wmark.min {
-                return Ok(());
-            }
-            step = match step {
-                SlowpathStep::Fail(_) => return Err(AllocFail::OutOfMemory),
-                SlowpathStep::DirectReclaim => {
-                    let progress = self.try_to_free_pages_for(pid, crate::vmscan::SWAP_CLUSTER_MAX) > 0;
-                    if self.nr_free_pages() > self.wmark.min {
-                        return Ok(());
-                    }
-                    let zone = ZoneRetryState {
-                        min: self.wmark.min,
-                        free: self.nr_free_pages(),
-                        reclaimable: self.reclaimable_pages(),
-                        lowmem_reserve: 0,
-                        free_block_available: true,
-                    };
-                    sp.after_direct_reclaim(progress, std::slice::from_ref(&zone))
-                }
-                SlowpathStep::OutOfMemory => {
-                    // __alloc_pages_may_oom: a kernel-context allocation (no task) is not modelled as invoking it.
-                    let Some(cur) = pid else { return Err(AllocFail::OutOfMemory) };
-                    if oom_calls == MAX_OOM_CALLS_PER_ALLOC {
-                        return Err(AllocFail::OutOfMemory);
-                    }
-                    oom_calls += 1;
-                    let r = self.out_of_memory_global(cur, gfp, order as i32);
-                    if r.panic.is_some() {
-                        return Err(AllocFail::Panic);
-                    }
-                    if self.oom.current_killed.contains(&cur) {
-                        return Err(AllocFail::Killed);
-                    }
-                    sp.after_out_of_memory(r.returns, false)
-                }
-            };
         }
     }
 

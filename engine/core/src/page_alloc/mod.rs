@@ -1,5 +1,8 @@
-//! mm/page_alloc.c: physical frames, zones, watermarks and the allocation slow path.
+//! mm/page_alloc.c: physical frames, zones, watermarks and the allocation slow path: the pure decisions in
+//! frames.rs, zone.rs and slowpath.rs, and engine.rs, which drives them on the engine (alloc/free/rmap and
+//! `alloc_slowpath`).
 
+pub mod engine;
 pub mod frames;
 pub mod slowpath;
 pub mod zone;

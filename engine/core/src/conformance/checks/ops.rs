@@ -11,7 +11,8 @@
 use crate::conformance::input::Inputs;
 use crate::conformance::{CheckError, CheckFn, CheckResult, OBSERVE_KEY};
 use crate::filemap::FileKind;
-use crate::kernel::{CowKind, FaultKind, Kernel, MachineConfig, SpawnArgs};
+use crate::kernel::{Kernel, MachineConfig, SpawnArgs};
+use crate::types::{CowKind, FaultKind};
 use crate::memory::{Access, TouchStop};
 use crate::mm_types::{pte_present, MmCounter, PTE_NONE, PTE_SWAP, PTE_ZERO, VM_FLAG_NAMES};
 use crate::mmap::{Advice, MapFlags, PROT_NONE, PROT_READ, PROT_RW};
