@@ -22,6 +22,9 @@ interface Slot {
   has: Set<string>;
 }
 
+/** tsx's ESM API as a file URL (an eval'd worker resolves bare names from the working directory, not from here). */
+const tsxApi = () => import.meta.resolve('tsx/esm/api');
+
 /** Error codes after which a thread's wasm instance is not reused. */
 const POISONING = new Set(['E_TRAP', 'E_POISONED', 'E_INTERNAL']);
 
@@ -65,7 +68,7 @@ export class ThreadPool {
     const workerData = { engine: this.o.engine ?? engineId(), trapSeed: this.o.trapSeed ?? process.env.OOMSIM_SWEEP_TRAP_SEED };
     // From TypeScript sources (tsx, vitest) the thread registers tsx itself before importing thread.ts.
     const w = ts
-      ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true, workerData })
+      ? new Worker(`import(${JSON.stringify(tsxApi())}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true, workerData })
       : new Worker(url, { workerData });
     const slot: Slot = { w, task: null, has: new Set() };
     this.started++;
