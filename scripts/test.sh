@@ -6,12 +6,13 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p test/.output
 
-bash scripts/setup.sh --browser || { echo "0 passed, 1 failed"; exit 1; }
+bash scripts/setup.sh --browser --redis || { echo "0 passed, 1 failed"; exit 1; }
 bash scripts/build.sh || { echo "0 passed, 1 failed"; exit 1; }
 npx vite build --config bindings/web/vite.config.ts >/dev/null || { echo "test: building the browser page failed" >&2; echo "0 passed, 1 failed"; exit 1; }
 # shellcheck disable=SC1091
 . .oomsim/env
 export OOMSIM_CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+export OOMSIM_REDIS_SERVER="${REDIS_SERVER:-/usr/bin/redis-server}"
 [ -d "$HOME/.cargo/bin" ] && export PATH="$HOME/.cargo/bin:$PATH"
 
 echo "== cargo test (native core)"

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'E_LOAD' // the wasm module could not be loaded
   | 'E_SCENARIO' // an invalid scenario file or object
   | 'E_POLICY' // a userspace OOM policy failed (threw, bad action, bad parameter)
+  | 'E_BACKEND' // a sweep backend (Redis) could not be reached or refused the work
   | 'E_INTERNAL';
 
 export class OomsimError extends Error {

@@ -23,6 +23,7 @@ import { formatIssue, loadScenarioFile } from '../scenario/load.js';
 import { normalizeScenario } from '../scenario/normalize.js';
 import { scenarioJsonSchemaText } from '../scenario/jsonschema.js';
 import { compareCommand } from './compare.js';
+import { registerSweepCommands } from './sweep.js';
 import { captureCommand, predictCommand } from './predict.js';
 
 export async function mainAsync(argv: string[]): Promise<number> {
@@ -211,6 +212,7 @@ export function main(argv: string[], async = false): number | Promise<number> {
     .action(async (f: string, o: Record<string, unknown>) => {
       code = await compareCommand(f, o);
     });
+  registerSweepCommands(program, (c) => (code = c));
   program
     .command('schema')
     .description('print the JSON Schema of scenario files')

@@ -16,6 +16,7 @@ import { LOW_MEMORY_FRACTION, runScenario, type RunOptions, type RunResult } fro
 import type { NormalizedScenario } from '../scenario/normalize.js';
 import { detectLeaks } from '../report/leaks.js';
 import { createPolicy } from './index.js';
+import { parsePsi } from './psi.js';
 
 export interface PolicySpec {
   name: string;
@@ -67,7 +68,18 @@ const matches = (list: (string | number)[], pid: number, comm: string) => list.s
 /** One run under one policy, summarised. Pure function of (scenario, spec, culprits, protect). */
 export function runOne(sc: NormalizedScenario, spec: PolicySpec, culprits: (string | number)[], protect: (string | number)[], opts: RunOptions = {}): { row: CompareRow; run: RunResult } {
   const policy = createPolicy(spec.name, spec.params ?? {});
-  const run = runScenario(sc, { ...opts, policies: [policy], onPolicyError: 'disable' });
+  const run = runScenario(sc, { ...opts, policies: [policy], onPolicyError: 'disable', keepEngine: true });
+  // Time stalled: /proc/pressure/memory `full` total at the end of the run (it counts from boot, i.e. t=0).
+  let stalledNs: bigint | null = null;
+  try {
+    const psi = run.features.reclaim ? parsePsi(run.engine!.psiText()) : null;
+    if (psi) stalledNs = psi.full.totalUs * 1000n;
+  } finally {
+    if (!opts.keepEngine) {
+      run.engine!.free();
+      delete run.engine;
+    }
+  }
   const info = run.policies!;
   const procByPid = new Map(run.processes.map((p) => [p.pid, p]));
   const kills: KillRow[] = [
@@ -105,7 +117,7 @@ export function runOne(sc: NormalizedScenario, spec: PolicySpec, culprits: (stri
     kills,
     collateralKills: kills.filter((k) => k.collateral).length,
     firstActionNs: first,
-    stalledNs: null, // PSI full total: filled once the engine simulates PSI (see psi.ts)
+    stalledNs,
     underPressureNs: BigInt(low) * run.tickNs,
     workLostMiBs: Math.round(work * 10) / 10,
     protectedSurvived: survived,
