@@ -10,7 +10,7 @@ export type { OpName } from './generated/ops.js';
 export { runDemo, DEMO_MACHINE_PAGES } from './demo.js';
 export type { DemoResult } from './demo.js';
 export { isLoaded } from './wasm.js';
-export { runScenario, engineFeatures, ScenarioRunError, DEFAULT_TICK_NS, SAMPLED_MEMINFO, SAMPLED_VMSTAT } from './run.js';
+export { runScenario, ScenarioRunError, DEFAULT_TICK_NS, SAMPLED_MEMINFO, SAMPLED_VMSTAT } from './run.js';
 export type { RunOptions, RunResult, RunEvent, ProcessReport, ProcessOutcome, Series, EngineFeatures } from './run.js';
 export { textSummary, outcomeLine, formatLog, toJson, toJsonObject, detectLeaks } from './report/browser.js';
 export type { LeakFinding } from './report/browser.js';

@@ -72,7 +72,7 @@ export function main(argv: string[], async = false): number | Promise<number> {
             console.log('kernel log:');
             const lines = formatLog(r);
             for (const l of lines) console.log(l);
-            if (lines.length === 0) console.log(r.features.oomKiller ? '  (empty)' : '  (empty: the engine prints OOM reports once the OOM killer is simulated)');
+            if (lines.length === 0) console.log('  (empty)');
           }
           if (o.json) writeFileAtomic(outName(o.json, r.name, files.length), toJson(r));
           if (o.html) writeFileAtomic(outName(o.html, r.name, files.length), toHtml(r));

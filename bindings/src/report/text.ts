@@ -106,7 +106,6 @@ export function textSummary(r: RunResult, o: { explain?: boolean } = {}): string
     L.push(`  ${l.comm} (${l.pid}): +${mib(l.rateKbPerS)}/s since ${sec(l.fromNs)}, flagged at ${sec(l.flaggedAtNs)}; MemAvailable ${mib(l.memAvailableKb)} then: used up in ~${l.projectedOomS.toFixed(1)}s at this rate`);
   }
   if (o.explain) {
-    if (!r.features.explain) L.push('explain: not available yet (the engine has no oomExplain())');
     for (const x of r.explanations) L.push(`OOM candidates at ${sec(x.tNs)}:`, ...explainTable(x.table as OomExplanation).map((s) => `  ${s}`));
   }
   if (r.notSimulated.length > 0) {
