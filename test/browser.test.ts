@@ -1,14 +1,17 @@
 // The playground (bindings/web, built by `npm run build:web`) in real headless Chromium (Debian's chromium +
 // playwright-core), opened from file:// as a user would open the built file: presets run in the worker give the
 // same results as `oomsim run` in Node; inline editor errors name the line and the allowed values; a share link
-// reproduces the run; playback, cancel, the process table and the language switch work; no console errors.
+// reproduces the run; the policy bake-off prints `oomsim compare`'s table; playback, cancel, the process table and
+// the language switch work; no console errors.
 import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { load, runScenarioFile, textSummary, formatLog, parseScenario } from '../bindings/src/index.js';
-import { formatIssue } from '../bindings/src/scenario/load.js';
+import { formatIssue, loadScenarioFileOrThrow } from '../bindings/src/scenario/load.js';
+import { normalizeScenario } from '../bindings/src/scenario/normalize.js';
+import { comparePolicies, compareTable } from '../bindings/src/policy/compare.js';
 
 const DIST = new URL('../bindings/web/dist/', import.meta.url).pathname;
 const PAGE = pathToFileURL(join(DIST, 'index.html')).href;
@@ -194,6 +197,33 @@ describe('playground from file://', () => {
     await page.setViewportSize({ width: 390, height: 800 });
     await page.screenshot({ path: join(OUT, 'playground-phone-ko.png'), fullPage: true });
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(392);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('the policy bake-off gives oomsim compare\'s table and one memory chart per policy', { timeout: WAIT * 2 }, async () => {
+    const file = `${SCENARIOS}global-oom-adj.yaml`;
+    const policies = ['kernel', 'earlyoom', 'nohang'];
+    const node = comparePolicies(normalizeScenario(loadScenarioFileOrThrow(file), { file }), policies, { tickNs: 100_000_000n, keepRuns: false });
+    const { page, errors } = await open();
+    await page.selectOption('#preset', 'global-oom-adj');
+    for (const p of policies) await page.check(`#policies input[value="${p}"]`);
+    await page.click('#compare');
+    await page.waitForSelector('body[data-bakeoff="done"], body[data-bakeoff="error"]', { state: 'attached', timeout: WAIT });
+    expect(await page.getAttribute('body', 'data-bakeoff'), (await page.textContent('#compare-table')) ?? '').toBe('done');
+    expect(await page.textContent('#compare-table')).toBe(compareTable(node).join('\n'));
+    expect(await page.$$eval('.bake-col', (els) => els.map((e) => (e as HTMLElement).dataset.policy))).toEqual(policies);
+    const inked = await page.$$eval('#compare-charts canvas', (cs) => cs.map((c) => {
+      const cv = c as HTMLCanvasElement;
+      const d = cv.getContext('2d')!.getImageData(0, 0, cv.width, cv.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && !(d[i] > 245 && d[i + 1] > 245 && d[i + 2] > 245)) n++;
+      return n / (cv.width * cv.height);
+    }));
+    expect(inked.length).toBe(policies.length);
+    for (const share of inked) expect(share).toBeGreaterThan(0.003);
+    await (await page.$('#compare-table'))!.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(OUT, 'playground-bakeoff.png'), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -14,6 +14,7 @@ import { TEXT, type Lang } from './src/i18n.js';
 import { decodeShare, encodeShare } from './src/share.js';
 import { renderProcs, renderWhy, type ProcState } from './src/procs.js';
 import type { FromWorker, RunDone, ToWorker } from './src/protocol.js';
+import { POLICIES, runBakeoff } from './src/bakeoff.js';
 
 const $ = <E extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as E;
 const params = new URLSearchParams(location.search);
@@ -244,6 +245,37 @@ async function main(): Promise<void> {
   $('cursor').onchange = () => requestSnapshot();
   $('share').onclick = () => void share();
   $('preset').onchange = () => loadPreset(($('preset') as HTMLSelectElement).value);
+  $('policies').replaceChildren(
+    ...POLICIES.map((p, i) => {
+      const l = document.createElement('label');
+      const c = document.createElement('input');
+      c.type = 'checkbox';
+      c.value = p;
+      c.checked = i < 2;
+      l.append(c, ` ${p}`);
+      return l;
+    }),
+  );
+  $('compare').onclick = () =>
+    runBakeoff({
+      policies: Array.from(document.querySelectorAll<HTMLInputElement>('#policies input:checked')).map((c) => c.value),
+      text: editor.state.doc.toString(),
+      file,
+      tickMs: tickMs(),
+      newWorker: () => {
+        const w = new RunWorker();
+        const copy = wasmBytes.slice().buffer;
+        w.postMessage({ type: 'init', wasm: copy } satisfies ToWorker, [copy]);
+        return w;
+      },
+      labels: T().chart,
+      table: $('compare-table'),
+      grid: $('compare-charts'),
+      onState: (st, text) => {
+        document.body.dataset.bakeoff = st;
+        $('compare-status').textContent = text;
+      },
+    });
   $('lang').onclick = () => { lang = lang === 'en' ? 'ko' : 'en'; labels(); };
   let shared = null;
   try {

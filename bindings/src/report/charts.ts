@@ -2,8 +2,8 @@
  * The run charts, one module for the standalone HTML report (report/html.ts inlines this function's source next to
  * uPlot) and the browser playground (bindings/web imports it). Input: the JSON report object (report/json.ts
  * toJsonObject, BigInts as decimal strings). Charts over simulated time: memory, swap (only on a machine with
- * swap), Committed_AS vs CommitLimit, per-process RSS, per-cgroup charge; OOM kills, a panic and the first ENOMEM of
- * each program as markers on the one time axis.
+ * swap), Committed_AS vs CommitLimit, per-process RSS, per-cgroup charge; OOM kills, kills by a userspace policy,
+ * a panic and the first ENOMEM of each program as markers on the one time axis.
  *
  * `drawRunCharts` must stay self-contained (no imports used at run time, no helpers outside its body): the HTML
  * report embeds `drawRunCharts.toString()`.
@@ -19,7 +19,7 @@ export interface ChartReport {
     rssKb: Record<string, (number | null)[]>;
     cgroupKb?: Record<string, number[]>;
   };
-  processes: { pid: number; comm: string; errors?: { errno: string; firstNs: string | number }[]; outcome?: { kind: string; atNs?: string | number } }[];
+  processes: { pid: number; comm: string; errors?: { errno: string; firstNs: string | number }[]; outcome?: { kind: string; atNs?: string | number; how?: string } }[];
   oomKills: { tNs: string | number; pid: number; comm: string }[];
   panic: { tNs: string | number } | null;
 }
@@ -66,7 +66,8 @@ export interface RunCharts {
   ids: string[];
 }
 
-export function drawRunCharts(uPlot: typeof uPlotType, R: ChartReport, root: HTMLElement, L: ChartLabels): RunCharts {
+/** `only`: draw just these chart ids (the playground's bake-off shows the memory chart of each policy). */
+export function drawRunCharts(uPlot: typeof uPlotType, R: ChartReport, root: HTMLElement, L: ChartLabels, only?: string[]): RunCharts {
   const t = R.series.tNs.map((x) => Number(x) / 1e9);
   const endS = Math.max(Number(R.endNs) / 1e9, t.length ? t[t.length - 1]! : 0);
   const m = R.series.meminfo;
@@ -79,7 +80,11 @@ export function drawRunCharts(uPlot: typeof uPlotType, R: ChartReport, root: HTM
   for (const p of R.processes) {
     const e = (p.errors ?? []).find((x) => x.errno === 'ENOMEM');
     if (e) marks.push({ t: Number(e.firstNs) / 1e9, label: `${L.enomem} ${p.comm}`, color: '#e67e00', dash: [6, 4] });
-    else if (p.outcome && p.outcome.kind === 'fork_failed' && p.outcome.atNs !== undefined) marks.push({ t: Number(p.outcome.atNs) / 1e9, label: `fork ${L.enomem} ${p.comm}`, color: '#e67e00', dash: [6, 4] });
+    if (p.outcome && p.outcome.kind === 'exited' && p.outcome.atNs !== undefined && /^killed \(/.test(p.outcome.how ?? '')) {
+      // a kill by a userspace policy (earlyoom, systemd-oomd, ...) or an admin action: purple, labelled with who
+      marks.push({ t: Number(p.outcome.atNs) / 1e9, label: `${p.comm} ${p.outcome.how}`, color: '#7b2fbf', dash: [] });
+    }
+    if (!e && p.outcome && p.outcome.kind === 'fork_failed' && p.outcome.atNs !== undefined) marks.push({ t: Number(p.outcome.atNs) / 1e9, label: `fork ${L.enomem} ${p.comm}`, color: '#e67e00', dash: [6, 4] });
   }
   let shownUpTo = t.length;
   let curT = endS;
@@ -124,6 +129,7 @@ export function drawRunCharts(uPlot: typeof uPlotType, R: ChartReport, root: HTM
   const plots: { u: uPlotType; full: (number | null)[][] }[] = [];
   const ids: string[] = [];
   const add = (id: string, title: string, names: string[], cols: (number | null)[][], fill: boolean, yLabel = 'MiB') => {
+    if (only && !only.includes(id)) return;
     const el = document.createElement('div');
     el.className = 'chart';
     el.id = id;
@@ -167,7 +173,7 @@ export function drawRunCharts(uPlot: typeof uPlotType, R: ChartReport, root: HTM
   add('mem', L.memory, [L.used, 'Cached', 'MemFree', 'MemAvailable', L.workingSet], [mb(used), mb(m.Cached!), mb(m.MemFree!), mb(m.MemAvailable!), mb(ws)], false);
   if (m.SwapTotal!.some((v) => v > 0)) {
     add('swap', L.swap, [L.swapUsed, 'SwapTotal'], [mb(sub(m.SwapTotal!, m.SwapFree!)), mb(m.SwapTotal!)], true);
-  } else {
+  } else if (!only) {
     const p = document.createElement('p');
     p.className = 'chart-note';
     p.id = 'swap-none';

@@ -55,7 +55,7 @@ pre { background: #f6f6f6; padding: 10px; font-size: 12px; white-space: pre-wrap
 <h2>Summary</h2>
 <pre id="summary">${esc(summary)}</pre>
 <h2>Charts</h2>
-<p>Red vertical lines mark OOM kills, black a panic, dashed orange the first ENOMEM a program saw. A dashed line has the same values as the line it names. The last chart shows the memory charged to each declared cgroup.</p>
+<p>Red vertical lines mark OOM kills, purple kills by a userspace policy, black a panic, dashed orange the first ENOMEM a program saw. A dashed line has the same values as the line it names. The last chart shows the memory charged to each declared cgroup.</p>
 <div id="charts"></div>
 ${notes ? `<h2>Not yet simulated</h2><ul>${notes}</ul>` : ''}
 <h2>Kernel log</h2>

@@ -1,5 +1,6 @@
 /** Messages between the playground page and its run worker (worker.ts). BigInts travel as decimal strings. */
 import type { OomExplanation, TaskRow } from '../../src/engine.js';
+import type { CompareRow } from '../../src/policy/compare.js';
 
 export interface RunRequest {
   type: 'run';
@@ -17,7 +18,15 @@ export interface SnapshotRequest {
   tickMs: number;
   atNs: string;
 }
-export type ToWorker = { type: 'init'; wasm: ArrayBuffer } | RunRequest | SnapshotRequest;
+export interface CompareRequest {
+  type: 'compare';
+  id: number;
+  text: string;
+  file: string;
+  tickMs: number;
+  policy: string;
+}
+export type ToWorker = { type: 'init'; wasm: ArrayBuffer } | RunRequest | SnapshotRequest | CompareRequest;
 
 export interface RunDone {
   type: 'done';
@@ -35,4 +44,5 @@ export type FromWorker =
   | { type: 'progress'; id: number; nowNs: string; endNs: string }
   | RunDone
   | { type: 'snapshot'; id: number; atNs: string; tasks: TaskRow[]; explain: OomExplanation | null }
+  | { type: 'compared'; id: number; policy: string; row: CompareRow; report: any; scenario: string; seed: number; culprits: string[]; protected: string[] }
   | { type: 'error'; id: number; message: string; issues?: { line: number; column: number; message: string }[] };

@@ -8,6 +8,7 @@ import { runScenario, type RunResult } from '../../src/run.js';
 import { bigintReplacer, toJsonObject } from '../../src/report/json.js';
 import { textSummary } from '../../src/report/text.js';
 import type { Engine } from '../../src/engine.js';
+import { resolveCulprits, resolveProtected, runOne } from '../../src/policy/compare.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
 const post = (m: FromWorker) => (self as unknown as Worker).postMessage(m);
@@ -48,6 +49,14 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
       });
       const report = JSON.parse(JSON.stringify(toJsonObject(r), bigintReplacer));
       post({ type: 'done', id: m.id, report, summary: textSummary(r, { explain: true }), logT: r.log.map((l) => String(l.tNs)), ms: performance.now() - t0 });
+    } else if (m.type === 'compare') {
+      // one column of the bake-off: the same seeded scenario under one policy (policy/compare.ts runOne)
+      const culprits = resolveCulprits(sc, {});
+      const protect = resolveProtected(sc, {});
+      const { row, run } = runOne(sc, { name: m.policy }, culprits, protect, { tickNs });
+      const names = (l: (string | number)[]) => l.map((x) => (typeof x === 'number' ? `${sc.processes.find((p) => p.pid === x)?.comm ?? '?'}(${x})` : x));
+      const report = JSON.parse(JSON.stringify(toJsonObject(run), bigintReplacer));
+      post({ type: 'compared', id: m.id, policy: m.policy, row, report, scenario: sc.name, seed: sc.seed, culprits: names(culprits), protected: names(protect) });
     } else {
       const r = runScenario(sc, { tickNs, untilNs: BigInt(m.atNs), keepEngine: true });
       const e = r.engine as Engine;
