@@ -79,7 +79,7 @@ describe('HTML report', () => {
         }), ids);
       for (const share of inked) expect(share).toBeGreaterThan(0.003);
       // Full width: every chart spans at least 90% of the page's content width.
-      const widths = await page.evaluate(() => ({ body: document.body.clientWidth, charts: [...document.querySelectorAll('.chart .uplot')].map((e) => (e as HTMLElement).offsetWidth) }));
+      const widths = await page.evaluate(() => ({ body: document.body.clientWidth, charts: Array.from(document.querySelectorAll('.chart .uplot')).map((e) => (e as HTMLElement).offsetWidth) }));
       for (const w of widths.charts) expect(w).toBeGreaterThan(widths.body * 0.9);
       // Legends: no stray x-series entry and no `--` placeholder while the cursor is off the chart.
       const legends = await page.$$eval('.u-legend', (els) => els.map((e) => (e as HTMLElement).innerText));
