@@ -3,6 +3,9 @@
 export function readFileSync(path: string): never {
   throw Object.assign(new Error(`cannot read ${path} in the browser`), { code: 'ENOTSUP' });
 }
+export function statSync(path: string): never {
+  throw Object.assign(new Error(`cannot stat ${path} in the browser`), { code: 'ENOTSUP' });
+}
 export function extname(p: string): string {
   const b = basename(p);
   const i = b.lastIndexOf('.');
@@ -15,4 +18,4 @@ export function basename(p: string, ext?: string): string {
 export function join(...parts: string[]): string {
   return parts.filter(Boolean).join('/').replace(/\/+/g, '/');
 }
-export default { readFileSync, extname, basename, join };
+export default { readFileSync, statSync, extname, basename, join };
