@@ -8,7 +8,7 @@ mkdir -p test/.output
 
 bash scripts/setup.sh --browser --redis || { echo "0 passed, 1 failed"; exit 1; }
 bash scripts/build.sh || { echo "0 passed, 1 failed"; exit 1; }
-npx vite build --config bindings/web/vite.config.ts >/dev/null || { echo "test: building the browser page failed" >&2; echo "0 passed, 1 failed"; exit 1; }
+npx vite build --config bindings/web/vite.config.ts >test/.output/vite.txt 2>&1 || { echo "test: building the browser page failed" >&2; echo "0 passed, 1 failed"; exit 1; }
 # shellcheck disable=SC1091
 . .oomsim/env
 export OOMSIM_CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"

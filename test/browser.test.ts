@@ -1,34 +1,30 @@
-// The browser build in real headless Chromium (Debian's chromium + playwright-core): the Vite page loads the wasm
-// engine, runs the demo in the page, and shows the same numbers as Node.
-import { createServer, type Server } from 'node:http';
-import { readFileSync, existsSync } from 'node:fs';
-import { extname, join, normalize } from 'node:path';
+// The playground (bindings/web, built by `npm run build:web`) in real headless Chromium (Debian's chromium +
+// playwright-core), opened from file:// as a user would open the built file: presets run in the worker give the
+// same results as `oomsim run` in Node; inline editor errors name the line and the allowed values; a share link
+// reproduces the run; the policy bake-off prints `oomsim compare`'s table; playback, cancel, the process table and
+// the language switch work; no console errors.
+import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
-import { load, runDemo } from '../bindings/src/index.js';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { load, runScenarioFile, textSummary, formatLog, parseScenario } from '../bindings/src/index.js';
+import { formatIssue, loadScenarioFileOrThrow } from '../bindings/src/scenario/load.js';
+import { normalizeScenario } from '../bindings/src/scenario/normalize.js';
+import { comparePolicies, compareTable } from '../bindings/src/policy/compare.js';
 
 const DIST = new URL('../bindings/web/dist/', import.meta.url).pathname;
+const PAGE = pathToFileURL(join(DIST, 'index.html')).href;
+const SCENARIOS = new URL('../scenarios/', import.meta.url).pathname;
+const OUT = new URL('./.output/', import.meta.url).pathname;
 const CHROMIUM = process.env.OOMSIM_CHROMIUM ?? '/usr/bin/chromium';
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+const WAIT = 180_000; // a wait on the page, not a speed check: the machine is shared
 
-let server: Server;
-let base: string;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(join(DIST, 'index.html'))) throw new Error(`${DIST}index.html is missing: run scripts/test.sh (it builds the page)`);
-  server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^\/+/, '');
-    const file = join(DIST, path === '' ? 'index.html' : path);
-    if (!file.startsWith(DIST) || !existsSync(file)) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const addr = server.address();
-  base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/`;
+  if (!existsSync(join(DIST, 'index.html'))) throw new Error(`${DIST}index.html is missing: run npm run build:web (scripts/test.sh does)`);
+  mkdirSync(OUT, { recursive: true });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -38,22 +34,196 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((ok) => server?.close(ok));
 });
 
-describe('browser page', () => {
-  it('loads the engine in Chromium and shows the demo numbers Node computes', async () => {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    await page.goto(base);
-    await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
-    expect(await page.getAttribute('body', 'data-ready')).toBe('1');
-    const node = runDemo();
-    expect(await page.textContent('#memtotal')).toBe(String(node.memTotalKb));
-    expect(await page.textContent('#memfree')).toBe(String(node.memFreeKb));
-    expect(await page.textContent('#pgfault')).toBe(String(node.pgfault));
+async function open(url = PAGE, width = 1280, height = 800): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width, height } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('requestfailed', (r) => errors.push(`request failed: ${r.url().slice(0, 80)}`));
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready="1"]', { state: 'attached', timeout: WAIT });
+  return { page, errors };
+}
+
+const finished = (page: Page) => page.waitForSelector('body[data-state="done"], body[data-state="error"]', { state: 'attached', timeout: WAIT });
+
+async function runPreset(page: Page, name: string): Promise<void> {
+  await page.selectOption('#preset', name);
+  await page.click('#run');
+  await finished(page);
+  expect(await page.getAttribute('body', 'data-state'), await page.textContent('#errors') ?? '').toBe('done');
+}
+
+const pageKills = (page: Page) => page.$$eval('#kills li', (els) => els.map((e) => ({ pid: Number((e as HTMLElement).dataset.pid), comm: (e as HTMLElement).dataset.comm, tNs: (e as HTMLElement).dataset.tns })));
+
+/** The share of drawn (not blank, not white) pixels of each chart canvas. */
+const ink = (page: Page) =>
+  page.$$eval('#charts .chart canvas', (cs) =>
+    cs.map((c) => {
+      const cv = c as HTMLCanvasElement;
+      const d = cv.getContext('2d')!.getImageData(0, 0, cv.width, cv.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && !(d[i] > 245 && d[i + 1] > 245 && d[i + 2] > 245)) n++;
+      return n / (cv.width * cv.height);
+    }),
+  );
+
+describe('playground from file://', () => {
+  for (const name of ['global-oom-adj', 'cgroup-v1-limit-in-bytes', 'fork-overcommit-mode2']) {
+    it(`${name}: the page's run equals oomsim run (summary, kills, dmesg)`, { timeout: WAIT * 2 }, async () => {
+      const node = runScenarioFile(`${SCENARIOS}${name}.yaml`, { explain: true });
+      const { page, errors } = await open();
+      await runPreset(page, name);
+      expect(await page.textContent('#summary')).toBe(textSummary(node, { explain: true }).join('\n'));
+      expect(await pageKills(page)).toEqual(node.oomKills.map((k) => ({ pid: k.pid, comm: k.comm, tNs: String(k.tNs) })));
+      const dmesg = (await page.textContent('#dmesg')) ?? '';
+      expect(dmesg).toBe(formatLog(node).join('\n') || '(empty)');
+      if (name !== 'fork-overcommit-mode2') expect(dmesg).toContain(`Killed process ${node.oomKills[0]!.pid} (${node.oomKills[0]!.comm})`);
+      else expect(node.oomKills).toEqual([]);
+      const inked = await ink(page);
+      expect(inked.length).toBeGreaterThanOrEqual(3);
+      for (const share of inked) expect(share).toBeGreaterThan(0.003);
+      await page.screenshot({ path: join(OUT, `playground-${name}.png`), fullPage: true });
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+  }
+
+  it('a global OOM and a memcg OOM are among the presets', () => {
+    expect(runScenarioFile(`${SCENARIOS}global-oom-adj.yaml`).oomKills[0]?.constraint).toBe(0); // CONSTRAINT_NONE
+    expect(runScenarioFile(`${SCENARIOS}cgroup-v1-limit-in-bytes.yaml`).oomKills[0]?.constraint).toBe(3); // CONSTRAINT_MEMCG
+  });
+
+  it('an error typed into the editor is shown inline with its line and the allowed values', { timeout: WAIT }, async () => {
+    const { page, errors } = await open();
+    await page.selectOption('#preset', 'global-oom-adj');
+    await page.click('.cm-content');
+    await page.keyboard.press('Control+Home');
+    await page.keyboard.type('bogus_key: 1');
+    await page.keyboard.press('Enter');
+    const text = readFileSync(`${SCENARIOS}global-oom-adj.yaml`, 'utf8');
+    const r = parseScenario(`bogus_key: 1\n${text}`, { file: 'global-oom-adj.yaml' });
+    expect(r.success).toBe(false);
+    const e = r.success ? null : r.errors[0]!;
+    expect(formatIssue(e!)).toContain('allowed: $schema, name, description');
+    await page.waitForFunction(() => (document.getElementById('errors')?.textContent ?? '').length > 0, undefined, { timeout: WAIT });
+    expect(await page.textContent('#errors')).toBe(`line ${e!.line} ${e!.path}: ${e!.message}`);
+    expect(e!.line).toBe(1);
+    // the editor marks the range on line 1
+    const marked = await page.$$eval('.cm-lintRange-error', (els) => els.map((x) => x.closest('.cm-line')?.textContent));
+    expect(marked).toEqual(['bogus_key: 1']);
+    // running it reports the same error instead of a result
+    await page.click('#run');
+    await finished(page);
+    expect(await page.getAttribute('body', 'data-state')).toBe('error');
+    expect(await page.textContent('#errors')).toContain('unknown key "bogus_key"');
+    await page.screenshot({ path: join(OUT, 'playground-editor-error.png') });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('a share link opened in a new page reproduces the run', { timeout: WAIT * 2 }, async () => {
+    const { page, errors } = await open();
+    await runPreset(page, 'global-oom-adj');
+    await page.fill('#tick', '50'); // a setting that changes the numbers travels in the link too
+    await page.click('#run');
+    await finished(page);
+    const summary = await page.textContent('#summary');
+    const kills = await pageKills(page);
+    await page.click('#share');
+    await page.waitForFunction(() => (document.getElementById('share-url') as HTMLInputElement).value.includes('#s='), undefined, { timeout: WAIT });
+    const url = await page.inputValue('#share-url');
+    expect(url.startsWith(PAGE)).toBe(true);
+    const b = await open(url);
+    await finished(b.page);
+    expect(await b.page.getAttribute('body', 'data-state')).toBe('done');
+    expect(await b.page.textContent('#summary')).toBe(summary);
+    expect(await pageKills(b.page)).toEqual(kills);
+    expect(await b.page.inputValue('#tick')).toBe('50');
+    const node = runScenarioFile(`${SCENARIOS}global-oom-adj.yaml`, { explain: true, tickNs: 50_000_000n });
+    expect(summary).toBe(textSummary(node, { explain: true }).join('\n'));
+    // a damaged link says so instead of failing silently
+    const c = await open(`${PAGE}#s=AAAA`);
+    expect(await c.page.getAttribute('body', 'data-state')).toBe('error');
+    expect(await c.page.textContent('#status')).toContain('share link is damaged');
+    expect([...errors, ...b.errors, ...c.errors]).toEqual([]);
+    await Promise.all([page.close(), b.page.close(), c.page.close()]);
+  });
+
+  it('playback, the process table with the oom_badness breakdown, cancel and the language switch', { timeout: WAIT * 2 }, async () => {
+    const node = runScenarioFile(`${SCENARIOS}global-oom-adj.yaml`);
+    const { page, errors } = await open();
+    await runPreset(page, 'global-oom-adj');
+    // seek to sample 100: the time label, and the dmesg pane holds only the lines logged by then
+    await page.$eval('#cursor', (el) => {
+      (el as HTMLInputElement).value = '100';
+      el.dispatchEvent(new Event('input'));
+    });
+    const t100 = node.series.tNs[100]!;
+    expect(await page.textContent('#time')).toBe(`time ${(Number(t100) / 1e9).toFixed(1)} s`);
+    const shown = ((await page.textContent('#dmesg')) ?? '').split('\n').filter((l) => l && l !== '(empty)');
+    expect(shown).toEqual(formatLog(node).filter((_, i) => node.log[i]!.tNs <= t100));
+    expect(node.oomKills[0]!.tNs > t100).toBe(true); // before the first kill: no kill line yet
+    // step one sample
+    await page.click('#step');
+    expect(await page.inputValue('#cursor')).toBe('101');
+    // play, then pause: the time moved on
+    await page.click('#play');
+    await page.waitForFunction(() => Number((document.getElementById('cursor') as HTMLInputElement).value) > 105, undefined, { timeout: WAIT });
+    await page.click('#play');
+    const at = Number(await page.inputValue('#cursor'));
+    expect(at).toBeGreaterThan(105);
+    // click postgres: its badness sum at that time, from a snapshot of the same run
+    await page.click('#procs tr[data-pid="100"]');
+    await page.waitForFunction(() => (document.getElementById('why')?.textContent ?? '').includes('oom_badness ='), undefined, { timeout: WAIT });
+    const why = (await page.textContent('#why')) ?? '';
+    expect(why).toMatch(/postgres \(100\).*\n\s+oom_badness = rss \d+ \+ swapents \d+ \+ pgtables \d+ \+ adj -500 × \(1048576 \/ 1000 = 1048\) = -524000/);
+    await page.screenshot({ path: join(OUT, 'playground-process-table.png'), fullPage: true });
+    // cancel a long run; the page stays usable
+    await page.selectOption('#preset', 'prevent-more-swap');
+    await page.click('#run');
+    await page.waitForFunction(() => (document.getElementById('progress') as HTMLProgressElement).value > 0, undefined, { timeout: WAIT });
+    await page.click('#cancel');
+    expect(await page.getAttribute('body', 'data-state')).toBe('cancelled');
+    await runPreset(page, 'global-oom-adj');
+    // Korean labels, and the article's correction next to an OOM preset
+    await page.click('#lang');
+    expect(await page.getAttribute('html', 'lang')).toBe('ko');
+    expect(await page.textContent('h1')).toBe('oomsim 플레이그라운드');
+    expect(await page.textContent('#correction')).toContain('vm.oom_kill이라는 sysctl은 없습니다');
+    expect(await page.$$eval('.u-title', (els) => els.map((e) => e.textContent))).toContain('메모리 (MiB)');
+    await page.setViewportSize({ width: 390, height: 800 });
+    await page.screenshot({ path: join(OUT, 'playground-phone-ko.png'), fullPage: true });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(392);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('the policy bake-off gives oomsim compare\'s table and one memory chart per policy', { timeout: WAIT * 2 }, async () => {
+    const file = `${SCENARIOS}global-oom-adj.yaml`;
+    const policies = ['kernel', 'earlyoom', 'nohang'];
+    const node = comparePolicies(normalizeScenario(loadScenarioFileOrThrow(file), { file }), policies, { tickNs: 100_000_000n, keepRuns: false });
+    const { page, errors } = await open();
+    await page.selectOption('#preset', 'global-oom-adj');
+    for (const p of policies) await page.check(`#policies input[value="${p}"]`);
+    await page.click('#compare');
+    await page.waitForSelector('body[data-bakeoff="done"], body[data-bakeoff="error"]', { state: 'attached', timeout: WAIT });
+    expect(await page.getAttribute('body', 'data-bakeoff'), (await page.textContent('#compare-table')) ?? '').toBe('done');
+    expect(await page.textContent('#compare-table')).toBe(compareTable(node).join('\n'));
+    expect(await page.$$eval('.bake-col', (els) => els.map((e) => (e as HTMLElement).dataset.policy))).toEqual(policies);
+    const inked = await page.$$eval('#compare-charts canvas', (cs) => cs.map((c) => {
+      const cv = c as HTMLCanvasElement;
+      const d = cv.getContext('2d')!.getImageData(0, 0, cv.width, cv.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && !(d[i] > 245 && d[i + 1] > 245 && d[i + 2] > 245)) n++;
+      return n / (cv.width * cv.height);
+    }));
+    expect(inked.length).toBe(policies.length);
+    for (const share of inked) expect(share).toBeGreaterThan(0.003);
+    await (await page.$('#compare-table'))!.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(OUT, 'playground-bakeoff.png'), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -1,5 +1,6 @@
 // The standalone HTML report in real headless Chromium (Debian's chromium + playwright-core, as browser.test.ts):
-// it loads without errors or network, draws its four charts, and the charts are not blank.
+// it loads without errors or network, draws its charts full width and not blank, shows no empty swap chart on a
+// machine without swap, no `--` legend values, no series hidden under an identical one, and wraps long log lines.
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,9 +46,10 @@ afterAll(async () => {
 });
 
 describe('HTML report', () => {
-  for (const name of ['global-oom-adj', 'fork-overcommit-mode2']) {
+  for (const name of ['global-oom-adj', 'fork-overcommit-mode2', 'prevent-more-swap']) {
     it(`${name}: renders in Chromium with non-blank charts`, async () => {
-      const html = toHtml(runScenarioFile(`${SCENARIOS}${name}.yaml`));
+      const r = runScenarioFile(`${SCENARIOS}${name}.yaml`);
+      const html = toHtml(r);
       expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/); // standalone: nothing fetched
       pages.set(`/${name}.html`, html);
       writeFileSync(join(outDir, `${name}.html`), html);
@@ -61,20 +63,36 @@ describe('HTML report', () => {
       await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
       expect(errors).toEqual([]);
       expect(requests).toEqual([`${base}/${name}.html`]);
+      const hasSwap = r.series.meminfo.SwapTotal.some((v) => v > 0);
+      const ids = hasSwap ? ['mem', 'swap', 'commit', 'rss'] : ['mem', 'commit', 'rss'];
+      expect(await page.$$eval('.chart', (els) => els.map((e) => e.id).filter((id) => id !== 'cgroups'))).toEqual(ids);
+      expect((await page.$('#swap-none')) !== null).toBe(!hasSwap);
       // Each chart's canvas: the share of pixels that are drawn (not transparent and not white).
-      const inked = await page.evaluate(() =>
-        ['mem', 'swap', 'commit', 'rss'].map((id) => {
+      const inked = await page.evaluate((ids) =>
+        ids.map((id) => {
           const c = document.querySelector(`#${id} canvas`) as HTMLCanvasElement | null;
           if (!c) return -1;
           const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
           let n = 0;
           for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && !(d[i] > 245 && d[i + 1] > 245 && d[i + 2] > 245)) n++;
           return n / (c.width * c.height);
-        }),
-      );
+        }), ids);
       for (const share of inked) expect(share).toBeGreaterThan(0.003);
-      // The memory chart has four lines: far more ink than the swap chart of a machine without swap.
-      expect(inked[0]).toBeGreaterThan(inked[1]);
+      // Full width: every chart spans at least 90% of the page's content width.
+      const widths = await page.evaluate(() => ({ body: document.body.clientWidth, charts: Array.from(document.querySelectorAll('.chart .uplot')).map((e) => (e as HTMLElement).offsetWidth) }));
+      for (const w of widths.charts) expect(w).toBeGreaterThan(widths.body * 0.9);
+      // Legends: no stray x-series entry and no `--` placeholder while the cursor is off the chart.
+      const legends = await page.$$eval('.u-legend', (els) => els.map((e) => (e as HTMLElement).innerText));
+      for (const l of legends) {
+        expect(l).not.toMatch(/(^|\n)\s*s\b/);
+        expect(l).not.toContain('--');
+      }
+      // A series with the same values as an earlier one is labelled so ("(= MemFree)") instead of hiding under it.
+      const mi = r.series.meminfo;
+      if (mi.MemFree.every((v, i) => v === mi.MemAvailable[i])) expect(legends[0]).toContain('MemAvailable (= MemFree)');
+      // Long kernel-log lines wrap inside the page.
+      const log = await page.evaluate(() => { const e = document.getElementById('log')!; return { sw: e.scrollWidth, cw: e.clientWidth }; });
+      expect(log.sw).toBeLessThanOrEqual(log.cw + 1);
       const shot = await page.screenshot({ fullPage: true, path: join(outDir, `${name}.png`) });
       expect(shot.length).toBeGreaterThan(20_000);
       expect(await page.textContent('#summary')).toContain(`== ${name}`);

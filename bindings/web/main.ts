@@ -1,21 +1,299 @@
-// The browser demo page: loads the wasm engine with the web loader and runs the same demo as `npm start`.
-import { load, runDemo } from '../src/web.js';
+// The oomsim playground: a scenario editor with the repository's presets, a run in a Web Worker (progress, cancel),
+// playback of the run over simulated time (play / pause / step / speed) driving the shared charts
+// (bindings/src/report/charts.ts), the process table with the oom_badness breakdown, and the kernel log; share by
+// URL; English and Korean. Works from file:// (vite.config.ts inlines everything into index.html).
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type { EditorView } from 'codemirror';
+import wasmBase64 from '../../pkg/oomsim_wasm_bg.wasm?base64';
+import RunWorker from './src/worker.ts?worker&inline';
+import { drawRunCharts, type RunCharts } from '../src/report/charts.js';
+import { createEditor } from './src/editor.js';
+import { PRESETS, SECTIONS, articleCorrection } from './src/presets.js';
+import { TEXT, type Lang } from './src/i18n.js';
+import { decodeShare, encodeShare } from './src/share.js';
+import { renderProcs, renderWhy, type ProcState } from './src/procs.js';
+import type { FromWorker, RunDone, ToWorker } from './src/protocol.js';
+import { POLICIES, runBakeoff } from './src/bakeoff.js';
 
-const $ = (id: string) => document.getElementById(id)!;
+const $ = <E extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as E;
+const params = new URLSearchParams(location.search);
+let lang: Lang = params.get('lang') === 'ko' ? 'ko' : 'en';
+const T = () => TEXT[lang];
+
+const wasmBytes = Uint8Array.from(atob(wasmBase64), (c) => c.charCodeAt(0));
+let worker: Worker;
+let runId = 0;
+let current: RunDone | null = null;
+let charts: RunCharts | null = null;
+let playTimer: number | null = null;
+const proc: ProcState = { report: null, index: 0, snapshot: null, selected: null };
+let file = PRESETS[0]?.file ?? 'scenario.yaml';
+let editor: EditorView;
+
+function setState(s: string, text?: string): void {
+  document.body.dataset.state = s;
+  $('status').textContent = text ?? '';
+}
+
+function startWorker(): void {
+  worker = new RunWorker();
+  worker.onmessage = (ev: MessageEvent<FromWorker>) => onMessage(ev.data);
+  worker.onerror = (e) => setState('error', e.message);
+  const copy = wasmBytes.slice().buffer;
+  worker.postMessage({ type: 'init', wasm: copy } satisfies ToWorker, [copy]);
+}
+
+const tickMs = () => Math.max(1, Math.min(10_000, Math.trunc(Number(($('tick') as HTMLInputElement).value) || 100)));
+
+function run(): void {
+  stopPlay();
+  const id = ++runId;
+  current = null;
+  ($('progress') as HTMLProgressElement).value = 0;
+  setState('running', T().running);
+  $('errors').textContent = '';
+  worker.postMessage({ type: 'run', id, text: editor.state.doc.toString(), file, tickMs: tickMs() } satisfies ToWorker);
+}
+
+function cancel(): void {
+  if (document.body.dataset.state !== 'running') return;
+  worker.terminate();
+  runId++;
+  startWorker();
+  setState('cancelled', T().cancelled);
+}
+
+function onMessage(m: FromWorker): void {
+  if (m.type === 'ready') return;
+  if (m.type === 'error' && m.id === 0) {
+    setState('error', `error: ${m.message}`); // the worker could not start the engine
+    return;
+  }
+  if (m.id !== runId && m.type !== 'snapshot') return;
+  if (m.type === 'progress') {
+    const p = $('progress') as HTMLProgressElement;
+    p.value = Number((BigInt(m.nowNs) * 1000n) / (BigInt(m.endNs) || 1n)) / 10;
+    $('status').textContent = `${T().running} ${(Number(m.nowNs) / 1e9).toFixed(1)} / ${(Number(m.endNs) / 1e9).toFixed(1)} s`;
+  } else if (m.type === 'error') {
+    setState('error', T().errors);
+    $('errors').textContent = m.message;
+  } else if (m.type === 'done') {
+    current = m;
+    ($('progress') as HTMLProgressElement).value = 100;
+    showRun(m);
+    setState('done', `${T().done} (${(m.ms / 1000).toFixed(2)} s)`);
+  } else if (m.type === 'snapshot' && current) {
+    proc.snapshot = { atNs: m.atNs, tasks: m.tasks, explain: m.explain };
+    renderAt();
+  }
+}
+
+function showRun(m: RunDone): void {
+  const R = m.report;
+  charts?.destroy();
+  charts = drawRunCharts(uPlot, R, $('charts'), T().chart);
+  proc.report = R;
+  proc.snapshot = null;
+  proc.selected = null;
+  $('outcome').textContent = R.outcome;
+  $('summary').textContent = m.summary.join('\n');
+  const kills = $('kills');
+  kills.replaceChildren(
+    ...R.oomKills.map((k: any) => {
+      const li = document.createElement('li');
+      Object.assign(li.dataset, { pid: String(k.pid), comm: k.comm, tns: String(k.tNs) });
+      li.textContent = `${(Number(k.tNs) / 1e9).toFixed(3)} s: OOM kill ${k.comm} (${k.pid})`;
+      return li;
+    }),
+  );
+  const slider = $('cursor') as HTMLInputElement;
+  slider.max = String(R.series.tNs.length - 1);
+  seek(R.series.tNs.length - 1, true);
+}
+
+/** Move the playback to sample i; `snapshot` asks the worker for the task table at that time. */
+function seek(i: number, snapshot: boolean): void {
+  if (!current) return;
+  const n = current.report.series.tNs.length;
+  proc.index = Math.max(0, Math.min(n - 1, i));
+  ($('cursor') as HTMLInputElement).value = String(proc.index);
+  charts?.show(proc.index + 1);
+  renderAt();
+  if (snapshot) requestSnapshot();
+}
+
+function requestSnapshot(): void {
+  if (!current) return;
+  const atNs = String(current.report.series.tNs[proc.index]);
+  if (proc.snapshot?.atNs === atNs) return;
+  worker.postMessage({ type: 'snapshot', id: runId, text: editor.state.doc.toString(), file, tickMs: tickMs(), atNs } satisfies ToWorker);
+}
+
+function renderAt(): void {
+  if (!current) return;
+  const R = current.report;
+  const tNs = BigInt(R.series.tNs[proc.index]);
+  $('time').textContent = `${T().time} ${(Number(tNs) / 1e9).toFixed(1)} s`;
+  const lines: string[] = R.log;
+  const upto = current.logT.findIndex((x) => BigInt(x) > tNs);
+  const shown = upto < 0 ? lines : lines.slice(0, upto);
+  const d = $('dmesg');
+  d.textContent = shown.join('\n') || '(empty)';
+  d.scrollTop = d.scrollHeight;
+  renderProcs($<HTMLTableElement>('procs'), proc, T(), (pid) => {
+    proc.selected = pid;
+    renderAt();
+    requestSnapshot();
+  });
+  renderWhy($('why'), proc, T());
+}
+
+function stopPlay(): void {
+  if (playTimer !== null) clearInterval(playTimer);
+  playTimer = null;
+  $('play').textContent = T().play;
+}
+
+function togglePlay(): void {
+  if (!current) return;
+  if (playTimer !== null) {
+    stopPlay();
+    requestSnapshot();
+    return;
+  }
+  const n = current.report.series.tNs.length;
+  if (proc.index >= n - 1) seek(0, false);
+  $('play').textContent = T().pause;
+  playTimer = window.setInterval(() => {
+    const speed = Number(($('speed') as HTMLSelectElement).value);
+    const next = proc.index + Math.max(1, Math.round((speed * n) / 200));
+    seek(next, false);
+    if (next >= n - 1) {
+      stopPlay();
+      requestSnapshot();
+    }
+  }, 50);
+}
+
+function loadPreset(name: string): void {
+  const p = PRESETS.find((x) => x.name === name);
+  if (!p) return;
+  file = p.file;
+  editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: p.text } });
+  showCorrection();
+}
+
+function showCorrection(): void {
+  const p = PRESETS.find((x) => x.file === file);
+  const c = p ? articleCorrection(p) : null;
+  $('correction').textContent = c === 'overcommit' ? T().corrOvercommit : c === 'oom_kill' ? T().corrOomKill : '';
+}
+
+async function share(): Promise<void> {
+  const preset = PRESETS.find((x) => x.file === file)?.name;
+  const hash = await encodeShare({ text: editor.state.doc.toString(), tickMs: tickMs(), preset, lang });
+  history.replaceState(null, '', `#${hash}`);
+  ($('share-url') as HTMLInputElement).value = location.href;
+  $('status').textContent = T().shared;
+}
+
+function labels(): void {
+  const t = T();
+  document.documentElement.lang = lang;
+  document.querySelectorAll<HTMLElement>('[data-t]').forEach((e) => {
+    const v = (t as any)[e.dataset.t!];
+    if (typeof v === 'string') e.textContent = v;
+  });
+  $('lang').textContent = t.lang;
+  const sel = $('preset') as HTMLSelectElement;
+  const value = sel.value;
+  sel.replaceChildren(
+    ...SECTIONS.map((s) => {
+      const g = document.createElement('optgroup');
+      g.label = t.sections[s];
+      for (const p of PRESETS.filter((x) => x.section === s)) {
+        const o = document.createElement('option');
+        o.value = p.name;
+        o.textContent = p.name;
+        o.title = p.description;
+        g.appendChild(o);
+      }
+      return g;
+    }),
+  );
+  if (value) sel.value = value;
+  showCorrection();
+  if (current) {
+    charts?.destroy();
+    charts = drawRunCharts(uPlot, current.report, $('charts'), t.chart);
+    seek(proc.index, false);
+  }
+}
 
 async function main(): Promise<void> {
-  await load();
-  const r = runDemo();
-  $('memtotal').textContent = String(r.memTotalKb);
-  $('memfree').textContent = String(r.memFreeKb);
-  $('pgfault').textContent = String(r.pgfault);
-  $('report').textContent = r.lines.join('\n');
-  $('status').textContent = 'done';
+  editor = createEditor($('editor'), PRESETS[0]?.text ?? '', () => file, (d) => {
+    $('errors').textContent = d.map((x) => x.message).join('\n');
+  });
+  labels();
+  startWorker();
+  $('run').onclick = run;
+  $('cancel').onclick = cancel;
+  $('play').onclick = togglePlay;
+  $('step').onclick = () => { stopPlay(); seek(proc.index + 1, true); };
+  $('cursor').oninput = () => { stopPlay(); seek(Number(($('cursor') as HTMLInputElement).value), false); };
+  $('cursor').onchange = () => requestSnapshot();
+  $('share').onclick = () => void share();
+  $('preset').onchange = () => loadPreset(($('preset') as HTMLSelectElement).value);
+  $('policies').replaceChildren(
+    ...POLICIES.map((p, i) => {
+      const l = document.createElement('label');
+      const c = document.createElement('input');
+      c.type = 'checkbox';
+      c.value = p;
+      c.checked = i < 2;
+      l.append(c, ` ${p}`);
+      return l;
+    }),
+  );
+  $('compare').onclick = () =>
+    runBakeoff({
+      policies: Array.from(document.querySelectorAll<HTMLInputElement>('#policies input:checked')).map((c) => c.value),
+      text: editor.state.doc.toString(),
+      file,
+      tickMs: tickMs(),
+      newWorker: () => {
+        const w = new RunWorker();
+        const copy = wasmBytes.slice().buffer;
+        w.postMessage({ type: 'init', wasm: copy } satisfies ToWorker, [copy]);
+        return w;
+      },
+      labels: T().chart,
+      table: $('compare-table'),
+      grid: $('compare-charts'),
+      onState: (st, text) => {
+        document.body.dataset.bakeoff = st;
+        $('compare-status').textContent = text;
+      },
+    });
+  $('lang').onclick = () => { lang = lang === 'en' ? 'ko' : 'en'; labels(); };
+  let shared = null;
+  try {
+    shared = await decodeShare(location.hash);
+  } catch (e) {
+    setState('error', `error: ${(e as Error).message}`);
+  }
+  if (shared) {
+    if (shared.lang === 'ko' || shared.lang === 'en') lang = shared.lang;
+    const p = PRESETS.find((x) => x.name === shared.preset);
+    file = p ? p.file : 'shared.yaml';
+    editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: shared.text } });
+    ($('tick') as HTMLInputElement).value = String(shared.tickMs);
+    labels();
+    if (p) ($('preset') as HTMLSelectElement).value = p.name;
+    run();
+  } else if (document.body.dataset.state !== 'error') setState('idle', '');
   document.body.dataset.ready = '1';
 }
 
-main().catch((e: Error) => {
-  $('status').textContent = `error: ${e.message}`;
-  $('status').className = 'error';
-  document.body.dataset.ready = 'error';
-});
+main().catch((e: Error) => setState('error', `error: ${e.message}`));

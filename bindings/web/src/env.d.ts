@@ -1,0 +1,5 @@
+/// <reference types="vite/client" />
+declare module '*.wasm?base64' {
+  const base64: string;
+  export default base64;
+}
