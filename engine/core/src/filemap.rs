@@ -320,7 +320,7 @@ impl Kernel {
     fn file_read_inner(&mut self, pid: u32, fid: u32, first: u64, count: u64) -> Result<SysResult<u64>, ApiError> {
         self.check_running()?;
         let ti = self.task_index(pid)?;
-        self.cur_memcg = (pid, self.tasks[ti].memcg);
+        self.current.enter(pid, self.tasks[ti].memcg);
         let file = self.files.get(fid as usize).filter(|f| f.live).ok_or_else(|| ApiError::new("E_ARG", format!("file_read.file: no file {fid}")))?;
         let kind = file.kind;
         let end = first.saturating_add(count).min(file.size);
@@ -372,7 +372,7 @@ impl Kernel {
     fn file_write_inner(&mut self, pid: u32, fid: u32, first: u64, count: u64) -> Result<SysResult<u64>, ApiError> {
         self.check_running()?;
         let ti = self.task_index(pid)?;
-        self.cur_memcg = (pid, self.tasks[ti].memcg);
+        self.current.enter(pid, self.tasks[ti].memcg);
         let file = self.files.get(fid as usize).filter(|f| f.live).ok_or_else(|| ApiError::new("E_ARG", format!("file_write.file: no file {fid}")))?;
         let kind = file.kind;
         if kind == FileKind::Hugetlbfs {

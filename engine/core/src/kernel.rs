@@ -141,17 +141,10 @@ pub struct Kernel {
     pub memcg: crate::memcontrol::MemCgroupTree,
     /// The memcg each swap slot's page was charged to (`swap_cgroup`); `NO_MEMCG` when none is recorded.
     pub(crate) swap_memcg: Vec<u32>,
-    /// (pid, memcg id) of the task whose kernel entry is running: its memcg is resolved once per entry.
-    pub(crate) cur_memcg: (u32, crate::types::MemcgId),
-    /// A user page fault is being handled (`current->in_user_fault`): a v1 oom_kill_disable memcg then waits.
-    pub(crate) in_user_fault: bool,
-    /// The page a `wp_page_copy` holds while it allocates the copy: reclaim may unmap it but must not free it.
-    pub(crate) wp_pinned: Option<u32>,
+    /// The task whose kernel entry is running and that entry's state (current.rs).
+    pub(crate) current: crate::current::Current,
     /// Tasks woken from a v1 memcg OOM wait, to resume at the end of the current entry.
     pub(crate) oom_woken: Vec<u32>,
-    pub(crate) resuming: bool,
-    /// The memcg the last charge that must wait in a v1 memcg OOM waits on.
-    pub(crate) last_oom_wait: crate::types::MemcgId,
     pub(crate) cg_seq: u64,
     /// Open cgroup files (`cgroup_open`).
     pub(crate) cgroup_fds: Vec<crate::memcontrol::engine::CgroupFd>,
@@ -225,12 +218,8 @@ impl Kernel {
             oom: Default::default(),
             memcg: crate::memcontrol::MemCgroupTree::new(config_mode),
             swap_memcg: vec![crate::memcontrol::engine::NO_MEMCG; swap_slots as usize],
-            cur_memcg: (0, crate::memcontrol::ROOT_MEMCG),
-            in_user_fault: false,
-            wp_pinned: None,
+            current: Default::default(),
             oom_woken: Vec::new(),
-            resuming: false,
-            last_oom_wait: crate::memcontrol::ROOT_MEMCG,
             cg_seq: 0,
             cgroup_fds: Vec::new(),
             lruvecs: Vec::new(),

@@ -81,7 +81,7 @@ pub(crate) enum FaultErr {
     /// The OOM killer panicked the machine.
     Panic,
     /// A user-fault memcg charge must wait in a v1 memcg OOM (oom_kill_disable); the memcg is in
-    /// `Kernel::last_oom_wait`.
+    /// `Current::memcg_in_oom`.
     OomWait,
     /// The fault returned without completing the access (`wp_page_copy` found the PTE changed while it allocated
     /// the copy: reclaim had unmapped the page): the access runs again.
@@ -149,9 +149,9 @@ impl Kernel {
     /// One `touch` kernel entry (also used to resume a woken task's pending range): faults are user faults; a
     /// v1 memcg OOM wait blocks the task with the rest of the range pending.
     pub(crate) fn touch_range(&mut self, pid: u32, vpn: u64, count: u64, access: Access) -> Result<TouchOutcome, ApiError> {
-        self.in_user_fault = true;
+        self.current.in_user_fault = true;
         let r = self.touch_inner(pid, vpn, count, access);
-        self.in_user_fault = false;
+        self.current.in_user_fault = false;
         if let Ok(TouchOutcome { stop: Some(TouchStop::Blocked { vpn: at }), .. }) = &r {
             let end = vpn + count;
             self.memcg_block_task(pid, crate::task::PendingAccess::Range { vpn: *at, end, write: access == Access::Write });
@@ -164,7 +164,7 @@ impl Kernel {
         self.check_running()?;
         let ti = self.task_index(pid)?;
         let mm_id = self.tasks[ti].mm;
-        self.cur_memcg = (pid, self.tasks[ti].memcg);
+        self.current.enter(pid, self.tasks[ti].memcg);
         let write = access == Access::Write;
         let end = vpn.checked_add(count).filter(|e| *e <= TASK_SIZE_PAGES_PLUS).ok_or_else(|| {
             ApiError::new("E_ARG", format!("touch: pages {vpn}+{count} run past the address-space limit {TASK_SIZE_PAGES_PLUS}"))
@@ -255,7 +255,7 @@ impl Kernel {
     /// resumed task's blocked page).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn touch_pattern_entry(&mut self, pid: u32, vpn: u64, npages: u64, pattern: Pattern, count: u64, access: Access, first: Option<u64>) -> Result<TouchOutcome, ApiError> {
-        self.in_user_fault = true;
+        self.current.in_user_fault = true;
         let mut r = match first {
             Some(p) => self.touch_inner(pid, p, 1, access).map(|o| TouchOutcome { done: 0, stop: o.stop }),
             None => Ok(TouchOutcome { done: 0, stop: None }),
@@ -268,7 +268,7 @@ impl Kernel {
                 left_after = count.saturating_sub(o.done + 1);
             }
         }
-        self.in_user_fault = false;
+        self.current.in_user_fault = false;
         if let Ok(TouchOutcome { stop: Some(TouchStop::Blocked { vpn: at }), .. }) = &r {
             self.memcg_block_task(pid, crate::task::PendingAccess::Pattern { vpn: *at, base: vpn, npages, pattern, left: left_after, write: access == Access::Write });
         }
@@ -280,7 +280,7 @@ impl Kernel {
         self.check_running()?;
         let ti = self.task_index(pid)?;
         let mm_id = self.tasks[ti].mm;
-        self.cur_memcg = (pid, self.tasks[ti].memcg);
+        self.current.enter(pid, self.tasks[ti].memcg);
         if npages == 0 || npages > u32::MAX as u64 {
             return Err(ApiError::new("E_ARG", format!("touch_pattern.npages: {npages} is not allowed; expected 1..=4294967295")));
         }
@@ -550,9 +550,9 @@ impl Kernel {
         // direct reclaim that allocation may run can unmap it but not free it (shrink_folio_list keeps it). The PTE
         // is then checked again (pte_same): if reclaim changed it, the copy is dropped and the fault returns, to be
         // taken again.
-        self.wp_pinned = Some(f);
+        self.current.wp_pinned = Some(f);
         let new = self.new_anon_page(pid, mm_id, vi, vpn);
-        self.wp_pinned = None;
+        self.current.wp_pinned = None;
         let new = new?;
         let pte = self.mm(mm_id).vmas[vi].pte(vpn);
         if !pte_present(pte) || pte_frame(pte) != f {

@@ -21,6 +21,8 @@ pub type SysResult<T = u64> = Result<T, Errno>;
 
 /// Index of a memcg in its tree (memcontrol/); the root is `memcontrol::ROOT_MEMCG`.
 pub type MemcgId = u32;
+/// The root memcg (`root_mem_cgroup`), path `/`.
+pub const ROOT_MEMCG: MemcgId = 0;
 
 /// What the last fault did (for single-page observations).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]

@@ -83,8 +83,10 @@ impl Kernel {
     pub(crate) fn memcg_of_pid(&self, pid: Option<u32>) -> MemcgId {
         match pid {
             None => ROOT_MEMCG,
-            Some(p) if p == self.cur_memcg.0 => self.cur_memcg.1,
-            Some(p) => self.task(p).map_or(ROOT_MEMCG, |t| t.memcg),
+            Some(p) => match self.current.memcg_of(p) {
+                Some(m) => m,
+                None => self.task(p).map_or(ROOT_MEMCG, |t| t.memcg),
+            },
         }
     }
 
@@ -119,7 +121,7 @@ impl Kernel {
             None => (0, false),
         };
         let mut task = ChargeTask {
-            in_user_fault: self.in_user_fault && pid.is_some(),
+            in_user_fault: self.current.in_user_fault && pid.is_some(),
             pf_memalloc: false,
             dying,
             memcg_in_oom: None,
@@ -149,7 +151,7 @@ impl Kernel {
             ChargeResult::NoMem if killed => Err(AllocFail::Killed),
             ChargeResult::NoMem => Err(AllocFail::OutOfMemory),
             ChargeResult::OomWait(m) => {
-                self.last_oom_wait = m;
+                self.current.memcg_in_oom = m;
                 Err(AllocFail::OomWait(m))
             }
         }
@@ -387,7 +389,7 @@ impl Kernel {
     /// `mem_cgroup_oom_synchronize` (sleep part): the faulting task blocks on the memcg its charge waits on
     /// (`under_oom` was raised by the charge path), keeping the rest of its access pending.
     pub(crate) fn memcg_block_task(&mut self, pid: u32, pending: PendingAccess) {
-        let memcg = self.last_oom_wait;
+        let memcg = self.current.memcg_in_oom;
         if let Some(t) = self.task_mut(pid) {
             t.state = TaskState::Blocked;
             t.oom_wait = Some(crate::task::OomWait { memcg, pending });
@@ -410,10 +412,10 @@ impl Kernel {
     /// their pending fault, then run the rest of their access (vectors-format.md §6.2 rule 3). A retried fault may
     /// block again, OOM-kill, or wake others.
     pub fn resume_woken(&mut self) {
-        if self.resuming {
+        if self.current.resuming {
             return;
         }
-        self.resuming = true;
+        self.current.resuming = true;
         while !self.oom_woken.is_empty() {
             let pid = self.oom_woken.remove(0);
             let Some(t) = self.task_mut(pid) else { continue };
@@ -430,14 +432,14 @@ impl Kernel {
                 }
             };
         }
-        self.resuming = false;
+        self.current.resuming = false;
     }
 
     /// Work at the end of every kernel entry: the return to user space of the task that ran it (memory.high
     /// throttling), and resuming woken memcg OOM waiters.
     #[inline]
     pub(crate) fn end_entry(&mut self) {
-        let pid = self.cur_memcg.0;
+        let pid = self.current.pid;
         if pid != 0 {
             self.memcg_over_high_return(pid);
         }
@@ -609,9 +611,7 @@ impl Kernel {
         t.memcg = id;
         t.cgroup = path.into();
         t.cg_seq = seq;
-        if self.cur_memcg.0 == pid {
-            self.cur_memcg.1 = id;
-        }
+        self.current.task_moved(pid, id);
         Ok(Ok(()))
     }
 

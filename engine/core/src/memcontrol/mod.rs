@@ -20,9 +20,7 @@ use std::collections::BTreeMap;
 
 pub use charge::{ChargeGfp, ChargeResult, ChargeTask, MemcgEnv};
 
-pub use crate::types::MemcgId;
-/// The root memcg (`root_mem_cgroup`), path `/`.
-pub const ROOT_MEMCG: MemcgId = 0;
+pub use crate::types::{MemcgId, ROOT_MEMCG};
 
 /// MEMCG_CHARGE_BATCH (include/linux/memcontrol.h).
 pub const MEMCG_CHARGE_BATCH: u64 = 64;

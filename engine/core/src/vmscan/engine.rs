@@ -57,7 +57,7 @@ impl Kernel {
     pub(crate) fn try_to_free_pages_for(&mut self, pid: Option<u32>, nr_to_reclaim: u64) -> u64 {
         let mut sc = ScanControl::new(nr_to_reclaim.max(SWAP_CLUSTER_MAX), None, true, false);
         let r = self.do_try_to_free_pages(&mut sc);
-        let pid = pid.or(Some(self.cur_memcg.0)).filter(|&p| p != 0);
+        let pid = pid.or(self.current.task());
         self.memstall(pid, sc.cost_ns);
         r
     }
@@ -67,7 +67,7 @@ impl Kernel {
     pub fn try_to_free_mem_cgroup_pages(&mut self, memcg: MemcgId, nr_pages: u64, may_swap: bool) -> u64 {
         let mut sc = ScanControl::new(nr_pages.max(SWAP_CLUSTER_MAX), Some(memcg), may_swap, false);
         let r = self.do_try_to_free_pages(&mut sc);
-        let pid = Some(self.cur_memcg.0).filter(|&p| p != 0);
+        let pid = self.current.task();
         self.memstall(pid, sc.cost_ns);
         r
     }
@@ -439,7 +439,7 @@ impl Kernel {
         }
         // a page a fault holds (wp_page_copy's reference) can be unmapped but neither written (pageout():
         // is_page_cache_freeable) nor freed (__remove_mapping's refcount freeze): kept on the inactive list
-        let pinned = self.wp_pinned == Some(f);
+        let pinned = self.current.wp_pinned == Some(f);
         match self.frames.kind(f) {
             KIND_ANON if pinned => self.shrink_pinned_anon(f),
             KIND_ANON => {

@@ -167,7 +167,7 @@ fn reclaim_during_a_cow_copy_unmaps_the_held_page_and_the_fault_is_taken_again()
     assert!(o.stop.is_none(), "{o:?}");
     assert_eq!(k.vmstat.get(Vmstat::pgfault) - before, 199, "one fault was retried");
     assert_eq!(k.vmstat.get(Vmstat::pswpout), 238);
-    assert_eq!(k.wp_pinned, None);
+    assert_eq!(k.current.wp_pinned, None);
     frame_of(&k, 2, v + 197);
     crate::kernel::prop_tests::check_invariants(&k);
 }
