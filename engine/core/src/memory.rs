@@ -100,6 +100,29 @@ impl From<AllocFail> for FaultErr {
     }
 }
 
+/// mm/memory.c `struct vm_fault`: one fault, built by the access loop and passed down the handlers, which
+/// report what they did in `fault` (set when the fault completes: `mm_account_fault`) and `cow` (what
+/// `do_wp_page` decided). The access loop folds them into `Kernel::last_fault`/`last_cow`, which describe the
+/// entry's last fault and last COW.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct VmFault {
+    pub pid: u32,
+    pub mm_id: u32,
+    /// The VMA's index in its mm.
+    pub vi: usize,
+    pub vpn: u64,
+    pub write: bool,
+    pub fault: FaultKind,
+    pub cow: CowKind,
+}
+
+impl VmFault {
+    #[inline]
+    fn new(pid: u32, mm_id: u32, vi: usize, vpn: u64, write: bool) -> Self {
+        VmFault { pid, mm_id, vi, vpn, write, fault: FaultKind::None, cow: CowKind::None }
+    }
+}
+
 #[inline]
 fn pte_allows(pte: u32, write: bool) -> bool {
     if write {
@@ -224,7 +247,10 @@ impl Kernel {
                 if v >= chunk_end {
                     continue;
                 }
-                match self.handle_mm_fault(pid, mm_id, vi, v, write) {
+                let mut vmf = VmFault::new(pid, mm_id, vi, v, write);
+                let r = self.handle_mm_fault(&mut vmf);
+                self.note_fault(&vmf);
+                match r {
                     Ok(()) => v += 1,
                     // the same page is accessed again (unless the task was killed meanwhile: below)
                     Err(FaultErr::Retry) => {}
@@ -328,7 +354,10 @@ impl Kernel {
                 continue;
             }
             loop {
-                match self.handle_mm_fault(pid, mm_id, vi, v, write) {
+                let mut vmf = VmFault::new(pid, mm_id, vi, v, write);
+                let r = self.handle_mm_fault(&mut vmf);
+                self.note_fault(&vmf);
+                match r {
                     Ok(()) => break,
                     Err(FaultErr::Retry) => {
                         if self.oom.current_killed.contains(&pid) {
@@ -395,8 +424,20 @@ impl Kernel {
         self.memcg.mod_stat(memcg, crate::memcontrol::Stat::Pgmajfault, 1);
     }
 
-    fn account_fault(&mut self, pid: u32, major: bool) {
+    /// What one fault did, as the entry's last fault and last COW (a fault that did neither leaves them).
+    #[inline]
+    fn note_fault(&mut self, vmf: &VmFault) {
+        if vmf.fault != FaultKind::None {
+            self.last_fault = vmf.fault;
+        }
+        if vmf.cow != CowKind::None {
+            self.last_cow = vmf.cow;
+        }
+    }
+
+    fn account_fault(&mut self, vmf: &mut VmFault, major: bool) {
         // mm/memory.c:mm_account_fault (and count_memcg_event_mm on the task's memcg)
+        let pid = vmf.pid;
         self.vmstat.inc(Vmstat::pgfault);
         let memcg = self.memcg_of_pid(Some(pid));
         self.memcg.mod_stat(memcg, crate::memcontrol::Stat::Pgfault, 1);
@@ -405,7 +446,7 @@ impl Kernel {
                 t.maj_flt += 1;
             }
             self.stats.faults_major += 1;
-            self.last_fault = FaultKind::Major;
+            vmf.fault = FaultKind::Major;
         } else {
             let ns = self.reclaim.cost.minor_fault_ns;
             self.spend(ns);
@@ -413,7 +454,7 @@ impl Kernel {
                 t.min_flt += 1;
             }
             self.stats.faults_minor += 1;
-            self.last_fault = FaultKind::Minor;
+            vmf.fault = FaultKind::Minor;
         }
     }
 
@@ -447,8 +488,9 @@ impl Kernel {
     }
 
     /// Resolve one fault (`handle_mm_fault`).
-    pub(crate) fn handle_mm_fault(&mut self, pid: u32, mm_id: u32, vi: usize, vpn: u64, write: bool) -> Result<(), FaultErr> {
-        self.handle_mm_fault_inner(pid, mm_id, vi, vpn, write)?;
+    pub(crate) fn handle_mm_fault(&mut self, vmf: &mut VmFault) -> Result<(), FaultErr> {
+        self.handle_mm_fault_inner(vmf)?;
+        let VmFault { mm_id, vi, vpn, write, .. } = *vmf;
         if write {
             // the write the fault completes dirties the PTE it installed or made writable
             let pte = self.mm(mm_id).vmas[vi].pte(vpn);
@@ -468,7 +510,8 @@ impl Kernel {
         }
     }
 
-    fn handle_mm_fault_inner(&mut self, pid: u32, mm_id: u32, vi: usize, vpn: u64, write: bool) -> Result<(), FaultErr> {
+    fn handle_mm_fault_inner(&mut self, vmf: &mut VmFault) -> Result<(), FaultErr> {
+        let VmFault { pid, mm_id, vi, vpn, write, .. } = *vmf;
         let (flags, backing, pte) = {
             let vma = &self.mm(mm_id).vmas[vi];
             (vma.flags, vma.backing, vma.pte(vpn))
@@ -477,21 +520,21 @@ impl Kernel {
             return Err(FaultErr::Segv);
         }
         if pte & PTE_SWAP != 0 {
-            return self.do_swap_page(pid, mm_id, vi, vpn, pte & !PTE_SWAP, write);
+            return self.do_swap_page(vmf, pte & !PTE_SWAP);
         }
         match pte {
             PTE_NONE => match backing {
-                Backing::Anon => self.do_anonymous_page(pid, mm_id, vi, vpn, write),
+                Backing::Anon => self.do_anonymous_page(vmf),
                 Backing::File(fid) => {
                     if self.files[fid as usize].kind == FileKind::Hugetlbfs {
                         return Err(FaultErr::Unsupported("faults on hugetlbfs mappings are not modelled".into()));
                     }
                     if !write {
-                        self.do_read_fault(pid, mm_id, vi, vpn, fid)
+                        self.do_read_fault(vmf, fid)
                     } else if flags & VM_SHARED != 0 {
-                        self.do_shared_fault(pid, mm_id, vi, vpn, fid)
+                        self.do_shared_fault(vmf, fid)
                     } else {
-                        self.do_cow_fault(pid, mm_id, vi, vpn, fid)
+                        self.do_cow_fault(vmf, fid)
                     }
                 }
             },
@@ -502,18 +545,19 @@ impl Kernel {
                 self.rmap_add(f);
                 self.rss_add(mm_id, MmCounter::MM_ANONPAGES, 1);
                 self.set_pte(mm_id, vi, vpn, pte_mk(f, true));
-                self.last_cow = CowKind::Copy;
-                self.account_fault(pid, false);
+                vmf.cow = CowKind::Copy;
+                self.account_fault(vmf, false);
                 Ok(())
             }
             _ => {
                 debug_assert!(write && pte & PTE_W == 0);
-                self.do_wp_page(pid, mm_id, vi, vpn, pte_frame(pte), flags, false)
+                self.do_wp_page(vmf, pte_frame(pte), flags, false)
             }
         }
     }
 
-    fn do_anonymous_page(&mut self, pid: u32, mm_id: u32, vi: usize, vpn: u64, write: bool) -> Result<(), FaultErr> {
+    fn do_anonymous_page(&mut self, vmf: &mut VmFault) -> Result<(), FaultErr> {
+        let VmFault { pid, mm_id, vi, vpn, write, .. } = *vmf;
         if !write {
             self.set_pte(mm_id, vi, vpn, PTE_ZERO);
         } else {
@@ -522,28 +566,28 @@ impl Kernel {
             self.rss_add(mm_id, MmCounter::MM_ANONPAGES, 1);
             self.set_pte(mm_id, vi, vpn, pte_mk(f, true));
         }
-        self.account_fault(pid, false);
+        self.account_fault(vmf, false);
         Ok(())
     }
 
     /// `major`: the fault already read the page from swap (do_swap_page hands a write over to do_wp_page).
-    #[allow(clippy::too_many_arguments)]
-    fn do_wp_page(&mut self, pid: u32, mm_id: u32, vi: usize, vpn: u64, f: u32, flags: VmFlags, major: bool) -> Result<(), FaultErr> {
+    fn do_wp_page(&mut self, vmf: &mut VmFault, f: u32, flags: VmFlags, major: bool) -> Result<(), FaultErr> {
+        let VmFault { pid, mm_id, vi, vpn, .. } = *vmf;
         let kind = self.frames.kind(f);
         if flags & VM_SHARED != 0 {
             // wp_page_shared: the shared page itself becomes writable (and dirty)
             self.mark_dirty(f);
             self.set_pte(mm_id, vi, vpn, pte_mk(f, true));
-            self.last_cow = CowKind::Reuse;
-            self.account_fault(pid, major);
+            vmf.cow = CowKind::Reuse;
+            self.account_fault(vmf, major);
             return Ok(());
         }
         if kind == KIND_ANON && self.frames.mapcount(f) == 1 && self.anon_swap_refs(f) == 0 {
             // wp_can_reuse_anon_folio: exclusive again; drop a now-useless swap-cache copy first
             self.free_swap_cache_of(f);
             self.set_pte(mm_id, vi, vpn, pte_mk(f, true));
-            self.last_cow = CowKind::Reuse;
-            self.account_fault(pid, major);
+            vmf.cow = CowKind::Reuse;
+            self.account_fault(vmf, major);
             return Ok(());
         }
         // wp_page_copy: the page copied from is held (do_wp_page's folio_get) while the copy is allocated, so the
@@ -557,7 +601,7 @@ impl Kernel {
         let pte = self.mm(mm_id).vmas[vi].pte(vpn);
         if !pte_present(pte) || pte_frame(pte) != f {
             self.free_user_page(new);
-            self.account_fault(pid, major);
+            self.account_fault(vmf, major);
             return Err(FaultErr::Retry);
         }
         self.rmap_add(new);
@@ -567,8 +611,8 @@ impl Kernel {
         if self.rmap_remove(f) == 0 && kind == KIND_ANON {
             self.put_anon_frame(f);
         }
-        self.last_cow = CowKind::Copy;
-        self.account_fault(pid, major);
+        vmf.cow = CowKind::Copy;
+        self.account_fault(vmf, major);
         Ok(())
     }
 
@@ -582,7 +626,8 @@ impl Kernel {
         Ok(idx)
     }
 
-    fn do_read_fault(&mut self, pid: u32, mm_id: u32, vi: usize, vpn: u64, fid: u32) -> Result<(), FaultErr> {
+    fn do_read_fault(&mut self, vmf: &mut VmFault, fid: u32) -> Result<(), FaultErr> {
+        let VmFault { pid, mm_id, vi, vpn, .. } = *vmf;
         let idx = self.file_index(mm_id, vi, vpn, fid)?;
         let (f, major) = self.filemap_get_page(Some(pid), fid, idx)?;
         self.rmap_add(f);
@@ -592,11 +637,12 @@ impl Kernel {
         // shmem mappings need no write notification: a shared writable shmem PTE is writable at once
         let writable = flags & (VM_SHARED | VM_WRITE) == (VM_SHARED | VM_WRITE) && kind == KIND_SHMEM;
         self.set_pte(mm_id, vi, vpn, pte_mk(f, writable));
-        self.account_fault(pid, major);
+        self.account_fault(vmf, major);
         Ok(())
     }
 
-    fn do_shared_fault(&mut self, pid: u32, mm_id: u32, vi: usize, vpn: u64, fid: u32) -> Result<(), FaultErr> {
+    fn do_shared_fault(&mut self, vmf: &mut VmFault, fid: u32) -> Result<(), FaultErr> {
+        let VmFault { pid, mm_id, vi, vpn, .. } = *vmf;
         let idx = self.file_index(mm_id, vi, vpn, fid)?;
         let (f, major) = self.filemap_get_page(Some(pid), fid, idx)?;
         self.rmap_add(f);
@@ -604,22 +650,24 @@ impl Kernel {
         self.rss_add(mm_id, kind_counter(kind), 1);
         self.mark_dirty(f);
         self.set_pte(mm_id, vi, vpn, pte_mk(f, true));
-        self.account_fault(pid, major);
+        self.account_fault(vmf, major);
         Ok(())
     }
 
-    fn do_cow_fault(&mut self, pid: u32, mm_id: u32, vi: usize, vpn: u64, fid: u32) -> Result<(), FaultErr> {
+    fn do_cow_fault(&mut self, vmf: &mut VmFault, fid: u32) -> Result<(), FaultErr> {
+        let VmFault { pid, mm_id, vi, vpn, .. } = *vmf;
         let idx = self.file_index(mm_id, vi, vpn, fid)?;
         let (_src, major) = self.filemap_get_page(Some(pid), fid, idx)?;
         let f = self.new_anon_page(pid, mm_id, vi, vpn)?;
         self.rmap_add(f);
         self.rss_add(mm_id, MmCounter::MM_ANONPAGES, 1);
         self.set_pte(mm_id, vi, vpn, pte_mk(f, true));
-        self.account_fault(pid, major);
+        self.account_fault(vmf, major);
         Ok(())
     }
 
-    fn do_swap_page(&mut self, pid: u32, mm_id: u32, vi: usize, vpn: u64, slot: u32, write: bool) -> Result<(), FaultErr> {
+    fn do_swap_page(&mut self, vmf: &mut VmFault, slot: u32) -> Result<(), FaultErr> {
+        let VmFault { pid, mm_id, vi, vpn, write, .. } = *vmf;
         let (f, major) = match self.swap.cache.get(&slot) {
             Some(&f) => (f, false),
             None => {
@@ -660,9 +708,9 @@ impl Kernel {
         if write && !writable {
             // the write is finished by do_wp_page within the same fault
             let flags = self.mm(mm_id).vmas[vi].flags;
-            return self.do_wp_page(pid, mm_id, vi, vpn, f, flags, major);
+            return self.do_wp_page(vmf, f, flags, major);
         }
-        self.account_fault(pid, major);
+        self.account_fault(vmf, major);
         Ok(())
     }
 
