@@ -17,6 +17,7 @@
 use crate::errno::ApiError;
 use crate::filemap::FileKind;
 use crate::kernel::Kernel;
+pub use crate::types::Pattern;
 use crate::types::{AllocFail, CowKind, FaultKind};
 use crate::mm_types::*;
 use crate::page_alloc::frames::{F_DIRTY, F_SWAPCACHE, KIND_ANON, KIND_FILE, KIND_MASK, KIND_SHMEM};
@@ -56,19 +57,6 @@ pub struct TouchOutcome {
     /// Pages accessed.
     pub done: u64,
     pub stop: Option<TouchStop>,
-}
-
-/// Access patterns for `touch_pattern`.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Pattern {
-    /// Page `(i * stride) % npages` for i in 0..count (stride 1: sequential).
-    Strided { stride: u64 },
-    /// Uniformly random pages (`Rng::below`).
-    Uniform,
-    /// Zipf-like with exponent 1, integer-only so the TypeScript engine can reproduce it bit for bit: a dyadic block
-    /// `b` (pages `2^b - 1 .. 2^(b+1) - 1`) is chosen with equal probability (a Zipf(1) distribution puts about
-    /// ln 2 of its mass in every dyadic block), then a page uniformly within the block. Page 0 is the hottest.
-    Zipf,
 }
 
 #[derive(Debug)]
