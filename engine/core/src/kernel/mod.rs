@@ -113,7 +113,7 @@ pub struct Kernel {
     /// Free slots of `mms`.
     pub(crate) free_mms: Vec<u32>,
     /// The OOM killer's engine state (panic, the `oom_killer_disable()` switch, reaper timers, records).
-    pub oom: crate::oom_kill::engine::OomState,
+    pub oom: crate::oom_kill::state::OomState,
     /// The memory cgroup hierarchy (memcontrol/engine.rs wires it into the engine).
     pub memcg: crate::memcontrol::MemCgroupTree,
     /// The memcg each swap slot's page was charged to (`swap_cgroup`); `NO_MEMCG` when none is recorded.
@@ -124,7 +124,7 @@ pub struct Kernel {
     pub(crate) oom_woken: Vec<u32>,
     pub(crate) cg_seq: u64,
     /// Open cgroup files (`cgroup_open`).
-    pub(crate) cgroup_fds: Vec<crate::memcontrol::engine::CgroupFd>,
+    pub(crate) cgroup_fds: Vec<crate::memcontrol::CgroupFd>,
     /// One lruvec per memcg id (swap.rs): the LRU lists.
     pub(crate) lruvecs: Vec<crate::swap::Lruvec>,
     /// kswapd, the simulated-time cost model and PSI (vmscan.rs, psi.rs).
@@ -194,7 +194,7 @@ impl Kernel {
             free_mms: Vec::new(),
             oom: Default::default(),
             memcg: crate::memcontrol::MemCgroupTree::new(config_mode),
-            swap_memcg: vec![crate::memcontrol::engine::NO_MEMCG; swap_slots as usize],
+            swap_memcg: vec![crate::memcontrol::NO_MEMCG; swap_slots as usize],
             current: Default::default(),
             oom_woken: Vec::new(),
             cg_seq: 0,

@@ -16,7 +16,7 @@
 //!   reclaim over the memcg's subtree, honouring memory.min/low, the memcg's swappiness and its swap limit; anon
 //!   and shmem pages go to swap when a slot and the swap charge allow (vectors-format.md §6.2 rule 5).
 
-use super::{ChargeGfp, ChargeResult, ChargeTask, MemCgroupTree, MemcgEnv, MemcgId, PeakFdId, Stat, ROOT_MEMCG};
+use super::{ChargeGfp, ChargeResult, ChargeTask, MemCgroupTree, MemcgEnv, MemcgId, Stat, ROOT_MEMCG};
 use crate::errno::{ApiError, Errno};
 use crate::kernel::Kernel;
 use crate::types::{AllocFail, SysResult};
@@ -24,17 +24,7 @@ use crate::oom_kill::{OomControl, OomGroup, OomTask};
 use crate::page_counter::PageCounter;
 use crate::task::{PendingAccess, TaskState};
 
-/// No memcg recorded for a swap slot.
-pub const NO_MEMCG: u32 = u32::MAX;
-
-/// An open cgroup file (`cgroup_open`).
-#[derive(Clone, Debug)]
-pub struct CgroupFd {
-    pub memcg: MemcgId,
-    pub file: String,
-    /// `memory.peak` / `memory.swap.peak` keep per-fd state.
-    pub peak: Option<PeakFdId>,
-}
+pub use super::{CgroupFd, NO_MEMCG};
 
 /// The engine as the memcg charge path sees it (`MemcgEnv`). While the charge path runs, the kernel's tree is
 /// moved out into the caller; each callback moves it back for the engine work it does.

@@ -29,6 +29,18 @@ pub use charge::{ChargeGfp, ChargeResult, ChargeTask, MemcgEnv};
 
 pub use crate::types::{MemcgId, ROOT_MEMCG};
 
+/// No memcg recorded for a swap slot.
+pub const NO_MEMCG: u32 = u32::MAX;
+
+/// An open cgroup file (`cgroup_open`).
+#[derive(Clone, Debug)]
+pub struct CgroupFd {
+    pub memcg: MemcgId,
+    pub file: String,
+    /// `memory.peak` / `memory.swap.peak` keep per-fd state.
+    pub peak: Option<PeakFdId>,
+}
+
 /// MEMCG_CHARGE_BATCH (include/linux/memcontrol.h).
 pub const MEMCG_CHARGE_BATCH: u64 = 64;
 /// MAX_RECLAIM_RETRIES (mm/internal.h).

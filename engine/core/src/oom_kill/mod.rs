@@ -18,6 +18,7 @@ pub mod log;
 pub mod reaper;
 pub mod engine;
 pub mod sysctl;
+pub mod state;
 pub mod kill;
 
 pub use kill::*;
