@@ -59,5 +59,11 @@ if [ "$NATIVE" = 1 ]; then
   cargo build --quiet --release -p oomsim-core --bin oomsim-bench
 fi
 
+# The helper process of the real-kernel tests (test/capture-kernel.test.ts); Linux only, a second when unchanged.
+if [ "$(uname -s)" = Linux ]; then
+  say "test helper oomsim-memhog"
+  cargo build --quiet -p oomsim-memhog
+fi
+
 say "TypeScript package"
 npx tsc -p tsconfig.build.json

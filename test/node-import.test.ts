@@ -34,6 +34,18 @@ describe('Node ESM import', () => {
     for (const n of ['parseScenario', 'normalizeScenario', 'loadScenarioFile', 'defineScenario']) expect(dts).toContain(n);
   });
 
+  it('exports capture and predict (Node only) and they read this machine', () => {
+    const code = `
+      import { captureLive, predict, snapshotOf, snapshotYaml, parseScenario } from 'oomsim';
+      const c = captureLive();
+      const p = predict(c);
+      const back = parseScenario(snapshotYaml(snapshotOf(c)));
+      console.log(JSON.stringify({ n: p.global.rows.length === c.tasks.length, ok: back.success }));`;
+    const r = spawnSync('node', ['--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ n: true, ok: true });
+  });
+
   it('ships type declarations for the entry points', () => {
     for (const f of ['bindings/dist/index.d.ts', 'bindings/dist/web.d.ts', 'pkg/oomsim_wasm.d.ts']) {
       expect(existsSync(`${ROOT}/${f}`), f).toBe(true);

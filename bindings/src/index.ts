@@ -14,3 +14,12 @@ export { normalizeScenario } from './scenario/normalize.js';
 export type { NormalizedScenario } from './scenario/normalize.js';
 export { defineScenario, ScenarioSchema } from './scenario/schema.js';
 export type { Scenario, ScenarioInput } from './scenario/schema.js';
+// Live capture and prediction (Node only: they read /proc and the memcg tree). docs/capture-format.md.
+export { captureLive, snapshotOf, snapshotYaml } from './capture/snapshot.js';
+export type { CaptureOptions, Snapshot } from './capture/snapshot.js';
+export { predict } from './capture/predict.js';
+export type { Prediction, Ranking, PredictRow } from './capture/predict.js';
+export { predictText, predictJson } from './capture/format.js';
+export { parseOomReports } from './capture/kmsg.js';
+export type { OomReport, OomDumpTask } from './capture/kmsg.js';
+export type { CaptureSection, CaptureTask } from './scenario/capture.js';

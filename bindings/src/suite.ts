@@ -8,8 +8,9 @@ import { runScenario, type RunOptions, type RunResult } from './run.js';
 import { outcomeLine } from './report/text.js';
 
 /** Load and run one file; scenario errors throw an OomsimError('E_SCENARIO') listing every issue. */
-export function runScenarioFile(file: string, opts: RunOptions = {}): RunResult {
-  const r = loadScenarioFile(file);
+/** Run one scenario file; `allowLong` lifts the 30-day cap on `duration` (scenario/limits.ts). */
+export function runScenarioFile(file: string, opts: RunOptions & { allowLong?: boolean } = {}): RunResult {
+  const r = loadScenarioFile(file, { allowLong: opts.allowLong });
   if (!r.success) throw new OomsimError('E_SCENARIO', r.errors.map(formatIssue).join('\n'));
   try {
     return runScenario(normalizeScenario(r.data, { file }), opts);

@@ -1,6 +1,6 @@
 /**
  * The `oomsim` command line. Commands: `run <scenario...>`, `suite [dir]`, `explain <scenario> --at <time>`, `demo`,
- * `conformance <vectors.json...>`, `validate <scenario...>`, `schema`.
+ * `conformance <vectors.json...>`, `validate <scenario...>`, `schema`, `capture`, `predict`.
  */
 import { Command } from 'commander';
 import { explainTable } from '../report/explain.js';
@@ -23,6 +23,7 @@ import { formatIssue, loadScenarioFile } from '../scenario/load.js';
 import { normalizeScenario } from '../scenario/normalize.js';
 import { scenarioJsonSchemaText } from '../scenario/jsonschema.js';
 import { compareCommand } from './compare.js';
+import { captureCommand, predictCommand } from './predict.js';
 
 export async function mainAsync(argv: string[]): Promise<number> {
   return main(argv, true) as Promise<number>;
@@ -53,14 +54,15 @@ export function main(argv: string[], async = false): number | Promise<number> {
     .option('--html <file>', 'write the standalone HTML report with charts (several scenarios: as --json)')
     .option('--explain', 'print the OOM candidate ranking at each OOM kill (needs the engine\'s oomExplain)')
     .option('--tick <duration>', 'simulated time per tick', '100ms')
-    .action((files: string[], o: { log?: boolean; json?: string; html?: string; explain?: boolean; tick: string }) => {
+    .option('--allow-long', 'allow a scenario duration above 30 simulated days')
+    .action((files: string[], o: { log?: boolean; json?: string; html?: string; explain?: boolean; tick: string; allowLong?: boolean }) => {
       loadNodeSync();
       const tickNs = durationOpt('--tick', o.tick);
       if (tickNs === null) return void (code = 2);
       let first = true;
       for (const f of files) {
         try {
-          const r = runScenarioFile(f, { tickNs, explain: o.explain, onTick: progress(f) });
+          const r = runScenarioFile(f, { tickNs, explain: o.explain, onTick: progress(f), allowLong: o.allowLong });
           endProgress();
           if (!first) console.log('');
           first = false;
@@ -155,13 +157,33 @@ export function main(argv: string[], async = false): number | Promise<number> {
       }
     });
   program
+    .command('capture')
+    .description('read this machine (/proc, the memcg tree) into a scenario file with a capture: section')
+    .option('-o, --output <file>', 'write the snapshot here (default: standard output)')
+    .option('--redact', 'replace comms, cgroup names and the host name with stable hashes')
+    .action((o: { output?: string; redact?: boolean }) => {
+      code = captureCommand(o, `oomsim ${packageVersion()}`);
+    });
+  program
+    .command('predict')
+    .description('rank the processes as the kernel\'s OOM killer would (global and per memcg), beside /proc/PID/oom_score')
+    .argument('[snapshot]', 'a snapshot written by `oomsim capture`')
+    .option('--live', 'read the live machine instead of a snapshot')
+    .option('--json', 'print JSON')
+    .option('--all', 'list every candidate, not the top 20')
+    .option('--last-oom', 'also replay the kernel\'s last OOM report from dmesg and say whether oom_badness picks its victim')
+    .action((f: string | undefined, o: { live?: boolean; json?: boolean; all?: boolean; lastOom?: boolean }) => {
+      code = predictCommand(o, `oomsim ${packageVersion()}`, f);
+    });
+  program
     .command('validate')
     .description('check scenario files (YAML or JSON); prints OK or every error as file:line path: message')
     .argument('<scenarios...>', 'scenario files')
     .option('--normalized', 'also print the normalized scenario (pages, ns, defaults filled) as JSON')
-    .action((files: string[], opts: { normalized?: boolean }) => {
+    .option('--allow-long', 'allow a scenario duration above 30 simulated days')
+    .action((files: string[], opts: { normalized?: boolean; allowLong?: boolean }) => {
       for (const f of files) {
-        const r = loadScenarioFile(f);
+        const r = loadScenarioFile(f, { allowLong: opts.allowLong });
         if (!r.success) {
           for (const e of r.errors) console.error(formatIssue(e));
           code = 1;

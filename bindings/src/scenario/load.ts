@@ -5,10 +5,12 @@
  * Both formats go through yaml's parseDocument (JSON is YAML 1.2), so every zod issue path maps back to a source
  * node and its line. All errors are reported, sorted by position.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { LineCounter, Scalar, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
+import { MAX_FILE_BYTES, MAX_PROCESSES, durationLimit, preScan, type LimitOptions } from './limits.js';
 import { ScenarioSchema, type Scenario } from './schema.js';
+import { parseDuration } from './size.js';
 
 export interface ScenarioIssue {
   /** The file name as given (or `<input>`). */
@@ -28,7 +30,7 @@ export type ScenarioParseResult =
   | { success: true; data: Scenario; file: string }
   | { success: false; errors: ScenarioIssue[]; file: string };
 
-export interface ParseOptions {
+export interface ParseOptions extends LimitOptions {
   /** Used in messages and to pick the default name. */
   file?: string;
 }
@@ -107,9 +109,113 @@ function issueMessage(iss: z.core.$ZodIssue, found: boolean): string {
   return m.replace(/^Invalid input: /, '');
 }
 
-/** Parse and validate scenario text (YAML or JSON). Never throws. */
+/** 1-based line and column of a 0-based offset (linear; only on the error path). */
+function lineCol(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return { line, column: offset - start + 1 };
+}
+
+/**
+ * Walks the object keys of `text`, which JSON.parse has accepted (so the scan can trust the structure), calling
+ * `onKey(key, depth, offset, seenInThisObject)` for each; stops when it returns true and gives that offset.
+ */
+function scanJsonKeys(text: string, onKey: (key: string, depth: number, offset: number, dup: boolean) => boolean): number {
+  const stack: (Set<string> | null)[] = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 123 /* { */) {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === 91 /* [ */) {
+      stack.push(null);
+      expectKey = false;
+    } else if (c === 125 || c === 93 /* } ] */) {
+      stack.pop();
+      expectKey = false;
+    } else if (c === 44 /* , */) {
+      expectKey = stack[stack.length - 1] != null;
+    } else if (c === 58 /* : */) {
+      expectKey = false;
+    } else if (c === 34 /* " */) {
+      const start = i;
+      let escaped = false;
+      for (i++; text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) (escaped = true), i++;
+      if (expectKey) {
+        const raw = text.slice(start, i + 1);
+        const key = escaped ? (JSON.parse(raw) as string) : raw.slice(1, -1);
+        const keys = stack[stack.length - 1]!;
+        const dup = keys.has(key);
+        keys.add(key);
+        if (onKey(key, stack.length, start, dup)) return start;
+        expectKey = false;
+      }
+    }
+  }
+  return -1;
+}
+
+/**
+ * The offset of the first duplicate object key, -1 when every object's keys are unique. JSON.parse keeps the last
+ * duplicate silently, the YAML path reports it: this keeps the two paths in agreement.
+ */
+function firstDuplicateJsonKey(text: string): number {
+  return scanJsonKeys(text, (_k, _d, _o, dup) => dup);
+}
+
+/** Limits that need the validated data (and the options): the duration cap. */
+function optionIssues(data: Scenario, file: string, opts: ParseOptions, where: (segments: (string | number)[]) => { line: number; column: number }): ScenarioIssue[] {
+  const d = parseDuration(data.duration as string | number);
+  const lim = d.ok ? durationLimit(d.value, data.duration as string | number, opts) : undefined;
+  if (!lim) return [];
+  return [{ file, ...where(lim.segments), path: formatPath(lim.segments), segments: lim.segments, message: lim.message }];
+}
+
+/**
+ * Parse and validate scenario text (YAML or JSON). Never throws.
+ *
+ * JSON text takes a fast path (JSON.parse, a linear duplicate-key scan, the schema): a generated file with
+ * 1,000,000 processes validates in seconds. Only when it has errors is it parsed again as YAML, to locate them.
+ */
 export function parseScenario(text: string, opts: ParseOptions = {}): ScenarioParseResult {
   const file = opts.file ?? '<input>';
+  const pre = preScan(text);
+  if (pre) return { success: false, file, errors: [{ file, ...lineCol(text, pre.offset), path: '', segments: [], message: pre.message }] };
+  if (/^\s*[{[]/.test(text)) {
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = undefined; // not JSON after all (YAML flow syntax): the YAML path reports it
+    }
+    if (data !== undefined && firstDuplicateJsonKey(text) === -1) {
+      const tooMany = processCountIssue(data);
+      if (tooMany) {
+        const at = lineCol(text, Math.max(0, scanJsonKeys(text, (k, depth) => depth === 1 && k === 'processes')));
+        return { success: false, file, errors: [{ file, ...at, path: 'processes', segments: ['processes'], message: tooMany }] };
+      }
+      const r = ScenarioSchema.safeParse(data);
+      if (r.success) {
+        const errors = optionIssues(r.data, file, opts, () => ({ line: 1, column: 1 }));
+        if (errors.length === 0) return { success: true, data: r.data, file };
+      }
+    }
+  }
+  return parseYaml(text, file, opts);
+}
+
+/** More than MAX_PROCESSES processes: reported alone, before the schema walks a million entries. */
+function processCountIssue(data: unknown): string | undefined {
+  const procs = data !== null && typeof data === 'object' ? (data as { processes?: unknown }).processes : undefined;
+  return Array.isArray(procs) && procs.length > MAX_PROCESSES ? `${procs.length} processes; the limit is ${MAX_PROCESSES}` : undefined;
+}
+
+function parseYaml(text: string, file: string, opts: ParseOptions): ScenarioParseResult {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const pos = (offset: number | undefined) => (offset === undefined ? { line: 0, col: 0 } : lc.linePos(offset));
@@ -131,8 +237,19 @@ export function parseScenario(text: string, opts: ParseOptions = {}): ScenarioPa
   if (data === null || data === undefined) {
     return { success: false, file, errors: [{ file, line: 1, column: 1, path: '', segments: [], message: 'empty scenario: expected a mapping with at least machine.ram' }] };
   }
+  const tooMany = processCountIssue(data);
+  if (tooMany) {
+    const p = pos(locate(doc, ['processes'], true).node?.range?.[0]);
+    return { success: false, file, errors: [{ file, line: p.line, column: p.col, path: 'processes', segments: ['processes'], message: tooMany }] };
+  }
   const r = ScenarioSchema.safeParse(data);
-  if (r.success) return { success: true, data: r.data, file };
+  if (r.success) {
+    const errors = optionIssues(r.data, file, opts, (segments) => {
+      const p = pos(locate(doc, segments, false).node?.range?.[0]);
+      return { line: p.line, column: p.col };
+    });
+    return errors.length === 0 ? { success: true, data: r.data, file } : { success: false, errors, file };
+  }
   const seen = new Set<string>();
   const errors: ScenarioIssue[] = [];
   for (const iss of r.error.issues) {
@@ -158,19 +275,23 @@ export function parseScenarioOrThrow(text: string, opts: ParseOptions = {}): Sce
 }
 
 /** Read a scenario file (.yaml, .yml or .json) and validate it. Never throws; an unreadable file is an error. */
-export function loadScenarioFile(path: string): ScenarioParseResult {
+export function loadScenarioFile(path: string, opts: LimitOptions = {}): ScenarioParseResult {
   let text: string;
   try {
+    const bytes = statSync(path).size;
+    if (bytes > MAX_FILE_BYTES) {
+      return { success: false, file: path, errors: [{ file: path, line: 0, column: 0, path: '', segments: [], message: `the scenario is ${bytes} bytes; the limit is ${MAX_FILE_BYTES} (${MAX_FILE_BYTES >> 20} MiB)` }] };
+    }
     text = readFileSync(path, 'utf8');
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     return { success: false, file: path, errors: [{ file: path, line: 0, column: 0, path: '', segments: [], message: `cannot read: ${err.code ?? err.message}` }] };
   }
-  return parseScenario(text, { file: path });
+  return parseScenario(text, { ...opts, file: path });
 }
 
-export function loadScenarioFileOrThrow(path: string): Scenario {
-  const r = loadScenarioFile(path);
+export function loadScenarioFileOrThrow(path: string, opts: LimitOptions = {}): Scenario {
+  const r = loadScenarioFile(path, opts);
   if (!r.success) throw new ScenarioError(r.errors);
   return r.data;
 }

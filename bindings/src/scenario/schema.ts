@@ -19,7 +19,9 @@ import {
   parseSize,
   type CgroupVersion,
 } from './size.js';
+import { MAX_PROCESSES, ramLimit, swapLimit } from './limits.js';
 import { suggest } from './suggest.js';
+import { captureSection } from './capture.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Scalar building blocks
@@ -29,10 +31,18 @@ const KINT_RE = /^\s*-?(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)\s*$/;
 const DURATION_RE = /^\s*(0|(\d+(\.\d+)?\s*(ns|us|µs|ms|min|s|m|h|d))+)\s*$/;
 const RATE_RE = /^\s*(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)[KMGTPEkmgtpe]?\s*\/\s*(\d+(\.\d+)?)?\s*(ns|us|µs|ms|min|s|m|h|d)\s*$/;
 
+/** A number that is not an exact integer (1e30, 1.5): say how to write it instead of zod's int bounds. */
+function sizeNumberError(iss: { code?: string; input?: unknown }): string {
+  if (typeof iss.input === 'number' && (iss.code === 'too_big' || iss.code === 'too_small' || !Number.isSafeInteger(iss.input))) {
+    return `${String(iss.input)} is not an exact byte count (plain numbers must be integers below 2^53); write ${SIZE_HINT}`;
+  }
+  return `expected ${SIZE_HINT}`;
+}
+
 /** A size in bytes (`4G`, `512M`, `100k`, `0x1000`, `4096`), parsed like the kernel's memparse. */
 export const size = () =>
   z
-    .union([z.int().meta({ minimum: 0 }), z.string().meta({ pattern: SIZE_RE.source })], { error: `expected ${SIZE_HINT}` })
+    .union([z.int({ error: sizeNumberError }).meta({ minimum: 0 }), z.string().meta({ pattern: SIZE_RE.source })], { error: `expected ${SIZE_HINT}` })
     .superRefine((v, ctx) => {
       const r = parseSize(v);
       if (!r.ok) ctx.addIssue({ code: 'custom', message: r.error });
@@ -101,11 +111,16 @@ function unknownKeyMessage(key: string, allowed: readonly string[], extra?: Reco
 }
 
 /** Keys that are not part of `allowed` are reported (with a suggestion) and dropped before the strict parse. */
-function dropUnknown(v: unknown, allowed: readonly string[], ctx: z.RefinementCtx, extra?: Record<string, string>): unknown {
+function dropUnknown(v: unknown, allowed: readonly string[], ctx: z.RefinementCtx, extra?: Record<string, string>, known?: ReadonlySet<string>): unknown {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+  const keys = Object.keys(v);
+  const set = known ?? new Set(allowed);
+  // The common case, every key known: hand the object on as it is (the strict object copies it anyway).
+  if (keys.every((k) => set.has(k))) return v;
   const out: Record<string, unknown> = {};
-  for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
-    if (allowed.includes(k)) out[k] = val;
+  for (const k of keys) {
+    const val = (v as Record<string, unknown>)[k];
+    if (set.has(k)) out[k] = val;
     // Reported as unrecognized_keys (path = the key itself) so that the pipe goes on validating the known keys.
     else ctx.addIssue({ code: 'unrecognized_keys', keys: [k], path: [k], message: unknownKeyMessage(k, allowed, extra) });
   }
@@ -115,8 +130,9 @@ function dropUnknown(v: unknown, allowed: readonly string[], ctx: z.RefinementCt
 /** A strict object whose unknown keys get "did you mean" messages. */
 export function obj<S extends z.ZodRawShape>(shape: S, what: string, extra?: Record<string, string>) {
   const allowed = Object.keys(shape);
+  const known = new Set(allowed);
   return z.preprocess(
-    (v, ctx) => dropUnknown(v, allowed, ctx, extra),
+    (v, ctx) => dropUnknown(v, allowed, ctx, extra, known),
     z.strictObject(shape, { error: (iss) => (iss.code === 'invalid_type' ? `expected ${what}` : undefined) }),
   );
 }
@@ -131,6 +147,8 @@ function keyed<K extends string, O extends Record<string, z.ZodRawShape>>(
   what: string,
 ): z.ZodPreprocess<z.ZodDiscriminatedUnion<Variants<K, O>[], K>> {
   const kinds = Object.keys(variants);
+  const allowedOf = new Map(kinds.map((k) => [k, [key, ...Object.keys(variants[k]!)]] as const));
+  const knownOf = new Map(kinds.map((k) => [k, new Set(allowedOf.get(k))] as const));
   const options = kinds.map((k) => z.strictObject({ [key]: z.literal(k), ...variants[k] } as { [P in K]: z.ZodLiteral<string> } & z.ZodRawShape));
   return z.preprocess(
     (v, ctx) => {
@@ -149,7 +167,7 @@ function keyed<K extends string, O extends Record<string, z.ZodRawShape>>(
         });
         return z.NEVER;
       }
-      return dropUnknown(v, [key, ...Object.keys(variants[kind]!)], ctx);
+      return dropUnknown(v, allowedOf.get(kind)!, ctx, undefined, knownOf.get(kind));
     },
     z.discriminatedUnion(key, options as unknown as [z.ZodObject, ...z.ZodObject[]], { error: `expected ${what}` }),
   ) as unknown as z.ZodPreprocess<z.ZodDiscriminatedUnion<Variants<K, O>[], K>>;
@@ -440,7 +458,7 @@ const comm = () =>
     .string({ error: 'expected a command name (1..15 characters)' })
     .min(1, { error: 'expected a command name (1..15 characters)' })
     .max(15, { error: 'expected at most 15 characters (TASK_COMM_LEN is 16 with the NUL)' });
-const pid = () => z.int({ error: 'expected a pid 1..4194304' }).min(1, { error: 'expected a pid 1..4194304' }).max(4194304, { error: 'expected a pid 1..4194304 (PID_MAX_LIMIT)' });
+const pid = () => z.int({ error: 'expected a pid 1..4194304 (PID_MAX_LIMIT)' }).min(1, { error: 'expected a pid 1..4194304 (PID_MAX_LIMIT)' }).max(4194304, { error: 'expected a pid 1..4194304 (PID_MAX_LIMIT)' });
 const adj = () => kint(-1000n, 1000n, 'an integer -1000..1000 (OOM_SCORE_ADJ_MIN..MAX)');
 /** A process reference in actions: its pid, or its comm when that is unique. */
 const target = () =>
@@ -517,6 +535,7 @@ const scenarioShape = {
   cgroups: cgroups.optional(),
   processes: z.array(process_, { error: 'expected a list of processes' }).default([]),
   actions: z.array(action, { error: 'expected a list of actions' }).default([]),
+  capture: captureSection.optional().meta({ description: 'What `oomsim capture` read from a live machine (docs/capture-format.md). run/explain/compare ignore it; predict reads it.' }),
 };
 
 const scenarioObject = obj(scenarioShape, 'a scenario {name, machine, cgroups, processes, actions, duration, seed}');
@@ -558,6 +577,22 @@ function crossCheck(s: Record<string, unknown>, ctx: z.RefinementCtx): void {
   const sc = isObj(machine.sysctl) ? machine.sysctl : {};
   if ('vm.overcommit_ratio' in sc && 'vm.overcommit_kbytes' in sc) {
     issue(['machine', 'sysctl', 'vm.overcommit_kbytes'], 'set only one of vm.overcommit_ratio and vm.overcommit_kbytes: writing either resets the other (mm/util.c overcommit_*_handler)');
+  }
+
+  // Bounds of the engine (limits.ts): RAM 1..MAX_RAM_PAGES, total swap, the number of processes.
+  if (typeof machine.ram === 'string' || typeof machine.ram === 'number') {
+    const m = ramLimit(machine.ram);
+    if (m) issue(['machine', 'ram'], m);
+  }
+  if (Array.isArray(machine.swap)) {
+    const sizes = machine.swap.map((d) => (isObj(d) ? d.size : undefined));
+    if (sizes.every((x): x is string | number => typeof x === 'string' || typeof x === 'number')) {
+      const m = swapLimit(sizes);
+      if (m) issue(['machine', 'swap'], m);
+    }
+  }
+  if (Array.isArray(s.processes) && s.processes.length > MAX_PROCESSES) {
+    issue(['processes'], `${s.processes.length} processes; the limit is ${MAX_PROCESSES}`);
   }
 
   // swap: compression ratio only on zram.
