@@ -119,9 +119,7 @@ impl Kernel {
     pub(crate) fn do_exit(&mut self, pid: u32, sigkill: bool) -> Result<(), ApiError> {
         let ti = self.task_index(pid)?;
         let t = self.remove_task(ti);
-        if self.cur_memcg.0 == pid {
-            self.cur_memcg = (0, crate::memcontrol::ROOT_MEMCG);
-        }
+        self.current.task_exited(pid);
         if let Some(w) = &t.oom_wait {
             // a task killed while it waited in a v1 memcg OOM leaves the wait (mem_cgroup_oom_synchronize)
             self.memcg.unmark_under_oom(w.memcg);

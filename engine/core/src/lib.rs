@@ -8,6 +8,7 @@
 pub mod bench_workloads;
 pub mod cmd;
 pub mod conformance;
+pub mod current;
 pub mod errno;
 pub mod event;
 pub mod filemap;

@@ -60,7 +60,7 @@ pub enum PendingAccess {
     /// `touch`: pages `vpn..end` in order.
     Range { vpn: u64, end: u64, write: bool },
     /// `touch_pattern`: the page `vpn` (already drawn), then `left` more draws of the pattern.
-    Pattern { vpn: u64, base: u64, npages: u64, pattern: crate::memory::Pattern, left: u64, write: bool },
+    Pattern { vpn: u64, base: u64, npages: u64, pattern: crate::types::Pattern, left: u64, write: bool },
 }
 
 /// The default comm of a task created without one.

@@ -1,6 +1,7 @@
 //! The vocabulary every subsystem shares: the syscall result, the allocation failure, what a fault and a COW
-//! did, the memcg index, the page size and the address-space constants. A leaf: it imports nothing of the
-//! engine but `errno`, so any module may use it without joining an import cycle.
+//! did, the memcg index and the root memcg, the access patterns, the page size and the address-space constants.
+//! A leaf: it imports nothing of the engine but `errno`, so any module may use it without joining an import
+//! cycle.
 
 use crate::errno::Errno;
 
@@ -21,6 +22,8 @@ pub type SysResult<T = u64> = Result<T, Errno>;
 
 /// Index of a memcg in its tree (memcontrol/); the root is `memcontrol::ROOT_MEMCG`.
 pub type MemcgId = u32;
+/// The root memcg (`root_mem_cgroup`), path `/`.
+pub const ROOT_MEMCG: MemcgId = 0;
 
 /// What the last fault did (for single-page observations).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -51,4 +54,17 @@ pub enum AllocFail {
     /// A user fault's memcg charge failed in a v1 memcg with oom_kill_disable 1: the task must sleep in the
     /// memcg OOM wait on this memcg (`mem_cgroup_oom_synchronize`).
     OomWait(MemcgId),
+}
+
+/// Access patterns for `touch_pattern`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Pattern {
+    /// Page `(i * stride) % npages` for i in 0..count (stride 1: sequential).
+    Strided { stride: u64 },
+    /// Uniformly random pages (`Rng::below`).
+    Uniform,
+    /// Zipf-like with exponent 1, integer-only so the TypeScript engine can reproduce it bit for bit: a dyadic block
+    /// `b` (pages `2^b - 1 .. 2^(b+1) - 1`) is chosen with equal probability (a Zipf(1) distribution puts about
+    /// ln 2 of its mass in every dyadic block), then a page uniformly within the block. Page 0 is the hottest.
+    Zipf,
 }

@@ -27,56 +27,11 @@ use crate::kernel::Kernel;
 use crate::types::SysResult;
 use crate::mm_types::{MmCounter, VM_SHARED};
 use crate::vmstat::Vmstat;
-use scan::{engine_candidate, LiveTasks, MmScan, TaskScan};
+pub use super::state::{OomRecord, OomState, ReapTimer};
+use super::state::{engine_candidate, MmScan, TaskScan};
+use scan::LiveTasks;
 
 pub use crate::page_alloc::engine::USER_FAULT_GFP;
-
-/// One pending OOM-reaper timer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReapTimer {
-    pub pid: u32,
-    /// The victim's mm id at kill time.
-    pub mm: u32,
-    /// Simulated time the reaper runs (kill time + OOM_REAPER_DELAY).
-    pub due_ns: u64,
-}
-
-/// One `out_of_memory()` invocation, as the `ops` check's `ooms` observation reports it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct OomRecord {
-    pub constraint: OomConstraint,
-    /// The OOM memcg (mem_over_limit); None for a global OOM.
-    pub memcg: Option<String>,
-    pub totalpages: u64,
-    pub outcome: OomOutcome,
-    pub victim: Option<i64>,
-    pub oom_group: Option<String>,
-    /// Pids counted by `__oom_kill_process`, in order.
-    pub killed: Vec<i64>,
-    /// Simulated time of the call.
-    pub time_ns: u64,
-}
-
-/// The OOM killer's state on the engine.
-#[derive(Clone, Debug, Default)]
-pub struct OomState {
-    /// Set by a kernel panic (panic_on_oom, or nothing killable): every later syscall is refused.
-    pub panicked: Option<String>,
-    /// The kernel's `oom_killer_disable()` state (used during suspend/hibernation). A SIMULATION SWITCH, not a
-    /// sysctl: there is no `vm.oom_kill` in mainline. While set, out_of_memory() returns false at once and the
-    /// allocation that needed it fails.
-    pub oom_killer_disabled: bool,
-    /// Pending reaper timers, in queueing order.
-    pub reaper: Vec<ReapTimer>,
-    /// Every out_of_memory() call so far, in order.
-    pub records: Vec<OomRecord>,
-    /// Allocating tasks killed by the OOM killer whose kernel entry has not returned yet.
-    pub current_killed: Vec<u32>,
-    /// The one-time legacy oom_adj deprecation warning was printed.
-    pub oom_adj_warned: bool,
-    /// The dense counters a global OOM scores from (see [`scan`]).
-    pub scan: scan::OomScanIndex,
-}
 
 /// Why `run_until` stopped.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]

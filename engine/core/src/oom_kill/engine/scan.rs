@@ -22,107 +22,10 @@ use super::super::{
     memcg_in_subtree, oom_evaluate_candidate, Evaluation, OomCandidate, OomControl, OomTask, OomTaskTable,
 };
 use crate::kernel::Kernel;
-use crate::mm_types::{Mm, MmCounter};
-use crate::task::Task;
+use crate::mm_types::MmCounter;
 use std::borrow::Cow;
 
-/// What the OOM killer's scoring reads of one task (not of its mm).
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
-pub struct TaskScan {
-    pub pid: u32,
-    /// Index of the task's mm in `Kernel::mms`.
-    pub mm: u32,
-    pub oom_score_adj: i16,
-    pub in_vfork: bool,
-    /// signal->oom_mm is set.
-    pub oom_victim: bool,
-}
-
-impl TaskScan {
-    /// The fields of `t` the scoring reads.
-    pub fn of(t: &Task) -> Self {
-        TaskScan { pid: t.pid, mm: t.mm, oom_score_adj: t.oom_score_adj as i16, in_vfork: t.in_vfork, oom_victim: t.oom_victim }
-    }
-}
-
-/// What the OOM killer's scoring reads of one mm.
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
-pub struct MmScan {
-    /// `get_mm_rss()`: MM_FILEPAGES + MM_ANONPAGES + MM_SHMEMPAGES (wrapping, as the snapshot adds them).
-    pub rss: i64,
-    /// MM_SWAPENTS.
-    pub swapents: i64,
-    /// `mm_pgtables_bytes()` (whether or not page tables are modelled; the candidate applies that switch).
-    pub pgtables_bytes: u64,
-    /// MMF_OOM_SKIP.
-    pub oom_skip: bool,
-}
-
-impl MmScan {
-    /// The counters of `mm` the scoring reads.
-    pub fn of(mm: &Mm) -> Self {
-        let c = |x: MmCounter| mm.rss[x as usize];
-        MmScan {
-            rss: c(MmCounter::MM_FILEPAGES).wrapping_add(c(MmCounter::MM_ANONPAGES)).wrapping_add(c(MmCounter::MM_SHMEMPAGES)),
-            swapents: c(MmCounter::MM_SWAPENTS),
-            pgtables_bytes: mm.pgtables_bytes(),
-            oom_skip: mm.oom_skip,
-        }
-    }
-}
-
-/// The OOM killer's view of an engine process: every process has an mm (its own, or its vfork parent's), none is
-/// a kernel thread or an oom_origin task (no swapoff/KSM unmerge in the model), every one is cpuset eligible (one
-/// node), pid 1 is global init, no precomputed points; page-table bytes count only when page tables are modelled.
-/// The snapshot ([`Kernel::oom_tasks`]) and the dense scan both build their scoring fields here.
-pub fn engine_candidate(t: &TaskScan, mm: &MmScan, model_page_tables: bool) -> OomCandidate {
-    OomCandidate {
-        points: None,
-        rss_pages: mm.rss as u64,
-        swapents: mm.swapents as u64,
-        pgtables_bytes: if model_page_tables { mm.pgtables_bytes } else { 0 },
-        oom_score_adj: t.oom_score_adj,
-        has_mm: true,
-        is_global_init: t.pid == 1,
-        is_kthread: false,
-        in_vfork: t.in_vfork,
-        mmf_oom_skip: mm.oom_skip,
-        is_oom_victim: t.oom_victim,
-        oom_origin: false,
-        cpuset_eligible: true,
-    }
-}
-
-/// The dense arrays: [`TaskScan`] by task slot (`Kernel::tasks`), [`MmScan`] by mm id (`Kernel::mms`), and the
-/// sum of every mm's page-table bytes (/proc/meminfo PageTables).
-#[derive(Clone, Debug, Default)]
-pub struct OomScanIndex {
-    task: Vec<TaskScan>,
-    mm: Vec<MmScan>,
-    pgtables_bytes: u64,
-}
-
-impl OomScanIndex {
-    /// Sum of `mm_pgtables_bytes()` over the live mms.
-    pub fn pgtables_bytes(&self) -> u64 {
-        self.pgtables_bytes
-    }
-
-    fn set_task(&mut self, slot: usize, v: TaskScan) {
-        if slot >= self.task.len() {
-            self.task.resize(slot + 1, TaskScan::default());
-        }
-        self.task[slot] = v;
-    }
-
-    fn set_mm(&mut self, id: usize, v: MmScan) {
-        if id >= self.mm.len() {
-            self.mm.resize(id + 1, MmScan::default());
-        }
-        self.pgtables_bytes = self.pgtables_bytes.wrapping_sub(self.mm[id].pgtables_bytes).wrapping_add(v.pgtables_bytes);
-        self.mm[id] = v;
-    }
-}
+pub use crate::oom_kill::state::{engine_candidate, MmScan, OomScanIndex, TaskScan};
 
 impl Kernel {
     /// Update the index for task slot `slot` from the task there (a free slot gets zeros).

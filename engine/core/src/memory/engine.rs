@@ -1,121 +1,10 @@
-//! mm/memory.c: page faults and the accesses that take them.
-//!
-//! * `do_anonymous_page`: a read of an untouched private anon page maps the shared zero page (no allocation, no
-//!   RSS); a write allocates a zeroed page on the inactive anon LRU. Both are minor faults.
-//! * `do_wp_page`: a write to a present read-only PTE. Private pages still mapped elsewhere (fork) or the zero page
-//!   or a page-cache page get a private copy (`wp_page_copy`); an anon page mapped only here is reused
-//!   (`wp_can_reuse_anon_folio`); shared mappings make the PTE writable (`wp_page_shared`).
-//! * `do_read_fault`/`do_cow_fault`/`do_shared_fault` via the page cache (mm/filemap.c:`filemap_fault`: a miss
-//!   reads the page and is major; mm/shmem.c:`shmem_fault`: shmem has no zero page and allocates on first access,
-//!   minor).
-//! * `do_swap_page`: swap cache hit minor, otherwise a read from swap (major, `pswpin`).
-//! * `mm_account_fault`: every completed fault counts in `pgfault`, and in the task's `maj_flt` or `min_flt`.
-//!
-//! The touch loop is a tight scan over a 512-entry PTE chunk: a page whose PTE already allows the access costs one
-//! load and one compare; only pages that need a fault leave the loop.
+//! mm/memory.c on the engine: the access loops (`touch`, `touch_pattern`) and the fault handlers they call
+//! (`handle_mm_fault` → `do_anonymous_page`, `do_wp_page`, `do_swap_page`, `do_read_fault`, `do_cow_fault`,
+//! `do_shared_fault`), with the PTE, rmap and swap-cache helpers the rest of the engine shares.
 
-use crate::errno::ApiError;
+use super::*;
 use crate::filemap::FileKind;
 use crate::kernel::Kernel;
-use crate::types::{AllocFail, CowKind, FaultKind};
-use crate::mm_types::*;
-use crate::page_alloc::frames::{F_DIRTY, F_SWAPCACHE, KIND_ANON, KIND_FILE, KIND_MASK, KIND_SHMEM};
-use crate::vmstat::Vmstat;
-
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-#[repr(u32)]
-pub enum Access {
-    Read = 0,
-    Write = 1,
-}
-
-/// Why a touch stopped before its last page.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TouchStop {
-    /// Access outside any VMA or against its protection: SIGSEGV.
-    Segv { vpn: u64 },
-    /// Access beyond the end of a file, or a shmem page that could not be accounted (ENOSPC): SIGBUS.
-    Sigbus { vpn: u64 },
-    /// No page could be allocated even after reclaim and the OOM killer (OOM killer disabled, or it made no
-    /// progress): VM_FAULT_OOM.
-    OutOfMemory { vpn: u64 },
-    /// The touching task was chosen by the OOM killer while faulting at `vpn`: it has exited (SIGKILL).
-    Killed { vpn: u64 },
-    /// The OOM killer panicked the machine while this task faulted at `vpn`.
-    Panic { vpn: u64 },
-    /// The fault at `vpn` failed its memcg charge in a v1 memcg with oom_kill_disable 1: the task sleeps in the
-    /// memcg OOM wait (state D) with this page and the rest of the access pending; it resumes when woken
-    /// (`Kernel::resume_woken`).
-    Blocked { vpn: u64 },
-    /// A case the engine does not model yet.
-    Unsupported(String),
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TouchOutcome {
-    /// Pages accessed.
-    pub done: u64,
-    pub stop: Option<TouchStop>,
-}
-
-/// Access patterns for `touch_pattern`.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Pattern {
-    /// Page `(i * stride) % npages` for i in 0..count (stride 1: sequential).
-    Strided { stride: u64 },
-    /// Uniformly random pages (`Rng::below`).
-    Uniform,
-    /// Zipf-like with exponent 1, integer-only so the TypeScript engine can reproduce it bit for bit: a dyadic block
-    /// `b` (pages `2^b - 1 .. 2^(b+1) - 1`) is chosen with equal probability (a Zipf(1) distribution puts about
-    /// ln 2 of its mass in every dyadic block), then a page uniformly within the block. Page 0 is the hottest.
-    Zipf,
-}
-
-#[derive(Debug)]
-pub(crate) enum FaultErr {
-    Segv,
-    Sigbus,
-    Oom,
-    /// The faulting task was OOM-killed.
-    Killed,
-    /// The OOM killer panicked the machine.
-    Panic,
-    /// A user-fault memcg charge must wait in a v1 memcg OOM (oom_kill_disable); the memcg is in
-    /// `Kernel::last_oom_wait`.
-    OomWait,
-    /// The fault returned without completing the access (`wp_page_copy` found the PTE changed while it allocated
-    /// the copy: reclaim had unmapped the page): the access runs again.
-    Retry,
-    Unsupported(String),
-}
-
-impl From<AllocFail> for FaultErr {
-    fn from(e: AllocFail) -> Self {
-        match e {
-            AllocFail::OutOfMemory => FaultErr::Oom,
-            AllocFail::Killed => FaultErr::Killed,
-            AllocFail::Panic => FaultErr::Panic,
-            AllocFail::OomWait(_) => FaultErr::OomWait,
-        }
-    }
-}
-
-#[inline]
-fn pte_allows(pte: u32, write: bool) -> bool {
-    if write {
-        pte & PTE_W != 0
-    } else {
-        pte != PTE_NONE && pte & PTE_SWAP == 0
-    }
-}
-
-fn vma_allows(flags: VmFlags, write: bool) -> bool {
-    if write {
-        flags & VM_WRITE != 0
-    } else {
-        flags & VM_READ != 0
-    }
-}
 
 impl Kernel {
     /// Access `count` pages from virtual page `vpn` in order, taking the faults they need. An access the kernel
@@ -149,9 +38,9 @@ impl Kernel {
     /// One `touch` kernel entry (also used to resume a woken task's pending range): faults are user faults; a
     /// v1 memcg OOM wait blocks the task with the rest of the range pending.
     pub(crate) fn touch_range(&mut self, pid: u32, vpn: u64, count: u64, access: Access) -> Result<TouchOutcome, ApiError> {
-        self.in_user_fault = true;
+        self.current.in_user_fault = true;
         let r = self.touch_inner(pid, vpn, count, access);
-        self.in_user_fault = false;
+        self.current.in_user_fault = false;
         if let Ok(TouchOutcome { stop: Some(TouchStop::Blocked { vpn: at }), .. }) = &r {
             let end = vpn + count;
             self.memcg_block_task(pid, crate::task::PendingAccess::Range { vpn: *at, end, write: access == Access::Write });
@@ -164,7 +53,7 @@ impl Kernel {
         self.check_running()?;
         let ti = self.task_index(pid)?;
         let mm_id = self.tasks[ti].mm;
-        self.cur_memcg = (pid, self.tasks[ti].memcg);
+        self.current.enter(pid, self.tasks[ti].memcg);
         let write = access == Access::Write;
         let end = vpn.checked_add(count).filter(|e| *e <= TASK_SIZE_PAGES_PLUS).ok_or_else(|| {
             ApiError::new("E_ARG", format!("touch: pages {vpn}+{count} run past the address-space limit {TASK_SIZE_PAGES_PLUS}"))
@@ -224,7 +113,10 @@ impl Kernel {
                 if v >= chunk_end {
                     continue;
                 }
-                match self.handle_mm_fault(pid, mm_id, vi, v, write) {
+                let mut vmf = VmFault::new(pid, mm_id, vi, v, write);
+                let r = self.handle_mm_fault(&mut vmf);
+                self.note_fault(&vmf);
+                match r {
                     Ok(()) => v += 1,
                     // the same page is accessed again (unless the task was killed meanwhile: below)
                     Err(FaultErr::Retry) => {}
@@ -255,7 +147,7 @@ impl Kernel {
     /// resumed task's blocked page).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn touch_pattern_entry(&mut self, pid: u32, vpn: u64, npages: u64, pattern: Pattern, count: u64, access: Access, first: Option<u64>) -> Result<TouchOutcome, ApiError> {
-        self.in_user_fault = true;
+        self.current.in_user_fault = true;
         let mut r = match first {
             Some(p) => self.touch_inner(pid, p, 1, access).map(|o| TouchOutcome { done: 0, stop: o.stop }),
             None => Ok(TouchOutcome { done: 0, stop: None }),
@@ -268,7 +160,7 @@ impl Kernel {
                 left_after = count.saturating_sub(o.done + 1);
             }
         }
-        self.in_user_fault = false;
+        self.current.in_user_fault = false;
         if let Ok(TouchOutcome { stop: Some(TouchStop::Blocked { vpn: at }), .. }) = &r {
             self.memcg_block_task(pid, crate::task::PendingAccess::Pattern { vpn: *at, base: vpn, npages, pattern, left: left_after, write: access == Access::Write });
         }
@@ -280,7 +172,7 @@ impl Kernel {
         self.check_running()?;
         let ti = self.task_index(pid)?;
         let mm_id = self.tasks[ti].mm;
-        self.cur_memcg = (pid, self.tasks[ti].memcg);
+        self.current.enter(pid, self.tasks[ti].memcg);
         if npages == 0 || npages > u32::MAX as u64 {
             return Err(ApiError::new("E_ARG", format!("touch_pattern.npages: {npages} is not allowed; expected 1..=4294967295")));
         }
@@ -328,7 +220,10 @@ impl Kernel {
                 continue;
             }
             loop {
-                match self.handle_mm_fault(pid, mm_id, vi, v, write) {
+                let mut vmf = VmFault::new(pid, mm_id, vi, v, write);
+                let r = self.handle_mm_fault(&mut vmf);
+                self.note_fault(&vmf);
+                match r {
                     Ok(()) => break,
                     Err(FaultErr::Retry) => {
                         if self.oom.current_killed.contains(&pid) {
@@ -395,8 +290,20 @@ impl Kernel {
         self.memcg.mod_stat(memcg, crate::memcontrol::Stat::Pgmajfault, 1);
     }
 
-    fn account_fault(&mut self, pid: u32, major: bool) {
+    /// What one fault did, as the entry's last fault and last COW (a fault that did neither leaves them).
+    #[inline]
+    fn note_fault(&mut self, vmf: &VmFault) {
+        if vmf.fault != FaultKind::None {
+            self.last_fault = vmf.fault;
+        }
+        if vmf.cow != CowKind::None {
+            self.last_cow = vmf.cow;
+        }
+    }
+
+    fn account_fault(&mut self, vmf: &mut VmFault, major: bool) {
         // mm/memory.c:mm_account_fault (and count_memcg_event_mm on the task's memcg)
+        let pid = vmf.pid;
         self.vmstat.inc(Vmstat::pgfault);
         let memcg = self.memcg_of_pid(Some(pid));
         self.memcg.mod_stat(memcg, crate::memcontrol::Stat::Pgfault, 1);
@@ -405,7 +312,7 @@ impl Kernel {
                 t.maj_flt += 1;
             }
             self.stats.faults_major += 1;
-            self.last_fault = FaultKind::Major;
+            vmf.fault = FaultKind::Major;
         } else {
             let ns = self.reclaim.cost.minor_fault_ns;
             self.spend(ns);
@@ -413,7 +320,7 @@ impl Kernel {
                 t.min_flt += 1;
             }
             self.stats.faults_minor += 1;
-            self.last_fault = FaultKind::Minor;
+            vmf.fault = FaultKind::Minor;
         }
     }
 
@@ -447,8 +354,9 @@ impl Kernel {
     }
 
     /// Resolve one fault (`handle_mm_fault`).
-    pub(crate) fn handle_mm_fault(&mut self, pid: u32, mm_id: u32, vi: usize, vpn: u64, write: bool) -> Result<(), FaultErr> {
-        self.handle_mm_fault_inner(pid, mm_id, vi, vpn, write)?;
+    pub(crate) fn handle_mm_fault(&mut self, vmf: &mut VmFault) -> Result<(), FaultErr> {
+        self.handle_mm_fault_inner(vmf)?;
+        let VmFault { mm_id, vi, vpn, write, .. } = *vmf;
         if write {
             // the write the fault completes dirties the PTE it installed or made writable
             let pte = self.mm(mm_id).vmas[vi].pte(vpn);
@@ -468,7 +376,8 @@ impl Kernel {
         }
     }
 
-    fn handle_mm_fault_inner(&mut self, pid: u32, mm_id: u32, vi: usize, vpn: u64, write: bool) -> Result<(), FaultErr> {
+    fn handle_mm_fault_inner(&mut self, vmf: &mut VmFault) -> Result<(), FaultErr> {
+        let VmFault { pid, mm_id, vi, vpn, write, .. } = *vmf;
         let (flags, backing, pte) = {
             let vma = &self.mm(mm_id).vmas[vi];
             (vma.flags, vma.backing, vma.pte(vpn))
@@ -477,21 +386,21 @@ impl Kernel {
             return Err(FaultErr::Segv);
         }
         if pte & PTE_SWAP != 0 {
-            return self.do_swap_page(pid, mm_id, vi, vpn, pte & !PTE_SWAP, write);
+            return self.do_swap_page(vmf, pte & !PTE_SWAP);
         }
         match pte {
             PTE_NONE => match backing {
-                Backing::Anon => self.do_anonymous_page(pid, mm_id, vi, vpn, write),
+                Backing::Anon => self.do_anonymous_page(vmf),
                 Backing::File(fid) => {
                     if self.files[fid as usize].kind == FileKind::Hugetlbfs {
                         return Err(FaultErr::Unsupported("faults on hugetlbfs mappings are not modelled".into()));
                     }
                     if !write {
-                        self.do_read_fault(pid, mm_id, vi, vpn, fid)
+                        self.do_read_fault(vmf, fid)
                     } else if flags & VM_SHARED != 0 {
-                        self.do_shared_fault(pid, mm_id, vi, vpn, fid)
+                        self.do_shared_fault(vmf, fid)
                     } else {
-                        self.do_cow_fault(pid, mm_id, vi, vpn, fid)
+                        self.do_cow_fault(vmf, fid)
                     }
                 }
             },
@@ -502,18 +411,19 @@ impl Kernel {
                 self.rmap_add(f);
                 self.rss_add(mm_id, MmCounter::MM_ANONPAGES, 1);
                 self.set_pte(mm_id, vi, vpn, pte_mk(f, true));
-                self.last_cow = CowKind::Copy;
-                self.account_fault(pid, false);
+                vmf.cow = CowKind::Copy;
+                self.account_fault(vmf, false);
                 Ok(())
             }
             _ => {
                 debug_assert!(write && pte & PTE_W == 0);
-                self.do_wp_page(pid, mm_id, vi, vpn, pte_frame(pte), flags, false)
+                self.do_wp_page(vmf, pte_frame(pte), flags, false)
             }
         }
     }
 
-    fn do_anonymous_page(&mut self, pid: u32, mm_id: u32, vi: usize, vpn: u64, write: bool) -> Result<(), FaultErr> {
+    fn do_anonymous_page(&mut self, vmf: &mut VmFault) -> Result<(), FaultErr> {
+        let VmFault { pid, mm_id, vi, vpn, write, .. } = *vmf;
         if !write {
             self.set_pte(mm_id, vi, vpn, PTE_ZERO);
         } else {
@@ -522,42 +432,42 @@ impl Kernel {
             self.rss_add(mm_id, MmCounter::MM_ANONPAGES, 1);
             self.set_pte(mm_id, vi, vpn, pte_mk(f, true));
         }
-        self.account_fault(pid, false);
+        self.account_fault(vmf, false);
         Ok(())
     }
 
     /// `major`: the fault already read the page from swap (do_swap_page hands a write over to do_wp_page).
-    #[allow(clippy::too_many_arguments)]
-    fn do_wp_page(&mut self, pid: u32, mm_id: u32, vi: usize, vpn: u64, f: u32, flags: VmFlags, major: bool) -> Result<(), FaultErr> {
+    fn do_wp_page(&mut self, vmf: &mut VmFault, f: u32, flags: VmFlags, major: bool) -> Result<(), FaultErr> {
+        let VmFault { pid, mm_id, vi, vpn, .. } = *vmf;
         let kind = self.frames.kind(f);
         if flags & VM_SHARED != 0 {
             // wp_page_shared: the shared page itself becomes writable (and dirty)
             self.mark_dirty(f);
             self.set_pte(mm_id, vi, vpn, pte_mk(f, true));
-            self.last_cow = CowKind::Reuse;
-            self.account_fault(pid, major);
+            vmf.cow = CowKind::Reuse;
+            self.account_fault(vmf, major);
             return Ok(());
         }
         if kind == KIND_ANON && self.frames.mapcount(f) == 1 && self.anon_swap_refs(f) == 0 {
             // wp_can_reuse_anon_folio: exclusive again; drop a now-useless swap-cache copy first
             self.free_swap_cache_of(f);
             self.set_pte(mm_id, vi, vpn, pte_mk(f, true));
-            self.last_cow = CowKind::Reuse;
-            self.account_fault(pid, major);
+            vmf.cow = CowKind::Reuse;
+            self.account_fault(vmf, major);
             return Ok(());
         }
         // wp_page_copy: the page copied from is held (do_wp_page's folio_get) while the copy is allocated, so the
         // direct reclaim that allocation may run can unmap it but not free it (shrink_folio_list keeps it). The PTE
         // is then checked again (pte_same): if reclaim changed it, the copy is dropped and the fault returns, to be
         // taken again.
-        self.wp_pinned = Some(f);
+        self.current.wp_pinned = Some(f);
         let new = self.new_anon_page(pid, mm_id, vi, vpn);
-        self.wp_pinned = None;
+        self.current.wp_pinned = None;
         let new = new?;
         let pte = self.mm(mm_id).vmas[vi].pte(vpn);
         if !pte_present(pte) || pte_frame(pte) != f {
             self.free_user_page(new);
-            self.account_fault(pid, major);
+            self.account_fault(vmf, major);
             return Err(FaultErr::Retry);
         }
         self.rmap_add(new);
@@ -567,8 +477,8 @@ impl Kernel {
         if self.rmap_remove(f) == 0 && kind == KIND_ANON {
             self.put_anon_frame(f);
         }
-        self.last_cow = CowKind::Copy;
-        self.account_fault(pid, major);
+        vmf.cow = CowKind::Copy;
+        self.account_fault(vmf, major);
         Ok(())
     }
 
@@ -582,7 +492,8 @@ impl Kernel {
         Ok(idx)
     }
 
-    fn do_read_fault(&mut self, pid: u32, mm_id: u32, vi: usize, vpn: u64, fid: u32) -> Result<(), FaultErr> {
+    fn do_read_fault(&mut self, vmf: &mut VmFault, fid: u32) -> Result<(), FaultErr> {
+        let VmFault { pid, mm_id, vi, vpn, .. } = *vmf;
         let idx = self.file_index(mm_id, vi, vpn, fid)?;
         let (f, major) = self.filemap_get_page(Some(pid), fid, idx)?;
         self.rmap_add(f);
@@ -592,11 +503,12 @@ impl Kernel {
         // shmem mappings need no write notification: a shared writable shmem PTE is writable at once
         let writable = flags & (VM_SHARED | VM_WRITE) == (VM_SHARED | VM_WRITE) && kind == KIND_SHMEM;
         self.set_pte(mm_id, vi, vpn, pte_mk(f, writable));
-        self.account_fault(pid, major);
+        self.account_fault(vmf, major);
         Ok(())
     }
 
-    fn do_shared_fault(&mut self, pid: u32, mm_id: u32, vi: usize, vpn: u64, fid: u32) -> Result<(), FaultErr> {
+    fn do_shared_fault(&mut self, vmf: &mut VmFault, fid: u32) -> Result<(), FaultErr> {
+        let VmFault { pid, mm_id, vi, vpn, .. } = *vmf;
         let idx = self.file_index(mm_id, vi, vpn, fid)?;
         let (f, major) = self.filemap_get_page(Some(pid), fid, idx)?;
         self.rmap_add(f);
@@ -604,22 +516,24 @@ impl Kernel {
         self.rss_add(mm_id, kind_counter(kind), 1);
         self.mark_dirty(f);
         self.set_pte(mm_id, vi, vpn, pte_mk(f, true));
-        self.account_fault(pid, major);
+        self.account_fault(vmf, major);
         Ok(())
     }
 
-    fn do_cow_fault(&mut self, pid: u32, mm_id: u32, vi: usize, vpn: u64, fid: u32) -> Result<(), FaultErr> {
+    fn do_cow_fault(&mut self, vmf: &mut VmFault, fid: u32) -> Result<(), FaultErr> {
+        let VmFault { pid, mm_id, vi, vpn, .. } = *vmf;
         let idx = self.file_index(mm_id, vi, vpn, fid)?;
         let (_src, major) = self.filemap_get_page(Some(pid), fid, idx)?;
         let f = self.new_anon_page(pid, mm_id, vi, vpn)?;
         self.rmap_add(f);
         self.rss_add(mm_id, MmCounter::MM_ANONPAGES, 1);
         self.set_pte(mm_id, vi, vpn, pte_mk(f, true));
-        self.account_fault(pid, major);
+        self.account_fault(vmf, major);
         Ok(())
     }
 
-    fn do_swap_page(&mut self, pid: u32, mm_id: u32, vi: usize, vpn: u64, slot: u32, write: bool) -> Result<(), FaultErr> {
+    fn do_swap_page(&mut self, vmf: &mut VmFault, slot: u32) -> Result<(), FaultErr> {
+        let VmFault { pid, mm_id, vi, vpn, write, .. } = *vmf;
         let (f, major) = match self.swap.cache.get(&slot) {
             Some(&f) => (f, false),
             None => {
@@ -660,9 +574,9 @@ impl Kernel {
         if write && !writable {
             // the write is finished by do_wp_page within the same fault
             let flags = self.mm(mm_id).vmas[vi].flags;
-            return self.do_wp_page(pid, mm_id, vi, vpn, f, flags, major);
+            return self.do_wp_page(vmf, f, flags, major);
         }
-        self.account_fault(pid, major);
+        self.account_fault(vmf, major);
         Ok(())
     }
 
@@ -772,184 +686,5 @@ impl Kernel {
                 None => self.swap_slot_release(slot),
             }
         }
-    }
-}
-
-/// Upper bound for touch ranges (TASK_SIZE in pages).
-const TASK_SIZE_PAGES_PLUS: u64 = crate::types::TASK_SIZE_PAGES;
-
-/// The RSS counter a mapped frame of this kind counts in.
-pub(crate) fn kind_counter(kind: u32) -> MmCounter {
-    match kind {
-        KIND_ANON => MmCounter::MM_ANONPAGES,
-        KIND_SHMEM => MmCounter::MM_SHMEMPAGES,
-        _ => MmCounter::MM_FILEPAGES,
-    }
-}
-
-fn fault_stop(e: FaultErr, vpn: u64) -> TouchStop {
-    match e {
-        FaultErr::Segv => TouchStop::Segv { vpn },
-        FaultErr::Sigbus => TouchStop::Sigbus { vpn },
-        FaultErr::Oom => TouchStop::OutOfMemory { vpn },
-        FaultErr::Killed => TouchStop::Killed { vpn },
-        FaultErr::Panic => TouchStop::Panic { vpn },
-        FaultErr::OomWait => TouchStop::Blocked { vpn },
-        FaultErr::Unsupported(s) => TouchStop::Unsupported(s),
-        FaultErr::Retry => unreachable!("a retried fault is taken again"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::kernel::MachineConfig;
-    use crate::mmap::{MapFlags, PROT_NONE, PROT_READ, PROT_RW};
-
-    fn setup(swap: u32) -> (Kernel, u64) {
-        let mut k = Kernel::new(MachineConfig { totalram_pages: 65536, total_swap_pages: swap, ..Default::default() }).unwrap();
-        k.spawn(1, "a").unwrap();
-        let v = k.mmap(1, 1000, PROT_RW, MapFlags { anonymous: true, ..Default::default() }, None).unwrap().unwrap();
-        (k, v)
-    }
-
-    #[test]
-    fn read_then_write_is_two_faults_write_only_one() {
-        let (mut k, v) = setup(0);
-        k.touch(1, v, 100, Access::Read).unwrap();
-        assert_eq!(k.stats.pages_allocated, 0, "zero page");
-        assert_eq!(k.task_mem(1).unwrap().vm_rss, 0);
-        k.touch(1, v, 100, Access::Write).unwrap();
-        k.touch(1, v + 100, 100, Access::Write).unwrap();
-        assert_eq!(k.vmstat.get(Vmstat::pgfault), 300);
-        assert_eq!(k.stats.pages_allocated, 200);
-        assert_eq!(k.vmstat.get(Vmstat::nr_inactive_anon), 200);
-        k.touch(1, v, 200, Access::Write).unwrap();
-        assert_eq!(k.vmstat.get(Vmstat::pgfault), 300, "resident pages take no fault");
-    }
-
-    #[test]
-    fn protection_violations_are_sigsegv() {
-        // each violation kills the task (SIGSEGV's default action), so each case runs on a fresh machine
-        let (mut k, v) = setup(0);
-        k.mprotect(1, v, 10, PROT_READ).unwrap().unwrap();
-        let o = k.touch(1, v + 5, 10, Access::Write).unwrap();
-        assert_eq!(o.stop, Some(TouchStop::Segv { vpn: v + 5 }));
-        assert!(k.task(1).is_none(), "SIGSEGV killed the task");
-        let (mut k, v) = setup(0);
-        k.mprotect(1, v, 10, PROT_NONE).unwrap().unwrap();
-        assert_eq!(k.touch(1, v, 1, Access::Read).unwrap().stop, Some(TouchStop::Segv { vpn: v }));
-        let (mut k, v) = setup(0);
-        let o = k.touch(1, v + 990, 20, Access::Read).unwrap();
-        assert_eq!((o.done, o.stop), (10, Some(TouchStop::Segv { vpn: v + 1000 })), "past the end of the mapping");
-        assert!(k.task(1).is_none());
-        let (mut k, v) = setup(0);
-        assert_eq!(k.touch(1, v, 5, Access::Write).unwrap().stop, None, "an allowed access leaves the task alive");
-        assert!(k.task(1).is_some());
-    }
-
-    #[test]
-    fn swap_out_and_in() {
-        let (mut k, v) = setup(100);
-        k.touch(1, v, 10, Access::Write).unwrap();
-        let r = k.swapout(1, v, 10, false).unwrap();
-        assert_eq!(r.swapped, 10);
-        assert_eq!(k.task_mem(1).unwrap().vm_swap, 40);
-        assert_eq!(k.vmstat.get(Vmstat::pswpout), 10);
-        assert_eq!(k.nr_free_pages(), 65536);
-        k.touch(1, v, 1, Access::Read).unwrap();
-        assert_eq!(k.last_fault, FaultKind::Major);
-        assert_eq!(k.vmstat.get(Vmstat::pswpin), 1);
-        // kept in the swap cache: the swap-in is minor
-        k.touch(1, v + 5, 1, Access::Write).unwrap();
-        k.swapout(1, v + 5, 1, true).unwrap();
-        // page 0 (read back in, not exclusive-written) and page 5 are in the swap cache
-        assert_eq!(k.meminfo_field("SwapCached"), Some(8));
-        assert_eq!(k.vmstat.get(Vmstat::pswpin), 2, "page 5 was read back from swap by the write");
-        k.touch(1, v + 5, 1, Access::Read).unwrap();
-        assert_eq!(k.last_fault, FaultKind::Minor);
-        assert_eq!(k.vmstat.get(Vmstat::pswpin), 2, "a swap-cache hit reads nothing");
-        // no swap slot left: the page stays
-        let (mut k, v) = setup(0);
-        k.touch(1, v, 3, Access::Write).unwrap();
-        assert_eq!(k.swapout(1, v, 3, false).unwrap().no_slot, 3);
-    }
-
-    #[test]
-    fn shared_swap_entries_after_fork() {
-        let (mut k, v) = setup(100);
-        k.touch(1, v, 4, Access::Write).unwrap();
-        k.fork(1, 2).unwrap().unwrap();
-        k.swapout(1, v, 4, false).unwrap();
-        // the rmap walk unmapped the child's PTEs too
-        assert_eq!(k.task_mem(2).unwrap().vm_swap, 16);
-        assert_eq!(k.task_mem(1).unwrap().vm_rss, 0);
-        k.touch(2, v, 1, Access::Read).unwrap();
-        assert_eq!(k.last_fault, FaultKind::Major);
-        k.touch(1, v, 1, Access::Read).unwrap();
-        assert_eq!(k.last_fault, FaultKind::Minor, "the parent finds the page in the swap cache");
-        k.touch(1, v, 1, Access::Write).unwrap();
-        assert_eq!(k.last_cow, CowKind::Copy, "still shared with the child");
-    }
-
-    #[test]
-    fn file_faults_major_then_minor_and_private_write_copies() {
-        let mut k = Kernel::new(MachineConfig::default()).unwrap();
-        k.spawn(1, "a").unwrap();
-        let f = k.file_create("f", FileKind::Disk, 4, false).unwrap().unwrap();
-        let v = k.mmap(1, 4, PROT_RW, MapFlags::default(), Some(f)).unwrap().unwrap();
-        k.touch(1, v, 1, Access::Read).unwrap();
-        assert_eq!(k.last_fault, FaultKind::Major);
-        assert_eq!(k.vmstat.get(Vmstat::pgmajfault), 1);
-        k.touch(1, v, 1, Access::Write).unwrap();
-        assert_eq!((k.last_fault, k.last_cow), (FaultKind::Minor, CowKind::Copy));
-        let m = k.task_mem(1).unwrap();
-        assert_eq!((m.rss_file, m.rss_anon), (0, 4));
-        // a write fault on an uncached page: reads it (major) and copies
-        k.touch(1, v + 1, 1, Access::Write).unwrap();
-        assert_eq!(k.last_fault, FaultKind::Major);
-        assert_eq!(k.meminfo_field("Cached"), Some(8));
-        // beyond EOF: SIGBUS
-        let w = k.mmap(1, 8, PROT_READ, MapFlags::default(), Some(f)).unwrap().unwrap();
-        assert_eq!(k.touch(1, w + 4, 1, Access::Read).unwrap().stop, Some(TouchStop::Sigbus { vpn: w + 4 }));
-    }
-
-    #[test]
-    fn patterns_are_deterministic_and_stay_in_range() {
-        let run = |p: Pattern| {
-            let (mut k, v) = setup(0);
-            k.touch_pattern(1, v, 1000, p, 5000, Access::Write).unwrap();
-            (k.stats.pages_allocated, k.vmstat.get(Vmstat::pgfault))
-        };
-        for p in [Pattern::Uniform, Pattern::Zipf, Pattern::Strided { stride: 7 }] {
-            let a = run(p);
-            assert_eq!(a, run(p));
-            assert!(a.0 <= 1000 && a.0 > 0);
-        }
-        assert_eq!(run(Pattern::Strided { stride: 1 }).0, 1000);
-        assert!(run(Pattern::Zipf).0 < run(Pattern::Uniform).0, "zipf concentrates on few pages");
-    }
-
-    #[test]
-    fn page_tables_counted_like_the_kernel() {
-        let (mut k, v) = setup(0);
-        assert_eq!(k.task_mm(1).unwrap().pgtables_bytes(), 0);
-        k.touch(1, v, 1, Access::Read).unwrap();
-        // one PTE page, one PMD page, one PUD page
-        assert_eq!(k.task_mm(1).unwrap().pgtables_bytes(), 3 * 4096);
-        k.touch(1, v, 1000, Access::Write).unwrap();
-        let mm = k.task_mm(1).unwrap();
-        let chunks = ((v + 999) >> 9) - (v >> 9) + 1;
-        assert_eq!(mm.pte_tables.len() as u64, chunks);
-        assert!(k.proc_status_mem(1).unwrap().contains(&format!("VmPTE:\t{:>8} kB\n", (chunks + 2) * 4)));
-        k.munmap(1, v, 1000).unwrap().unwrap();
-        assert_eq!(k.task_mm(1).unwrap().pgtables_bytes(), 0);
-    }
-
-    #[test]
-    fn a_64gib_machine_boots() {
-        let k = Kernel::new(MachineConfig { totalram_pages: 16_777_216, ..Default::default() }).unwrap();
-        assert_eq!(k.nr_free_pages(), 16_777_216);
-        assert_eq!(crate::page_alloc::FrameAllocator::BYTES_PER_FRAME, 16);
     }
 }
