@@ -1,7 +1,8 @@
 // Seeded property tests of the reference engine's invariants over random op sequences (fast-check).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InvalidOp, ReferenceEngine } from '../bindings/src/reference/engine.js';
+import { ReferenceEngine } from '../bindings/src/reference/engine.js';
+import { InvalidOp } from '../bindings/src/reference/types.js';
 import { applyOp, type Op } from '../bindings/src/reference/ops.js';
 
 const TASKS = [1, 2, 3];

@@ -4,7 +4,7 @@
  * beyond 2^53 become bigint and compare exactly).
  */
 import { type Json, type JsonObject, matchValue, parseLossless, stringifyLossless } from './json.js';
-import { InvalidOp, type MachineConfig } from './engine.js';
+import { InvalidOp, type MachineConfig } from './types.js';
 import { type ObservationQuery, type Op, type PageRef, runOps } from './ops.js';
 
 export type Outcome = 'pass' | 'fail' | 'unsupported' | 'doc_only';

@@ -3,7 +3,8 @@
  * observations of §6.4, for chosen `at` entries (with `from_op` intervals) and `final`.
  */
 import { type FileValue, V1_FILES, V2_FILES } from './memcontrol.js';
-import { type Access, type CowKind, type FaultKind, InvalidOp, type MachineConfig, type OomRecord, type OpResult, ReferenceEngine } from './engine.js';
+import { ReferenceEngine } from './engine.js';
+import { type Access, type CowKind, type FaultKind, InvalidOp, type MachineConfig, type OomRecord, type OpResult } from './types.js';
 import { patternPages, type PatternKind } from './workload.js';
 
 /** One op of §6.3 (plus `touch_pattern`, see docs/workload-patterns.md). */

@@ -39,7 +39,7 @@
  * walk starts at the target), VM_EXEC/mlock, writeback and PTE dirty bits (shmem pages count as dirty from their
  * allocation; a mapped swap-cache page is written again when it is reclaimed).
  */
-import type { Folio } from './engine.js';
+import type { Folio, LruName } from './types.js';
 import type { Memcg } from './memcontrol.js';
 import { intSqrt } from './page_alloc.js';
 
@@ -52,7 +52,6 @@ export const MAX_SWAPPINESS = 200;
 /** mm/internal.h: fruitless reclaim rounds before the allocator gives up (should_reclaim_retry). */
 export const MAX_RECLAIM_RETRIES = 16;
 
-export type LruName = 'inactive_anon' | 'active_anon' | 'inactive_file' | 'active_file';
 /** for_each_evictable_lru() order (enum lru_list). */
 export const EVICTABLE_LRUS: readonly LruName[] = ['inactive_anon', 'active_anon', 'inactive_file', 'active_file'];
 
