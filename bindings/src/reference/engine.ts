@@ -1034,19 +1034,9 @@ export class ReferenceEngine {
       if (!keepInSwapCache) this.dropSwapCache(f);
       return true;
     }
-    if (this.swapFree <= 0) return false;
     const m = f.memcg;
-    const e = new SwapEntry(m);
-    if (m.version === 'v2' && !m.isRoot) {
-      // mm/memcontrol.c:__mem_cgroup_try_charge_swap()
-      if (m.swap.tryCharge(1)) {
-        m.swapEvent('max');
-        m.swapEvent('fail');
-        return false;
-      }
-      e.holdsCharge = true;
-    }
-    this.swapUsed++;
+    const e = this.allocSwapEntry(m);
+    if (!e) return false;
     for (const ref of [...f.rmap]) {
       this.unmapFolio(ref.region, ref.page, f);
       if (f.kind === 'anon') {
