@@ -3,13 +3,14 @@
  * the log formats of dump_header/dump_tasks/dump_oom_victim/__oom_kill_process). Dossier §2.
  * The engine (engine.ts) drives out_of_memory() with these over its live task list.
  */
+import type { Constraint } from './types.js';
+
+export type { Constraint };
 
 /** LONG_MIN: oom_badness() of an unkillable task. */
 export const LONG_MIN = Number.NEGATIVE_INFINITY;
 export const OOM_SCORE_ADJ_MIN = -1000;
 export const OOM_SCORE_ADJ_MAX = 1000;
-
-export type Constraint = 'CONSTRAINT_NONE' | 'CONSTRAINT_CPUSET' | 'CONSTRAINT_MEMORY_POLICY' | 'CONSTRAINT_MEMCG';
 
 /** What oom_badness() reads of a process. */
 export interface BadnessInput {

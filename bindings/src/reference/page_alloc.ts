@@ -2,24 +2,12 @@
  * The single Normal zone of the modelled machine: mm/page_alloc.c (calculate_min_free_kbytes,
  * __setup_per_zone_wmarks, calculate_totalreserve_pages). Dossier §5.1.
  */
-import { cdiv } from './util.js';
-
-/** Integer square root (lib/math/int_sqrt.c:int_sqrt): the largest r with r*r <= x. */
-export function intSqrt(x: number): number {
-  if (x < 2) return x;
-  let r = Math.floor(Math.sqrt(x));
-  while (r * r > x) r--;
-  while ((r + 1) * (r + 1) <= x) r++;
-  return r;
-}
+import { cdiv, intSqrt, multFrac } from './math.js';
 
 /** mm/page_alloc.c:calculate_min_free_kbytes(): clamp(isqrt(lowmem_kb * 16), 128, 262144). */
 export function calculateMinFreeKbytes(lowmemKb: number): number {
   return Math.min(Math.max(intSqrt(lowmemKb * 16), 128), 262144);
 }
-
-/** mult_frac(x, n, d) = (x/d)*n + ((x%d)*n)/d, for non-negative values. */
-export const multFrac = (x: number, n: number, d: number): number => cdiv(x, d) * n + cdiv((x % d) * n, d);
 
 export interface Watermarks {
   min: number;

@@ -4,8 +4,10 @@
  * few methods that only read or rearrange themselves. Every other module of the reference imports these; this one
  * imports only types (so it is a leaf of the import graph).
  */
-import type { Constraint } from './oom_kill.js';
 import type { CgroupVersion, Memcg } from './memcontrol.js';
+
+/** mm/oom_kill.c:enum oom_constraint. */
+export type Constraint = 'CONSTRAINT_NONE' | 'CONSTRAINT_CPUSET' | 'CONSTRAINT_MEMORY_POLICY' | 'CONSTRAINT_MEMCG';
 
 /** The four evictable LRU lists (enum lru_list without LRU_UNEVICTABLE). */
 export type LruName = 'inactive_anon' | 'active_anon' | 'inactive_file' | 'active_file';

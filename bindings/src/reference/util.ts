@@ -6,12 +6,12 @@
  * truncating division so it never goes through 32-bit shifts.
  */
 
+import { cdiv } from './math.js';
+
 export const OVERCOMMIT_GUESS = 0;
 export const OVERCOMMIT_ALWAYS = 1;
 export const OVERCOMMIT_NEVER = 2;
 
-/** C signed division: truncates toward zero. */
-export const cdiv = (a: number, b: number): number => Math.trunc(a / b);
 /** kB → pages (`>> (PAGE_SHIFT - 10)`), for non-negative kB. */
 export const kbToPages = (kb: number): number => Math.floor(kb / 4);
 

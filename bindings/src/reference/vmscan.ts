@@ -41,7 +41,7 @@
  */
 import type { Folio, LruName } from './types.js';
 import type { Memcg } from './memcontrol.js';
-import { intSqrt } from './page_alloc.js';
+import { intSqrt } from './math.js';
 
 /** include/linux/swap.h: the reclaim batch. */
 export const SWAP_CLUSTER_MAX = 32;
