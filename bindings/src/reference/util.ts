@@ -1,12 +1,14 @@
 /**
  * Overcommit accounting: mm/util.c (vm_commit_limit, __vm_enough_memory, the overcommit sysctl handlers) and the
- * boot-time reserves of mm/mmap.c (init_user_reserve, init_admin_reserve). Dossier §1.
+ * boot-time reserves of mm/mmap.c (init_user_reserve, init_admin_reserve). Dossier §1. The pure rules come first;
+ * the engine's commit charge (`k.commit`) follows.
  *
  * Everything is in pages (numbers; every value here stays far below 2^53). kB → pages is `>> 2` written as a
  * truncating division so it never goes through 32-bit shifts.
  */
-
 import { cdiv } from './math.js';
+import type { Kernel } from './state.js';
+import type { Mm, Task } from './types.js';
 
 export const OVERCOMMIT_GUESS = 0;
 export const OVERCOMMIT_ALWAYS = 1;
@@ -86,3 +88,42 @@ export function vmEnoughMemory(st: CommitState, pages: number, mmTotalVm: number
 export const initUserReserveKbytes = (freeKb: number): number => Math.min(cdiv(freeKb, 32), 131072);
 /** mm/mmap.c:init_admin_reserve(): min(free_kb / 32, 8 MiB). */
 export const initAdminReserveKbytes = (freeKb: number): number => Math.min(cdiv(freeKb, 32), 8192);
+
+// ---- the engine's commit charge (security_vm_enough_memory_mm, vm_unacct_memory) ---------------------------------
+
+export function commitLimit(k: Kernel): number {
+  return vmCommitLimit(k.totalram, k.swap.total, k.hugetlbTotal, {
+    overcommit_ratio: k.sysctl['vm.overcommit_ratio'],
+    overcommit_kbytes: k.sysctl['vm.overcommit_kbytes'],
+  });
+}
+
+export function commitState(k: Kernel): CommitState {
+  return {
+    committed: k.commit.committed + k.commit.baseline,
+    totalramPages: k.totalram,
+    totalSwapPages: k.swap.total,
+    commitLimit: commitLimit(k),
+    sysctl: {
+      overcommit_memory: k.sysctl['vm.overcommit_memory'],
+      overcommit_ratio: k.sysctl['vm.overcommit_ratio'],
+      overcommit_kbytes: k.sysctl['vm.overcommit_kbytes'],
+      admin_reserve_kbytes: k.sysctl['vm.admin_reserve_kbytes'],
+      user_reserve_kbytes: k.sysctl['vm.user_reserve_kbytes'],
+    },
+  };
+}
+
+/** security_vm_enough_memory_mm(mm, pages) for `task` (its mm's total_vm, its CAP_SYS_ADMIN). */
+export function vmEnough(k: Kernel, task: Task, pages: number, mm: Mm | null = task.mm): boolean {
+  const st = commitState(k);
+  const ok = vmEnoughMemory(st, pages, mm ? mm.totalVm : null, task.capSysAdmin);
+  if (ok) k.commit.committed += pages;
+  else k.log.push(`__vm_enough_memory: pid: ${task.pid}, comm: ${task.comm}, bytes: ${pages * 4096} not enough memory for the allocation`);
+  return ok;
+}
+
+/** vm_unacct_memory() */
+export function unacct(k: Kernel, pages: number): void {
+  k.commit.committed -= pages;
+}
