@@ -1,6 +1,6 @@
 // The candidate table users ask for: which process the OOM killer would pick, and why the others would not be.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Engine, load } from '../bindings/src/index.js';
+import { Engine, load, runScenarioFile, type OomExplanation } from '../bindings/src/index.js';
 import { explainTable } from '../bindings/src/report/explain.js';
 
 beforeAll(async () => {
@@ -28,5 +28,34 @@ describe('OOM explanation table', () => {
     expect(text.find((l) => l.includes(' small '))).toMatch(/VICTIM$/);
     expect(text.find((l) => l.includes(' pinned '))).toMatch(/not eligible: .*-1000/);
     e.free();
+  });
+});
+
+describe('run --explain', () => {
+  // scenarios/global-oom-adj.yaml: web (the leaker) allocates when memory runs out; memcached has the highest badness
+  // and is killed first, web at the second OOM. Each table must be the ranking the OOM killer chose from, with the
+  // victim alive and on top; a table taken after the kill ranks the next task first (web, then postgres).
+  it('records the ranking the OOM killer saw at selection, before the kill', () => {
+    const r = runScenarioFile(new URL('../scenarios/global-oom-adj.yaml', import.meta.url).pathname, { explain: true });
+    expect(r.oomKills.map((k) => k.pid)).toEqual([200, 300]);
+    expect(r.explanations).toHaveLength(r.oomKills.length);
+    r.explanations.forEach((x, i) => {
+      const kill = r.oomKills[i];
+      const table = x.table as OomExplanation;
+      expect(x.tNs).toBe(kill.tNs);
+      expect(table.constraint).toBe('CONSTRAINT_NONE');
+      const chosen = table.rows.filter((row) => row.chosen);
+      expect(chosen.map((row) => row.pid)).toEqual([kill.pid]);
+      expect(table.rows[0].pid).toBe(kill.pid);
+      // the victim still holds its memory in the table, and its badness is the one the kill event reported
+      expect(table.rows[0].rss_pages).toBeGreaterThan(0);
+      expect(table.rows[0].badness).toBe(Number(kill.badness));
+    });
+  });
+
+  it('records nothing without explain', () => {
+    const r = runScenarioFile(new URL('../scenarios/global-oom-adj.yaml', import.meta.url).pathname);
+    expect(r.oomKills).toHaveLength(2);
+    expect(r.explanations).toEqual([]);
   });
 });

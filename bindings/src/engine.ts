@@ -445,6 +445,17 @@ export class Engine {
     this.flush();
     return JSON.parse(this.call('oom_explain_json', (r) => r.oom_explain_json())) as OomExplanation;
   }
+  /** Record the candidate table of every OOM kill from now on, as the OOM killer saw it before the kill. */
+  setExplainSelections(on: boolean): void {
+    this.flush();
+    this.call('set_explain_selections', (r) => r.set_explain_selections(on));
+  }
+  /** The tables recorded since the last call (see setExplainSelections), oldest first. */
+  takeSelectionExplanations(): { timeNs: bigint; table: OomExplanation }[] {
+    this.flush();
+    const items = JSON.parse(this.call('take_selection_explanations_json', (r) => r.take_selection_explanations_json())) as { time_ns: string; table: OomExplanation }[];
+    return items.map((x) => ({ timeNs: BigInt(x.time_ns), table: x.table }));
+  }
   /** SIMULATION SWITCH, not a sysctl (mainline has no `vm.oom_kill`): the kernel's `oom_killer_disable()` state.
    * While disabled, an allocation that would need the OOM killer fails instead. */
   setOomKillerDisabled(disabled: boolean): void {

@@ -181,6 +181,11 @@ function scheduleRestart(st: RunState, p: Proc): void {
 /** Drain the engine's events and log lines into the run. */
 export function handleEvents(st: RunState): void {
   for (const ev of st.e.drainEvents()) onEngineEvent(st, ev);
+  // --explain: the candidate table of each OOM kill as the OOM killer saw it, recorded by the engine before the
+  // kill (a table built now would show the state after the victim died, and the next task on top)
+  if (st.opts.explain) {
+    for (const x of st.e.takeSelectionExplanations()) st.explanations.push({ tNs: x.timeNs > 0n ? x.timeNs : st.now, table: x.table });
+  }
   for (const line of st.e.drainLog()) st.log.push({ tNs: st.now, line });
 }
 
@@ -196,7 +201,6 @@ function onEngineEvent(st: RunState, ev: EngineEvent): void {
         const open = p.blocked.at(-1);
         if (open && open.toNs === null) open.toNs = t;
       }
-      if (st.opts.explain) st.explanations.push({ tNs: t, table: st.e.oomExplain() });
       break;
     }
     case 'task_exit': {

@@ -24,7 +24,7 @@ export interface RunOptions {
   untilNs?: bigint;
   /** Called after every tick. */
   onTick?: (nowNs: bigint, endNs: bigint) => void;
-  /** Call the engine's oomExplain() after each OOM kill (when the engine has it). */
+  /** Record the OOM candidate table of each OOM kill as the OOM killer saw it, before the kill (`explanations`). */
   explain?: boolean;
   /** Keep the engine alive after the run (the caller frees it): for explain and embedding. */
   keepEngine?: boolean;

@@ -285,6 +285,14 @@ impl Engine {
     pub fn oom_explain_json(&self) -> String {
         self.k.oom_explain_json()
     }
+    /// Record the candidate table of each OOM kill as the OOM killer saw it, before the kill (for `--explain`).
+    pub fn set_explain_selections(&mut self, on: bool) {
+        self.k.set_explain_selections(on);
+    }
+    /// The tables recorded since the last call: a JSON array of `{"time_ns", "table"}`.
+    pub fn take_selection_explanations_json(&mut self) -> String {
+        self.k.take_selection_explanations_json()
+    }
     /// SIMULATION SWITCH, not a sysctl: the kernel's `oom_killer_disable()` state. While set, allocations that
     /// would need the OOM killer fail instead.
     pub fn set_oom_killer_disabled(&mut self, disabled: bool) {

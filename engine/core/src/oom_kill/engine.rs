@@ -140,6 +140,10 @@ impl Kernel {
         let live = LiveTasks::new(self);
         let get_oom_group = |v: usize| self.memcg_oom_group_live(&oc, v);
         let decided = self.decide_out_of_memory(&live, &oc, current_pid, &get_oom_group);
+        if self.oom.explain_selections && decided.as_ref().is_some_and(|(r, _)| !r.killed.is_empty()) {
+            let tasks = self.oom_tasks();
+            self.record_selection_explanation(&tasks, &oc);
+        }
         self.finish_out_of_memory(decided, &oc, current_pid)
     }
 
@@ -151,7 +155,19 @@ impl Kernel {
         // memory.oom.group: mem_cgroup_get_oom_group(victim, oc->memcg) and the group's processes
         let get_oom_group = |v: usize| self.memcg_oom_group(tasks, oc, v);
         let decided = self.decide_out_of_memory(tasks, oc, current_pid, &get_oom_group);
+        if self.oom.explain_selections && decided.as_ref().is_some_and(|(r, _)| !r.killed.is_empty()) {
+            self.record_selection_explanation(tasks, oc);
+        }
         self.finish_out_of_memory(decided, oc, current_pid)
+    }
+
+    /// The explanation table of `tasks` for this OOM (`oc`), taken after the decision and before it is applied:
+    /// the ranking select_bad_process saw, the victim still alive in it.
+    fn record_selection_explanation(&mut self, tasks: &[OomTask], oc: &OomControl) {
+        let rows = explain(tasks, oc, self.oom_global_totalpages());
+        let json = explain_json(oc.constraint, oc.totalpages, &rows);
+        let now = self.now_ns();
+        self.oom.selection_explanations.push((now, json));
     }
 
     /// Apply a decision of [`Kernel::decide_out_of_memory`] (none: no call was made).
@@ -470,6 +486,21 @@ impl Kernel {
     pub fn oom_explain_json(&self) -> String {
         let rows = self.oom_explain();
         explain_json(OomConstraint::None, self.oom_global_totalpages(), &rows)
+    }
+
+    /// Start or stop recording the candidate table of each OOM kill as the OOM killer saw it (before the kill).
+    pub fn set_explain_selections(&mut self, on: bool) {
+        self.oom.explain_selections = on;
+    }
+
+    /// The tables recorded since the last call, oldest first, as one JSON array of `{"time_ns", "table"}` (the time
+    /// as a decimal string: nanoseconds can pass 2^53).
+    pub fn take_selection_explanations_json(&mut self) -> String {
+        let items: Vec<String> = std::mem::take(&mut self.oom.selection_explanations)
+            .into_iter()
+            .map(|(t, table)| format!("{{\"time_ns\":\"{t}\",\"table\":{table}}}"))
+            .collect();
+        format!("[{}]", items.join(","))
     }
 }
 

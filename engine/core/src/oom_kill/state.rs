@@ -52,6 +52,11 @@ pub struct OomState {
     pub oom_adj_warned: bool,
     /// The dense counters a global OOM scores from (see [`scan`]).
     pub scan: OomScanIndex,
+    /// Record the candidate table of every out_of_memory() call that kills, as the call saw it before the kill
+    /// (the runner's `--explain`; off by default, and nothing else reads it).
+    pub explain_selections: bool,
+    /// Those tables, oldest first: (simulated time, [`explain_json`](super::engine::explain_json) text).
+    pub selection_explanations: Vec<(u64, String)>,
 }
 
 /// What the OOM killer's scoring reads of one task (not of its mm).

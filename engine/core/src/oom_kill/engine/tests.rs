@@ -262,3 +262,33 @@ fn oom_over_100k_tasks() {
     k.spawn(200_000, "late").unwrap();
     assert_eq!(k.tasks().last().unwrap().pid, 200_000);
 }
+
+/// `--explain`: the table recorded for an OOM kill is the one the OOM killer decided on — the victim alive in it,
+/// chosen, with its RSS — not the state after the kill (where the victim is gone and another task ranks first).
+#[test]
+fn selection_explanation_is_taken_before_the_kill() {
+    let mut k = machine(4096);
+    spawn(&mut k, 1, "init", 0, 10);
+    spawn(&mut k, 2, "db", -500, 1000);
+    spawn(&mut k, 3, "web", 0, 800);
+    spawn(&mut k, 4, "cache", 500, 600);
+    k.spawn(5, "stress").unwrap();
+    let v = k.mmap(5, 2000, PROT_RW, MapFlags { anonymous: true, ..Default::default() }, None).unwrap().unwrap();
+    assert_eq!(k.take_selection_explanations_json(), "[]", "off by default");
+    k.set_explain_selections(true);
+    assert_eq!(k.touch(5, v, 2000, Access::Write).unwrap().stop, None);
+    assert!(k.task(4).is_none(), "cache was killed");
+    let j: serde_json::Value = serde_json::from_str(&k.take_selection_explanations_json()).unwrap();
+    let items = j.as_array().unwrap();
+    assert_eq!(items.len(), 1, "one OOM call killed");
+    let table = &items[0]["table"];
+    assert_eq!(table["constraint"], "CONSTRAINT_NONE");
+    let top = &table["rows"][0];
+    assert_eq!((top["pid"].as_i64(), top["chosen"].as_bool(), top["rss_pages"].as_u64()), (Some(4), Some(true), Some(600)));
+    assert_eq!(top["badness"].as_i64(), Some(2600));
+    // the state after the kill ranks another task first: that is what a table taken afterwards would show
+    let after = k.oom_explain();
+    assert!(after.iter().all(|r| r.pid != 4));
+    assert_ne!(after[0].pid, 4);
+    assert_eq!(k.take_selection_explanations_json(), "[]", "taken once");
+}
