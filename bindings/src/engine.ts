@@ -73,12 +73,9 @@ export interface TaskRow {
 const lo = (v: number) => v % 0x1_0000_0000;
 const hi = (v: number) => Math.floor(v / 0x1_0000_0000);
 
-export type StopReasonName = 'done' | 'policy_tick' | 'oom_decision' | 'limit' | 'panic';
+export type StopReasonName = 'done' | 'panic';
 const STOP_NAMES: Record<number, StopReasonName> = {
   [StopReason.Done]: 'done',
-  [StopReason.PolicyTick]: 'policy_tick',
-  [StopReason.OomDecision]: 'oom_decision',
-  [StopReason.Limit]: 'limit',
   [StopReason.Panic]: 'panic',
 };
 

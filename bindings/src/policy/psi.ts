@@ -1,7 +1,7 @@
 /**
- * PSI adapter. The reclaim/PSI work adds pressure to the engine (/proc/pressure/memory and per-cgroup
- * memory.pressure, in the kernel's text format, kernel/sched/psi.c:psi_show). Until the engine has it, every reading
- * is zeros with `simulated: false`, so policies run now and pick up real PSI later without changes.
+ * PSI adapter. The engine simulates memory pressure (/proc/pressure/memory and per-cgroup memory.pressure, in the
+ * kernel's text format, kernel/sched/psi.c:psi_show); a provider without a reading for something (an injected
+ * trace, a cgroup it does not know) gives zeros with `simulated: false`.
  *
  * What the adapter looks for on the engine (first match wins): a method `psiText(resource: 'memory')` returning the
  * /proc/pressure/memory text; for cgroups, `cgroupRead(path, 'memory.pressure')` returning non-null text.

@@ -52,7 +52,7 @@ export interface PolicyView {
   readonly meminfo: Readonly<Record<string, number>>;
   /** /proc/vmstat counters. */
   readonly vmstat: Readonly<Record<string, bigint>>;
-  /** /proc/pressure/memory (zeros and `simulated: false` while the engine has no PSI). */
+  /** /proc/pressure/memory as the engine simulates it (zeros and `simulated: false` when the provider has none). */
   readonly psi: PsiReading;
   /** The task table (/proc/<pid>/...), pid order. */
   readonly tasks: readonly Readonly<ViewTask>[];
@@ -60,7 +60,7 @@ export interface PolicyView {
   readonly cgroups: readonly string[];
   /** Read a cgroupfs file (fresh open each call): its text or null. */
   cgroupRead(path: string, file: string): string | null;
-  /** A cgroup's memory.pressure (zeros and `simulated: false` while the engine has no PSI). */
+  /** A cgroup's memory.pressure (zeros and `simulated: false` when the provider has none for it). */
   cgroupPsi(path: string): PsiReading;
   /** This policy's kills whose victims have not exited yet (the daemon's kill wait). */
   readonly pending: readonly PendingKill[];

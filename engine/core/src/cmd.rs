@@ -73,11 +73,6 @@ pub const MAP_NORESERVE_BIT: u32 = 4;
 /// `file` word meaning "no file".
 pub const NO_FILE: u32 = u32::MAX;
 
-/// Legacy name table (name, opcode, nargs) for bindings generated before OP_TABLE.
-pub fn op_names() -> Vec<(&'static str, u32, u32)> {
-    OP_TABLE.iter().map(|(n, o, a)| (*n, *o as u32, a.len() as u32)).collect()
-}
-
 fn entry(op: u32) -> Option<&'static (&'static str, Op, &'static [&'static str])> {
     OP_TABLE.iter().find(|(_, o, _)| *o as u32 == op)
 }

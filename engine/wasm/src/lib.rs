@@ -27,15 +27,13 @@ fn sys<T: Into<i64>>(r: Result<T, oomsim_core::Errno>) -> i64 {
     }
 }
 
-/// Why `run` returned.
+/// Why `run` returned: the clock reached the time asked for, or the machine panicked. (Userspace policies act
+/// between `run` calls at the runner's ticks, so the engine never stops for them.)
 #[wasm_bindgen]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum StopReason {
     Done = 0,
-    PolicyTick = 1,
-    OomDecision = 2,
-    Limit = 3,
-    Panic = 4,
+    Panic = 1,
 }
 
 #[wasm_bindgen]
