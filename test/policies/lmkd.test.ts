@@ -154,7 +154,7 @@ describe('kill decision, new strategy (__mp_event_psi)', () => {
     ['free swap counts at most easy_available (zram): low', [{ mi: mi({ nr_free_pages: 50, easy_available: 50, total_swap: 1000, free_swap: 1000 }) }], 'LOW_MEM_AND_SWAP', 0, '(200kB < 400kB)'],
     ['LOW_MEM_AND_SWAP_UTIL with swap_util_max', [{ mi: mi({ nr_free_pages: 1200, easy_available: 1200, total_swap: 1000, free_swap: 500, active_anon: 200 }) }], 'LOW_MEM_AND_SWAP_UTIL', 0, 'swap utilization is high (71% > 50%)', props({ swapUtilMax: 50 })],
   ] as const)('%s', (_n, steps, reason, min, desc, p = pr) => {
-    const { r, mins } = run(steps as Partial<MpEventInput>[], p);
+    const { r, mins } = run(steps as unknown as Partial<MpEventInput>[], p);
     expect(r.kill?.reason ?? null).toBe(reason);
     if (reason) {
       expect(r.kill!.minScoreAdj).toBe(min);
