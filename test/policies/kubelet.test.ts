@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_GATES, EVICTION_START, containerOomScoreAdj, evictionGraceS, evictionSync, parseGoDuration, parseQuantity, parseThresholdConfig,
   parseThresholdStatement, podQos, quantityMilli, quantityValue, rankMemoryPressure, thresholdQuantity, thresholdsMet, thresholdsMetGracePeriod,
-  nodeConditionObservedSince, kubeletParams, allocatableMemoryObservation, isMemoryUnlimited, podCgroupRoot, podsContainerStats,
+  nodeConditionObservedSince, kubeletParams, allocatableMemoryObservation, evictionMessage, formatBinaryQuantity, isMemoryUnlimited, podCgroupRoot, podsContainerStats,
   type Container, type FeatureGates, type Pod, type Resources,
 } from '../../bindings/src/policy/builtin/kubelet.js';
 import { createPolicy, parsePolicyParams } from '../../bindings/src/policy/index.js';
@@ -339,8 +339,33 @@ describe('allocatableMemory.available (addAllocatableThresholds, makeSignalObser
     };
     const v = view({ files, cgroups: ['/', '/kubepods', '/kubepods/a', '/kubepods/b'], tasks: [task(10, { cgroup: '/kubepods/a' }), task(11, { cgroup: '/kubepods/b' })] });
     const acts = createPolicy('kubelet', { setQosAdj: false }).tick(v);
-    expect(acts).toMatchObject([{ type: 'kill_cgroup', cgroup: '/kubepods/a', reason: 'allocatableMemory.available 24Mi < hard threshold' }]);
+    expect(acts).toMatchObject([{ type: 'kill_cgroup', cgroup: '/kubepods/a', reason: 'The node was low on resource: memory. Threshold quantity: 100Mi, available: 24Mi. ' }]);
     expect(createPolicy('kubelet', { setQosAdj: false, enforceNodeAllocatable: ['none'] }).tick(v)).toEqual([]);
     expect(createPolicy('kubelet', { setQosAdj: false, cgroupDriver: 'systemd' }).tick(v)).toEqual([]); // kubepods.slice has no limit here
+  });
+});
+
+// eviction_manager_test.go TestMemoryPressure_VerifyPodStatus (the eviction message), helpers.go evictionMessage
+describe('the eviction message (evictionMessage, resource.Quantity.String)', () => {
+  it.each([
+    [q('2Gi'), '2Gi'], [q('1500Mi'), '1500Mi'], [q('1.5Gi'), '1536Mi'], [1000n, '1000'], [1536n, '1536'], [0n, '0'], [1_000_000_014n, '1000000014'], [-q('500Mi'), '-500Mi'],
+  ])('%d bytes print as %s', (b, want) => expect(formatBinaryQuantity(b)).toBe(want));
+  it('TestMemoryPressure_VerifyPodStatus: hard memory.available<2Gi at 1500Mi evicts above-requests with the node message', () => {
+    const [t] = parseThresholdConfig({ evictionHard: { 'memory.available': '2Gi' }, evictionSoft: {}, evictionSoftGracePeriod: {}, evictionMinimumReclaim: {} });
+    expect(evictionMessage(t, { available: q('1500Mi'), capacity: q('3Gi') })).toBe('The node was low on resource: memory. Threshold quantity: 2Gi, available: 1500Mi. ');
+    const pods = [{ name: 'below-requests', usage: q('900Mi'), request: q('1Gi'), priority: 0 }, { name: 'above-requests', usage: q('700Mi'), request: q('100Mi'), priority: 0 }];
+    expect(rankMemoryPressure(pods)[0].name).toBe('above-requests');
+    // Through the daemon: the same pods as cgroups, node memory.available 1500Mi (working set = MemTotal - MemFree - Inactive(file)).
+    const files = { '/below:memory.current': String(q('900Mi')), '/above:memory.current': String(q('700Mi')) };
+    const v = view({
+      meminfo: { MemTotal: 3 * 1024 * 1024, MemFree: 1500 * 1024, 'Inactive(file)': 0 }, files, cgroups: ['/', '/below', '/above'],
+      tasks: [task(10, { cgroup: '/below' }), task(11, { cgroup: '/above' })],
+    });
+    const pol = createPolicy('kubelet', { evictionHard: 'memory.available<2Gi', setQosAdj: false, pods: [{ cgroup: '/below', requestBytes: Number(q('1Gi')), limitBytes: Number(q('1Gi')) }, { cgroup: '/above', requestBytes: Number(q('100Mi')), limitBytes: Number(q('1Gi')) }] });
+    expect(pol.tick(v)).toMatchObject([{ type: 'kill_cgroup', cgroup: '/above', reason: 'The node was low on resource: memory. Threshold quantity: 2Gi, available: 1500Mi. ' }]);
+  });
+  it('a percentage threshold prints its quantity against the capacity', () => {
+    const [t] = parseThresholdConfig({ evictionHard: { 'memory.available': '10%' }, evictionSoft: {}, evictionSoftGracePeriod: {}, evictionMinimumReclaim: {} });
+    expect(evictionMessage(t, { available: q('500Mi'), capacity: q('10Gi') })).toBe('The node was low on resource: memory. Threshold quantity: 1073741840, available: 500Mi. ');
   });
 });

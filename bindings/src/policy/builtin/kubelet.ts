@@ -468,6 +468,27 @@ export function podsContainerStats(v: PolicyView, root: string): { limitBytes: b
 }
 
 /**
+ * resource.Quantity.String() of a BinarySI quantity in bytes: the largest binary suffix (Ki..Ei) that divides the
+ * value exactly, else the plain number (1.5Gi prints as 1536Mi, 1000 as 1000).
+ */
+export function formatBinaryQuantity(bytes: bigint): string {
+  if (bytes === 0n) return '0';
+  const neg = bytes < 0n, a = neg ? -bytes : bytes;
+  for (const [suf, e] of [['Ei', 60n], ['Pi', 50n], ['Ti', 40n], ['Gi', 30n], ['Mi', 20n], ['Ki', 10n]] as const) {
+    if (a % (1n << e) === 0n) return `${neg ? '-' : ''}${a >> e}${suf}`;
+  }
+  return `${neg ? '-' : ''}${a}`;
+}
+/**
+ * helpers.go:evictionMessage, the node part: "The node was low on resource: memory. Threshold quantity: Q,
+ * available: A. " (both memory signals reclaim `memory`; the per-container part needs container stats, which the
+ * engine's one-cgroup-per-pod model does not have). Q is the threshold against the observation's capacity.
+ */
+export function evictionMessage(t: Threshold, obs: SignalObservation): string {
+  return `The node was low on resource: memory. Threshold quantity: ${formatBinaryQuantity(thresholdQuantity(t.value, obs.capacity))}, available: ${formatBinaryQuantity(obs.available)}. `;
+}
+
+/**
  * helpers.go:rankMemoryPressure = orderedBy(exceedMemoryRequests, priority, memory): pods whose usage exceeds their
  * request first, then lower priority, then larger usage - request. sort.Sort is not stable; ties here keep input order.
  */
@@ -650,8 +671,8 @@ export const kubelet: PolicyDefinition<typeof kubeletParams> = {
         const victim = ranked[0].pod;
         const hard = due.some((t) => t.hard);
         const graceS = evictionGraceS(hard, p.evictionMaxPodGracePeriod, victim.terminationGracePeriodS);
-        const sig = due[0].signal;
-        out.push({ type: 'kill_cgroup', cgroup: victim.cgroup, signal: 'SIGTERM', graceNs: secNs(graceS), reason: `${sig} ${Math.round(Number(obs[sig]!.available) / 1048576)}Mi < ${hard ? 'hard' : 'soft'} threshold` });
+        // byEvictionPriority puts the memory signals first; the first due threshold is the one reclaimed for.
+        out.push({ type: 'kill_cgroup', cgroup: victim.cgroup, signal: 'SIGTERM', graceNs: secNs(graceS), reason: evictionMessage(due[0], obs[due[0].signal]!) });
         return out;
       },
     };
