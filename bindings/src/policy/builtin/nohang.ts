@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { PolicyAction, PolicyDefinition, PolicyView, ViewTask } from '../types.js';
-import { secNs } from './common.js';
+import { comm15, secNs } from './common.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Config values (nohang's own syntax: "5 %", "300 M", "True")
@@ -204,7 +204,7 @@ export function pidToBadness(r: BadnessRules, t: ViewTask): number {
   if (t.oomScore === 0) return 0;
   let b = t.oomScore;
   if (r.ignorePositiveOomScoreAdj && t.oomScoreAdj > 0) b -= Math.floor((t.oomScoreAdj * 2) / 3);
-  const name = Buffer.from(t.comm, 'utf8').subarray(0, 15).toString('utf8');
+  const name = comm15(t.comm);
   const props: [BadnessAdj[], string][] = [[r.name, name], [r.cgroupV1, t.cgroup], [r.cgroupV2, t.cgroup], [r.cmdline, t.cmdline], [r.uid, String(t.uid)]];
   for (const [list, value] of props) {
     for (const [adj, re] of list) {
