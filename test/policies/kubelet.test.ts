@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_GATES, EVICTION_START, containerOomScoreAdj, evictionGraceS, evictionSync, parseGoDuration, parseQuantity, parseThresholdConfig,
   parseThresholdStatement, podQos, quantityMilli, quantityValue, rankMemoryPressure, thresholdQuantity, thresholdsMet, thresholdsMetGracePeriod,
-  nodeConditionObservedSince, kubeletParams, allocatableMemoryObservation, evictionMessage, formatBinaryQuantity, isMemoryUnlimited, podCgroupRoot, podsContainerStats,
+  nodeConditionObservedSince, kubeletParams, allocatableMemoryObservation, evictionMessage, formatBinaryQuantity, memcgThreshold, memcgThresholdCrossed, notifierThresholds, isMemoryUnlimited, podCgroupRoot, podsContainerStats,
   type Container, type FeatureGates, type Pod, type Resources,
 } from '../../bindings/src/policy/builtin/kubelet.js';
 import { createPolicy, parsePolicyParams } from '../../bindings/src/policy/index.js';
@@ -367,5 +367,43 @@ describe('the eviction message (evictionMessage, resource.Quantity.String)', () 
   it('a percentage threshold prints its quantity against the capacity', () => {
     const [t] = parseThresholdConfig({ evictionHard: { 'memory.available': '10%' }, evictionSoft: {}, evictionSoftGracePeriod: {}, evictionMinimumReclaim: {} });
     expect(evictionMessage(t, { available: q('500Mi'), capacity: q('10Gi') })).toBe('The node was low on resource: memory. Threshold quantity: 1073741840, available: 500Mi. ');
+  });
+});
+
+// memory_threshold_notifier.go (UpdateThreshold), eviction_manager.go Start (notifiers for memory signals on cgroup v1);
+// restated from the code, not from memory_threshold_notifier_test.go (which mocks the notifier factory)
+describe('the memcg threshold notifier (kernelMemcgNotification)', () => {
+  const none = { evictionHard: {}, evictionSoft: {}, evictionSoftGracePeriod: {}, evictionMinimumReclaim: {} };
+  const [hard] = parseThresholdConfig({ ...none, evictionHard: { 'memory.available': '1Gi' } });
+  it('armed at capacity - threshold + inactive_file on memory.usage_in_bytes', () => {
+    // usage 4Gi, working set 3Gi (1Gi inactive file), available 5Gi -> capacity 8Gi; 8Gi - 1Gi + 1Gi = 8Gi
+    expect(memcgThreshold(hard, { usageBytes: q('4Gi'), workingSetBytes: q('3Gi'), availableBytes: q('5Gi') })).toBe(q('8Gi'));
+    const [pct] = parseThresholdConfig({ ...none, evictionHard: { 'memory.available': '25%' } });
+    expect(memcgThreshold(pct, { usageBytes: q('4Gi'), workingSetBytes: q('4Gi'), availableBytes: q('4Gi') })).toBe(q('6Gi'));
+  });
+  it('an event when usage moves past the threshold, up or down; none while it stays on one side', () => {
+    expect([memcgThresholdCrossed(10n, 20n, 15n), memcgThresholdCrossed(20n, 10n, 15n), memcgThresholdCrossed(10n, 14n, 15n), memcgThresholdCrossed(15n, 16n, 15n), memcgThresholdCrossed(14n, 15n, 15n)]).toEqual([true, true, false, false, true]);
+  });
+  it('notifiers only for memory signals and only on cgroup v1', () => {
+    const ts = parseThresholdConfig({ ...none, enforceNodeAllocatable: ['pods'], evictionHard: { 'memory.available': '1Gi', 'nodefs.available': '10%' } });
+    expect(notifierThresholds(ts, true).map((t) => t.signal)).toEqual(['memory.available', 'allocatableMemory.available']);
+    expect(notifierThresholds(ts, false)).toEqual([]);
+  });
+  it('the daemon: a crossing between housekeeping syncs evicts at once; without the notifier it waits for the 10 s sync', () => {
+    const MiB = 1024 ** 2;
+    // 4 GiB node, cgroup v1 root usage; threshold 1Gi: armed at 4Gi - 1Gi + 0 = 3Gi of usage.
+    const at = (s: number, usedMiB: number) => view({
+      nowNs: BigInt(s * 1e9), meminfo: { MemTotal: 4 * 1024 * 1024, MemFree: (4 * 1024 - usedMiB) * 1024, 'Inactive(file)': 0 },
+      files: { '/:memory.usage_in_bytes': String(usedMiB * MiB), '/:memory.stat': 'total_inactive_file 0\n', '/pod:memory.current': String(usedMiB * MiB) },
+      cgroups: ['/', '/pod'], tasks: [task(10, { cgroup: '/pod' })],
+    });
+    const on = createPolicy('kubelet', { evictionHard: 'memory.available<1Gi', kernelMemcgNotification: true, setQosAdj: false });
+    expect(on.tick(at(0, 2048))).toEqual([]);
+    expect(on.intervalNs(at(0, 2048))).toBe(100_000_000n);
+    expect(on.tick(at(1, 2900))).toEqual([]);
+    expect(on.tick(at(1.1, 3200))).toMatchObject([{ type: 'kill_cgroup', cgroup: '/pod' }]);
+    const off = createPolicy('kubelet', { evictionHard: 'memory.available<1Gi', setQosAdj: false });
+    expect(off.tick(at(0, 2048))).toEqual([]);
+    expect(off.intervalNs(at(0, 2048))).toBe(10_000_000_000n);
   });
 });

@@ -467,6 +467,26 @@ export function podsContainerStats(v: PolicyView, root: string): { limitBytes: b
   return null;
 }
 
+/** memory_threshold_notifier.go notifierRefreshInterval: thresholds are re-armed at most every 10 s. */
+export const NOTIFIER_REFRESH_INTERVAL_NS = 10_000_000_000n;
+/**
+ * memory_threshold_notifier.go UpdateThreshold: the threshold armed on memory.usage_in_bytes is capacity - the
+ * eviction threshold + inactive_file (so it fires when the working set reaches capacity - threshold), where
+ * inactive_file = usage - working set and capacity = available + working set, from the node's (or, for
+ * allocatableMemory.available, the pods container's) memory stats.
+ */
+export function memcgThreshold(t: Threshold, m: { usageBytes: bigint; workingSetBytes: bigint; availableBytes: bigint }): bigint {
+  const inactive = m.usageBytes - m.workingSetBytes, capacity = m.availableBytes + m.workingSetBytes;
+  return capacity - thresholdQuantity(t.value, capacity) + inactive;
+}
+/**
+ * The cgroup v1 usage threshold event (cgroup.event_control; mm/memcontrol-v1.c __mem_cgroup_threshold): signalled
+ * when usage moves past the threshold in either direction between two checks.
+ */
+export const memcgThresholdCrossed = (prevUsage: bigint, usage: bigint, threshold: bigint) => prevUsage >= threshold !== usage >= threshold;
+/** Which thresholds get a notifier (eviction_manager.go Start): memory signals, only with cgroup v1. */
+export const notifierThresholds = (ts: readonly Threshold[], cgroupV1: boolean) => (cgroupV1 ? ts.filter((t) => t.signal === 'memory.available' || t.signal === 'allocatableMemory.available') : []);
+
 /**
  * resource.Quantity.String() of a BinarySI quantity in bytes: the largest binary suffix (Ki..Ei) that divides the
  * value exactly, else the plain number (1.5Gi prints as 1536Mi, 1000 as 1000).
@@ -591,6 +611,8 @@ export const kubeletParams = z
     /** cgroupRoot and cgroupDriver: where the kubelet puts kubepods (the allocatableMemory.available signal's cgroup). */
     cgroupRoot: z.string().default('/'),
     cgroupDriver: z.enum(['cgroupfs', 'systemd']).default('cgroupfs'),
+    /** KubeletConfiguration kernelMemcgNotification (default false): memcg usage thresholds trigger synchronize at once (cgroup v1 only). */
+    kernelMemcgNotification: z.boolean().default(false),
     /** Seconds; 0 as in the kubelet's defaults. */
     evictionMaxPodGracePeriod: z.number().int().nonnegative().default(0),
     /** How long MemoryPressure stays true after the last observation (default 5m, v1beta1/defaults.go). */
@@ -637,11 +659,52 @@ export const kubelet: PolicyDefinition<typeof kubeletParams> = {
     const transitionNs = parseGoDuration(p.evictionPressureTransitionPeriod);
     let state: EvictionState = EVICTION_START;
     const adjDone = new Set<number>();
+    const podRoot = podCgroupRoot(p.cgroupRoot, p.cgroupDriver);
+    // The memcg threshold notifiers: armed thresholds with the usage last seen on their cgroup.
+    let notifiers: { t: Threshold; cgroup: string; value: bigint; lastUsage: bigint }[] = [];
+    let notifiersUpdatedNs: bigint | null = null, nextSyncNs = 0n;
+    const NOTIFIER_POLL_NS = 100_000_000n; // how often the simulation looks for an event (a tick)
+    const usageOf = (v: PolicyView, cg: string) => {
+      const t = v.cgroupRead(cg, 'memory.usage_in_bytes');
+      return t === null ? null : BigInt(t.trim());
+    };
+    const memStatsOf = (v: PolicyView, cg: string) => {
+      const usage = usageOf(v, cg);
+      if (usage === null) return null;
+      const m = /^total_inactive_file (\d+)$/m.exec(v.cgroupRead(cg, 'memory.stat') ?? '');
+      const inactive = m ? BigInt(m[1]) : 0n;
+      const ws = usage < inactive ? 0n : usage - inactive;
+      if (cg === '/') return { usageBytes: usage, workingSetBytes: ws, availableBytes: BigInt(kb(v, 'MemTotal')) * 1024n - ws };
+      const lim = v.cgroupRead(cg, 'memory.limit_in_bytes');
+      if (lim === null || isMemoryUnlimited(BigInt(lim.trim()))) return null;
+      return { usageBytes: usage, workingSetBytes: ws, availableBytes: BigInt(lim.trim()) - ws };
+    };
     return {
       name: 'kubelet',
       params: p,
-      intervalNs: () => secNs(p.housekeepingIntervalS),
+      intervalNs: () => (notifiers.length ? NOTIFIER_POLL_NS : secNs(p.housekeepingIntervalS)),
       tick(v): PolicyAction[] {
+        if (p.kernelMemcgNotification) {
+          // Between housekeeping syncs, only a crossed threshold runs synchronize (thresholdHandler).
+          let crossed = false;
+          for (const n of notifiers) {
+            const u = usageOf(v, n.cgroup);
+            if (u === null) continue;
+            if (memcgThresholdCrossed(n.lastUsage, u, n.value)) crossed = true;
+            n.lastUsage = u;
+          }
+          if (v.nowNs < nextSyncNs && !crossed) return [];
+          if (v.nowNs >= nextSyncNs) nextSyncNs = v.nowNs + secNs(p.housekeepingIntervalS);
+          if (notifiersUpdatedNs === null || v.nowNs - notifiersUpdatedNs > NOTIFIER_REFRESH_INTERVAL_NS) {
+            notifiersUpdatedNs = v.nowNs;
+            const v1 = usageOf(v, '/') !== null;
+            notifiers = notifierThresholds(thresholds, v1).flatMap((t) => {
+              const cg = t.signal === 'memory.available' ? '/' : podRoot;
+              const m = memStatsOf(v, cg);
+              return m ? [{ t, cgroup: cg, value: memcgThreshold(t, m), lastUsage: m.usageBytes }] : [];
+            });
+          }
+        }
         const specs: PodSpec[] = p.pods.length
           ? p.pods
           : leaves(v, '/').filter((c) => c !== '/' && v.tasks.some((t) => t.cgroup === c)).map((cgroup) => podSchema.parse({ cgroup }));
