@@ -103,11 +103,14 @@ processes:
       expect(r.policies!.psiSimulated).toBe(true);
       expect(r.oomKills.length, n).toBeGreaterThan(0);
     }
-    // What would trigger lmkd: a stall. With the same run and an injected stall trace it kills the leaker.
+    // Even an injected complete-stall trace (every task stalled: the critical trigger fires each window) does not make
+    // lmkd kill here: __mp_event_psi bails out while neither pgscan/pgrefill nor workingset_refault_file move, and an
+    // anon-only leak without swap and without page cache gives the kernel nothing to scan.
     let us = 0n;
-    const stall = { system: () => psi(0, (us += 100_000n), 0n), cgroup: () => psi(0) };
-    const r = runScenario(sc, { policies: [createPolicy('lmkd', { mediumMinAdj: 0 })], psi: stall });
-    expect(r.policies!.kills[0]?.comm).toBe('leaker');
+    const stall = { system: () => psi(0, (us += 100_000n), us), cgroup: () => psi(0) };
+    const r = runScenario(sc, { policies: [createPolicy('lmkd')], psi: stall });
+    expect(r.policies!.kills).toHaveLength(0);
+    expect(r.oomKills.length).toBeGreaterThan(0);
   });
 });
 

@@ -2,9 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { createPolicy, parsePolicyParams, PolicyError, validateActions } from '../bindings/src/policy/index.js';
 import { earlyoomMeminfo, earlyoomSignal, earlyoomSleepMs, earlyoomVictim, earlyoomParams } from '../bindings/src/policy/builtin/earlyoom.js';
-import { nohangBadness, nohangMemSignal, nohangParams } from '../bindings/src/policy/builtin/nohang.js';
 import { qosOomScoreAdj, rankPods, kubeletParams } from '../bindings/src/policy/builtin/kubelet.js';
-import { lmkdVictim, lmkdParams } from '../bindings/src/policy/builtin/lmkd.js';
 import { parsePsi } from '../bindings/src/policy/psi.js';
 import { psi, task, view } from './policy-helpers.js';
 
@@ -50,29 +48,7 @@ describe('earlyoom', () => {
   });
 });
 
-describe('nohang', () => {
-  const p = nohangParams.parse({});
-  it('soft 5 % / hard 2 % of MemTotal with SwapFree at or below its threshold', () => {
-    const sig = (avail: number) => nohangMemSignal(p, view({ meminfo: { MemTotal: 1000, MemAvailable: avail } }));
-    expect(sig(51)).toBe(null);
-    expect(sig(50)).toBe('SIGTERM');
-    expect(sig(20)).toBe('SIGKILL');
-  });
-  it('badness = oom_score + regex adjustments; a positive adjustment only when adj >= 0', () => {
-    const q = nohangParams.parse({ badnessAdjReName: [[200, '^firefox$'], [-100, '^sshd$']] });
-    expect(nohangBadness(q, task(5, { comm: 'firefox', oomScore: 300 }))).toBe(500);
-    expect(nohangBadness(q, task(5, { comm: 'firefox', oomScore: 300, oomScoreAdj: -1 }))).toBe(300);
-    expect(nohangBadness(q, task(5, { comm: 'sshd', oomScore: 300 }))).toBe(200);
-    expect(nohangBadness(nohangParams.parse({ ignorePositiveOomScoreAdj: true }), task(5, { oomScore: 1100, oomScoreAdj: 1000 }))).toBe(1100 - 666);
-  });
-  it('PSI thresholds act only after psi_excess_duration', () => {
-    const pol = createPolicy('nohang', { psiCheckingEnabled: true });
-    const ts = [task(10, { oomScore: 500 })];
-    expect(pol.tick(view({ nowNs: 0n, psi: psi(95), tasks: ts }))).toEqual([]);
-    expect(pol.tick(view({ nowNs: 29_000_000_000n, psi: psi(95), tasks: ts }))).toEqual([]);
-    expect(pol.tick(view({ nowNs: 30_000_000_000n, psi: psi(95), tasks: ts }))).toMatchObject([{ type: 'kill', pid: 10, signal: 'SIGKILL' }]);
-  });
-});
+// nohang and lmkd: test/policies/nohang.test.ts, test/policies/lmkd.test.ts.
 
 describe('systemd-oomd', () => {
   const cg = ['/', '/user.slice', '/user.slice/user-1000.slice', '/user.slice/user-1000.slice/session-2.scope', '/user.slice/user-1000.slice/app.scope'];
@@ -113,24 +89,6 @@ describe('kubelet', () => {
     const p = kubeletParams.parse({ pods: [{ cgroup: '/a', requestBytes: 100 }, { cgroup: '/b', requestBytes: 1000 }, { cgroup: '/c', requestBytes: 0, priority: 10 }, { cgroup: '/d', requestBytes: 0 }] });
     const files = { '/a:memory.current': '300', '/b:memory.current': '900', '/c:memory.current': '5000', '/d:memory.current': '150' };
     expect(rankPods(view({ files }), p.pods).map((r) => r.pod.cgroup)).toEqual(['/a', '/d', '/c', '/b']);
-  });
-});
-
-describe('lmkd', () => {
-  it('kills from the highest oom_score_adj band at or above the level minimum, heaviest first', () => {
-    const p = lmkdParams.parse({});
-    const ts = [task(10, { oomScoreAdj: 900, vmRssKb: 10 }), task(11, { oomScoreAdj: 900, vmRssKb: 50 }), task(12, { oomScoreAdj: 0, vmRssKb: 9999 })];
-    expect(lmkdVictim(p, ts, 800)?.pid).toBe(11);
-    expect(lmkdVictim(p, [ts[2]], 800)).toBe(null);
-    expect(lmkdVictim(p, [ts[2]], 0)?.pid).toBe(12);
-  });
-  it('acts on PSI stall per 1 s window: 70 ms some -> medium, 700 ms full -> critical', () => {
-    const pol = createPolicy('lmkd');
-    const ts = [task(10, { oomScoreAdj: 900 }), task(12, { oomScoreAdj: 0, vmRssKb: 9 })];
-    expect(pol.tick(view({ psi: psi(0, 0n, 0n), tasks: ts }))).toEqual([]);
-    expect(pol.tick(view({ psi: psi(0, 69_000n, 0n), tasks: ts }))).toEqual([]);
-    expect(pol.tick(view({ psi: psi(0, 139_000n, 0n), tasks: ts }))).toMatchObject([{ pid: 10 }]);
-    expect(pol.tick(view({ psi: psi(0, 139_000n, 700_000n), tasks: [ts[1]] }))).toMatchObject([{ pid: 12 }]);
   });
 });
 

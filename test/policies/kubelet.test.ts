@@ -6,9 +6,11 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_GATES, EVICTION_START, containerOomScoreAdj, evictionGraceS, evictionSync, parseGoDuration, parseQuantity, parseThresholdConfig,
   parseThresholdStatement, podQos, quantityMilli, quantityValue, rankMemoryPressure, thresholdQuantity, thresholdsMet, thresholdsMetGracePeriod,
-  nodeConditionObservedSince, kubeletParams, type Container, type FeatureGates, type Pod, type Resources,
+  nodeConditionObservedSince, kubeletParams, allocatableMemoryObservation, evictionMessage, formatBinaryQuantity, memcgThreshold, memcgThresholdCrossed, notifierThresholds, isMemoryUnlimited, podCgroupRoot, podsContainerStats,
+  type Container, type FeatureGates, type Pod, type Resources,
 } from '../../bindings/src/policy/builtin/kubelet.js';
-import { parsePolicyParams } from '../../bindings/src/policy/index.js';
+import { createPolicy, parsePolicyParams } from '../../bindings/src/policy/index.js';
+import { task, view } from '../policy-helpers.js';
 
 const q = (s: string) => quantityValue(s);
 const res = (req: { cpu?: string; memory?: string } = {}, lim: { cpu?: string; memory?: string } = {}): Resources => ({
@@ -210,7 +212,9 @@ describe('eviction thresholds (helpers.go parseThresholdStatement / ParseThresho
   });
   it('the CLI string form and the default hard threshold', () => {
     const p = kubeletParams.parse({ evictionHard: 'memory.available<200Mi,nodefs.available<10%', evictionSoft: 'memory.available<1Gi', evictionSoftGracePeriod: 'memory.available=1m30s' });
-    expect(parseThresholdConfig(p).map((t) => [t.hard, t.value.quantity, t.gracePeriodNs])).toEqual([[true, 200n << 20n, 0n], [false, 1n << 30n, 90_000_000_000n]]);
+    expect(parseThresholdConfig(p).map((t) => [t.signal, t.hard, t.value.quantity, t.gracePeriodNs])).toEqual([
+      ['memory.available', true, 200n << 20n, 0n], ['memory.available', false, 1n << 30n, 90_000_000_000n], ['allocatableMemory.available', true, 200n << 20n, 0n], // enforceNodeAllocatable [pods] by default
+    ]);
     expect(parseThresholdConfig(kubeletParams.parse({}))[0].value.quantity).toBe(100n << 20n);
     expect(() => parsePolicyParams('kubelet', { evictionSoft: 'memory.available<1Gi' })).toThrow(/grace period must be specified/);
     expect(() => parsePolicyParams('kubelet', { evictionHard: 'memory.available>1Gi' })).toThrow(/invalid eviction threshold syntax/);
@@ -290,5 +294,116 @@ describe('eviction grace (eviction_manager.go synchronize, kuberuntime minimum)'
     expect(evictionGraceS(false, 30, 600)).toBe(30);
     expect(evictionGraceS(false, 30, 10)).toBe(10);
     expect(evictionGraceS(false, 0, 30)).toBe(2);
+  });
+});
+
+// helpers_test.go: TestParseThresholdConfig ("allocatable memory eviction values"), TestMakeSignalObservations
+// (the "pods" system container), TestThresholdsMet (a signal without an observation)
+describe('allocatableMemory.available (addAllocatableThresholds, makeSignalObservations)', () => {
+  const none = { evictionHard: {}, evictionSoft: {}, evictionSoftGracePeriod: {}, evictionMinimumReclaim: {} };
+  it('with enforceNodeAllocatable [pods], each hard memory.available threshold is copied (value and min reclaim); soft ones are not', () => {
+    const ts = parseThresholdConfig({ ...none, enforceNodeAllocatable: ['pods'], evictionHard: { 'memory.available': '150Mi' }, evictionSoft: { 'memory.available': '300Mi' }, evictionSoftGracePeriod: { 'memory.available': '30s' }, evictionMinimumReclaim: { 'memory.available': '0' } });
+    expect(ts.map((t) => [t.signal, t.value.quantity, t.gracePeriodNs, t.minReclaim?.quantity])).toEqual([
+      ['memory.available', 157286400n, 0n, 0n], ['memory.available', 314572800n, 30_000_000_000n, 0n], ['allocatableMemory.available', 157286400n, 0n, 0n],
+    ]);
+    expect(parseThresholdConfig({ ...none, evictionHard: { 'memory.available': '150Mi' } }).map((t) => t.signal)).toEqual(['memory.available']);
+    expect(parseThresholdConfig({ ...none, enforceNodeAllocatable: ['system-reserved'], evictionHard: { 'memory.available': '150Mi' } })).toHaveLength(1);
+    expect(parseThresholdConfig({ ...none, enforceNodeAllocatable: ['pods'], evictionHard: { 'memory.available': '10%' } })[1]).toMatchObject({ signal: 'allocatableMemory.available', value: { percentage: Math.fround(0.1) } });
+  });
+  it('observation of the pods container: available = limit - working set, capacity = available + working set', () => {
+    expect(allocatableMemoryObservation({ limitBytes: q('4Gi'), usageBytes: q('3Gi'), inactiveFileBytes: q('1Gi') })).toEqual({ available: q('2Gi'), capacity: q('4Gi') });
+    expect(allocatableMemoryObservation({ limitBytes: q('4Gi'), usageBytes: q('1Gi'), inactiveFileBytes: q('2Gi') })).toEqual({ available: q('4Gi'), capacity: q('4Gi') }); // working set floors at 0
+    expect(allocatableMemoryObservation({ limitBytes: null, usageBytes: 1n, inactiveFileBytes: 0n })).toBe(null);
+    expect(allocatableMemoryObservation({ limitBytes: 9223372036854771712n, usageBytes: 1n, inactiveFileBytes: 0n })).toBe(null); // v1 "unlimited"
+    expect([isMemoryUnlimited(1n << 62n), isMemoryUnlimited((1n << 62n) + 1n)]).toEqual([false, true]);
+  });
+  it('a threshold met on its own signal only; percentages against the observation\'s capacity; no observation: never met', () => {
+    const [mem, alloc] = parseThresholdConfig({ ...none, enforceNodeAllocatable: ['pods'], evictionHard: { 'memory.available': '10%' } });
+    const obs = { 'memory.available': { available: q('5Gi'), capacity: q('16Gi') }, 'allocatableMemory.available': { available: q('500Mi'), capacity: q('4Gi') } };
+    expect(thresholdsMet([mem, alloc], obs, 0n, false)).toEqual([]); // 10 % of 4Gi is 409.6Mi < 500Mi; 10 % of 16Gi < 5Gi
+    expect(thresholdsMet([mem, alloc], { ...obs, 'allocatableMemory.available': { available: q('400Mi'), capacity: q('4Gi') } }, 0n, false)).toEqual([alloc]);
+    expect(thresholdsMet([mem, alloc], { 'memory.available': obs['memory.available'] }, 0n, false)).toEqual([]);
+  });
+  it('kubepods cgroup: cgroupRoot + kubepods (cgroupfs) or kubepods.slice (systemd); read from v2 or v1 files', () => {
+    expect([podCgroupRoot('/', 'cgroupfs'), podCgroupRoot('/', 'systemd'), podCgroupRoot('/k8s/', 'cgroupfs')]).toEqual(['/kubepods', '/kubepods.slice', '/k8s/kubepods']);
+    const v2 = view({ files: { '/kubepods:memory.max': '4294967296', '/kubepods:memory.current': '3221225472', '/kubepods:memory.stat': 'anon 1\ninactive_file 1073741824\n' } });
+    expect(podsContainerStats(v2, '/kubepods')).toEqual({ limitBytes: q('4Gi'), usageBytes: q('3Gi'), inactiveFileBytes: q('1Gi') });
+    const v1 = view({ files: { '/kubepods:memory.limit_in_bytes': '4294967296', '/kubepods:memory.usage_in_bytes': '1073741824', '/kubepods:memory.stat': 'total_inactive_file 0\n' } });
+    expect(podsContainerStats(v1, '/kubepods')).toEqual({ limitBytes: q('4Gi'), usageBytes: q('1Gi'), inactiveFileBytes: 0n });
+    expect(podsContainerStats(view({ files: { '/kubepods:memory.max': 'max', '/kubepods:memory.current': '5' } }), '/kubepods')?.limitBytes).toBe(null);
+  });
+  it('the daemon: pods near the kubepods limit are evicted on allocatableMemory.available with node memory plentiful', () => {
+    const files = {
+      '/kubepods:memory.max': String(1024 ** 3), '/kubepods:memory.current': String(1000 * 1024 ** 2), '/kubepods:memory.stat': 'inactive_file 0\n',
+      '/kubepods/a:memory.current': String(900 * 1024 ** 2), '/kubepods/b:memory.current': String(100 * 1024 ** 2),
+    };
+    const v = view({ files, cgroups: ['/', '/kubepods', '/kubepods/a', '/kubepods/b'], tasks: [task(10, { cgroup: '/kubepods/a' }), task(11, { cgroup: '/kubepods/b' })] });
+    const acts = createPolicy('kubelet', { setQosAdj: false }).tick(v);
+    expect(acts).toMatchObject([{ type: 'kill_cgroup', cgroup: '/kubepods/a', reason: 'The node was low on resource: memory. Threshold quantity: 100Mi, available: 24Mi. ' }]);
+    expect(createPolicy('kubelet', { setQosAdj: false, enforceNodeAllocatable: ['none'] }).tick(v)).toEqual([]);
+    expect(createPolicy('kubelet', { setQosAdj: false, cgroupDriver: 'systemd' }).tick(v)).toEqual([]); // kubepods.slice has no limit here
+  });
+});
+
+// eviction_manager_test.go TestMemoryPressure_VerifyPodStatus (the eviction message), helpers.go evictionMessage
+describe('the eviction message (evictionMessage, resource.Quantity.String)', () => {
+  it.each([
+    [q('2Gi'), '2Gi'], [q('1500Mi'), '1500Mi'], [q('1.5Gi'), '1536Mi'], [1000n, '1000'], [1536n, '1536'], [0n, '0'], [1_000_000_014n, '1000000014'], [-q('500Mi'), '-500Mi'],
+  ])('%d bytes print as %s', (b, want) => expect(formatBinaryQuantity(b)).toBe(want));
+  it('TestMemoryPressure_VerifyPodStatus: hard memory.available<2Gi at 1500Mi evicts above-requests with the node message', () => {
+    const [t] = parseThresholdConfig({ evictionHard: { 'memory.available': '2Gi' }, evictionSoft: {}, evictionSoftGracePeriod: {}, evictionMinimumReclaim: {} });
+    expect(evictionMessage(t, { available: q('1500Mi'), capacity: q('3Gi') })).toBe('The node was low on resource: memory. Threshold quantity: 2Gi, available: 1500Mi. ');
+    const pods = [{ name: 'below-requests', usage: q('900Mi'), request: q('1Gi'), priority: 0 }, { name: 'above-requests', usage: q('700Mi'), request: q('100Mi'), priority: 0 }];
+    expect(rankMemoryPressure(pods)[0].name).toBe('above-requests');
+    // Through the daemon: the same pods as cgroups, node memory.available 1500Mi (working set = MemTotal - MemFree - Inactive(file)).
+    const files = { '/below:memory.current': String(q('900Mi')), '/above:memory.current': String(q('700Mi')) };
+    const v = view({
+      meminfo: { MemTotal: 3 * 1024 * 1024, MemFree: 1500 * 1024, 'Inactive(file)': 0 }, files, cgroups: ['/', '/below', '/above'],
+      tasks: [task(10, { cgroup: '/below' }), task(11, { cgroup: '/above' })],
+    });
+    const pol = createPolicy('kubelet', { evictionHard: 'memory.available<2Gi', setQosAdj: false, pods: [{ cgroup: '/below', requestBytes: Number(q('1Gi')), limitBytes: Number(q('1Gi')) }, { cgroup: '/above', requestBytes: Number(q('100Mi')), limitBytes: Number(q('1Gi')) }] });
+    expect(pol.tick(v)).toMatchObject([{ type: 'kill_cgroup', cgroup: '/above', reason: 'The node was low on resource: memory. Threshold quantity: 2Gi, available: 1500Mi. ' }]);
+  });
+  it('a percentage threshold prints its quantity against the capacity', () => {
+    const [t] = parseThresholdConfig({ evictionHard: { 'memory.available': '10%' }, evictionSoft: {}, evictionSoftGracePeriod: {}, evictionMinimumReclaim: {} });
+    expect(evictionMessage(t, { available: q('500Mi'), capacity: q('10Gi') })).toBe('The node was low on resource: memory. Threshold quantity: 1073741840, available: 500Mi. ');
+  });
+});
+
+// memory_threshold_notifier.go (UpdateThreshold), eviction_manager.go Start (notifiers for memory signals on cgroup v1);
+// restated from the code, not from memory_threshold_notifier_test.go (which mocks the notifier factory)
+describe('the memcg threshold notifier (kernelMemcgNotification)', () => {
+  const none = { evictionHard: {}, evictionSoft: {}, evictionSoftGracePeriod: {}, evictionMinimumReclaim: {} };
+  const [hard] = parseThresholdConfig({ ...none, evictionHard: { 'memory.available': '1Gi' } });
+  it('armed at capacity - threshold + inactive_file on memory.usage_in_bytes', () => {
+    // usage 4Gi, working set 3Gi (1Gi inactive file), available 5Gi -> capacity 8Gi; 8Gi - 1Gi + 1Gi = 8Gi
+    expect(memcgThreshold(hard, { usageBytes: q('4Gi'), workingSetBytes: q('3Gi'), availableBytes: q('5Gi') })).toBe(q('8Gi'));
+    const [pct] = parseThresholdConfig({ ...none, evictionHard: { 'memory.available': '25%' } });
+    expect(memcgThreshold(pct, { usageBytes: q('4Gi'), workingSetBytes: q('4Gi'), availableBytes: q('4Gi') })).toBe(q('6Gi'));
+  });
+  it('an event when usage moves past the threshold, up or down; none while it stays on one side', () => {
+    expect([memcgThresholdCrossed(10n, 20n, 15n), memcgThresholdCrossed(20n, 10n, 15n), memcgThresholdCrossed(10n, 14n, 15n), memcgThresholdCrossed(15n, 16n, 15n), memcgThresholdCrossed(14n, 15n, 15n)]).toEqual([true, true, false, false, true]);
+  });
+  it('notifiers only for memory signals and only on cgroup v1', () => {
+    const ts = parseThresholdConfig({ ...none, enforceNodeAllocatable: ['pods'], evictionHard: { 'memory.available': '1Gi', 'nodefs.available': '10%' } });
+    expect(notifierThresholds(ts, true).map((t) => t.signal)).toEqual(['memory.available', 'allocatableMemory.available']);
+    expect(notifierThresholds(ts, false)).toEqual([]);
+  });
+  it('the daemon: a crossing between housekeeping syncs evicts at once; without the notifier it waits for the 10 s sync', () => {
+    const MiB = 1024 ** 2;
+    // 4 GiB node, cgroup v1 root usage; threshold 1Gi: armed at 4Gi - 1Gi + 0 = 3Gi of usage.
+    const at = (s: number, usedMiB: number) => view({
+      nowNs: BigInt(s * 1e9), meminfo: { MemTotal: 4 * 1024 * 1024, MemFree: (4 * 1024 - usedMiB) * 1024, 'Inactive(file)': 0 },
+      files: { '/:memory.usage_in_bytes': String(usedMiB * MiB), '/:memory.stat': 'total_inactive_file 0\n', '/pod:memory.current': String(usedMiB * MiB) },
+      cgroups: ['/', '/pod'], tasks: [task(10, { cgroup: '/pod' })],
+    });
+    const on = createPolicy('kubelet', { evictionHard: 'memory.available<1Gi', kernelMemcgNotification: true, setQosAdj: false });
+    expect(on.tick(at(0, 2048))).toEqual([]);
+    expect(on.intervalNs(at(0, 2048))).toBe(100_000_000n);
+    expect(on.tick(at(1, 2900))).toEqual([]);
+    expect(on.tick(at(1.1, 3200))).toMatchObject([{ type: 'kill_cgroup', cgroup: '/pod' }]);
+    const off = createPolicy('kubelet', { evictionHard: 'memory.available<1Gi', setQosAdj: false });
+    expect(off.tick(at(0, 2048))).toEqual([]);
+    expect(off.intervalNs(at(0, 2048))).toBe(10_000_000_000n);
   });
 });

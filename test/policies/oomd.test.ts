@@ -2,12 +2,13 @@
  * oomd plugin math against facebookincubator/oomd's own tests (v0.5.0-118-g88c28fd), restated:
  * src/oomd/util/UtilTest.cpp (ParseSizeTest, ParseSizeOrPercentTest), src/oomd/plugins/CorePluginsTest.cpp
  * (SwapFreeTest, PressureAboveTest, PressureRisingBeyondTest, MemoryAboveTest, KillMemoryGrowthTest,
- * KillSwapUsageTest, KillPressureTest), with the fixture numbers.
+ * KillSwapUsageTest, KillPressureTest), src/oomd/CgroupContextTest.cpp (MemoryProtection, DataLifeCycle's memory
+ * files) and the src/oomd/fixtures/cgroup/protection_overage.fakeroot tree, with the fixture numbers.
  */
 import { describe, expect, it } from 'vitest';
 import {
   averageUsage, killMemoryGrowthRank, killPressureRank, killSwapUsageRank, memoryAbove, parseSize, parseSizeOrPercent, pressureAbove, pressureRisingBeyond,
-  risingStart, sortDescWithKillPrefs, swapFree, type OomdCgroup,
+  risingStart, sortDescWithKillPrefs, swapFree, type OomdCgroup, memoryProtection, rawProtection, cgroupTreeOf, type MemFiles,
 } from '../../bindings/src/policy/builtin/oomd.js';
 import { createPolicy, parsePolicyParams } from '../../bindings/src/policy/index.js';
 import { psi, task, view } from '../policy-helpers.js';
@@ -134,7 +135,7 @@ describe('the ruleset loop', () => {
   it('memory_above on / with a percent threshold kills the size-phase cgroup; post_action_delay holds the next', () => {
     const pol = createPolicy('oomd', { pressure_above: null, memory_above: { threshold: '90%', duration: 0 }, post_action_delay: 10 });
     const files = { '/a:memory.current': String(900 << 20), '/b:memory.current': String(100 << 20) };
-    const v = (t: number) => view({ nowNs: BigInt(t) * 1_000_000_000n, meminfo: { MemTotal: 1 << 20, MemAvailable: 50 << 10 }, files, cgroups: ['/', '/a', '/b'], tasks: [task(10, { cgroup: '/a' }), task(11, { cgroup: '/b' })] });
+    const v = (t: number) => view({ nowNs: BigInt(t) * 1_000_000_000n, meminfo: { MemTotal: 1 << 20, MemFree: 50 << 10, MemAvailable: 50 << 10 }, files, cgroups: ['/', '/a', '/b'], tasks: [task(10, { cgroup: '/a' }), task(11, { cgroup: '/b' })] });
     expect(pol.tick(v(0))).toMatchObject([{ type: 'kill_cgroup', cgroup: '/a', reason: 'memory_above: kill_by_memory_size_or_growth (size_threshold)' }]);
     expect(pol.tick(v(5))).toEqual([]);
     expect(pol.tick(v(10))).toHaveLength(1);
@@ -146,5 +147,59 @@ describe('the ruleset loop', () => {
     expect(pol.tick(v(2))).toMatchObject([{ cgroup: '/a' }]);
     expect(() => parsePolicyParams('oomd', { pressureThreshold: 60 })).toThrow(/unknown parameter pressureThreshold; oomd has: cgroup, pressure_above/);
     expect(() => parsePolicyParams('oomd', { memory_above: { threshold: '5%z', duration: 0 } })).toThrow(/Failed to parse threshold: 5%z/);
+  });
+});
+
+// CgroupContextTest.cpp MemoryProtection (its materialized tree) and fixtures/cgroup/protection_overage.fakeroot
+describe('memory protection (CgroupContext::getMemoryProtection)', () => {
+  const tree = (rows: [string, number, number, number][], rootUsage = 1 << 30) =>
+    new Map<string, MemFiles | null>([['/', { current: rootUsage, min: 0, low: 0 }], ...rows.map(([p, current, low, min]) => [p, { current, low, min }] as [string, MemFiles])]);
+  // path, memory.current, memory.low, memory.min
+  const mp = tree([
+    ['/A', 10000, 2000, 2500], ['/A/B', 1000, 250, 200], ['/A/B/C', 0, 250, 200], ['/A/B/D', 1000, 0, 0],
+    ['/A/E', 250, 1000, 200], ['/A/E/F', 2000, 2000, 2000], ['/A/E/G', 3000, 3000, 3000],
+  ]);
+  it.each([
+    ['/A', 2500, 'top level: whatever it claims'],
+    ['/A/B', 250, 'siblings within the parent\'s protection: what they claim'], ['/A/E', 250, 'claims are capped by memory.current'],
+    ['/A/B/C', 0, 'siblings claiming nothing (C uses 0, D claims 0): all 0'], ['/A/B/D', 0, ''],
+    ['/A/E/F', 100, 'siblings over the parent\'s protection: split in proportion (2000 * 250 / 5000)'], ['/A/E/G', 150, ''],
+  ])('MemoryProtection %s -> %d (%s)', (path, want) => expect(memoryProtection(mp, path)).toBe(want));
+  const GiB = 1024 ** 3;
+  const po = tree([
+    ['/A', 4 * GiB, 2 * GiB, 0], ['/A/A1', 2 * GiB, 1 * GiB, 0], ['/A/A2', 2 * GiB, 4 * GiB, 0],
+    ['/B', 4 * GiB, 1 * GiB, 0], ['/B/B1', 2 * GiB, 1 * GiB, 0], ['/B/B2', 2 * GiB, 4 * GiB, 0],
+    ['/C', 6 * GiB, 5 * GiB, 0], ['/C/C1', 6 * GiB, 5 * GiB, 0],
+  ]);
+  it.each([
+    ['/A', 2 * GiB], ['/A/A1', 715827882], ['/A/A2', 1431655765], ['/B', 1 * GiB], ['/B/B1', 357913941], ['/B/B2', 715827882], ['/C', 5 * GiB], ['/C/C1', 5 * GiB],
+  ])('protection_overage.fakeroot %s -> %d (int64 truncation of the proportional share)', (path, want) => expect(memoryProtection(po, path)).toBe(want));
+  it('raw protection = min(current, max(min, low)); a cgroup whose files cannot be read has none (null), siblings count it 0', () => {
+    expect(rawProtection({ current: 100, min: 30, low: 60 })).toBe(60);
+    expect(rawProtection({ current: 10, min: 30, low: 60 })).toBe(10);
+    const t = tree([['/A', 100, 100, 0], ['/A/x', 50, 50, 0]]);
+    t.set('/A/y', null);
+    expect(memoryProtection(t, '/A/y')).toBe(null);
+    expect(memoryProtection(t, '/A/x')).toBe(50);
+    expect(memoryProtection(tree([]), '/')).toBe(1 << 30);
+  });
+  it('DataLifeCycle memory files: protection of a top-level cgroup is max(min, low) under its usage', () => {
+    expect(memoryProtection(tree([['/slice', 987654321, 11223344, 112233]]), '/slice')).toBe(11223344);
+  });
+  it('read from cgroupfs, and used by kill_by_memory_size_or_growth as effective usage = current - protection', () => {
+    const files = {
+      '/A:memory.current': String(4 * GiB), '/A:memory.low': String(2 * GiB), '/A:memory.min': '0',
+      '/A/A1:memory.current': String(2 * GiB), '/A/A1:memory.low': String(4 * GiB), '/A/A1:memory.min': '0',
+      '/A/A2:memory.current': String(2 * GiB), '/A/A2:memory.low': String(1 * GiB), '/A/A2:memory.min': '0',
+    };
+    const v = view({ files, cgroups: ['/', '/A', '/A/A1', '/A/A2'], tasks: [task(10, { cgroup: '/A/A1' }), task(11, { cgroup: '/A/A2' })], psi: psi(0) });
+    const t = cgroupTreeOf(v, GiB);
+    expect([memoryProtection(t, '/A/A1'), memoryProtection(t, '/A/A2')]).toEqual([1431655765, 715827882]);
+    // Equal usage; without protection the tie goes to the first (A1); A1 is better protected, so A2 has the larger
+    // effective usage and is killed.
+    const bare = [cg('/A/A1', { currentUsage: 2 * GiB, averageUsage: 2 * GiB }), cg('/A/A2', { currentUsage: 2 * GiB, averageUsage: 2 * GiB })];
+    expect(killMemoryGrowthRank(bare).ranked[0].path).toBe('/A/A1');
+    const pol = createPolicy('oomd', { cgroup: '/A', pressure_above: null, memory_above: { threshold: '1G', duration: 0 } });
+    expect(pol.tick({ ...v, cgroupPsi: () => psi(0) })).toMatchObject([{ type: 'kill_cgroup', cgroup: '/A/A2' }]);
   });
 });

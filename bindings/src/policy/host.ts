@@ -200,6 +200,7 @@ export class PolicyHost {
       nowNs: now,
       meminfo: Object.freeze(e.meminfo()),
       vmstat: Object.freeze(e.vmstat() as Record<string, bigint>),
+      zoneinfo: Object.freeze(e.watermarks()),
       psi,
       tasks: Object.freeze(tasks),
       cgroups: Object.freeze(cgroups),

@@ -52,6 +52,11 @@ export interface PolicyView {
   readonly meminfo: Readonly<Record<string, number>>;
   /** /proc/vmstat counters. */
   readonly vmstat: Readonly<Record<string, bigint>>;
+  /**
+   * /proc/zoneinfo watermarks summed over the populated zones, pages (min, low, high; the engine has one zone and no
+   * lowmem protection above it). Absent in hand-built views.
+   */
+  readonly zoneinfo?: Readonly<{ min: number; low: number; high: number }>;
   /** /proc/pressure/memory as the engine simulates it (zeros and `simulated: false` when the provider has none). */
   readonly psi: PsiReading;
   /** The task table (/proc/<pid>/...), pid order. */

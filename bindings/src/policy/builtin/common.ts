@@ -36,3 +36,8 @@ export const userTask = (t: ViewTask) => t.pid > 2 && t.ppid !== 2;
 export function compileRegex(src: string | null): RegExp | null {
   return src === null || src === '' ? null : new RegExp(src);
 }
+/**
+ * TASK_COMM_LEN: /proc/<pid>/comm and status Name hold at most 15 bytes; a character cut in half is dropped.
+ * (TextEncoder/TextDecoder rather than Buffer, so that the policies also run in the browser.)
+ */
+export const comm15 = (s: string) => new TextDecoder().decode(new TextEncoder().encode(s).subarray(0, 15)).replace(/\uFFFD+$/, '');

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { PolicyAction, PolicyDefinition, PolicyView, ViewTask } from '../types.js';
-import { MS, compileRegex, secNs } from './common.js';
+import { MS, comm15, compileRegex, secNs } from './common.js';
 
 /** msg.h MSG_LEN: option arguments longer than 255 bytes are refused. */
 const MSG_LEN = 256;
@@ -167,11 +167,8 @@ export interface VictimOptions {
   ignoreRootUser?: boolean;
 }
 export const OOM_SCORE_PREFER = 300, OOM_SCORE_AVOID = -300, VMRSS_PREFER = 3145728, VMRSS_AVOID = -3145728;
-// TextEncoder/TextDecoder rather than Buffer: the policies also run in the browser playground.
-const utf8 = new TextEncoder();
-const utf8Lossy = new TextDecoder('utf-8');
-/** TASK_COMM_LEN: /proc/<pid>/comm holds at most 15 bytes. */
-export const comm15 = (s: string) => utf8Lossy.decode(utf8.encode(s).subarray(0, 15)).replace(/\uFFFD+$/, '');
+/** TASK_COMM_LEN: /proc/<pid>/comm holds at most 15 bytes (common.ts). */
+export { comm15 };
 
 /**
  * kill.c:is_larger, the comparison: larger oom_score wins, ties by larger VmRSS; with --sort-by-rss larger VmRSS

@@ -325,11 +325,14 @@ export interface EvictionConfig {
   evictionSoft: Record<string, string>;
   evictionSoftGracePeriod: Record<string, string>;
   evictionMinimumReclaim: Record<string, string>;
+  /** KubeletConfiguration enforceNodeAllocatable (the allocatableConfig argument); "pods" adds allocatable thresholds. */
+  enforceNodeAllocatable?: readonly string[];
 }
 /**
  * helpers.go:ParseThresholdConfig: hard thresholds (grace 0), soft ones (each must have a grace period, else the
- * kubelet refuses to start), minimum reclaim attached by signal; a memory.available threshold also yields an
- * allocatableMemory.available one when pods are enforced at allocatable (not modelled: we return memory signals only).
+ * kubelet refuses to start), minimum reclaim attached by signal; then, when enforceNodeAllocatable has "pods",
+ * addAllocatableThresholds: every hard memory.available threshold is copied as an allocatableMemory.available one
+ * (same value and minimum reclaim, grace 0), appended after the others. Only memory signals are returned.
  */
 export function parseThresholdConfig(c: EvictionConfig): Threshold[] {
   const out: Threshold[] = [];
@@ -351,6 +354,11 @@ export function parseThresholdConfig(c: EvictionConfig): Threshold[] {
       out.push(t);
     }
   }
+  if (c.enforceNodeAllocatable?.includes('pods')) {
+    for (const t of [...out]) {
+      if (t.signal === 'memory.available' && t.gracePeriodNs === 0n) out.push({ signal: 'allocatableMemory.available', value: t.value, gracePeriodNs: 0n, minReclaim: t.minReclaim, hard: true });
+    }
+  }
   return out;
 }
 
@@ -360,15 +368,30 @@ export function thresholdQuantity(v: ThresholdValue, capacity: bigint): bigint {
   return BigInt(Math.trunc(Number(capacity) * (v.percentage ?? 0)));
 }
 
+/** A signal's observation (helpers.go signalObservation): available and capacity, bytes. */
+export interface SignalObservation {
+  available: bigint;
+  capacity: bigint;
+}
+export type Observations = Partial<Record<Threshold['signal'], SignalObservation>>;
+/** One availability for every memory signal (the form the earlier API took). */
+const observationsOf = (a: bigint | Observations, capacity: bigint): Observations =>
+  typeof a === 'bigint' ? { 'memory.available': { available: a, capacity }, 'allocatableMemory.available': { available: a, capacity } } : a;
+
 /**
- * helpers.go:thresholdsMet: a threshold is met when available < its quantity (plus its minimum reclaim when
- * `enforceMinReclaim`: so a met threshold stays met until that much more is free).
+ * helpers.go:thresholdsMet: a threshold whose signal has no observation is skipped; else it is met when the
+ * observed available < its quantity against the observation's capacity (plus its minimum reclaim when
+ * `enforceMinReclaim`: so a met threshold stays met until that much more is free). `available` is either the
+ * observations by signal or one value for all (with `capacityBytes`).
  */
-export function thresholdsMet(ts: readonly Threshold[], availableBytes: bigint, capacityBytes: bigint, enforceMinReclaim: boolean): Threshold[] {
+export function thresholdsMet(ts: readonly Threshold[], available: bigint | Observations, capacityBytes: bigint, enforceMinReclaim: boolean): Threshold[] {
+  const obs = observationsOf(available, capacityBytes);
   return ts.filter((t) => {
-    let q = thresholdQuantity(t.value, capacityBytes);
-    if (enforceMinReclaim && t.minReclaim) q += thresholdQuantity(t.minReclaim, capacityBytes);
-    return q > availableBytes;
+    const o = obs[t.signal];
+    if (!o) return false;
+    let q = thresholdQuantity(t.value, o.capacity);
+    if (enforceMinReclaim && t.minReclaim) q += thresholdQuantity(t.minReclaim, o.capacity);
+    return q > o.available;
   });
 }
 /** helpers.go:thresholdsMetGracePeriod: only thresholds first observed at least their grace period ago. */
@@ -400,7 +423,7 @@ export const EVICTION_START: EvictionState = Object.freeze({ thresholdsMet: [], 
  * (thresholdsFirstObservedAt); MemoryPressure while an observation is within the transition period; then only
  * thresholds past their grace period count. One pod is evicted per call when that list is not empty.
  */
-export function evictionSync(prev: EvictionState, thresholds: readonly Threshold[], availableBytes: bigint, capacityBytes: bigint, nowNs: bigint, transitionNs: bigint): EvictionState {
+export function evictionSync(prev: EvictionState, thresholds: readonly Threshold[], availableBytes: bigint | Observations, capacityBytes: bigint, nowNs: bigint, transitionNs: bigint): EvictionState {
   const merged = [...new Set([...thresholdsMet(thresholds, availableBytes, capacityBytes, false), ...thresholdsMet(prev.thresholdsMet, availableBytes, capacityBytes, true)])];
   const first = new Map<Threshold, bigint>(merged.map((t) => [t, prev.firstObservedNs.get(t) ?? nowNs]));
   const last = merged.length ? nowNs : prev.memoryPressureLastObservedNs;
@@ -413,6 +436,77 @@ export function memoryAvailableBytes(v: PolicyView): number {
   return (kb(v, 'MemTotal') - ws) * 1024;
 }
 export { kubeletWorkingSetKb };
+
+/** cadvisor's isMemoryUnlimited: a limit above 2^62 bytes (v1's page-rounded max, v2's "max"). */
+export const isMemoryUnlimited = (limit: bigint) => limit > 1n << 62n;
+/**
+ * The allocatableMemory.available observation (helpers.go makeSignalObservations on the "pods" system container,
+ * whose stats come from cadvisor via pkg/kubelet/stats): working set = usage - inactive_file (0 if below); available
+ * = limit - working set, capacity = available + working set. No limit: no AvailableBytes, so no observation (the
+ * allocatable threshold is then never met).
+ */
+export function allocatableMemoryObservation(c: { limitBytes: bigint | null; usageBytes: bigint; inactiveFileBytes: bigint }): SignalObservation | null {
+  if (c.limitBytes === null || isMemoryUnlimited(c.limitBytes)) return null;
+  const ws = c.usageBytes < c.inactiveFileBytes ? 0n : c.usageBytes - c.inactiveFileBytes;
+  const available = c.limitBytes - ws;
+  return { available, capacity: available + ws };
+}
+/** The pod cgroup root the kubelet creates (cm.NodeAllocatableRoot): cgroupRoot + kubepods (cgroupfs) or kubepods.slice (systemd). */
+export const podCgroupRoot = (cgroupRoot: string, driver: 'cgroupfs' | 'systemd') => `${cgroupRoot.replace(/\/+$/, '')}/${driver === 'systemd' ? 'kubepods.slice' : 'kubepods'}`;
+/** The kubepods cgroup as read from cgroupfs (v2 memory.max/current/stat inactive_file, else v1 limit_in_bytes/usage_in_bytes/total_inactive_file). */
+export function podsContainerStats(v: PolicyView, root: string): { limitBytes: bigint | null; usageBytes: bigint; inactiveFileBytes: bigint } | null {
+  const read = (f: string) => v.cgroupRead(root, f)?.trim() ?? null;
+  const stat = (k: string) => {
+    const m = new RegExp(`^${k} (\\d+)$`, 'm').exec(v.cgroupRead(root, 'memory.stat') ?? '');
+    return m ? BigInt(m[1]) : 0n;
+  };
+  const max = read('memory.max');
+  if (max !== null) return { limitBytes: max === 'max' ? null : BigInt(max), usageBytes: BigInt(read('memory.current') ?? '0'), inactiveFileBytes: stat('inactive_file') };
+  const lim = read('memory.limit_in_bytes');
+  if (lim !== null) return { limitBytes: BigInt(lim), usageBytes: BigInt(read('memory.usage_in_bytes') ?? '0'), inactiveFileBytes: stat('total_inactive_file') };
+  return null;
+}
+
+/** memory_threshold_notifier.go notifierRefreshInterval: thresholds are re-armed at most every 10 s. */
+export const NOTIFIER_REFRESH_INTERVAL_NS = 10_000_000_000n;
+/**
+ * memory_threshold_notifier.go UpdateThreshold: the threshold armed on memory.usage_in_bytes is capacity - the
+ * eviction threshold + inactive_file (so it fires when the working set reaches capacity - threshold), where
+ * inactive_file = usage - working set and capacity = available + working set, from the node's (or, for
+ * allocatableMemory.available, the pods container's) memory stats.
+ */
+export function memcgThreshold(t: Threshold, m: { usageBytes: bigint; workingSetBytes: bigint; availableBytes: bigint }): bigint {
+  const inactive = m.usageBytes - m.workingSetBytes, capacity = m.availableBytes + m.workingSetBytes;
+  return capacity - thresholdQuantity(t.value, capacity) + inactive;
+}
+/**
+ * The cgroup v1 usage threshold event (cgroup.event_control; mm/memcontrol-v1.c __mem_cgroup_threshold): signalled
+ * when usage moves past the threshold in either direction between two checks.
+ */
+export const memcgThresholdCrossed = (prevUsage: bigint, usage: bigint, threshold: bigint) => prevUsage >= threshold !== usage >= threshold;
+/** Which thresholds get a notifier (eviction_manager.go Start): memory signals, only with cgroup v1. */
+export const notifierThresholds = (ts: readonly Threshold[], cgroupV1: boolean) => (cgroupV1 ? ts.filter((t) => t.signal === 'memory.available' || t.signal === 'allocatableMemory.available') : []);
+
+/**
+ * resource.Quantity.String() of a BinarySI quantity in bytes: the largest binary suffix (Ki..Ei) that divides the
+ * value exactly, else the plain number (1.5Gi prints as 1536Mi, 1000 as 1000).
+ */
+export function formatBinaryQuantity(bytes: bigint): string {
+  if (bytes === 0n) return '0';
+  const neg = bytes < 0n, a = neg ? -bytes : bytes;
+  for (const [suf, e] of [['Ei', 60n], ['Pi', 50n], ['Ti', 40n], ['Gi', 30n], ['Mi', 20n], ['Ki', 10n]] as const) {
+    if (a % (1n << e) === 0n) return `${neg ? '-' : ''}${a >> e}${suf}`;
+  }
+  return `${neg ? '-' : ''}${a}`;
+}
+/**
+ * helpers.go:evictionMessage, the node part: "The node was low on resource: memory. Threshold quantity: Q,
+ * available: A. " (both memory signals reclaim `memory`; the per-container part needs container stats, which the
+ * engine's one-cgroup-per-pod model does not have). Q is the threshold against the observation's capacity.
+ */
+export function evictionMessage(t: Threshold, obs: SignalObservation): string {
+  return `The node was low on resource: memory. Threshold quantity: ${formatBinaryQuantity(thresholdQuantity(t.value, obs.capacity))}, available: ${formatBinaryQuantity(obs.available)}. `;
+}
 
 /**
  * helpers.go:rankMemoryPressure = orderedBy(exceedMemoryRequests, priority, memory): pods whose usage exceeds their
@@ -512,6 +606,13 @@ export const kubeletParams = z
     evictionSoft: flagMap('<').default({}),
     evictionSoftGracePeriod: flagMap('=').default({}),
     evictionMinimumReclaim: flagMap('=').default({}),
+    /** KubeletConfiguration enforceNodeAllocatable, default ["pods"] (v1beta1/defaults.go). */
+    enforceNodeAllocatable: z.array(z.enum(['pods', 'system-reserved', 'kube-reserved', 'none'])).default(['pods']),
+    /** cgroupRoot and cgroupDriver: where the kubelet puts kubepods (the allocatableMemory.available signal's cgroup). */
+    cgroupRoot: z.string().default('/'),
+    cgroupDriver: z.enum(['cgroupfs', 'systemd']).default('cgroupfs'),
+    /** KubeletConfiguration kernelMemcgNotification (default false): memcg usage thresholds trigger synchronize at once (cgroup v1 only). */
+    kernelMemcgNotification: z.boolean().default(false),
     /** Seconds; 0 as in the kubelet's defaults. */
     evictionMaxPodGracePeriod: z.number().int().nonnegative().default(0),
     /** How long MemoryPressure stays true after the last observation (default 5m, v1beta1/defaults.go). */
@@ -558,11 +659,52 @@ export const kubelet: PolicyDefinition<typeof kubeletParams> = {
     const transitionNs = parseGoDuration(p.evictionPressureTransitionPeriod);
     let state: EvictionState = EVICTION_START;
     const adjDone = new Set<number>();
+    const podRoot = podCgroupRoot(p.cgroupRoot, p.cgroupDriver);
+    // The memcg threshold notifiers: armed thresholds with the usage last seen on their cgroup.
+    let notifiers: { t: Threshold; cgroup: string; value: bigint; lastUsage: bigint }[] = [];
+    let notifiersUpdatedNs: bigint | null = null, nextSyncNs = 0n;
+    const NOTIFIER_POLL_NS = 100_000_000n; // how often the simulation looks for an event (a tick)
+    const usageOf = (v: PolicyView, cg: string) => {
+      const t = v.cgroupRead(cg, 'memory.usage_in_bytes');
+      return t === null ? null : BigInt(t.trim());
+    };
+    const memStatsOf = (v: PolicyView, cg: string) => {
+      const usage = usageOf(v, cg);
+      if (usage === null) return null;
+      const m = /^total_inactive_file (\d+)$/m.exec(v.cgroupRead(cg, 'memory.stat') ?? '');
+      const inactive = m ? BigInt(m[1]) : 0n;
+      const ws = usage < inactive ? 0n : usage - inactive;
+      if (cg === '/') return { usageBytes: usage, workingSetBytes: ws, availableBytes: BigInt(kb(v, 'MemTotal')) * 1024n - ws };
+      const lim = v.cgroupRead(cg, 'memory.limit_in_bytes');
+      if (lim === null || isMemoryUnlimited(BigInt(lim.trim()))) return null;
+      return { usageBytes: usage, workingSetBytes: ws, availableBytes: BigInt(lim.trim()) - ws };
+    };
     return {
       name: 'kubelet',
       params: p,
-      intervalNs: () => secNs(p.housekeepingIntervalS),
+      intervalNs: () => (notifiers.length ? NOTIFIER_POLL_NS : secNs(p.housekeepingIntervalS)),
       tick(v): PolicyAction[] {
+        if (p.kernelMemcgNotification) {
+          // Between housekeeping syncs, only a crossed threshold runs synchronize (thresholdHandler).
+          let crossed = false;
+          for (const n of notifiers) {
+            const u = usageOf(v, n.cgroup);
+            if (u === null) continue;
+            if (memcgThresholdCrossed(n.lastUsage, u, n.value)) crossed = true;
+            n.lastUsage = u;
+          }
+          if (v.nowNs < nextSyncNs && !crossed) return [];
+          if (v.nowNs >= nextSyncNs) nextSyncNs = v.nowNs + secNs(p.housekeepingIntervalS);
+          if (notifiersUpdatedNs === null || v.nowNs - notifiersUpdatedNs > NOTIFIER_REFRESH_INTERVAL_NS) {
+            notifiersUpdatedNs = v.nowNs;
+            const v1 = usageOf(v, '/') !== null;
+            notifiers = notifierThresholds(thresholds, v1).flatMap((t) => {
+              const cg = t.signal === 'memory.available' ? '/' : podRoot;
+              const m = memStatsOf(v, cg);
+              return m ? [{ t, cgroup: cg, value: memcgThreshold(t, m), lastUsage: m.usageBytes }] : [];
+            });
+          }
+        }
         const specs: PodSpec[] = p.pods.length
           ? p.pods
           : leaves(v, '/').filter((c) => c !== '/' && v.tasks.some((t) => t.cgroup === c)).map((cgroup) => podSchema.parse({ cgroup }));
@@ -580,7 +722,11 @@ export const kubelet: PolicyDefinition<typeof kubeletParams> = {
           }
         }
         const avail = BigInt(memoryAvailableBytes(v));
-        state = evictionSync(state, thresholds, avail, cap, v.nowNs, transitionNs);
+        const obs: Observations = { 'memory.available': { available: avail, capacity: cap } };
+        const pods = podsContainerStats(v, podCgroupRoot(p.cgroupRoot, p.cgroupDriver));
+        const alloc = pods && allocatableMemoryObservation(pods);
+        if (alloc) obs['allocatableMemory.available'] = alloc;
+        state = evictionSync(state, thresholds, obs, cap, v.nowNs, transitionNs);
         const due = state.thresholdsMet;
         if (v.pending.length || !due.length) return out;
         const ranked = rankPods(v, specs, gates).filter((r) => v.tasks.some((t) => inCgroup(r.pod.cgroup, t.cgroup)));
@@ -588,7 +734,8 @@ export const kubelet: PolicyDefinition<typeof kubeletParams> = {
         const victim = ranked[0].pod;
         const hard = due.some((t) => t.hard);
         const graceS = evictionGraceS(hard, p.evictionMaxPodGracePeriod, victim.terminationGracePeriodS);
-        out.push({ type: 'kill_cgroup', cgroup: victim.cgroup, signal: 'SIGTERM', graceNs: secNs(graceS), reason: `memory.available ${Math.round(Number(avail) / 1048576)}Mi < ${hard ? 'hard' : 'soft'} threshold` });
+        // byEvictionPriority puts the memory signals first; the first due threshold is the one reclaimed for.
+        out.push({ type: 'kill_cgroup', cgroup: victim.cgroup, signal: 'SIGTERM', graceNs: secNs(graceS), reason: evictionMessage(due[0], obs[due[0].signal]!) });
         return out;
       },
     };

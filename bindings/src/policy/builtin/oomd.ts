@@ -98,17 +98,63 @@ export interface OomdCgroup {
   currentUsage: number;
   /** CgroupContext::getAverageUsage: prev * (decay-1)/decay + current/decay, decay 4. */
   averageUsage: number;
-  /** memory_protection (from memory.min / memory.low); 0 when unset here. */
-  protection: number;
+  /** memory_protection (memoryProtection: memory.min / memory.low normalised over siblings); null when unreadable. */
+  protection: number | null;
   swapUsage: number;
   memPressure: ResourcePressure;
   preference: KillPreference;
 }
 /** CgroupContext::getAverageUsage, truncated to int64 as returned. */
 export const averageUsage = (prev: number, current: number, decay = 4) => Math.trunc(prev * ((decay - 1) / decay) + current / decay);
-/** CgroupContext: effective_usage = current - protection; memory_growth = current / average (0 when average is 0). */
-export const effectiveUsage = (c: OomdCgroup) => c.currentUsage - c.protection;
+/**
+ * CgroupContext: effective_usage = current - protection; the plugins take `effective_usage().value_or(0)`, so a
+ * cgroup whose protection cannot be read (no memory.min/low: cgroup v1, or the upstream fixtures) counts 0.
+ * memory_growth = current / average (0 when average is 0).
+ */
+export const effectiveUsage = (c: OomdCgroup) => (c.protection === null ? 0 : c.currentUsage - c.protection);
 export const memoryGrowth = (c: OomdCgroup) => (c.averageUsage === 0 ? 0 : c.currentUsage / c.averageUsage);
+
+/** The memory files of one cgroup as CgroupContext reads them (bytes; "max" is not used by protection). */
+export interface MemFiles {
+  current: number;
+  min: number;
+  low: number;
+}
+/** A cgroup tree as oomd sees it under its cgroup root: path ("/" the root, "/A/B"...) -> files, or null if unreadable. */
+export type CgroupTree = ReadonlyMap<string, MemFiles | null>;
+const parentOf = (p: string) => (p.lastIndexOf('/') <= 0 ? '/' : p.slice(0, p.lastIndexOf('/')));
+/** CgroupContext.cpp rawProtection: R = min(memory.current, max(memory.min, memory.low)); null when a file is missing. */
+export const rawProtection = (f: MemFiles | null | undefined): number | null => (f ? Math.min(f.current, Math.max(f.min, f.low)) : null);
+/**
+ * CgroupContext::getMemoryProtection: the root's protection is its usage; a top-level cgroup gets R; below that,
+ * P = R * min(1, P(parent) / (sum of R over the parent's children, unreadable ones counting 0)), truncated to int64;
+ * a zero sum gives 0. Null when the cgroup's or an ancestor's files cannot be read.
+ */
+export function memoryProtection(tree: CgroupTree, path: string): number | null {
+  const f = tree.get(path);
+  if (path === '/') return f ? f.current : null;
+  const parent = parentOf(path);
+  if (parent === '/') return rawProtection(f);
+  let sum = 0;
+  for (const [p, sf] of tree) if (p !== '/' && parentOf(p) === parent) sum += rawProtection(sf) ?? 0;
+  if (sum === 0) return 0;
+  const raw = rawProtection(f);
+  if (raw === null) return null;
+  const pp = memoryProtection(tree, parent);
+  if (pp === null) return null;
+  return Math.trunc(raw * Math.min(1.0, (1.0 * pp) / sum));
+}
+/** The tree read from cgroupfs (memory.current, memory.min, memory.low of every known cgroup; root: its usage). */
+export function cgroupTreeOf(v: PolicyView, rootUsage: number): CgroupTree {
+  const t = new Map<string, MemFiles | null>([['/', { current: rootUsage, min: 0, low: 0 }]]);
+  for (const c of v.cgroups) {
+    if (c === '/') continue;
+    const cur = cgroupNumber(v, c, 'memory.current'), min = cgroupNumber(v, c, 'memory.min'), low = cgroupNumber(v, c, 'memory.low');
+    t.set(c, cur === null || min === null || low === null ? null : { current: cur, min, low });
+  }
+  return t;
+}
+
 const tupleCmp = (a: number[], b: number[]) => {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] > b[i] ? -1 : 1;
   return 0;
@@ -208,11 +254,12 @@ export const oomd: PolicyDefinition<typeof oomdParams> = {
       intervalNs: () => secNs(p.interval),
       tick(v): PolicyAction[] {
         const kids = leaves(v, p.cgroup).filter((c) => c !== '/');
+        const tree = cgroupTreeOf(v, kb(v, 'MemTotal') * 1024 - kb(v, 'MemFree') * 1024);
         const cgs: OomdCgroup[] = kids.map((c) => {
           const cur = cgroupNumber(v, c, 'memory.current') ?? cgroupNumber(v, c, 'memory.usage_in_bytes') ?? 0;
           const a = averageUsage(avg.get(c) ?? 0, cur);
           avg.set(c, a);
-          return { path: c, currentUsage: cur, averageUsage: a, protection: 0, swapUsage: cgroupNumber(v, c, 'memory.swap.current') ?? 0, memPressure: pressureOf(v, c), preference: p.preferences[c] ?? 'normal' };
+          return { path: c, currentUsage: cur, averageUsage: a, protection: memoryProtection(tree, c), swapUsage: cgroupNumber(v, c, 'memory.swap.current') ?? 0, memPressure: pressureOf(v, c), preference: p.preferences[c] ?? 'normal' };
         });
         const memTotal = kb(v, 'MemTotal') * 1024;
         const monitored = p.cgroup === '/' ? ['/'] : [p.cgroup];
@@ -221,7 +268,8 @@ export const oomd: PolicyDefinition<typeof oomdParams> = {
         const swapoutBps = lastSwapOut === null || v.nowNs === lastNs ? 0 : (Number(swapOut - lastSwapOut) * 4096 * 1e9) / Number(v.nowNs - lastNs);
         lastSwapOut = swapOut;
         lastNs = v.nowNs;
-        const usage = (c: string) => (c === '/' ? memTotal - kb(v, 'MemAvailable') * 1024 : (cgroupNumber(v, c, 'memory.current') ?? 0));
+        // The root's current_usage is Fs::readRootMemcurrent: MemTotal - MemFree.
+        const usage = (c: string) => (c === '/' ? memTotal - kb(v, 'MemFree') * 1024 : (cgroupNumber(v, c, 'memory.current') ?? 0));
         const anon = (c: string) => memoryStat(v, c, 'anon') ?? (c === '/' ? kb(v, 'AnonPages') * 1024 : 0);
         const fired: string[] = [];
         if (p.pressure_above && pressureAbove(pa, ps, p.pressure_above.threshold, p.pressure_above.duration, v.nowNs)) fired.push('pressure_above');
