@@ -71,6 +71,7 @@ describe('a rejected call changes nothing', () => {
       ['run', () => e.run(-1n), /run\.untilNs: -1n is not allowed; expected a bigint/],
       ['advance', () => e.advance('1s' as never), /advance\.ns: "1s" is not allowed/],
       ['fileCreate', () => e.fileCreate('f', 'ext4' as never), /fileCreate\.fs: "ext4" is not allowed; expected one of 'disk', 'tmpfs', 'hugetlbfs'/],
+      ['fileCreate pages (trapped: eager 8 GB page-cache index)', () => e.fileCreate('f', 'tmpfs', 0x7fff_ffff), /file_create\.pages: 2147483647 is not allowed; expected 0\.\.=67108864 \(256 GiB\)/],
       ['swapon', () => e.swapon(16, 0, 'zram', 0.5), /swapon\.compressionRatio: 0\.5 is not allowed/],
       ['cgroupWrite', () => e.cgroupWrite('/', 'memory.max', 5 as never), /cgroupWrite\.value: 5 is not allowed; expected a string/],
       ['push op', () => e.push('poke' as never, 1), /push: unknown op "poke"; allowed: spawn, mmap_anon/],

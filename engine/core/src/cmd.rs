@@ -121,6 +121,18 @@ pub const FS_CODES: &[(&str, u32)] = &[("disk", 0), ("tmpfs", 1), ("hugetlbfs", 
 /// Bits of mmap's `flags` word.
 pub const MAP_FLAG_BITS: &[(&str, u32)] = &[("shared", MAP_SHARED_BIT), ("anonymous", MAP_ANONYMOUS_BIT), ("noreserve", MAP_NORESERVE_BIT)];
 
+/// The largest file the boundary creates, in pages (2^26 = 256 GiB): the page-cache index is allocated up front
+/// (`File::new`, 4 bytes a page), so a larger file would exhaust wasm memory and trap instead of failing cleanly.
+pub const MAX_FILE_PAGES: u64 = 1 << 26;
+
+/// `file_create.pages` within MAX_FILE_PAGES.
+pub fn file_pages_ok(pages: u64) -> Result<(), String> {
+    if pages > MAX_FILE_PAGES {
+        return Err(format!("file_create.pages: {pages} is not allowed; expected 0..={MAX_FILE_PAGES} (256 GiB)"));
+    }
+    Ok(())
+}
+
 /// Decode an enumerated word against its table; the error names the field and the allowed values.
 fn code_of(field: &str, table: &[(&str, u32)], w: u32) -> Result<u32, String> {
     if table.iter().any(|(_, c)| *c == w) {
@@ -183,7 +195,7 @@ fn check_words(op: Op, a: &[u32]) -> Result<(), String> {
         Op::Madvise => advice_of(a[4]).map(|_| ()),
         Op::TouchPattern => pattern_of(a[4], a[5]).and(access_of(a[7])).map(|_| ()),
         Op::Sysctl if a[0] as usize >= SYSCTL_NAMES.len() => Err(format!("sysctl.name_index: {} is not allowed; expected 0..={}", a[0], SYSCTL_NAMES.len() - 1)),
-        Op::FileCreate => fs_of(a[0]).map(|_| ()),
+        Op::FileCreate => fs_of(a[0]).and(file_pages_ok(a[1] as u64)),
         _ => Ok(()),
     }
 }

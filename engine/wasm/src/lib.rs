@@ -154,6 +154,7 @@ impl Engine {
     /// Create a file: fs 0 disk, 1 tmpfs, 2 hugetlbfs. Returns its id (for mmap/read/write) or a negated errno.
     pub fn file_create(&mut self, name: &str, fs: u32, pages: u64, cached: bool) -> Result<i64, JsError> {
         let kind = cmd::fs_of(fs).map_err(|m| JsError::new(&format!("E_ARG: {m}")))?;
+        cmd::file_pages_ok(pages).map_err(|m| JsError::new(&format!("E_ARG: {m}")))?;
         Ok(sys(self.k.file_create(name, kind, pages, cached).map_err(js_err)?.map(|f| f as i64)))
     }
     /// The id of a file by name, or -1.
