@@ -4,7 +4,8 @@
 //! well-formed commands (real opcodes, right argument counts, live pids, mapped pages, edge values) so that the
 //! executor, not only the header checks, is reached. Properties: no panic; `validate` rejecting a batch means
 //! `execute` was never needed (the wasm `exec` runs validate first), and a batch `validate` accepts never fails
-//! with E_CMD in `execute`. `OOMSIM_FUZZ_INPUTS=N` sets the count (default 300 batches: some commands over ranges near 2^31 pages take long natively, see the decision).
+//! with E_CMD in `execute`. `OOMSIM_FUZZ_INPUTS=N` sets the count (default 20,000 batches;
+//! a batch slower than 0.5 s is printed).
 
 use oomsim_core::cmd::{execute, validate, OP_TABLE};
 use oomsim_core::rand::Rng;
@@ -45,7 +46,7 @@ fn batch(r: &mut Rng, vpns: &[u64]) -> Vec<u32> {
 
 #[test]
 fn command_batches_never_panic_and_validate_decides_structure() {
-    let inputs: u64 = std::env::var("OOMSIM_FUZZ_INPUTS").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
+    let inputs: u64 = std::env::var("OOMSIM_FUZZ_INPUTS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
     let mut r = Rng::new(0x19_0019);
     let fresh = || Kernel::new(MachineConfig { totalram_pages: 2048, total_swap_pages: 256, ..MachineConfig::default() }).unwrap();
     let mut k = fresh();
@@ -69,7 +70,12 @@ fn command_batches_never_panic_and_validate_decides_structure() {
             }
             Ok(n) => {
                 let mut res = Vec::new();
-                match execute(&mut k, &words, &mut res) {
+                let t = std::time::Instant::now();
+                let out = execute(&mut k, &words, &mut res);
+                if t.elapsed().as_millis() > 500 {
+                    println!("slow batch #{i} ({} ms): {words:?}", t.elapsed().as_millis());
+                }
+                match out {
                     Ok(m) => assert_eq!(m, n),
                     Err(e) => {
                         assert_ne!(e.code, "E_CMD", "validate accepted {words:?} but execute: {e}");
@@ -88,5 +94,5 @@ fn command_batches_never_panic_and_validate_decides_structure() {
     }
     let secs = start.elapsed().as_secs_f64();
     println!("cmd fuzz: {inputs} batches in {secs:.2} s ({:.0}/s): {accepted} valid ({stopped} stopped by state), {rejected} rejected", inputs as f64 / secs);
-    assert!(accepted > inputs / 4 && rejected > inputs / 50, "the generator should reach both paths: {accepted} {rejected}");
+    assert!(accepted > inputs / 10 && rejected > inputs / 10, "the generator should reach both paths: {accepted} {rejected}");
 }
