@@ -86,7 +86,7 @@ describe('errors at the boundary', () => {
     }
     e.spawn(1);
     expect(() => e.spawn(1)).toThrow(/pid 1/);
-    expect(() => e.push('touch', 1, 2)).toThrow(/touch takes 5 arguments, got 2/);
+    expect(() => e.push('touch', 1, 2)).toThrow(/touch takes 5 arguments \(pid, vpn_lo, vpn_hi, count, access\), got 2/);
     expect(() => e.sysctl('vm.oom_kill')).toThrow(/vm.oom_kill.*not a modelled sysctl/);
     expect(resultName(e.setSysctl('vm.overcommit_memory', 3))).toBe('EINVAL');
     expect(e.sysctl('vm.overcommit_memory')).toBe(0);

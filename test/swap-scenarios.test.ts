@@ -44,8 +44,8 @@ describe('swap areas', () => {
       expect(e.meminfo().SwapTotal).toBe(512 * 4);
       expect(e.meminfo().CommitLimit).toBe(limit0 + 512 * 4);
       expect(() => e.swapon(0, 1, 'ssd')).toThrow(/at least one page/);
-      expect(() => e.swapon(1, 1, 'tape' as never)).toThrow(/expected disk, ssd or zram/);
-      expect(() => e.swapon(1, 1, 'zram', 0.5)).toThrow(/expected >= 100/);
+      expect(() => e.swapon(1, 1, 'tape' as never)).toThrow(/swapon.kind: "tape" is not allowed; expected one of 'disk', 'ssd', 'zram'/);
+      expect(() => e.swapon(1, 1, 'zram', 0.5)).toThrow(/swapon.compressionRatio: 0.5 is not allowed; expected a number 1..1000/);
       expect(e.procSwaps().split('\n')[2]).toBe('/dev/zram0                              partition\t1024\t\t0\t\t5');
     } finally {
       e.free();

@@ -1,23 +1,28 @@
+/// <reference lib="esnext.disposable" preserve="true" />
 /**
  * The TS face of the wasm engine: one opaque handle, a command buffer written through a typed-array view, counters
  * read through views that are rebuilt whenever wasm memory grows, events drained after each call, typed errors,
  * and poisoning: if the engine ever traps (a bug), this handle refuses every later call with a clear message.
+ *
+ * Transactional: every public method checks its arguments (engine-args.ts) before it writes the command buffer or
+ * calls into wasm, and the engine validates a whole batch before running any of it (cmd::validate), so a rejected
+ * call leaves the engine as it was. Handles are freed by `free()`, `using` (Symbol.dispose), or, for handles
+ * dropped without either, by a FinalizationRegistry once the wrapper is garbage-collected.
  */
 import { OomsimError, fromEngineError } from './errors.js';
+import * as arg from './engine-args.js';
+import { ACCESS_CODES, ADVICE_CODES, ERRNO_CODES, EVENT_KIND_CODES, FS_CODES, MAP_FLAG_BITS, PATTERN_CODES, PROT_CODES } from './generated/codes.js';
 import { OPS, type OpName } from './generated/ops.js';
 import { VMSTAT_NAMES, type VmstatName } from './generated/vmstat.js';
 import { MEMINFO_NAMES, type MeminfoName } from './generated/meminfo.js';
 import { SYSCTL_NAMES, type SysctlName } from './generated/sysctl.js';
-import { RawEngine, StopReason, wasmMemory } from './wasm.js';
+import { RawEngine, StopReason, takePanicMessage, wasmMemory } from './wasm.js';
 
 export { MEMINFO_NAMES, SYSCTL_NAMES };
 export type { MeminfoName, SysctlName };
 
 /** Errno names by number (include/uapi/asm-generic/errno-base.h), for syscall results. */
-export const ERRNO: Record<number, string> = {
-  1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 11: 'EAGAIN', 12: 'ENOMEM', 13: 'EACCES', 14: 'EFAULT', 16: 'EBUSY',
-  22: 'EINVAL', 28: 'ENOSPC', 95: 'EOPNOTSUPP',
-};
+export const ERRNO: Record<number, string> = Object.fromEntries(Object.entries(ERRNO_CODES).map(([name, n]) => [n, name]));
 /**
  * A syscall's result as the simulated process sees it: `>= 0` success (a value such as the first page of a new
  * mapping), `< 0` a negated errno. Returning ENOMEM to a process is a simulation outcome, not an exception.
@@ -29,8 +34,7 @@ export function resultName(r: SysResult | bigint): string {
   return n >= 0 ? 'ok' : (ERRNO[-n] ?? `E${-n}`);
 }
 
-export type Prot = 'none' | 'r' | 'rw';
-const PROT_CODE: Record<Prot, number> = { none: 0, r: 1, rw: 3 };
+export type Prot = keyof typeof PROT_CODES;
 export interface MmapOptions {
   prot?: Prot;
   /** MAP_SHARED (default MAP_PRIVATE). */
@@ -40,9 +44,10 @@ export interface MmapOptions {
   /** MAP_NORESERVE (honoured only when vm.overcommit_memory != 2, as in the kernel). */
   noreserve?: boolean;
 }
-export type Access = 'read' | 'write';
+export type Access = keyof typeof ACCESS_CODES;
+export type Advice = keyof typeof ADVICE_CODES;
 export type Pattern = { kind: 'strided'; stride: number } | { kind: 'uniform' } | { kind: 'zipf' };
-export type FileSystem = 'disk' | 'tmpfs' | 'hugetlbfs';
+export type FileSystem = keyof typeof FS_CODES;
 export interface SpawnOptions {
   comm?: string;
   uid?: number;
@@ -79,8 +84,11 @@ const STOP_NAMES: Record<number, StopReasonName> = {
   [StopReason.Panic]: 'panic',
 };
 
-export const EVENT_KINDS = { 1: 'syscall_error', 2: 'task_new', 3: 'task_exit', 4: 'oom_kill', 5: 'panic', 6: 'signal' } as const;
-export type EventKindName = (typeof EVENT_KINDS)[keyof typeof EVENT_KINDS];
+export type EventKindName = keyof typeof EVENT_KIND_CODES;
+/** Event kind names by their number (generated from engine/core/src/event.rs). */
+export const EVENT_KINDS: Readonly<Record<number, EventKindName>> = Object.fromEntries(
+  Object.entries(EVENT_KIND_CODES).map(([name, n]) => [n, name as EventKindName]),
+);
 export interface EngineEvent {
   kind: EventKindName;
   pid: number;
@@ -154,6 +162,40 @@ class MemView<T extends { length: number }> {
   }
 }
 
+const U32 = 0xffff_ffff;
+const NO_FILE = U32;
+const SWAP_KINDS = { disk: 0, ssd: 1, zram: 2 } as const;
+const SPAWN_KEYS = ['comm', 'uid', 'capSysAdmin', 'oomScoreAdj', 'cgroup'] as const;
+const MMAP_KEYS = ['prot', 'shared', 'file', 'noreserve'] as const;
+
+/** Frees the wasm side of engines whose wrapper was garbage-collected without `free()`. */
+const finalizer =
+  typeof FinalizationRegistry === 'undefined'
+    ? undefined
+    : new FinalizationRegistry<RawEngine>((raw) => {
+        try {
+          raw.free();
+        } catch {
+          // a handle that trapped may still be borrowed inside wasm-bindgen; leave it (it is leaked, not reused)
+        }
+      });
+
+/** How a call failed: a wasm trap (RuntimeError, or a wasm stack overflow) is a bug, never bad input. */
+function isTrap(e: unknown): e is Error {
+  return e instanceof WebAssembly.RuntimeError || (e instanceof RangeError && /call stack/i.test(e.message));
+}
+
+/**
+ * JS engines schedule garbage collection by JS-heap pressure, and an engine's wasm memory adds none: without a hint,
+ * thousands of dropped, unfreed engines pile up in wasm memory before any wrapper is collected (2,000 took 580 MB).
+ * An untouched ArrayBuffer of about the handle's wasm size counts as external memory to V8 (so it collects sooner)
+ * while costing no resident memory: large zeroed allocations are mapped lazily by the OS.
+ */
+function gcHint(cmdWords: number, pages: number): ArrayBuffer | undefined {
+  const bytes = Math.min(cmdWords * 4 + pages * 16, 1 << 28);
+  return bytes >= 1 << 17 ? new ArrayBuffer(bytes) : undefined;
+}
+
 export class Engine {
   private raw: RawEngine | undefined;
   private poisoned: string | undefined;
@@ -165,91 +207,144 @@ export class Engine {
   private cmdLen = 0;
   private readonly cmdCapacity: number;
   private pendingResults: bigint[] = [];
+  /** See `gcHint`: makes the JS garbage collector see roughly what this handle holds in wasm memory. */
+  private readonly gcHint: ArrayBuffer | undefined;
 
   /** Create an engine. The wasm module must be loaded (`await load()` from 'oomsim'). */
   constructor(opts: EngineOptions) {
-    const pages = opts.totalramPages;
+    const o = arg.opts<EngineOptions>('Engine options', opts, ['totalramPages', 'totalSwapPages', 'hugetlbTotalPages', 'seed', 'cmdCapacity', 'cgroup']);
+    const pages = o.totalramPages;
     // the largest frame number a simulated PTE holds (engine/core mm_types.rs MAX_PTE_FRAME: 2^28 - 3, 1 TiB)
-    if (!Number.isInteger(pages) || pages < 1 || pages > 0xfff_fffd) {
-      throw new OomsimError('E_ARG', `totalramPages: ${pages} is not allowed; expected an integer 1..268435453 (1 TiB)`);
+    if (typeof pages !== 'number' || !Number.isInteger(pages) || pages < 1 || pages > 0xfff_fffd) {
+      throw new OomsimError('E_ARG', `totalramPages: ${arg.show(pages)} is not allowed; expected an integer 1..268435453 (1 TiB)`);
     }
-    const cap = opts.cmdCapacity ?? 65536;
-    if (!Number.isInteger(cap) || cap < 16 || cap > 1 << 26) {
-      throw new OomsimError('E_ARG', `cmdCapacity: ${cap} is not allowed; expected an integer 16..67108864 words`);
+    const cap = o.cmdCapacity ?? 65536;
+    if (typeof cap !== 'number' || !Number.isInteger(cap) || cap < 16 || cap > 1 << 26) {
+      throw new OomsimError('E_ARG', `cmdCapacity: ${arg.show(cap)} is not allowed; expected an integer 16..67108864 words`);
     }
-    const u32 = (name: string, v: number | undefined) => {
-      const x = v ?? 0;
-      if (!Number.isInteger(x) || x < 0 || x > 0xffff_ffff) throw new OomsimError('E_ARG', `${name}: ${x} is not allowed; expected an integer 0..4294967295`);
-      return x;
-    };
-    const swap = u32('totalSwapPages', opts.totalSwapPages);
-    const huge = u32('hugetlbTotalPages', opts.hugetlbTotalPages);
-    const seed = BigInt(opts.seed ?? 0);
-    if (seed < 0n || seed >= 1n << 64n) throw new OomsimError('E_ARG', `seed: ${seed} is not allowed; expected 0..2^64-1`);
+    const swap = arg.u32('totalSwapPages', o.totalSwapPages ?? 0);
+    const huge = arg.u32('hugetlbTotalPages', o.hugetlbTotalPages ?? 0);
+    const seed = arg.u64('seed', o.seed ?? 0n);
+    const cg = o.cgroup ?? 'v2';
+    if (cg !== 'v1' && cg !== 'v2') throw new OomsimError('E_ARG', `cgroup: ${arg.show(cg)} is not allowed; expected 'v1' or 'v2'`);
+    wasmMemory(); // E_LOAD before anything else when the module is not loaded
     try {
-      const cg = opts.cgroup ?? 'v2';
-      if (cg !== 'v1' && cg !== 'v2') throw new OomsimError('E_ARG', `cgroup: ${String(cg)} is not allowed; expected 'v1' or 'v2'`);
       this.raw = new RawEngine(pages, swap, huge, seed, cap, cg === 'v1');
     } catch (e) {
+      if (isTrap(e)) {
+        const mib = Math.round(wasmMemory().buffer.byteLength / 2 ** 20);
+        throw new OomsimError('E_TRAP', `creating the engine trapped (${takePanicMessage() || e.message}); wasm memory is ${mib} MiB: free() engines no longer used`);
+      }
       throw fromEngineError(e);
     }
     this.cmdCapacity = cap;
+    finalizer?.register(this, this.raw, this);
+    this.gcHint = gcHint(cap, pages);
   }
 
-  /** Run `f` on the raw handle: typed errors, and poisoning after a trap. */
-  private call<T>(what: string, f: (raw: RawEngine) => T): T {
+  /** Throw if this handle cannot take calls (poisoned or freed). */
+  private live(what: string): RawEngine {
     if (this.poisoned !== undefined) {
-      throw new OomsimError('E_POISONED', `this engine handle is unusable since ${this.poisoned}; create a new Engine`);
+      throw new OomsimError('E_POISONED', `this engine handle is unusable since ${this.poisoned}; create a new Engine (refused: ${what})`);
     }
     if (this.raw === undefined) throw new OomsimError('E_FREED', `${what}: this engine handle was freed`);
+    return this.raw;
+  }
+
+  private poison(why: string): void {
+    this.poisoned ??= why;
+    this.cmdLen = 0;
+    this.pendingResults = [];
+    // The wasm object is left alone (it may still be borrowed inside wasm-bindgen after a trap); unregistering
+    // leaves it to wasm-bindgen's own finalizer, which copes with that.
+    finalizer?.unregister(this);
+  }
+
+  /** Run `f` on the raw handle: typed errors, and poisoning after a trap or an internal inconsistency. */
+  private call<T>(what: string, f: (raw: RawEngine) => T): T {
+    const raw = this.live(what);
     try {
-      return f(this.raw);
+      return f(raw);
     } catch (e) {
-      if (e instanceof WebAssembly.RuntimeError) {
-        this.poisoned = `${what}() trapped (${e.message})`;
-        throw new OomsimError('E_TRAP', `${what}() trapped inside the engine (${e.message}); this handle is now poisoned`);
+      if (isTrap(e)) {
+        const panic = takePanicMessage() || e.message;
+        this.poison(`${what}() trapped (${panic})`);
+        throw new OomsimError('E_TRAP', `${what}() trapped inside the engine (${panic}); this handle is now poisoned`);
       }
-      throw fromEngineError(e);
+      const err = fromEngineError(e);
+      if (err.code === 'E_INTERNAL') {
+        this.poison(`${what}() failed inside the engine (${err.message})`);
+      }
+      throw err;
     }
   }
 
   get isPoisoned(): boolean {
     return this.poisoned !== undefined;
   }
+  /** Why this handle is poisoned (the first failure), or undefined. */
+  get poisonReason(): string | undefined {
+    return this.poisoned;
+  }
 
   // --- command buffer ----------------------------------------------------------------------------------------
-  /** Queue a command. Flushes automatically when the buffer is full. */
-  push(op: OpName, ...args: number[]): this {
-    const spec = OPS[op];
+  /** Check one command before anything is written; returns its words. */
+  private encode(op: unknown, args: readonly unknown[]): number[] {
+    const spec = typeof op === 'string' && Object.prototype.hasOwnProperty.call(OPS, op) ? OPS[op as OpName] : undefined;
     if (spec === undefined) {
-      throw new OomsimError('E_ARG', `unknown op '${op}'; allowed: ${Object.keys(OPS).join(', ')}`);
+      throw new OomsimError('E_ARG', `push: unknown op ${arg.show(op)}; allowed: ${Object.keys(OPS).join(', ')}`);
     }
     if (args.length !== spec.nargs) {
-      throw new OomsimError('E_ARG', `${op} takes ${spec.nargs} arguments, got ${args.length}`);
+      throw new OomsimError('E_ARG', `${op} takes ${spec.nargs} arguments (${spec.args.join(', ')}), got ${args.length}`);
     }
-    const need = 2 + args.length;
-    if (this.cmdLen + need > this.cmdCapacity) this.flush();
-    const words = this.call('cmd_ptr', (r) => this.cmdView.get(r.cmd_ptr(), this.cmdCapacity));
-    words[this.cmdLen++] = spec.code;
-    words[this.cmdLen++] = spec.nargs;
-    for (const a of args) {
-      if (!Number.isInteger(a) || a < 0 || a > 0xffff_ffff) {
-        this.cmdLen -= 2 + args.indexOf(a);
-        throw new OomsimError('E_ARG', `${op}: argument ${a} is not a u32`);
-      }
-      words[this.cmdLen++] = a;
+    const words: number[] = [spec.code, spec.nargs];
+    args.forEach((a, i) => words.push(arg.u32(`${op}.${spec.args[i]}`, a)));
+    return words;
+  }
+
+  private write(words: readonly number[]): void {
+    if (words.length > this.cmdCapacity) {
+      throw new OomsimError('E_ARG', `a ${words.length}-word command does not fit the ${this.cmdCapacity}-word command buffer`);
     }
+    if (this.cmdLen + words.length > this.cmdCapacity) this.flush();
+    const buf = this.call('cmd_ptr', (r) => this.cmdView.get(r.cmd_ptr(), this.cmdCapacity));
+    buf.set(words, this.cmdLen);
+    this.cmdLen += words.length;
+  }
+
+  /** Queue a command. Flushes automatically when the buffer is full. A rejected command queues nothing. */
+  push(op: OpName, ...args: number[]): this {
+    const words = this.encode(op, args);
+    this.live('push');
+    this.write(words);
     return this;
   }
 
-  /** Execute queued commands now (results are kept for the next `submit`). */
-  flush(): void {
-    if (this.cmdLen === 0) return;
+  /** Run the queued words (written by this wrapper); returns the results. */
+  private execQueued(): BigInt64Array {
     const len = this.cmdLen;
     this.cmdLen = 0;
-    const n = this.call('exec', (r) => r.exec(len));
-    const res = this.call('results_ptr', (r) => this.resultView.get(r.results_ptr(), n));
-    for (let i = 0; i < n; i++) this.pendingResults.push(res[i]);
+    let n: number;
+    try {
+      n = this.call('exec', (r) => r.exec(len));
+    } catch (e) {
+      // A malformed header in words this wrapper encoded is our bug, not the caller's: poison.
+      if (e instanceof OomsimError && e.code === 'E_CMD') this.poison(`exec() rejected the wrapper's own command words (${e.message})`);
+      throw e;
+    }
+    return this.call('results_ptr', (r) => this.resultView.get(r.results_ptr(), n));
+  }
+
+  /**
+   * Execute queued commands now (results are kept for the next `submit`). The batch is validated as a whole
+   * first: if any command is malformed none runs. An error that depends on the kernel's state (an unknown pid)
+   * stops the batch at that command, after the ones before it ran; the queue is empty afterwards either way.
+   */
+  flush(): void {
+    this.live('flush');
+    if (this.cmdLen === 0) return;
+    const res = this.execQueued();
+    for (let i = 0; i < res.length; i++) this.pendingResults.push(res[i]);
   }
 
   /** Execute every queued command; returns one result per command (>= 0 a value, < 0 a negated errno). */
@@ -262,51 +357,76 @@ export class Engine {
 
   /**
    * Write raw command words straight into the engine's buffer and execute them: the fastest path, for callers
-   * that encode commands themselves (benchmarks, generated workloads). Returns the number of commands executed.
+   * that encode commands themselves (benchmarks, generated workloads). `fill` gets a view of the whole buffer
+   * and returns how many words it wrote. Returns the number of commands executed. Queued `push` commands run
+   * first. A malformed batch (E_CMD, E_ARG) runs nothing.
    */
   execWords(fill: (words: Uint32Array) => number): number {
+    if (typeof fill !== 'function') throw new OomsimError('E_ARG', `execWords: ${arg.show(fill)} is not allowed; expected a function (words: Uint32Array) => number of words written`);
+    this.flush();
     const words = this.call('cmd_ptr', (r) => this.cmdView.get(r.cmd_ptr(), this.cmdCapacity));
-    const len = fill(words);
-    return this.call('exec', (r) => r.exec(len));
+    let len: unknown;
+    try {
+      len = fill(words);
+    } catch (e) {
+      if (e instanceof OomsimError) throw e;
+      throw new OomsimError('E_ARG', `execWords: the fill callback threw (${e instanceof Error ? e.message : arg.show(e)}); nothing ran`);
+    }
+    arg.intIn('execWords: the fill callback returned', len, 0, this.cmdCapacity);
+    return this.call('exec', (r) => r.exec(len as number));
   }
 
   // --- syscalls (each one command through the buffer; batch with push/submit for speed) ------------------------
   /** Run one command now (after any queued ones) and return its result without touching `submit`'s results. */
   private one(op: OpName, ...args: number[]): SysResult {
+    const words = this.encode(op, args);
     this.flush();
-    this.push(op, ...args);
-    const len = this.cmdLen;
-    this.cmdLen = 0;
-    this.call('exec', (r) => r.exec(len));
-    return Number(this.call('results_ptr', (r) => this.resultView.get(r.results_ptr(), 1))[0]);
+    this.write(words);
+    return Number(this.execQueued()[0]);
   }
   /** Create a process with an empty address space (as after exec): uid 1000, no capabilities, adj 0 by default. */
   spawn(pid: number, o: SpawnOptions = {}): void {
+    arg.u32('spawn.pid', pid);
+    const x = arg.opts<SpawnOptions>('spawn options', o, SPAWN_KEYS);
+    const comm = arg.str('spawn.comm', x.comm ?? `task${pid}`);
+    const uid = arg.u32('spawn.uid', x.uid ?? 1000);
+    const cap = arg.bool('spawn.capSysAdmin', x.capSysAdmin ?? false);
+    const adj = arg.intIn('spawn.oomScoreAdj', x.oomScoreAdj ?? 0, -1000, 1000);
+    const cg = arg.str('spawn.cgroup', x.cgroup ?? '/');
     this.flush();
-    this.call('spawn_task', (r) => r.spawn_task(pid, o.comm ?? `task${pid}`, o.uid ?? 1000, o.capSysAdmin ?? false, o.oomScoreAdj ?? 0, o.cgroup ?? '/'));
+    this.call('spawn_task', (r) => r.spawn_task(pid, comm, uid, cap, adj, cg));
   }
   /** mkdir of a memory cgroup (absolute path, parent must exist): 0 or a negated errno. */
   cgroupCreate(path: string): SysResult {
+    arg.str('cgroupCreate.path', path);
     this.flush();
     return Number(this.call('cgroup_create', (r) => r.cgroup_create(path)));
   }
   /** Write a cgroup control file (`memory.max`, `memory.limit_in_bytes`, `memory.oom_control`, ...): 0 or -errno. */
   cgroupWrite(path: string, file: string, value: string): SysResult {
+    arg.str('cgroupWrite.path', path);
+    arg.str('cgroupWrite.file', file);
+    arg.str('cgroupWrite.value', value);
     this.flush();
     return Number(this.call('cgroup_write', (r) => r.cgroup_write(path, file, value)));
   }
   /** Read a cgroup file with a fresh open: its exact text, or null when the cgroup or the file does not exist. */
   cgroupRead(path: string, file: string): string | null {
+    arg.str('cgroupRead.path', path);
+    arg.str('cgroupRead.file', file);
     this.flush();
     return this.call('cgroup_read', (r) => r.cgroup_read(path, file)) ?? null;
   }
   /** Move a task to another cgroup (a cgroup.procs write; charges stay behind): 0 or a negated errno. */
   moveTask(pid: number, path: string): SysResult {
+    arg.u32('moveTask.pid', pid);
+    arg.str('moveTask.path', path);
     this.flush();
     return Number(this.call('move_task', (r) => r.move_task(pid, path)));
   }
   /** Whether the task sleeps in a v1 memcg OOM wait (state D, memory.oom_control oom_kill_disable 1). */
   taskBlocked(pid: number): boolean {
+    arg.u32('taskBlocked.pid', pid);
     this.flush();
     return this.call('task_blocked', (r) => r.task_blocked(pid));
   }
@@ -317,6 +437,8 @@ export class Engine {
     return this.one('vfork', parent, child);
   }
   exec(pid: number, comm = ''): SysResult {
+    arg.u32('exec.pid', pid);
+    arg.str('exec.comm', comm);
     this.flush();
     return Number(this.call('exec_comm', (r) => r.exec_comm(pid, comm)));
   }
@@ -325,22 +447,28 @@ export class Engine {
   }
   /** mmap(): returns the first virtual page number of the new mapping, or a negated errno (ENOMEM, EINVAL). */
   mmap(pid: number, pages: number, o: MmapOptions = {}): SysResult {
-    const flags = (o.shared ? 1 : 0) | (o.file === undefined ? 2 : 0) | (o.noreserve ? 4 : 0);
-    return this.one('mmap', pid, pages, PROT_CODE[o.prot ?? 'rw'], flags, o.file ?? 0xffff_ffff);
+    const x = arg.opts<MmapOptions>('mmap options', o, MMAP_KEYS);
+    const prot = arg.code('mmap.prot', x.prot ?? 'rw', PROT_CODES);
+    const bit = (name: string, v: unknown, b: number) => (arg.bool(name, v ?? false) ? b : 0);
+    const file = x.file === undefined ? NO_FILE : arg.intIn('mmap.file', x.file, 0, U32 - 1);
+    const flags = bit('mmap.shared', x.shared, MAP_FLAG_BITS.shared) | (x.file === undefined ? MAP_FLAG_BITS.anonymous : 0) | bit('mmap.noreserve', x.noreserve, MAP_FLAG_BITS.noreserve);
+    return this.one('mmap', pid, pages, prot, flags, file);
   }
   /** mmap(MAP_PRIVATE|MAP_ANONYMOUS, PROT_READ|PROT_WRITE). */
   mmapAnon(pid: number, pages: number): SysResult {
     return this.one('mmap_anon', pid, pages);
   }
   munmap(pid: number, vpn: number, pages: number): SysResult {
+    arg.vpn('munmap.vpn', vpn);
     return this.one('munmap', pid, lo(vpn), hi(vpn), pages);
   }
   mprotect(pid: number, vpn: number, pages: number, prot: Prot): SysResult {
-    return this.one('mprotect', pid, lo(vpn), hi(vpn), pages, PROT_CODE[prot]);
+    arg.vpn('mprotect.vpn', vpn);
+    return this.one('mprotect', pid, lo(vpn), hi(vpn), pages, arg.code('mprotect.prot', prot, PROT_CODES));
   }
-  madvise(pid: number, vpn: number, pages: number, advice: 'MADV_DONTNEED' | 'MADV_DONTFORK' | 'MADV_DOFORK'): SysResult {
-    const code = { MADV_DONTNEED: 4, MADV_DONTFORK: 10, MADV_DOFORK: 11 }[advice];
-    return this.one('madvise', pid, lo(vpn), hi(vpn), pages, code);
+  madvise(pid: number, vpn: number, pages: number, advice: Advice): SysResult {
+    arg.vpn('madvise.vpn', vpn);
+    return this.one('madvise', pid, lo(vpn), hi(vpn), pages, arg.code('madvise.advice', advice, ADVICE_CODES));
   }
   /** Set the program break to `pages` pages past the start of the heap. */
   brk(pid: number, pages: number): SysResult {
@@ -348,26 +476,38 @@ export class Engine {
   }
   /** Access `count` pages from virtual page `vpn` in order, faulting as needed; returns the pages accessed. */
   touch(pid: number, vpn: number, count: number, access: Access = 'write'): SysResult {
-    return this.one('touch', pid, lo(vpn), hi(vpn), count, access === 'write' ? 1 : 0);
+    arg.vpn('touch.vpn', vpn);
+    return this.one('touch', pid, lo(vpn), hi(vpn), count, arg.code('touch.access', access, ACCESS_CODES));
   }
   /** The same as `touch`, through a direct wasm call instead of the command buffer (one crossing per call). */
   touchDirect(pid: number, vpn: number, count: number, access: Access = 'write'): number {
+    arg.u32('touchDirect.pid', pid);
+    arg.vpn('touchDirect.vpn', vpn);
+    arg.u32('touchDirect.count', count);
+    const w = arg.code('touchDirect.access', access, ACCESS_CODES) === ACCESS_CODES.write;
     this.flush();
-    return this.call('touch', (r) => r.touch(pid, BigInt(vpn), count, access === 'write'));
+    return this.call('touch', (r) => r.touch(pid, BigInt(vpn), count, w));
   }
   /** `count` accesses inside `npages` pages from `vpn`, drawn from the seeded PRNG in the engine. */
   touchPattern(pid: number, vpn: number, npages: number, pattern: Pattern, count: number, access: Access = 'write'): SysResult {
-    const [code, stride] = pattern.kind === 'strided' ? [0, pattern.stride] : pattern.kind === 'uniform' ? [1, 0] : [2, 0];
-    return this.one('touch_pattern', pid, lo(vpn), hi(vpn), npages, code, stride, count, access === 'write' ? 1 : 0);
+    arg.vpn('touchPattern.vpn', vpn);
+    const p = arg.opts<{ kind: string; stride: number }>('touchPattern.pattern', pattern, ['kind', 'stride']);
+    const code = arg.code('touchPattern.pattern.kind', p.kind, PATTERN_CODES);
+    const stride = code === PATTERN_CODES.strided ? arg.u32('touchPattern.pattern.stride', p.stride) : 0;
+    return this.one('touch_pattern', pid, lo(vpn), hi(vpn), npages, code, stride, count, arg.code('touchPattern.access', access, ACCESS_CODES));
   }
   /** Reclaim targets these pages as MADV_PAGEOUT would: present anon pages go to swap. Returns pages swapped. */
   swapout(pid: number, vpn: number, pages: number, keepSwapcache = false): SysResult {
-    return this.one('swapout', pid, lo(vpn), hi(vpn), pages, keepSwapcache ? 1 : 0);
+    arg.vpn('swapout.vpn', vpn);
+    return this.one('swapout', pid, lo(vpn), hi(vpn), pages, arg.bool('swapout.keepSwapcache', keepSwapcache) ? 1 : 0);
   }
   /** Create a file; returns its id. `cached`: all its pages are already in the page cache (disk files). */
   fileCreate(name: string, fs: FileSystem, pages = 0, cached = false): SysResult {
+    arg.str('fileCreate.name', name);
+    const code = arg.code('fileCreate.fs', fs, FS_CODES);
+    arg.vpn('fileCreate.pages', pages);
+    arg.bool('fileCreate.cached', cached);
     this.flush();
-    const code = { disk: 0, tmpfs: 1, hugetlbfs: 2 }[fs];
     return Number(this.call('file_create', (r) => r.file_create(name, code, BigInt(pages), cached)));
   }
   fileRead(pid: number, file: number, first: number, count: number): SysResult {
@@ -378,26 +518,31 @@ export class Engine {
   }
   /** Write /proc/<pid>/oom_score_adj: 0, or -EINVAL outside -1000..1000. */
   setOomScoreAdj(pid: number, adj: number): SysResult {
-    return this.one('oom_score_adj', pid, adj >>> 0);
+    return this.one('oom_score_adj', pid, arg.intIn('setOomScoreAdj.adj', adj, -0x8000_0000, 0x7fff_ffff) >>> 0);
   }
   /** Read a sysctl by its real name (`vm.overcommit_memory`). */
   sysctl(name: SysctlName | string): number {
+    arg.str('sysctl.name', name);
     return Number(this.call('sysctl_read', (r) => r.sysctl_read(name)));
   }
   /** Write a sysctl through the kernel's handler: 0, or -EINVAL when the value is outside its range. */
   setSysctl(name: SysctlName | string, value: number): SysResult {
+    arg.str('setSysctl.name', name);
+    arg.safeInt('setSysctl.value', value);
     this.flush();
     return Number(this.call('sysctl_write', (r) => r.sysctl_write(name, BigInt(value))));
   }
   /** Run simulated time to `untilNs` (OOM reaper timers fire); 'done', or 'panic' once the kernel has panicked. */
   run(untilNs: bigint): StopReasonName {
+    const t = arg.u64('run.untilNs', untilNs);
     this.flush();
-    return STOP_NAMES[this.call('run', (r) => r.run(untilNs))];
+    return STOP_NAMES[this.call('run', (r) => r.run(t))];
   }
   /** Advance simulated time by `ns`; returns why it stopped ('done' or 'panic'). */
   advance(ns: bigint): StopReasonName {
+    const t = arg.u64('advance.ns', ns);
     this.flush();
-    return STOP_NAMES[this.call('advance', (r) => r.advance(ns))];
+    return STOP_NAMES[this.call('advance', (r) => r.advance(t))];
   }
   /** The simulated clock, ns. */
   nowNs(): bigint {
@@ -413,29 +558,41 @@ export class Engine {
   // --- the OOM killer --------------------------------------------------------------------------------------------
   /** /proc/<pid>/oom_score (0..2000, 0 for unkillable tasks). */
   oomScore(pid: number): number {
+    arg.u32('oomScore.pid', pid);
     this.flush();
     return Number(this.call('oom_score', (r) => r.oom_score(pid)));
   }
   /** /proc/<pid>/oom_score_adj. */
   oomScoreAdj(pid: number): number {
+    arg.u32('oomScoreAdj.pid', pid);
     this.flush();
     return Number(this.call('oom_score_adj', (r) => r.oom_score_adj(pid)));
   }
   /** Write /proc/<pid>/oom_score_adj: 0, -EINVAL outside -1000..1000, -EACCES below oom_score_adj_min without
    * CAP_SYS_RESOURCE. A capable writer (the default) also sets oom_score_adj_min. */
   writeOomScoreAdj(pid: number, value: number, capSysResource = true): SysResult {
+    arg.u32('writeOomScoreAdj.pid', pid);
+    arg.safeInt('writeOomScoreAdj.value', value);
+    arg.bool('writeOomScoreAdj.capSysResource', capSysResource);
     this.flush();
     return Number(this.call('write_oom_score_adj', (r) => r.write_oom_score_adj(pid, BigInt(value), capSysResource)));
   }
   /** /proc/<pid>/oom_adj (legacy, -17..15). */
   oomAdj(pid: number): number {
+    arg.u32('oomAdj.pid', pid);
     this.flush();
     return Number(this.call('oom_adj', (r) => r.oom_adj(pid)));
   }
   /** Write the legacy /proc/<pid>/oom_adj: 0 or -EINVAL/-EACCES; the first write logs the deprecation line. */
   writeOomAdj(pid: number, value: number, capSysResource = true, writer: { comm: string; pid: number } = { comm: 'oomsim', pid: 0 }): SysResult {
+    arg.u32('writeOomAdj.pid', pid);
+    arg.safeInt('writeOomAdj.value', value);
+    arg.bool('writeOomAdj.capSysResource', capSysResource);
+    const w = arg.opts<{ comm: string; pid: number }>('writeOomAdj.writer', writer, ['comm', 'pid']);
+    const comm = arg.str('writeOomAdj.writer.comm', w.comm);
+    const wpid = arg.u32('writeOomAdj.writer.pid', w.pid);
     this.flush();
-    return Number(this.call('write_oom_adj', (r) => r.write_oom_adj(pid, BigInt(value), capSysResource, writer.comm, writer.pid)));
+    return Number(this.call('write_oom_adj', (r) => r.write_oom_adj(pid, BigInt(value), capSysResource, comm, wpid)));
   }
   /** "Which process dies, and why?": the ranked candidate table of a global OOM in the current state. */
   oomExplain(): OomExplanation {
@@ -456,6 +613,7 @@ export class Engine {
   /** SIMULATION SWITCH, not a sysctl (mainline has no `vm.oom_kill`): the kernel's `oom_killer_disable()` state.
    * While disabled, an allocation that would need the OOM killer fails instead. */
   setOomKillerDisabled(disabled: boolean): void {
+    arg.bool('setOomKillerDisabled.disabled', disabled);
     this.flush();
     this.call('set_oom_killer_disabled', (r) => r.set_oom_killer_disabled(disabled));
   }
@@ -505,8 +663,15 @@ export class Engine {
    * `compressionRatio` (uncompressed/compressed, >= 1). SwapTotal and CommitLimit grow. Returns the area's index.
    */
   swapon(pages: number, priority: number, kind: 'disk' | 'ssd' | 'zram', compressionRatio?: number): number {
+    arg.u32('swapon.pages', pages);
+    arg.intIn('swapon.priority', priority, -0x8000_0000, 0x7fff_ffff);
+    arg.code('swapon.kind', kind, SWAP_KINDS);
+    const cr = compressionRatio ?? 3;
+    if (kind === 'zram' && (typeof cr !== 'number' || !Number.isFinite(cr) || cr < 1 || cr > 1000)) {
+      throw new OomsimError('E_ARG', `swapon.compressionRatio: ${arg.show(cr)} is not allowed; expected a number 1..1000 (uncompressed/compressed)`);
+    }
     this.flush();
-    const ratio = kind === 'zram' ? Math.round((compressionRatio ?? 3) * 100) : 0;
+    const ratio = kind === 'zram' ? Math.round(cr * 100) : 0;
     return this.call('swapon', (r) => r.swapon(pages, priority, kind, ratio));
   }
   /** /proc/swaps, byte for byte. */
@@ -516,16 +681,19 @@ export class Engine {
   }
   /** memory.pressure of a cgroup (the root's is /proc/pressure/memory); undefined for an unknown path. */
   cgroupPressure(path: string): string | undefined {
+    arg.str('cgroupPressure.path', path);
     this.flush();
     return this.call('cgroup_pressure', (r) => r.cgroup_pressure(path) ?? undefined);
   }
   /** A task's accumulated memory stall time in ns (direct reclaim, swap-in waits). */
   taskStallNs(pid: number): bigint {
+    arg.u32('taskStallNs.pid', pid);
     this.flush();
     return this.call('task_stall_ns', (r) => r.task_stall_ns(pid));
   }
   /** The memory lines of /proc/<pid>/status (VmPeak … VmSwap). */
   procStatus(pid: number): string {
+    arg.u32('procStatus.pid', pid);
     this.flush();
     return this.call('proc_status', (r) => r.proc_status(pid));
   }
@@ -559,14 +727,34 @@ export class Engine {
     return out;
   }
 
-  /** For tests of the poisoning path only: makes the engine trap. */
+  /**
+   * @internal Test hook only (the poisoning tests, the sweep's poisoned-job seam): makes the engine panic, which
+   * traps. Not part of the public types.
+   */
   debugTrap(): void {
     this.call('debug_trap', (r) => r.debug_trap());
   }
 
-  /** Release the wasm memory held by this handle. Later calls throw E_FREED. */
+  /**
+   * Release the wasm memory held by this handle. Idempotent; later calls throw E_FREED. A poisoned handle's
+   * memory is not reused (it is left to wasm-bindgen's finalizer). `using e = new Engine(...)` calls this too.
+   */
   free(): void {
-    this.raw?.free();
+    const raw = this.raw;
     this.raw = undefined;
+    this.cmdLen = 0;
+    this.pendingResults = [];
+    if (raw === undefined) return;
+    finalizer?.unregister(this);
+    if (this.poisoned === undefined) raw.free();
   }
+}
+
+// `using` support where the runtime has Symbol.dispose (Node 20 has it); declared below for the types.
+if (typeof Symbol.dispose === 'symbol') {
+  Object.defineProperty(Engine.prototype, Symbol.dispose, { value: Engine.prototype.free, writable: true, configurable: true });
+}
+export interface Engine {
+  /** The same as `free()`: `using e = new Engine(...)` frees the handle at the end of the block. */
+  [Symbol.dispose](): void;
 }

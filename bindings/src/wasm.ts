@@ -2,13 +2,23 @@
  * The one place that touches the wasm-bindgen output (pkg/, built by scripts/build.sh). Loaders for Node and the
  * browser both end here; initialisation is idempotent and the module instance is shared by every Engine.
  */
-import init, { initSync, Engine as RawEngine, StopReason } from '../../pkg/oomsim_wasm.js';
+import init, { initSync, Engine as RawEngine, StopReason, take_panic_message } from '../../pkg/oomsim_wasm.js';
 import { OomsimError } from './errors.js';
 
 export { RawEngine, StopReason };
 
 let memory: WebAssembly.Memory | undefined;
 let pending: Promise<void> | undefined;
+
+/** The last Rust panic's message (what a trap was), cleared by reading; '' when none or not loaded. */
+export function takePanicMessage(): string {
+  if (!memory) return '';
+  try {
+    return take_panic_message();
+  } catch {
+    return '';
+  }
+}
 
 export function isLoaded(): boolean {
   return memory !== undefined;

@@ -253,7 +253,7 @@ function progress(label: string): RunOptions['onTick'] {
   return (now, end) => {
     if (bar === null) {
       if (Date.now() - t0 < 1000) return;
-      bar = new cliProgress.SingleBar({ stream: process.stderr, format: `${label} [{bar}] {percentage}% | {value}/{total} s simulated`, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
+      bar = new cliProgress.SingleBar({ stream: process.stderr, format: `${label} [{bar}] {percentage}% | {value}/{total} s simulated | ETA {eta_formatted}`, etaBuffer: 50, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
       bar.start(Math.round(Number(end) / 1e9), 0);
     }
     bar.update(Math.round(Number(now) / 1e9));

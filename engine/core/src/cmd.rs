@@ -101,20 +101,97 @@ fn touch_result(o: TouchOutcome) -> Result<i64, ApiError> {
     }
 }
 
-fn prot_of(w: u32) -> Result<u32, String> {
-    match w {
-        0 => Ok(crate::mmap::PROT_NONE),
-        1 => Ok(crate::mmap::PROT_READ),
-        3 => Ok(crate::mmap::PROT_RW),
-        v => Err(format!("prot: {v} is not allowed; expected 0 (none), 1 (r) or 3 (rw)")),
+/// The codes of the enumerated argument words, defined once here: the decoders below use these tables, and
+/// bindings/src/generated/codes.ts is generated from them (engine/wasm/tests/generated_codes.rs).
+/// (TS name, word value). `prot`: the mmap/mprotect protection.
+pub const PROT_CODES: &[(&str, u32)] = &[("none", 0), ("r", 1), ("rw", 3)];
+/// `access` of touch/touch_pattern.
+pub const ACCESS_CODES: &[(&str, u32)] = &[("read", 0), ("write", 1)];
+/// `advice` of madvise: the kernel's MADV_* numbers (include/uapi/asm-generic/mman-common.h).
+pub const ADVICE_CODES: &[(&str, u32)] = &[("MADV_DONTNEED", 4), ("MADV_DONTFORK", 10), ("MADV_DOFORK", 11)];
+/// `pattern` of touch_pattern.
+pub const PATTERN_CODES: &[(&str, u32)] = &[("strided", 0), ("uniform", 1), ("zipf", 2)];
+/// `fs` of file_create.
+pub const FS_CODES: &[(&str, u32)] = &[("disk", 0), ("tmpfs", 1), ("hugetlbfs", 2)];
+/// Bits of mmap's `flags` word.
+pub const MAP_FLAG_BITS: &[(&str, u32)] = &[("shared", MAP_SHARED_BIT), ("anonymous", MAP_ANONYMOUS_BIT), ("noreserve", MAP_NORESERVE_BIT)];
+
+/// The largest file the boundary creates, in pages (2^26 = 256 GiB): the page-cache index is allocated up front
+/// (`File::new`, 4 bytes a page), so a larger file would exhaust wasm memory and trap instead of failing cleanly.
+pub const MAX_FILE_PAGES: u64 = 1 << 26;
+
+/// `file_create.pages` within MAX_FILE_PAGES.
+pub fn file_pages_ok(pages: u64) -> Result<(), String> {
+    if pages > MAX_FILE_PAGES {
+        return Err(format!("file_create.pages: {pages} is not allowed; expected 0..={MAX_FILE_PAGES} (256 GiB)"));
     }
+    Ok(())
+}
+
+/// Decode an enumerated word against its table; the error names the field and the allowed values.
+fn code_of(field: &str, table: &[(&str, u32)], w: u32) -> Result<u32, String> {
+    if table.iter().any(|(_, c)| *c == w) {
+        return Ok(w);
+    }
+    let allowed: Vec<String> = table.iter().map(|(n, c)| format!("{c} ({n})")).collect();
+    Err(format!("{field}: {w} is not allowed; expected {}", allowed.join(", ")))
+}
+
+fn prot_of(w: u32) -> Result<u32, String> {
+    Ok(match code_of("prot", PROT_CODES, w)? {
+        0 => crate::mmap::PROT_NONE,
+        1 => crate::mmap::PROT_READ,
+        _ => crate::mmap::PROT_RW,
+    })
 }
 
 fn access_of(w: u32) -> Result<Access, String> {
-    match w {
-        0 => Ok(Access::Read),
-        1 => Ok(Access::Write),
-        v => Err(format!("access: {v} is not allowed; expected 0 (read) or 1 (write)")),
+    Ok(if code_of("access", ACCESS_CODES, w)? == 0 { Access::Read } else { Access::Write })
+}
+
+fn advice_of(w: u32) -> Result<Advice, String> {
+    Ok(match code_of("madvise.advice", ADVICE_CODES, w)? {
+        4 => Advice::DontNeed,
+        10 => Advice::DontFork,
+        _ => Advice::DoFork,
+    })
+}
+
+fn pattern_of(w: u32, stride: u32) -> Result<Pattern, String> {
+    Ok(match code_of("touch_pattern.pattern", PATTERN_CODES, w)? {
+        0 => Pattern::Strided { stride: stride as u64 },
+        1 => Pattern::Uniform,
+        _ => Pattern::Zipf,
+    })
+}
+
+pub fn fs_of(w: u32) -> Result<FileKind, String> {
+    Ok(match code_of("file_create.fs", FS_CODES, w)? {
+        0 => FileKind::Disk,
+        1 => FileKind::Tmpfs,
+        _ => FileKind::Hugetlbfs,
+    })
+}
+
+fn flags_of(w: u32) -> Result<MapFlags, String> {
+    let known = MAP_FLAG_BITS.iter().fold(0, |m, (_, b)| m | b);
+    if w & !known != 0 {
+        return Err(format!("mmap.flags: {w:#x} has unknown bits; allowed 1 (shared), 2 (anonymous), 4 (noreserve)"));
+    }
+    Ok(MapFlags { shared: w & MAP_SHARED_BIT != 0, anonymous: w & MAP_ANONYMOUS_BIT != 0, noreserve: w & MAP_NORESERVE_BIT != 0 })
+}
+
+/// The input-only checks of one command's enumerated words (no kernel state): what `validate` runs before a batch.
+fn check_words(op: Op, a: &[u32]) -> Result<(), String> {
+    match op {
+        Op::Touch => access_of(a[4]).map(|_| ()),
+        Op::Mmap => flags_of(a[3]).and(prot_of(a[2])).map(|_| ()),
+        Op::Mprotect => prot_of(a[4]).map(|_| ()),
+        Op::Madvise => advice_of(a[4]).map(|_| ()),
+        Op::TouchPattern => pattern_of(a[4], a[5]).and(access_of(a[7])).map(|_| ()),
+        Op::Sysctl if a[0] as usize >= SYSCTL_NAMES.len() => Err(format!("sysctl.name_index: {} is not allowed; expected 0..={}", a[0], SYSCTL_NAMES.len() - 1)),
+        Op::FileCreate => fs_of(a[0]).and(file_pages_ok(a[1] as u64)),
+        _ => Ok(()),
     }
 }
 
@@ -132,32 +209,19 @@ fn run_one(k: &mut Kernel, op: Op, a: &[u32]) -> Result<i64, ApiError> {
         Op::Vfork => sys(k.vfork(a[0], a[1])?.map(|_| 0i64)),
         Op::Exec => sys(k.exec(a[0], None)?.map(|_| 0i64)),
         Op::Mmap => {
-            if a[3] & !7 != 0 {
-                return Err(arg(format!("mmap.flags: {:#x} has unknown bits; allowed 1 (shared), 2 (anonymous), 4 (noreserve)", a[3])));
-            }
-            let flags = MapFlags { shared: a[3] & MAP_SHARED_BIT != 0, anonymous: a[3] & MAP_ANONYMOUS_BIT != 0, noreserve: a[3] & MAP_NORESERVE_BIT != 0 };
+            let flags = flags_of(a[3]).map_err(arg)?;
             let file = (a[4] != NO_FILE).then_some(a[4]);
             sys(k.mmap(a[0], a[1] as u64, prot_of(a[2]).map_err(arg)?, flags, file)?.map(|v| v as i64))
         }
         Op::Munmap => sys(k.munmap(a[0], wide(a[1], a[2]), a[3] as u64)?.map(|_| 0i64)),
         Op::Mprotect => sys(k.mprotect(a[0], wide(a[1], a[2]), a[3] as u64, prot_of(a[4]).map_err(arg)?)?.map(|_| 0i64)),
         Op::Madvise => {
-            let adv = match a[4] {
-                4 => Advice::DontNeed,
-                10 => Advice::DontFork,
-                11 => Advice::DoFork,
-                v => return Err(arg(format!("madvise.advice: {v} is not allowed; expected 4 (MADV_DONTNEED), 10 (MADV_DONTFORK) or 11 (MADV_DOFORK)"))),
-            };
+            let adv = advice_of(a[4]).map_err(arg)?;
             sys(k.madvise(a[0], wide(a[1], a[2]), a[3] as u64, adv)?.map(|_| 0i64))
         }
         Op::Brk => sys(k.brk(a[0], a[1] as u64)?.map(|_| 0i64)),
         Op::TouchPattern => {
-            let pattern = match a[4] {
-                0 => Pattern::Strided { stride: a[5] as u64 },
-                1 => Pattern::Uniform,
-                2 => Pattern::Zipf,
-                v => return Err(arg(format!("touch_pattern.pattern: {v} is not allowed; expected 0 (strided), 1 (uniform) or 2 (zipf)"))),
-            };
+            let pattern = pattern_of(a[4], a[5]).map_err(arg)?;
             let o = k.touch_pattern(a[0], wide(a[1], a[2]), a[3] as u64, pattern, a[6] as u64, access_of(a[7]).map_err(arg)?)?;
             touch_result(o)?
         }
@@ -167,12 +231,7 @@ fn run_one(k: &mut Kernel, op: Op, a: &[u32]) -> Result<i64, ApiError> {
             sys(k.sysctl_write(name, wide(a[1], a[2]) as i64)?.map(|_| 0i64))
         }
         Op::FileCreate => {
-            let kind = match a[0] {
-                0 => FileKind::Disk,
-                1 => FileKind::Tmpfs,
-                2 => FileKind::Hugetlbfs,
-                v => return Err(arg(format!("file_create.fs: {v} is not allowed; expected 0 (disk), 1 (tmpfs) or 2 (hugetlbfs)"))),
-            };
+            let kind = fs_of(a[0]).map_err(arg)?;
             let name = format!("file{}", k.files.len());
             sys(k.file_create(&name, kind, a[1] as u64, a[2] != 0)?.map(|f| f as i64))
         }
@@ -203,6 +262,34 @@ pub fn execute(k: &mut Kernel, words: &[u32], results: &mut Vec<i64>) -> Result<
         }
         let r = run_one(k, *opv, &words[i + 2..end]).map_err(|e| ApiError { message: format!("command #{n} at word {i}: {}", e.message), ..e })?;
         results.push(r);
+        n += 1;
+        i = end;
+    }
+    Ok(n)
+}
+
+/// Check a whole batch before any of it runs: headers, opcodes, argument counts, truncation and the enumerated
+/// words (prot, access, flags, advice, pattern, fs, sysctl index). A batch that fails here changes nothing; errors
+/// that depend on kernel state (an unknown pid) can only show while executing and stop the batch at that command.
+/// Returns the number of commands.
+pub fn validate(words: &[u32]) -> Result<u32, ApiError> {
+    let mut i = 0usize;
+    let mut n = 0u32;
+    while i < words.len() {
+        let at = |msg: String| ApiError::new("E_CMD", format!("command #{n} at word {i}: {msg}"));
+        if i + 2 > words.len() {
+            return Err(at("truncated header; expected [op, nargs, args...]".into()));
+        }
+        let (op, nargs) = (words[i], words[i + 1]);
+        let (name, opv, args) = entry(op).ok_or_else(|| at(format!("unknown op {op}; allowed: {}", allowed_ops())))?;
+        if nargs != args.len() as u32 {
+            return Err(at(format!("op {op} ({name}) takes {} arguments ({}), got {nargs}", args.len(), args.join(", "))));
+        }
+        let end = i + 2 + nargs as usize;
+        if end > words.len() {
+            return Err(at(format!("truncated: needs {nargs} argument words")));
+        }
+        check_words(*opv, &words[i + 2..end]).map_err(|m| ApiError::new("E_ARG", format!("command #{n} at word {i}: {m}")))?;
         n += 1;
         i = end;
     }
@@ -256,6 +343,43 @@ mod tests {
         assert_eq!(e.code, "E_NOPID", "{e}");
         let e = execute(&mut k, &[3, 2, 3, 0], &mut res).unwrap_err();
         assert!(e.message.contains("takes 5 arguments"), "{e}");
+    }
+
+    #[test]
+    fn validate_rejects_a_bad_batch_before_anything_runs() {
+        let mut k = k(4096);
+        let mut res = Vec::new();
+        // spawn 7 then an mmap with prot 2 (not a code): validate names it, nothing ran
+        let words = [1, 1, 7, 8, 5, 7, 1, 2, 2, NO_FILE];
+        let e = validate(&words).unwrap_err();
+        assert_eq!(e.code, "E_ARG");
+        assert!(e.message.contains("command #1 at word 3: prot: 2 is not allowed; expected 0 (none), 1 (r), 3 (rw)"), "{e}");
+        assert!(k.task(7).is_none());
+        for bad in [&[1u32, 1][..], &[1, 2, 7, 0], &[99, 0], &[3, 5, 7, 0, 0, 1, 2], &[11, 5, 7, 0, 0, 1, 5], &[13, 8, 7, 0, 0, 1, 3, 0, 1, 1], &[16, 3, 3, 0, 0], &[15, 3, 999, 0, 0], &[8, 5, 7, 1, 3, 8, NO_FILE]] {
+            assert!(validate(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(validate(&words[..3]).unwrap(), 1);
+        assert_eq!(validate(&[]).unwrap(), 0);
+        execute(&mut k, &words[..3], &mut res).unwrap();
+        assert!(k.task(7).is_some());
+    }
+
+    #[test]
+    fn code_tables_decode_every_listed_value() {
+        for (_, c) in PROT_CODES {
+            prot_of(*c).unwrap();
+        }
+        for (_, c) in ADVICE_CODES {
+            advice_of(*c).unwrap();
+        }
+        for (_, c) in PATTERN_CODES {
+            pattern_of(*c, 1).unwrap();
+        }
+        for (_, c) in FS_CODES {
+            fs_of(*c).unwrap();
+        }
+        assert_eq!(access_of(1).unwrap(), Access::Write);
+        assert!(prot_of(2).is_err() && advice_of(0).is_err() && pattern_of(3, 0).is_err() && fs_of(3).is_err());
     }
 
     #[test]

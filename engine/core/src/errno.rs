@@ -21,6 +21,20 @@ pub enum Errno {
 }
 
 impl Errno {
+    /// Every errno the simulator returns (bindings/src/generated/codes.ts is generated from this list).
+    pub const ALL: &'static [Errno] = &[
+        Errno::EPERM,
+        Errno::ENOENT,
+        Errno::ESRCH,
+        Errno::EAGAIN,
+        Errno::ENOMEM,
+        Errno::EACCES,
+        Errno::EBUSY,
+        Errno::EINVAL,
+        Errno::ENOSPC,
+        Errno::EOPNOTSUPP,
+    ];
+
     pub const fn name(self) -> &'static str {
         match self {
             Errno::EPERM => "EPERM",

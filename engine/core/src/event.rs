@@ -21,6 +21,16 @@ pub enum EventKind {
     Signal = 6,
 }
 
+/// Every event kind with the name the TS bindings use (bindings/src/generated/codes.ts is generated from this).
+pub const EVENT_KIND_TABLE: &[(&str, EventKind)] = &[
+    ("syscall_error", EventKind::SyscallError),
+    ("task_new", EventKind::TaskNew),
+    ("task_exit", EventKind::TaskExit),
+    ("oom_kill", EventKind::OomKill),
+    ("panic", EventKind::Panic),
+    ("signal", EventKind::Signal),
+];
+
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Event {
     pub kind: EventKind,

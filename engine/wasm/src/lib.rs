@@ -11,10 +11,30 @@
 //!   the handle. Errnos returned to the *simulated* caller are results (negative numbers), not errors.
 
 use oomsim_core::cmd;
-use oomsim_core::filemap::FileKind;
 use oomsim_core::kernel::SpawnArgs;
 use oomsim_core::{ApiError, Kernel, MachineConfig};
 use wasm_bindgen::prelude::*;
+
+/// The message of the last Rust panic, kept by a panic hook: with panic=abort the panic becomes a wasm trap
+/// (`RuntimeError: unreachable`) that says nothing, so the TS wrapper reads this to name what went wrong.
+static LAST_PANIC: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+static HOOK: std::sync::Once = std::sync::Once::new();
+
+fn install_panic_hook() {
+    HOOK.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            if let Ok(mut m) = LAST_PANIC.lock() {
+                *m = info.to_string().replace('\n', " ");
+            }
+        }))
+    });
+}
+
+/// The message of the last panic (a trap) and clear it; "" when there was none.
+#[wasm_bindgen]
+pub fn take_panic_message() -> String {
+    LAST_PANIC.lock().map(|mut m| std::mem::take(&mut *m)).unwrap_or_default()
+}
 
 fn js_err(e: ApiError) -> JsError {
     JsError::new(&e.to_string())
@@ -52,6 +72,7 @@ impl Engine {
     #[wasm_bindgen(constructor)]
     /// `cgroup_v1`: mount the v1 memory controller (with memsw accounting) instead of cgroup v2.
     pub fn new(totalram_pages: u32, total_swap_pages: u32, hugetlb_total_pages: u32, seed: u64, cmd_capacity: u32, cgroup_v1: bool) -> Result<Engine, JsError> {
+        install_panic_hook();
         if cmd_capacity < 16 {
             return Err(JsError::new("E_ARG: cmd_capacity: expected at least 16 words"));
         }
@@ -70,12 +91,16 @@ impl Engine {
     }
     /// Execute the first `len` words of the command buffer. Returns the number of commands executed; their results
     /// are at `results_ptr()` (i64 each: >= 0 a value, < 0 a negated errno returned to the simulated caller).
+    /// The whole batch is validated first (`cmd::validate`): a malformed batch changes nothing. An error that
+    /// depends on kernel state (unknown pid) stops the batch at that command; `results_len()` then counts the
+    /// commands that ran before it.
     pub fn exec(&mut self, len: u32) -> Result<u32, JsError> {
         if len as usize > self.cmd.len() {
             return Err(JsError::new(&format!("E_ARG: exec.len: {len} exceeds the command buffer ({} words)", self.cmd.len())));
         }
         self.results.clear();
         let words = &self.cmd[..len as usize];
+        cmd::validate(words).map_err(js_err)?;
         cmd::execute(&mut self.k, words, &mut self.results).map_err(js_err)
     }
     pub fn results_ptr(&self) -> *const i64 {
@@ -126,12 +151,8 @@ impl Engine {
     }
     /// Create a file: fs 0 disk, 1 tmpfs, 2 hugetlbfs. Returns its id (for mmap/read/write) or a negated errno.
     pub fn file_create(&mut self, name: &str, fs: u32, pages: u64, cached: bool) -> Result<i64, JsError> {
-        let kind = match fs {
-            0 => FileKind::Disk,
-            1 => FileKind::Tmpfs,
-            2 => FileKind::Hugetlbfs,
-            v => return Err(JsError::new(&format!("E_ARG: file_create.fs: {v} is not allowed; expected 0 (disk), 1 (tmpfs) or 2 (hugetlbfs)"))),
-        };
+        let kind = cmd::fs_of(fs).map_err(|m| JsError::new(&format!("E_ARG: {m}")))?;
+        cmd::file_pages_ok(pages).map_err(|m| JsError::new(&format!("E_ARG: {m}")))?;
         Ok(sys(self.k.file_create(name, kind, pages, cached).map_err(js_err)?.map(|f| f as i64)))
     }
     /// The id of a file by name, or -1.
