@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: set up, build, then run every test: the Rust core natively (cargo test: unit tests, kernel-vector
 # table tests, property tests), then vitest against the built wasm package (engine, conformance runner, Node import,
-# headless Chromium). Ends with one plain line `N passed, N failed` counting all of them.
+# headless Chromium), then the type check of sources, tests and benches. Ends with one plain line `N passed, N failed` counting all of them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p test/.output
@@ -30,8 +30,11 @@ read -r ts_passed ts_failed < <(node -e '
   catch { console.log(0, 1); }')
 if [ "$vitest_rc" != 0 ] && [ "$ts_failed" = 0 ]; then ts_failed=1; fi
 
-echo "rust: $rust_passed passed, $rust_failed failed; ts: $ts_passed passed, $ts_failed failed"
-passed=$((rust_passed + ts_passed))
-failed=$((rust_failed + ts_failed))
+echo "== typecheck (tsc --noEmit: sources, tests, benches)"
+if npx tsc -p tsconfig.json --noEmit; then tc_passed=1 tc_failed=0; else tc_passed=0 tc_failed=1; fi
+
+echo "rust: $rust_passed passed, $rust_failed failed; ts: $ts_passed passed, $ts_failed failed; typecheck: $tc_passed passed, $tc_failed failed"
+passed=$((rust_passed + ts_passed + tc_passed))
+failed=$((rust_failed + ts_failed + tc_failed))
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
