@@ -9,6 +9,7 @@ import { recordMachine, type RecordProgress } from '../trace/record.js';
 import { openTrace } from '../trace/reader.js';
 import { replayTrace } from '../trace/replay.js';
 import { replayJson, replayText } from '../trace/replay-report.js';
+import { importTrace } from '../trace/import.js';
 import { parseSweep } from '../policy/sweep.js';
 import type { PolicySpec } from '../policy/compare.js';
 import { BUILTIN_POLICIES } from '../policy/index.js';
@@ -69,9 +70,8 @@ export async function recordCommand(o: { interval: string; duration?: string; ou
 /** The userspace killers a replay runs by default: every built-in policy except `kernel` (no daemon). */
 export const replayDefaultPolicies = () => Object.keys(BUILTIN_POLICIES).filter((n) => n !== 'kernel');
 
-export async function replayCommand(file: string, o: { policies?: string; set?: string[]; sweep?: string[]; json?: string; from?: string }): Promise<number> {
+export async function replayCommand(file: string, o: { policies?: string; set?: string[]; sweep?: string[]; json?: string; from?: string; interval?: string }): Promise<number> {
   try {
-    if (o.from) throw new OomsimError('E_ARG', `--from ${o.from}: importers are not built yet; replay takes oomsim-trace files (oomsim record)`);
     const specs: PolicySpec[] = policySpecs(o.policies ?? replayDefaultPolicies().join(','), o.set ?? []).filter((s) => {
       if (s.name === 'kernel') console.error('oomsim replay: kernel is not a daemon; the kernel column shows what the kernel did in the recording');
       return s.name !== 'kernel';
@@ -84,11 +84,12 @@ export async function replayCommand(file: string, o: { policies?: string; set?: 
       all = all.flatMap((s) => (s.name !== sweep.target ? [s] : sweep.values.map((v) => ({ name: s.name, params: { ...s.params, [sweep.key]: v }, label: `${s.label ?? s.name} ${sweep.key}=${v}` }))));
     }
     for (const s of all) policySpecs(s.name, Object.entries(s.params ?? {}).map(([k, v]) => `${s.name}.${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`));
-    const t = await openTrace(file);
+    const t = o.from ? importTrace(o.from, file, { intervalMs: o.interval ? durationMs('--interval', o.interval) : undefined, warn: (m) => console.error(`oomsim replay: warning: ${m}`) }) : await openTrace(file);
     const r = await replayTrace(file, t.header, t.records, all);
     for (const l of replayText(r)) console.log(l);
     if (o.json) writeFileAtomic(o.json, replayJson(r));
-    return 0;
+    // Exit 1 when no daemon could be replayed at all (every one lacks something the recording does not have).
+    return r.rows.length && r.rows.every((x) => x.cannotReplay) ? 1 : 0;
   } catch (e) {
     console.error(e instanceof OomsimError ? e.message.replace(/^E_[A-Z]+: /, 'oomsim replay: ') : `oomsim replay: ${(e as Error).message}`);
     return 1;
@@ -108,10 +109,12 @@ export function registerTraceCommands(program: Command, setCode: (c: number) => 
   program
     .command('replay')
     .description('replay a recording through userspace OOM daemons: when and whom each would have killed, beside what the kernel did')
-    .argument('<trace>', 'a trace written by oomsim record (.jsonl or .jsonl.gz)')
+    .argument('<trace>', 'a trace written by oomsim record (.jsonl or .jsonl.gz), or with --from another tool\'s recording')
     .option('--policies <list>', 'comma-separated daemons (default: every built-in one)')
     .option('--set <policy.param=value...>', 'set a policy parameter, as in compare')
     .option('--sweep <spec...>', 'replay each value of a policy parameter: earlyoom.m=2..20:2')
     .option('--json <file>', 'write the JSON report')
+    .option('--from <tool>', 'the file is another tool\'s recording: vmstat (vmstat -n 1 text) or psi2log (nohang\'s psi2log output)')
+    .option('--interval <duration>', 'with --from: the time between lines when the file has no timestamps (default: vmstat 1s, psi2log its header\'s)')
     .action(async (f: string, o) => setCode(await replayCommand(f, o)));
 }

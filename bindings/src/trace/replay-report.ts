@@ -21,6 +21,7 @@ function kernelText(k: KernelKill): string {
 /** The row's verdict in a few words. */
 export function verdict(r: ReplayRow): string {
   if (r.notStarted) return 'would not start';
+  if (r.cannotReplay) return 'cannot replay';
   if (r.errors.length) return 'error';
   return r.kills.length ? 'would kill' : 'never acts';
 }
@@ -37,7 +38,7 @@ export function replayText(r: ReplayResult): string[] {
   const rows = r.rows.map((x) => {
     const k = x.kills[0];
     const vsKernel = !k || !firstKernel ? '-' : k.tMs <= firstKernel.tMs ? `${((firstKernel.tMs - k.tMs) / 1000).toFixed(1)}s before` : `${((k.tMs - firstKernel.tMs) / 1000).toFixed(1)}s after`;
-    return [x.label, verdict(x), k ? s1(k.tMs) : '-', k ? victimText(k) : x.notStarted ? '-' : 'none', vsKernel, String(x.kills.length), String(x.polls)];
+    return [x.label, verdict(x), k ? s1(k.tMs) : '-', k ? victimText(k) : x.notStarted || x.cannotReplay ? '-' : 'none', vsKernel, String(x.kills.length), String(x.polls)];
   });
   const head = ['policy', 'verdict', 'first kill', 'victim', 'vs kernel', 'kills', 'polls'];
   const w = head.map((c, i) => Math.max(c.length, ...rows.map((b) => b[i].length)));
@@ -45,6 +46,7 @@ export function replayText(r: ReplayResult): string[] {
   out.push(line(head), line(w.map((n) => '-'.repeat(n))), ...rows.map(line));
   for (const x of r.rows) {
     if (x.notStarted) out.push(`${x.label}: ${x.notStarted}`);
+    if (x.cannotReplay) out.push(`${x.label}: error: ${x.cannotReplay}`);
     for (const e of x.errors) out.push(`${x.label}: error ${e}`);
     for (const d of x.kills.slice(1, 6)) out.push(`${x.label}: then at ${s1(d.tMs)}: ${victimText(d)}`);
     if (x.kills.length > 6) out.push(`${x.label}: ... ${x.kills.length - 6} more`);

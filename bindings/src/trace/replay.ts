@@ -42,6 +42,8 @@ export interface ReplayRow {
   polls: number;
   /** Why the real daemon would not run on the recorded machine at all (then it has no decisions), else null. */
   notStarted: string | null;
+  /** What the daemon reads that the recording lacks (importers record less), naming the daemon and the field. */
+  cannotReplay: string | null;
   /** Kills and cgroup kills, in time order; the first is the answer. */
   kills: ReplayDecision[];
   /** Other actions (oom_score_adj and cgroup writes, "nothing to kill" notes), counted by kind. */
@@ -254,7 +256,7 @@ export interface ReplayOptions {
 /** Replays an opened trace (reader.ts) through the policies. */
 export async function replayTrace(file: string, header: TraceHeader, records: AsyncIterable<LocatedRecord>, specs: PolicySpec[], o: ReplayOptions = {}): Promise<ReplayResult> {
   const slots: Slot[] = specs.map((s) => ({
-    row: { label: s.label ?? s.name, policy: s.name, params: s.params ?? {}, polls: 0, notStarted: startCheck(s.name, header), kills: [], otherActions: {}, errors: [] },
+    row: { label: s.label ?? s.name, policy: s.name, params: s.params ?? {}, polls: 0, notStarted: startCheck(s.name, header), cannotReplay: null, kills: [], otherActions: {}, errors: [] },
     policy: createPolicy(s.name, s.params ?? {}),
     nextNs: -1n,
     pending: [],
@@ -291,7 +293,10 @@ export async function replayTrace(file: string, header: TraceHeader, records: As
     if (samples === 0) {
       for (const s of slots) {
         const miss = missingFields(s.row.policy, header, r);
-        if (miss.length && !s.row.notStarted) throw new OomsimError('E_TRACE', `${file}:${line}: ${s.row.policy} needs ${miss.join(', ')}, which this ${header.source} recording does not have; leave ${s.row.policy} out of --policies`);
+        if (miss.length && !s.row.notStarted) {
+          s.row.cannotReplay = `${s.row.policy} needs ${miss.join(', ')}, which this ${header.source} recording (${file}:${line}) does not have`;
+          s.disabled = true;
+        }
         s.nextNs = tNs;
       }
       firstMs = r.t_ms;
@@ -320,5 +325,5 @@ export async function replayTrace(file: string, header: TraceHeader, records: As
   advance(BigInt(Math.round(lastMs * 1e6)), true);
   // Kernel kills: the log lines when the trace has them (they name the victim), else the counters.
   const kernel = (kmsgKills.length ? kmsgKills : counter).sort((a, b) => a.tMs - b.tMs);
-  return { file, header, samples, firstMs, lastMs, complete, kernel, oomKillCounter, rows: slots.map((s) => s.row), series };
+  return { file, header, samples, firstMs, lastMs, complete: complete || header.source !== 'record', kernel, oomKillCounter, rows: slots.map((s) => s.row), series };
 }
