@@ -111,3 +111,34 @@ describe('kernel kills from counters', () => {
     for (const p of ['earlyoom', 'nohang', 'lmkd', 'oomd', 'systemd-oomd', 'kubelet']) expect(missingFields(p, { format: 'oomsim-trace', version: 1, source: 'record' }, full)).toEqual([]);
   });
 });
+
+describe('oomsim replay (CLI) on a small trace', () => {
+  it('--sweep earlyoom.m: at -m 10 the first poll on the 8 % sample SIGTERMs the highest oom_score; at -m 2 never; JSON and HTML written', async () => {
+    const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
+    const { mainAsync } = await import('../bindings/src/cli/main.js');
+    const d = mkdtempSync('/tmp/oomsim-rp-');
+    const cols = ['pid', 'ppid', 'comm', 'uid', 'state', 'oom_score', 'oom_score_adj', 'rss_pages', 'rss_kb', 'swap_kb', 'memcg'];
+    const tasks = [[100, 1, 'db', 0, 'S', 300, 0, 75000, 300000, 0, '/'], [200, 1, 'leaky', 0, 'S', 600, 0, 150000, 600000, 0, '/']];
+    const s = (t: number, avail: number) => ({ type: 'sample', t_ms: t, meminfo: { MemTotal: 1000000, MemFree: avail, MemAvailable: avail, AnonPages: 1000000 - avail, SwapTotal: 0, SwapFree: 0 }, vmstat: { oom_kill: 0 }, pressure: null, tasks });
+    const lines = [{ format: 'oomsim-trace', version: 1, source: 'record', interval_ms: 1000, task_columns: cols }, s(0, 500000), s(1000, 80000), s(2000, 30000), { type: 'end', t_ms: 2000, samples: 3, reason: 'duration' }];
+    writeFileSync(`${d}/t.jsonl`, lines.map((x) => JSON.stringify(x)).join('\n') + '\n');
+    const log = console.log;
+    const out: string[] = [];
+    console.log = (...a: unknown[]) => void out.push(a.join(' '));
+    let code: number;
+    try {
+      code = await mainAsync(['replay', `${d}/t.jsonl`, '--policies', 'earlyoom', '--sweep', 'earlyoom.m=2,10', '--json', `${d}/r.json`, '--html', `${d}/r.html`]);
+    } finally {
+      console.log = log;
+    }
+    expect(code).toBe(0);
+    const j = JSON.parse(readFileSync(`${d}/r.json`, 'utf8'));
+    expect(j.policies.map((p: { label: string; verdict: string }) => [p.label, p.verdict])).toEqual([['earlyoom m=2', 'never acts'], ['earlyoom m=10', 'would kill']]);
+    const first = j.policies[1].first_kill;
+    expect(first.tMs).toBe(1000);
+    expect(first.victims.map((v: { pid: number }) => v.pid)).toEqual([200]);
+    expect(first.action).toMatchObject({ type: 'kill', pid: 200, signal: 'SIGTERM' });
+    expect(out.join('\n')).toMatch(/earlyoom m=10\s+would kill\s+1\.0s\s+SIGTERM leaky\(200\) 586 MiB/);
+    expect(readFileSync(`${d}/r.html`, 'utf8')).toContain('window.OOMSIM_REPLAY');
+  });
+});

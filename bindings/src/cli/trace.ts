@@ -10,6 +10,7 @@ import { openTrace } from '../trace/reader.js';
 import { replayTrace } from '../trace/replay.js';
 import { replayJson, replayText } from '../trace/replay-report.js';
 import { importTrace } from '../trace/import.js';
+import { replayHtml } from '../trace/replay-html.js';
 import { parseSweep } from '../policy/sweep.js';
 import type { PolicySpec } from '../policy/compare.js';
 import { BUILTIN_POLICIES } from '../policy/index.js';
@@ -70,7 +71,7 @@ export async function recordCommand(o: { interval: string; duration?: string; ou
 /** The userspace killers a replay runs by default: every built-in policy except `kernel` (no daemon). */
 export const replayDefaultPolicies = () => Object.keys(BUILTIN_POLICIES).filter((n) => n !== 'kernel');
 
-export async function replayCommand(file: string, o: { policies?: string; set?: string[]; sweep?: string[]; json?: string; from?: string; interval?: string }): Promise<number> {
+export async function replayCommand(file: string, o: { policies?: string; set?: string[]; sweep?: string[]; json?: string; html?: string; from?: string; interval?: string }): Promise<number> {
   try {
     const specs: PolicySpec[] = policySpecs(o.policies ?? replayDefaultPolicies().join(','), o.set ?? []).filter((s) => {
       if (s.name === 'kernel') console.error('oomsim replay: kernel is not a daemon; the kernel column shows what the kernel did in the recording');
@@ -88,6 +89,7 @@ export async function replayCommand(file: string, o: { policies?: string; set?: 
     const r = await replayTrace(file, t.header, t.records, all);
     for (const l of replayText(r)) console.log(l);
     if (o.json) writeFileAtomic(o.json, replayJson(r));
+    if (o.html) writeFileAtomic(o.html, replayHtml(r));
     // Exit 1 when no daemon could be replayed at all (every one lacks something the recording does not have).
     return r.rows.length && r.rows.every((x) => x.cannotReplay) ? 1 : 0;
   } catch (e) {
@@ -114,6 +116,7 @@ export function registerTraceCommands(program: Command, setCode: (c: number) => 
     .option('--set <policy.param=value...>', 'set a policy parameter, as in compare')
     .option('--sweep <spec...>', 'replay each value of a policy parameter: earlyoom.m=2..20:2')
     .option('--json <file>', 'write the JSON report')
+    .option('--html <file>', 'write the HTML report (MemAvailable and PSI over time; kernel and daemon kills as markers)')
     .option('--from <tool>', 'the file is another tool\'s recording: vmstat (vmstat -n 1 text) or psi2log (nohang\'s psi2log output)')
     .option('--interval <duration>', 'with --from: the time between lines when the file has no timestamps (default: vmstat 1s, psi2log its header\'s)')
     .action(async (f: string, o) => setCode(await replayCommand(f, o)));
