@@ -4,7 +4,10 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { OomsimError } from '../errors.js';
-import { parseDuration } from '../scenario/size.js';
+import { parseDuration, parseSize } from '../scenario/size.js';
+import { Engine } from '../engine.js';
+import { loadNodeSync } from '../loader-node.js';
+import { PAGEREF_FORMATS, pageRefs, runPageRefs, type PagerefFormat, type PagerefResult } from '../trace/pageref.js';
 import { recordMachine, type RecordProgress } from '../trace/record.js';
 import { openTrace } from '../trace/reader.js';
 import { replayTrace } from '../trace/replay.js';
@@ -98,6 +101,38 @@ export async function replayCommand(file: string, o: { policies?: string; set?: 
   }
 }
 
+function sizePages(opt: string, v: string): number {
+  const r = parseSize(v);
+  if (!r.ok) throw new OomsimError('E_ARG', `${opt} ${v}: ${r.error}`);
+  return Number(r.value / 4096n);
+}
+
+/** Builds the machine of `oomsim pagetrace` and runs a page-reference trace on it. */
+export async function pagetraceRun(file: string, o: { format: string; ram: string; swap: string; maxPages: string; instr?: boolean }): Promise<PagerefResult> {
+  if (!(PAGEREF_FORMATS as readonly string[]).includes(o.format)) throw new OomsimError('E_ARG', `--format ${o.format}: expected one of ${PAGEREF_FORMATS.join(', ')}`);
+  const ram = sizePages('--ram', o.ram), swap = sizePages('--swap', o.swap), maxPages = Number(o.maxPages);
+  if (ram < 1024) throw new OomsimError('E_ARG', `--ram ${o.ram}: at least 4M`);
+  if (!Number.isSafeInteger(maxPages) || maxPages <= 0) throw new OomsimError('E_ARG', `--max-pages ${o.maxPages}: expected a page count > 0`);
+  loadNodeSync();
+  const e = new Engine({ totalramPages: ram, totalSwapPages: 0 });
+  try {
+    if (swap > 1) e.swapon(swap - 1, -2, 'disk');
+    e.setSysctl('vm.overcommit_memory', 1); // the mapping is address space for the trace, not a commitment
+    return await runPageRefs(e, pageRefs(file, o.format as PagerefFormat, { instr: o.instr }), { maxPages });
+  } finally {
+    e.free();
+  }
+}
+
+export function pagetraceText(file: string, r: PagerefResult): string[] {
+  const c = r.counters;
+  return [
+    `${file}: ${r.references} references (${r.touches} touches after merging repeats), ${r.distinctPages} distinct pages (${(r.distinctPages * 4 / 1024).toFixed(1)} MiB)${r.oomKilled ? '; the process was OOM-killed, the rest of the trace was not run' : ''}`,
+    `faults ${c.pgfault}, major faults ${c.pgmajfault}, reclaim: scanned ${c.pgscan}, stolen ${c.pgsteal}; swap in ${c.pswpin}, out ${c.pswpout}`,
+    `refaults (workingset_refault_anon/file): ${c.workingset_refault_anon}/${c.workingset_refault_file} (the engine has no shadow entries yet, so these stay 0; a major fault on swap is the refault of an anon page)`,
+  ];
+}
+
 export function registerTraceCommands(program: Command, setCode: (c: number) => void, tool: string): void {
   program
     .command('record')
@@ -120,4 +155,25 @@ export function registerTraceCommands(program: Command, setCode: (c: number) => 
     .option('--from <tool>', 'the file is another tool\'s recording: vmstat (vmstat -n 1 text) or psi2log (nohang\'s psi2log output)')
     .option('--interval <duration>', 'with --from: the time between lines when the file has no timestamps (default: vmstat 1s, psi2log its header\'s)')
     .action(async (f: string, o) => setCode(await replayCommand(f, o)));
+  program
+    .command('pagetrace')
+    .description('run a page-reference trace (lackey, Dinero .din, libCacheSim csv; .gz ok) through the engine as one process')
+    .argument('<trace>', 'the trace file')
+    .requiredOption('--format <f>', 'lackey | din | csv')
+    .option('--ram <size>', 'RAM of the machine', '64M')
+    .option('--swap <size>', 'swap (disk)', '0')
+    .option('--max-pages <n>', 'distinct pages the trace may touch (the size of the mapping)', '1048576')
+    .option('--no-instr', 'skip instruction fetches (lackey I, din label 2)')
+    .option('--json <file>', 'write the counters as JSON')
+    .action(async (f: string, o) => {
+      try {
+        const r = await pagetraceRun(f, o);
+        for (const l of pagetraceText(f, r)) console.log(l);
+        if (o.json) writeFileAtomic(o.json, JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? Number(v) : v), 2));
+        setCode(0);
+      } catch (e) {
+        console.error(e instanceof OomsimError ? e.message.replace(/^E_[A-Z]+: /, 'oomsim pagetrace: ') : `oomsim pagetrace: ${(e as Error).message}`);
+        setCode(1);
+      }
+    });
 }
