@@ -14,7 +14,7 @@ const F = 'test/fixtures/trace';
 const opts = (format: string, more: Partial<{ ram: string; swap: string; maxPages: string; instr: boolean }> = {}) => ({ format, ram: '64M', swap: '0', maxPages: '1048576', ...more });
 async function all(file: string, format: 'lackey' | 'din' | 'csv', instr = true): Promise<PageRef[]> {
   const out: PageRef[] = [];
-  for await (const b of pageRefs(file, format, { instr })) out.push(...b);
+  for await (const b of pageRefs(file, format, { instr })) out.push(...b.toArray());
   return out;
 }
 async function failure(p: Promise<unknown>): Promise<string> {

@@ -25,17 +25,41 @@ export interface PageRef {
   write: boolean;
 }
 
+/** References in packed arrays (no object per reference: a 100 M-reference trace would spend its time in the GC). */
+export class RefBatch {
+  readonly page: Float64Array;
+  readonly write: Uint8Array;
+  length = 0;
+  constructor(readonly capacity = 16384) {
+    this.page = new Float64Array(capacity + 64); // + room for the pages of one access that crosses pages
+    this.write = new Uint8Array(capacity + 64);
+  }
+  push(page: number, write: boolean): void {
+    this.page[this.length] = page;
+    this.write[this.length++] = write ? 1 : 0;
+  }
+  get full(): boolean {
+    return this.length >= this.capacity;
+  }
+  /** As objects (tests, small traces). */
+  toArray(): PageRef[] {
+    const out: PageRef[] = [];
+    for (let i = 0; i < this.length; i++) out.push({ page: this.page[i], write: this.write[i] === 1 });
+    return out;
+  }
+}
+
 const PAGE = 4096;
 const hex = /^[0-9a-fA-F]+$/;
 
 /** The pages an access of `size` bytes at `addr` covers (an access that crosses a page boundary touches both). */
-function pagesOf(addr: number, size: number, write: boolean, out: PageRef[]): void {
+function pagesOf(addr: number, size: number, write: boolean, out: RefBatch): void {
   const first = Math.floor(addr / PAGE), last = Math.floor((addr + Math.max(1, size) - 1) / PAGE);
-  for (let p = first; p <= last; p++) out.push({ page: p, write });
+  for (let p = first; p <= last && p - first < 32; p++) out.push(p, write);
 }
 
 /** A lackey line (null for Valgrind's `==pid==` messages). */
-export function lackeyRefs(file: string, l: Line, instr: boolean, out: PageRef[]): void {
+export function lackeyRefs(file: string, l: Line, instr: boolean, out: RefBatch): void {
   const t = l.text;
   if (t === '' || t.startsWith('==')) return;
   const m = /^\s*([ILSM])\s+([0-9a-fA-F]+),(\d+)\s*$/.exec(t);
@@ -50,16 +74,43 @@ export function lackeyRefs(file: string, l: Line, instr: boolean, out: PageRef[]
   } else pagesOf(addr, size, m[1] === 'S', out);
 }
 
-export function dinRefs(file: string, l: Line, instr: boolean, out: PageRef[]): void {
-  const t = l.text.trim();
-  if (t === '') return;
-  const f = t.split(/\s+/);
-  const label = f[0];
-  if (!/^[0-4]$/.test(label) || f.length < 2 || f.length > 3 || !hex.test(f[1].replace(/^0x/i, '')) || (f[2] !== undefined && !/^\d+$/.test(f[2]))) {
-    throw new TraceError(file, l.no, `not a Dinero .din line: ${JSON.stringify(t.slice(0, 60))}; expected "label address [size]" with label 0 (read), 1 (write), 2 (fetch), 3, 4 and a hex address`);
+/** Hex digits to a number (at most 13 digits: addresses below 2^52), or -1. */
+function hexAt(t: string, i: number, end: number): number {
+  if (i >= end || end - i > 13) return -1;
+  let v = 0;
+  for (; i < end; i++) {
+    const c = t.charCodeAt(i);
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
   }
-  if (label === '3' || label === '4' || (label === '2' && !instr)) return;
-  pagesOf(Number.parseInt(f[1].replace(/^0x/i, ''), 16), f[2] === undefined ? 1 : Number(f[2]), label === '1', out);
+  return v;
+}
+
+export function dinRefs(file: string, l: Line, instr: boolean, out: RefBatch): void {
+  const t = l.text;
+  // Fast path: "L ADDR" or "L ADDR SIZE" with single spaces (what tools write); anything else takes the full check.
+  const label = t.charCodeAt(0) - 48;
+  if (t.length > 2 && label >= 0 && label <= 2 && t.charCodeAt(1) === 32) {
+    let end = t.indexOf(' ', 2);
+    const sizeText = end < 0 ? '' : t.slice(end + 1);
+    if (end < 0) end = t.length;
+    const addr = hexAt(t, t.startsWith('0x', 2) ? 4 : 2, end);
+    if (addr >= 0 && (sizeText === '' || /^\d+$/.test(sizeText))) {
+      if (label === 2 && !instr) return;
+      pagesOf(addr, sizeText === '' ? 1 : Number(sizeText), label === 1, out);
+      return;
+    }
+  }
+  const s = t.trim();
+  if (s === '') return;
+  const f = s.split(/\s+/);
+  const lab = f[0];
+  if (!/^[0-4]$/.test(lab) || f.length < 2 || f.length > 3 || !hex.test(f[1].replace(/^0x/i, '')) || (f[2] !== undefined && !/^\d+$/.test(f[2]))) {
+    throw new TraceError(file, l.no, `not a Dinero .din line: ${JSON.stringify(s.slice(0, 60))}; expected "label address [size]" with label 0 (read), 1 (write), 2 (fetch), 3, 4 and a hex address`);
+  }
+  if (lab === '3' || lab === '4' || (lab === '2' && !instr)) return;
+  pagesOf(Number.parseInt(f[1].replace(/^0x/i, ''), 16), f[2] === undefined ? 1 : Number(f[2]), lab === '1', out);
 }
 
 interface CsvCols {
@@ -74,7 +125,7 @@ export function csvHeader(file: string, l: Line): CsvCols {
   if (obj < 0) throw new TraceError(file, l.no, `the csv header names no object column; expected one of ${CSV_OBJ.join(', ')} (and optionally obj_size|size, op, time)`);
   return { obj, size: h.findIndex((c) => c === 'obj_size' || c === 'size'), op: h.findIndex((c) => c === 'op') };
 }
-export function csvRefs(file: string, l: Line, cols: CsvCols, out: PageRef[]): void {
+export function csvRefs(file: string, l: Line, cols: CsvCols, out: RefBatch): void {
   const t = l.text.trim();
   if (t === '') return;
   const f = t.split(',').map((x) => x.trim());
@@ -86,13 +137,13 @@ export function csvRefs(file: string, l: Line, cols: CsvCols, out: PageRef[]): v
   if (!['read', 'get', 'write', 'set'].includes(op)) throw new TraceError(file, l.no, `column ${cols.op + 1} (op): ${JSON.stringify(f[cols.op] ?? '')}; expected read, get, write or set`);
   // Object ids name whole objects: object k of `size` bytes covers its own run of pages, ids do not overlap.
   const n = Math.max(1, Math.ceil(size / PAGE));
-  for (let i = 0; i < n; i++) out.push({ page: Number(id) * 1024 + i, write: op === 'write' || op === 'set' }); // up to 4 MiB per object
+  for (let i = 0; i < n && i < 1024; i++) out.push(Number(id) * 1024 + i, op === 'write' || op === 'set'); // up to 4 MiB per object
 }
 
 /** Streams the references of a trace file in batches. */
-export async function* pageRefs(file: string, format: PagerefFormat, o: { instr?: boolean } = {}): AsyncGenerator<PageRef[]> {
+export async function* pageRefs(file: string, format: PagerefFormat, o: { instr?: boolean } = {}): AsyncGenerator<RefBatch> {
   const instr = o.instr ?? true;
-  let batch: PageRef[] = [];
+  let batch = new RefBatch();
   let cols: CsvCols | null = null;
   for await (const l of readLines(file)) {
     if (format === 'lackey') lackeyRefs(file, l, instr, batch);
@@ -100,9 +151,9 @@ export async function* pageRefs(file: string, format: PagerefFormat, o: { instr?
     else if (cols === null) {
       if (l.text.trim() !== '') cols = csvHeader(file, l);
     } else csvRefs(file, l, cols, batch);
-    if (batch.length >= 8192) {
+    if (batch.full) {
       yield batch;
-      batch = [];
+      batch = new RefBatch();
     }
   }
   if (batch.length) yield batch;
@@ -121,7 +172,7 @@ export interface PagerefResult {
  * Drives `refs` through `engine` as process `pid` (spawned here) with a mapping of `maxPages` pages. The engine's
  * state (RAM, swap, sysctls) is the caller's. Deterministic: the same trace gives the same counters.
  */
-export async function runPageRefs(engine: Engine, refs: AsyncIterable<PageRef[]>, o: { pid?: number; maxPages: number }): Promise<PagerefResult> {
+export async function runPageRefs(engine: Engine, refs: AsyncIterable<RefBatch>, o: { pid?: number; maxPages: number }): Promise<PagerefResult> {
   const pid = o.pid ?? 1000;
   engine.spawn(pid, { comm: 'trace' });
   const base = engine.mmapAnon(pid, o.maxPages);
@@ -130,23 +181,23 @@ export async function runPageRefs(engine: Engine, refs: AsyncIterable<PageRef[]>
   const slot = new Map<number, number>();
   const code = OPS.touch.code, nargs = OPS.touch.nargs;
   let references = 0, touches = 0, lastVpn = -1, lastW = false, oomKilled = false;
-  const pending: number[] = [];
+  // Pending touches as (vpn, access) pairs; the vpn is below 2^52, kept as a double.
+  let pendVpn = new Float64Array(16384), pendW = new Uint8Array(16384), np = 0;
   const flush = () => {
-    if (!pending.length) return;
     let i = 0;
-    while (i < pending.length) {
+    while (i < np) {
       const fill = (w: Uint32Array) => {
         const room = Math.floor(w.length / 7);
         let k = 0;
-        for (; k < room && i < pending.length; k++, i += 2) {
-          const j = k * 7;
+        for (; k < room && i < np; k++, i++) {
+          const j = k * 7, v = pendVpn[i];
           w[j] = code;
           w[j + 1] = nargs;
           w[j + 2] = pid;
-          w[j + 3] = pending[i] >>> 0;
-          w[j + 4] = Math.floor(pending[i] / 2 ** 32);
+          w[j + 3] = v % 4294967296;
+          w[j + 4] = Math.floor(v / 4294967296);
           w[j + 5] = 1;
-          w[j + 6] = pending[i + 1];
+          w[j + 6] = pendW[i];
         }
         touches += k; // counted when written: a batch cut short by an OOM kill still sent them
         return k * 7;
@@ -157,37 +208,43 @@ export async function runPageRefs(engine: Engine, refs: AsyncIterable<PageRef[]>
         // The process is gone (the OOM killer took it): the rest of the trace has no one to run it.
         if (!engine.tasks().some((t) => t.pid === pid)) {
           oomKilled = true;
-          pending.length = 0;
+          np = 0;
           return;
         }
         throw e;
       }
     }
-    pending.length = 0;
+    np = 0;
   };
   for await (const batch of refs) {
     if (oomKilled) {
       references += batch.length;
       continue;
     }
-    for (const r of batch) {
+    if (pendVpn.length < batch.length) {
+      pendVpn = new Float64Array(batch.length);
+      pendW = new Uint8Array(batch.length);
+    }
+    const pages = batch.page, writes = batch.write;
+    for (let r = 0; r < batch.length; r++) {
       references++;
-      let s = slot.get(r.page);
+      const page = pages[r];
+      let s = slot.get(page);
       if (s === undefined) {
         s = slot.size;
         if (s >= o.maxPages) throw new TraceError('(trace)', 0, `the trace touches more than ${o.maxPages} distinct pages; raise --max-pages`);
-        slot.set(r.page, s);
+        slot.set(page, s);
       }
-      const vpn = base + s;
-      if (vpn === lastVpn && r.write === lastW) continue;
+      const vpn = base + s, wr = writes[r] === 1;
+      if (vpn === lastVpn && wr === lastW) continue;
       lastVpn = vpn;
-      lastW = r.write;
-      pending.push(vpn, r.write ? 1 : 0);
+      lastW = wr;
+      pendVpn[np] = vpn;
+      pendW[np++] = writes[r];
     }
     flush();
-    if (!engine.tasks().some((t) => t.pid === pid)) oomKilled = true;
+    if (!oomKilled && !engine.tasks().some((t) => t.pid === pid)) oomKilled = true;
   }
-  flush();
   const after = engine.vmstat() as Record<string, bigint>;
   const b = before as Record<string, bigint>;
   const d = (k: string) => (after[k] ?? 0n) - (b[k] ?? 0n);
