@@ -83,7 +83,7 @@ const NEEDS: Record<string, { meminfo?: string[]; tasks?: boolean; pressure?: bo
   lmkd: { pressure: true, tasks: true },
   'systemd-oomd': { meminfo: ['MemTotal', 'MemAvailable'], pressure: true },
   oomd: { meminfo: ['MemTotal', 'MemAvailable'], pressure: true },
-  kubelet: { meminfo: ['MemTotal'] },
+  kubelet: { meminfo: ['MemTotal'], tasks: true }, // pods are the leaf cgroups that hold tasks
 };
 
 /** Fields a policy needs that the first sample lacks, as "what (where)" strings. */
