@@ -25,6 +25,7 @@ import { scenarioJsonSchemaText } from '../scenario/jsonschema.js';
 import { compareCommand } from './compare.js';
 import { registerSweepCommands } from './sweep.js';
 import { captureCommand, predictCommand } from './predict.js';
+import { registerTraceCommands } from './trace.js';
 
 export async function mainAsync(argv: string[]): Promise<number> {
   return main(argv, true) as Promise<number>;
@@ -213,6 +214,7 @@ export function main(argv: string[], async = false): number | Promise<number> {
       code = await compareCommand(f, o);
     });
   registerSweepCommands(program, (c) => (code = c));
+  registerTraceCommands(program, (c) => (code = c), `oomsim ${packageVersion()}`);
   program
     .command('schema')
     .description('print the JSON Schema of scenario files')
