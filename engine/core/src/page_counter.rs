@@ -189,6 +189,20 @@ impl PageCounterArena {
         }
     }
 
+    /// The most pages `try_charge(id, n)` accepts: the smallest `max - usage` from `id` up to the root.
+    pub fn headroom(&self, id: CounterId) -> u64 {
+        let mut cur = id;
+        let mut room = u64::MAX;
+        loop {
+            let c = &self.counters[cur as usize];
+            room = room.min(c.max.saturating_sub(c.usage));
+            match c.parent {
+                Some(p) => cur = p,
+                None => return room,
+            }
+        }
+    }
+
     /// The failure of `try_charge` at level `failed`: failcnt there (when tracked), the levels below undone.
     #[cold]
     fn try_charge_failed(&mut self, id: CounterId, failed: CounterId, n: u64) -> CounterId {

@@ -29,6 +29,35 @@ impl MemCgroupTree {
         }
     }
 
+    /// Pages `id` can be charged one at a time on the allocation-free fast path of the engine's charge (every
+    /// `page_counter_try_charge` succeeds and no level ends above memory.high): the smallest headroom below
+    /// `max` of the memory (and v1 memsw) counters up to the root, and below `high` of the memory counters of
+    /// every level but the root; 0 when a level's swap counter is already above its high. A run of that many
+    /// pages charged at once leaves every counter (usage, watermarks, protected usage) as the single charges do.
+    pub fn fast_charge_headroom(&self, id: MemcgId) -> u64 {
+        let m = &self.memcgs[id as usize];
+        let mut room = self.counters.headroom(m.memory);
+        if let Some(sw) = m.memsw {
+            room = room.min(self.counters.headroom(sw));
+        }
+        let mut cur = id;
+        loop {
+            let m = &self.memcgs[cur as usize];
+            let mem = self.counters.get(m.memory);
+            room = room.min(mem.high.saturating_sub(mem.usage));
+            if let Some(sw) = m.swap {
+                let s = self.counters.get(sw);
+                if s.usage > s.high {
+                    return 0;
+                }
+            }
+            match m.parent {
+                Some(p) if p != ROOT_MEMCG => cur = p,
+                _ => return room,
+            }
+        }
+    }
+
     /// Take back the `failcnt` increment of a failed [`MemCgroupTree::counter_try_charge`] (the engine's
     /// allocation-free fast path probes the counters before it runs the full charge path, whose own first attempt
     /// is the one the kernel counts).

@@ -113,6 +113,15 @@ impl Kernel {
                 if v >= chunk_end {
                     continue;
                 }
+                if write {
+                    // a run of untouched anon pages: faulted in one step where the single-page path would take
+                    // its fast path for each (memory/batch.rs)
+                    let n = self.do_anonymous_run(pid, mm_id, vi, v, chunk_end);
+                    if n > 0 {
+                        v += n;
+                        continue;
+                    }
+                }
                 let mut vmf = VmFault::new(pid, mm_id, vi, v, write);
                 let r = self.handle_mm_fault(&mut vmf);
                 self.note_fault(&vmf);

@@ -154,6 +154,7 @@ fn fault_stop(e: FaultErr, vpn: u64) -> TouchStop {
     }
 }
 
+mod batch;
 mod engine;
 #[cfg(test)]
 mod tests;

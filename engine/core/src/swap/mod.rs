@@ -94,6 +94,12 @@ fn entry(frame: u32, gen: u32) -> u64 {
     u64::from(frame) | (u64::from(gen) << 32)
 }
 
+/// A ring entry of frame `frame` queued with generation `gen` (for a run queued outside this module).
+#[inline]
+pub(crate) fn ring_entry(frame: u32, gen: u32) -> u64 {
+    entry(frame, gen)
+}
+
 /// `struct lruvec` of one memcg on the one node: the lists, their sizes, and the reclaim cost memory
 /// (`lruvec->anon_cost`/`file_cost`, mm/vmscan.c:`lru_note_cost`) that SCAN_FRACT balances on.
 #[derive(Clone, Debug, Default)]
@@ -108,6 +114,19 @@ pub struct Lruvec {
 }
 
 impl Lruvec {
+    /// The ring of list `lru`, for a run of new pages queued at its head (the caller counts them).
+    #[inline]
+    pub(crate) fn ring_mut(&mut self, lru: Lru) -> &mut VecDeque<u64> {
+        &mut self.rings[lru as usize]
+    }
+
+    /// Whether counting and queueing one more page on `lru` compacts its ring (the test `lru_queue` makes:
+    /// more than 2 × live + 1024 entries). When it is false it stays false for every page added after it.
+    #[inline]
+    pub(crate) fn compaction_due_after_add(&self, lru: Lru) -> bool {
+        self.rings[lru as usize].len() + 1 > 2 * (self.nr[lru as usize] as usize + 1) + 1024
+    }
+
     pub fn len(&self, lru: Lru) -> u64 {
         self.nr[lru as usize]
     }

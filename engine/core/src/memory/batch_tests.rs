@@ -1,0 +1,115 @@
+//! The batched first-touch path against the single-page path: random sequences run twice, batched and not,
+//! must leave the whole engine state (its Debug form: frames, LRU rings, counters, memcg tree, PTEs, tasks, OOM
+//! scan index) identical after every operation, and return the same results.
+
+use crate::filemap::FileKind;
+use crate::kernel::{Kernel, MachineConfig, SpawnArgs};
+use crate::memory::Access;
+use crate::mmap::{MapFlags, PROT_READ, PROT_RW};
+use std::cell::Cell;
+
+thread_local! {
+    /// Set: every fault takes the single-page path.
+    pub(super) static SINGLE_PAGE: Cell<bool> = const { Cell::new(false) };
+    /// Pages the batched path resolved (to check that the sequences exercise it).
+    pub(super) static BATCHED: Cell<u64> = const { Cell::new(0) };
+}
+
+/// One random sequence on a small machine with memcgs near their limits, page cache to reclaim, fork (COW),
+/// munmap and partial touches; `single`: without the batched path. Returns the state after each operation.
+fn run(seed: u64, single: bool) -> Vec<String> {
+    SINGLE_PAGE.with(|c| c.set(single));
+    let mut rng = crate::rand::Rng::new(seed);
+    let frames = 2048 + rng.below(2048);
+    let swap = if rng.below(2) == 0 { 0 } else { 512 };
+    let mut k = Kernel::new(MachineConfig { totalram_pages: frames, seed, total_swap_pages: swap, ..Default::default() }).unwrap();
+    let mut out = Vec::new();
+    for (i, path) in ["/a", "/a/b", "/c"].iter().enumerate() {
+        k.cgroup_create(path).unwrap().unwrap();
+        let max = 200 + rng.below(1500) as u64;
+        k.cgroup_write(path, "memory.max", &(max * 4096).to_string()).unwrap().unwrap();
+        if rng.below(2) == 0 {
+            let high = max - rng.below(150) as u64;
+            k.cgroup_write(path, "memory.high", &(high * 4096).to_string()).unwrap().unwrap();
+        }
+        k.spawn_task(SpawnArgs { pid: 10 + i as u32, comm: "m".into(), cgroup: (*path).into(), ..Default::default() }).unwrap();
+    }
+    k.spawn(1, "root").unwrap();
+    let file = k.file_create("f", FileKind::Disk, frames as u64, false).unwrap().unwrap();
+    let mut next = 100;
+    for _ in 0..60 {
+        let pids: Vec<u32> = k.tasks.iter().map(|t| t.pid).collect();
+        let Some(&pid) = pids.get(rng.below(pids.len().max(1) as u32) as usize) else { break };
+        let vmas: Vec<(u64, u64)> = k.task_mm(pid).unwrap().vmas.iter().map(|v| (v.start, v.end)).collect();
+        let r = match rng.below(10) {
+            0..=1 => {
+                let prot = if rng.below(6) == 0 { PROT_READ } else { PROT_RW };
+                let pages = 1 + rng.below(1500) as u64;
+                format!("{:?}", k.mmap(pid, pages, prot, MapFlags { anonymous: true, ..Default::default() }, None).unwrap())
+            }
+            2..=6 if !vmas.is_empty() => {
+                let (s, e) = vmas[rng.below(vmas.len() as u32) as usize];
+                let a = s + rng.below((e - s) as u32) as u64;
+                let n = 1 + rng.below((e - a) as u32 + 8) as u64; // may run past the VMA: SIGSEGV there
+                let acc = if rng.below(5) == 0 { Access::Read } else { Access::Write };
+                format!("{:?}", k.touch(pid, a, n, acc))
+            }
+            7 => {
+                let child = next;
+                next += 1;
+                format!("{:?}", k.fork(pid, child).unwrap())
+            }
+            8 if !vmas.is_empty() => {
+                let (s, e) = vmas[rng.below(vmas.len() as u32) as usize];
+                let a = s + rng.below((e - s) as u32) as u64;
+                format!("{:?}", k.munmap(pid, a, 1 + rng.below((e - a) as u32) as u64).unwrap())
+            }
+            _ => {
+                let first = rng.below(frames / 2) as u64;
+                format!("{:?}", k.file_read(pid, file, first, 1 + rng.below(frames / 2) as u64).unwrap())
+            }
+        };
+        out.push(format!("{r}\n{k:?}"));
+    }
+    SINGLE_PAGE.with(|c| c.set(false));
+    out
+}
+
+#[test]
+fn batched_first_touch_equals_single_page_faults() {
+    let before = BATCHED.with(|c| c.get());
+    for seed in 0..60 {
+        let (a, b) = (run(seed, false), run(seed, true));
+        assert_eq!(a.len(), b.len());
+        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+            assert!(x == y, "seed {seed}, operation {i}: the batched path left a different state");
+        }
+    }
+    let batched = BATCHED.with(|c| c.get()) - before;
+    assert!(batched > 10_000, "the sequences take the batched path ({batched} pages)");
+}
+
+#[test]
+fn batched_path_stops_at_the_min_watermark_and_the_memcg_limit() {
+    for cg in [false, true] {
+        let mut ks = [false, true].map(|single| {
+            SINGLE_PAGE.with(|c| c.set(single));
+            let mut k = Kernel::new(MachineConfig { totalram_pages: 4096, seed: 1, ..Default::default() }).unwrap();
+            if cg {
+                k.cgroup_create("/l").unwrap().unwrap();
+                k.cgroup_write("/l", "memory.max", &(1000 * 4096).to_string()).unwrap().unwrap();
+                k.cgroup_write("/l", "memory.high", &(900 * 4096).to_string()).unwrap().unwrap();
+            }
+            k.spawn_task(SpawnArgs { pid: 1, comm: "t".into(), cgroup: if cg { "/l".into() } else { "/".into() }, ..Default::default() }).unwrap();
+            let v = k.mmap(1, 4000, PROT_RW, MapFlags { anonymous: true, ..Default::default() }, None).unwrap().unwrap();
+            let o = k.touch(1, v, 4000, Access::Write);
+            SINGLE_PAGE.with(|c| c.set(false));
+            (format!("{o:?}"), k)
+        });
+        let [(oa, ka), (ob, kb)] = &mut ks;
+        assert_eq!(oa, ob);
+        assert_eq!(format!("{ka:?}"), format!("{kb:?}"), "cgroup {cg}");
+        // the run ended where the single-page path needs its slow path: OOM (root) or memcg reclaim/OOM
+        assert!(ka.vmstat.get(crate::vmstat::Vmstat::pgfault) > 800);
+    }
+}
