@@ -167,8 +167,8 @@ export interface VictimOptions {
   ignoreRootUser?: boolean;
 }
 export const OOM_SCORE_PREFER = 300, OOM_SCORE_AVOID = -300, VMRSS_PREFER = 3145728, VMRSS_AVOID = -3145728;
-/** TASK_COMM_LEN: /proc/<pid>/comm holds at most 15 bytes. */
-export const comm15 = (s: string) => Buffer.from(s, 'utf8').subarray(0, 15).toString('utf8').replace(/\uFFFD+$/, '');
+/** TASK_COMM_LEN: /proc/<pid>/comm holds at most 15 bytes. (TextEncoder, not Node's Buffer: this runs in browsers too.) */
+export const comm15 = (s: string) => new TextDecoder().decode(new TextEncoder().encode(s).subarray(0, 15)).replace(/\uFFFD+$/, '');
 
 /**
  * kill.c:is_larger, the comparison: larger oom_score wins, ties by larger VmRSS; with --sort-by-rss larger VmRSS
