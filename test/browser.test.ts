@@ -1,8 +1,9 @@
 // The playground (bindings/web, built by `npm run build:web`) in real headless Chromium (Debian's chromium +
 // playwright-core), opened from file:// as a user would open the built file: presets run in the worker give the
 // same results as `oomsim run` in Node; inline editor errors name the line and the allowed values; a share link
-// reproduces the run; the policy bake-off prints `oomsim compare`'s table; playback, cancel, the process table and
-// the language switch work; no console errors.
+// reproduces the run; the policy bake-off prints `oomsim compare`'s table, with parameters; a run paused, stepped
+// and resumed ends as `oomsim run` does; playback, cancel, the process table and the language switch work; no
+// console errors.
 import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,6 +13,7 @@ import { load, runScenarioFile, textSummary, formatLog, parseScenario } from '..
 import { formatIssue, loadScenarioFileOrThrow } from '../bindings/src/scenario/load.js';
 import { normalizeScenario } from '../bindings/src/scenario/normalize.js';
 import { comparePolicies, compareTable } from '../bindings/src/policy/compare.js';
+import { BUILTIN_POLICIES } from '../bindings/src/policy/index.js';
 
 const DIST = new URL('../bindings/web/dist/', import.meta.url).pathname;
 const PAGE = pathToFileURL(join(DIST, 'index.html')).href;
@@ -224,6 +226,108 @@ describe('playground from file://', () => {
     for (const share of inked) expect(share).toBeGreaterThan(0.003);
     await (await page.$('#compare-table'))!.scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(OUT, 'playground-bakeoff.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('a live run paused, stepped N ticks and resumed ends exactly as oomsim run', { timeout: WAIT * 3 }, async () => {
+    const { page, errors } = await open();
+    const timeText = () => page.textContent('#time');
+    // start paused at t=0, step 25 ticks: the samples 0 .. 2.4 s, the engine's own task table at 2.4 s
+    const a = runScenarioFile(`${SCENARIOS}global-oom-adj.yaml`, { explain: true });
+    await page.selectOption('#preset', 'global-oom-adj');
+    await page.check('#start-paused');
+    await page.click('#run');
+    await page.waitForSelector('body[data-state="paused"]', { state: 'attached', timeout: WAIT });
+    await page.fill('#step-n', '25');
+    await page.click('#step');
+    await page.waitForFunction(() => document.getElementById('time')?.textContent === 'time 2.4 s', undefined, { timeout: WAIT });
+    expect(await page.getAttribute('body', 'data-state')).toBe('paused');
+    const rss = a.series.rssKb['100']![24];
+    const row = await page.$$eval('#procs tr[data-pid="100"] td', (tds) => tds.map((td) => td.textContent));
+    expect(row.slice(0, 3)).toEqual(['100', 'postgres', String(rss)]);
+    expect(row[5]).toBe('-500'); // oom_score_adj from the paused engine, no re-run
+    expect(row[6]).not.toBe('…');
+    await page.click('#procs tr[data-pid="100"]');
+    expect(await page.textContent('#why')).toMatch(/postgres \(100\) at 2\.4s.*\n\s+oom_badness = rss \d+ \+ swapents \d+ \+ pgtables \d+ \+ adj -500/);
+    await page.click('#step');
+    await page.waitForFunction(() => document.getElementById('time')?.textContent === 'time 4.9 s', undefined, { timeout: WAIT });
+    // resume to the end: the same result as one uninterrupted run in Node
+    await page.click('#play');
+    await finished(page);
+    expect(await page.getAttribute('body', 'data-state')).toBe('done');
+    expect(await page.textContent('#summary')).toBe(textSummary(a, { explain: true }).join('\n'));
+    expect(await pageKills(page)).toEqual(a.oomKills.map((k) => ({ pid: k.pid, comm: k.comm, tNs: String(k.tNs) })));
+    expect(await page.textContent('#dmesg')).toBe(formatLog(a).join('\n'));
+
+    // pause a run while it runs, step 10 ticks (1.0 s), resume: again the uninterrupted result; the live charts
+    // include each memcg's limit and the PSI chart
+    await page.uncheck('#start-paused');
+    await page.selectOption('#preset', 'swap-zram-priority');
+    await page.click('#run');
+    await page.waitForFunction(() => (document.getElementById('progress') as HTMLProgressElement).value > 5, undefined, { timeout: WAIT });
+    await page.click('#play');
+    await page.waitForSelector('body[data-state="paused"]', { state: 'attached', timeout: WAIT });
+    await page.waitForFunction(() => /^time \d+\.\d s$/.test(document.getElementById('time')?.textContent ?? ''), undefined, { timeout: WAIT });
+    const at = Number(/time ([\d.]+) s/.exec((await timeText()) ?? '')![1]);
+    expect(at).toBeLessThan(60);
+    await page.fill('#step-n', '10');
+    await page.click('#step');
+    const want = `time ${(at + 1).toFixed(1)} s`;
+    await page.waitForFunction((w) => document.getElementById('time')?.textContent === w, want, { timeout: WAIT });
+    expect(await page.$$eval('.u-title', (els) => els.map((e) => e.textContent))).toContain('Memory pressure, /proc/pressure/memory (%)');
+    await page.screenshot({ path: join(OUT, 'playground-live-paused.png'), fullPage: true });
+    await page.click('#play');
+    await finished(page);
+    const b = runScenarioFile(`${SCENARIOS}swap-zram-priority.yaml`, { explain: true });
+    expect(await page.textContent('#summary')).toBe(textSummary(b, { explain: true }).join('\n'));
+    const inked = await ink(page);
+    for (const share of inked) expect(share).toBeGreaterThan(0.003);
+    // a memcg preset: its limit beside its charge
+    await runPreset(page, 'cgroup-v1-limit-in-bytes');
+    const titles = await page.$$eval('.u-title', (els) => els.map((e) => e.textContent));
+    expect(titles).toContain('Memory charged per cgroup vs its limit (MiB)');
+    expect(await page.$$eval('#cgroups .u-legend .u-series', (els) => els.map((e) => e.textContent ?? '').some((t) => / limit/.test(t)))).toBe(true);
+    await page.screenshot({ path: join(OUT, 'playground-cgroup-limit.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('the bake-off offers every registered policy with its parameters; a parameter set in the page is --set', { timeout: WAIT * 2 }, async () => {
+    const { page, errors } = await open();
+    expect(await page.$$eval('#policies .policy', (els) => els.map((e) => (e as HTMLElement).dataset.policy))).toEqual(['kernel', ...Object.keys(BUILTIN_POLICIES).filter((n) => n !== 'kernel')]);
+    expect(await page.inputValue('#policies .policy[data-policy="lmkd"] input[name="psiPartialStallMs"]')).toBe('70');
+    await page.selectOption('#preset', 'global-oom-adj');
+    // a value the policy's schema refuses: its message, no run
+    await page.check('#policies input[value="lmkd"]');
+    await page.click('#policies .policy[data-policy="lmkd"] summary');
+    await page.fill('#policies .policy[data-policy="lmkd"] input[name="psiPartialStallMs"]', '-5');
+    await page.click('#compare');
+    expect(await page.getAttribute('body', 'data-bakeoff')).toBe('error');
+    expect(await page.textContent('#compare-table')).toMatch(/lmkd.*psiPartialStallMs/);
+    await page.uncheck('#policies input[value="lmkd"]');
+    // earlyoom with -m 40,20 (SIGTERM at 40% available): the table `oomsim compare --set earlyoom.m=40,20` prints
+    await page.click('#policies .policy[data-policy="earlyoom"] summary');
+    await page.fill('#policies .policy[data-policy="earlyoom"] input[name="m"]', '40,20');
+    await page.click('#compare');
+    await page.waitForSelector('body[data-bakeoff="done"], body[data-bakeoff="error"]', { state: 'attached', timeout: WAIT });
+    expect(await page.getAttribute('body', 'data-bakeoff'), (await page.textContent('#compare-table')) ?? '').toBe('done');
+    expect(await page.textContent('#compare-cmd')).toBe('oomsim compare global-oom-adj.yaml --policies kernel,earlyoom --set earlyoom.m=40,20');
+    const file = `${SCENARIOS}global-oom-adj.yaml`;
+    const sc = normalizeScenario(loadScenarioFileOrThrow(file), { file });
+    const set = comparePolicies(sc, ['kernel', { name: 'earlyoom', params: { m: '40,20' } }], { tickNs: 100_000_000n, keepRuns: false });
+    const plain = comparePolicies(sc, ['kernel', 'earlyoom'], { tickNs: 100_000_000n, keepRuns: false });
+    expect(compareTable(set).join('\n')).not.toBe(compareTable(plain).join('\n')); // the parameter matters here
+    expect(await page.textContent('#compare-table')).toBe(compareTable(set).join('\n'));
+    // every registered policy runs in the page's workers without an error of its own (no Node-only API)
+    await page.fill('#policies .policy[data-policy="lmkd"] input[name="psiPartialStallMs"]', '70'); // the default again
+    for (const p of Object.keys(BUILTIN_POLICIES)) await page.check(`#policies input[value="${p}"]`);
+    await page.click('#compare');
+    await page.waitForSelector('body[data-bakeoff="done"], body[data-bakeoff="error"]', { state: 'attached', timeout: WAIT });
+    const all = (await page.textContent('#compare-table')) ?? '';
+    expect(all).not.toMatch(/E_POLICY|threw/);
+    expect(all.split('\n').length).toBe(3 + Object.keys(BUILTIN_POLICIES).length);
+    await page.screenshot({ path: join(OUT, 'playground-bakeoff-params.png'), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
   });
