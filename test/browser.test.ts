@@ -4,7 +4,7 @@
 // reproduces the run; the policy bake-off prints `oomsim compare`'s table, with parameters; a run paused, stepped
 // and resumed ends as `oomsim run` does; playback, cancel, the process table and the language switch work; no
 // console errors.
-import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,8 @@ const CHROMIUM = process.env.OOMSIM_CHROMIUM ?? '/usr/bin/chromium';
 const WAIT = 180_000; // a wait on the page, not a speed check: the machine is shared
 
 let browser: Browser;
+/** Figures for the note (printed, never asserted: the machine is shared): first load, the largest preset's run. */
+const timing: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(join(DIST, 'index.html'))) throw new Error(`${DIST}index.html is missing: run npm run build:web (scripts/test.sh does)`);
@@ -36,6 +38,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  if (timing.length) {
+    writeFileSync(join(OUT, 'playground-timing.txt'), timing.join('\n') + '\n');
+    console.log(`playground (loaded machine): ${timing.join('; ')}`);
+  }
 });
 
 async function open(url = PAGE, width = 1280, height = 800): Promise<{ page: Page; errors: string[] }> {
@@ -44,8 +50,12 @@ async function open(url = PAGE, width = 1280, height = 800): Promise<{ page: Pag
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   page.on('requestfailed', (r) => errors.push(`request failed: ${r.url().slice(0, 80)}`));
+  const t0 = Date.now();
   await page.goto(url);
   await page.waitForSelector('body[data-ready="1"]', { state: 'attached', timeout: WAIT });
+  if (!timing.some((x) => x.startsWith('first load'))) {
+    timing.push(`first load ${Date.now() - t0} ms (${Math.round(statSync(join(DIST, 'index.html')).size / 1024)} KiB index.html, from file://)`);
+  }
   return { page, errors };
 }
 
@@ -319,6 +329,16 @@ describe('playground from file://', () => {
     const plain = comparePolicies(sc, ['kernel', 'earlyoom'], { tickNs: 100_000_000n, keepRuns: false });
     expect(compareTable(set).join('\n')).not.toBe(compareTable(plain).join('\n')); // the parameter matters here
     expect(await page.textContent('#compare-table')).toBe(compareTable(set).join('\n'));
+    // a share link made now carries the bake-off: opened, it compares the same policies with the same parameters
+    await page.click('#share');
+    await page.waitForFunction(() => (document.getElementById('share-url') as HTMLInputElement).value.includes('#s='), undefined, { timeout: WAIT });
+    const b = await open(await page.inputValue('#share-url'));
+    await b.page.waitForSelector('body[data-bakeoff="done"], body[data-bakeoff="error"]', { state: 'attached', timeout: WAIT });
+    expect(await b.page.textContent('#compare-table')).toBe(compareTable(set).join('\n'));
+    expect(await b.page.inputValue('#policies .policy[data-policy="earlyoom"] input[name="m"]')).toBe('40,20');
+    await finished(b.page);
+    expect(b.errors).toEqual([]);
+    await b.page.close();
     // every registered policy runs in the page's workers without an error of its own (no Node-only API)
     await page.fill('#policies .policy[data-policy="lmkd"] input[name="psiPartialStallMs"]', '70'); // the default again
     for (const p of Object.keys(BUILTIN_POLICIES)) await page.check(`#policies input[value="${p}"]`);
@@ -328,6 +348,20 @@ describe('playground from file://', () => {
     expect(all).not.toMatch(/E_POLICY|threw/);
     expect(all.split('\n').length).toBe(3 + Object.keys(BUILTIN_POLICIES).length);
     await page.screenshot({ path: join(OUT, 'playground-bakeoff-params.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('the largest preset runs to the end in the page as in oomsim run (its time printed, not asserted)', { timeout: WAIT * 3 }, async () => {
+    const name = 'prevent-more-swap'; // the longest run of scenarios/: 180 s simulated, swap and reclaim
+    const { page, errors } = await open();
+    await runPreset(page, name);
+    const status = (await page.textContent('#status')) ?? '';
+    timing.push(`${name} in the page: ${/\(([\d.]+ s)\)/.exec(status)?.[1] ?? status}`);
+    const t0 = Date.now();
+    const node = runScenarioFile(`${SCENARIOS}${name}.yaml`, { explain: true });
+    timing.push(`${name} in Node (same process, runScenario): ${((Date.now() - t0) / 1000).toFixed(2)} s`);
+    expect(await page.textContent('#summary')).toBe(textSummary(node, { explain: true }).join('\n'));
     expect(errors).toEqual([]);
     await page.close();
   });

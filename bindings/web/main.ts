@@ -15,7 +15,7 @@ import { TEXT, type Lang } from './src/i18n.js';
 import { decodeShare, encodeShare } from './src/share.js';
 import { renderProcs, renderWhy, type ProcState } from './src/procs.js';
 import type { FromWorker, ToWorker } from './src/protocol.js';
-import { compareCommand, readPolicyForm, renderPolicyForm, runBakeoff } from './src/bakeoff.js';
+import { applyPolicyForm, compareCommand, readPolicyForm, renderPolicyForm, runBakeoff } from './src/bakeoff.js';
 
 const $ = <E extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as E;
 const params = new URLSearchParams(location.search);
@@ -250,9 +250,47 @@ function showCorrection(): void {
   $('correction').textContent = c === 'overcommit' ? T().corrOvercommit : c === 'oom_kill' ? T().corrOomKill : '';
 }
 
+/** Policies of the last bake-off run, for the share link (none when no bake-off ran or it failed). */
+let lastBakeoff: { name: string; params: Record<string, unknown> }[] | null = null;
+
+/** The bake-off of the policies picked in the form (with their parameters). */
+function compare(): void {
+  let policies;
+  try {
+    policies = readPolicyForm($('policies'));
+  } catch (e) {
+    document.body.dataset.bakeoff = 'error';
+    $('compare-status').textContent = '';
+    $('compare-table').textContent = (e as Error).message;
+    return;
+  }
+  $('compare-cmd').textContent = policies.length ? compareCommand(file, tickMs(), policies) : '';
+  lastBakeoff = policies;
+  runBakeoff({
+    policies,
+    text: editor.state.doc.toString(),
+    file,
+    tickMs: tickMs(),
+    newWorker: () => {
+      const w = new RunWorker();
+      const copy = wasmBytes.slice().buffer;
+      w.postMessage({ type: 'init', wasm: copy } satisfies ToWorker, [copy]);
+      return w;
+    },
+    labels: T().chart,
+    table: $('compare-table'),
+    grid: $('compare-charts'),
+    onState: (st, text) => {
+      document.body.dataset.bakeoff = st;
+      $('compare-status').textContent = text;
+    },
+  });
+}
+
 async function share(): Promise<void> {
   const preset = PRESETS.find((x) => x.file === file)?.name;
-  const hash = await encodeShare({ text: editor.state.doc.toString(), tickMs: tickMs(), preset, lang });
+  const bakeoff = document.body.dataset.bakeoff === 'done' && lastBakeoff ? lastBakeoff : undefined;
+  const hash = await encodeShare({ text: editor.state.doc.toString(), tickMs: tickMs(), preset, lang, bakeoff });
   history.replaceState(null, '', `#${hash}`);
   ($('share-url') as HTMLInputElement).value = location.href;
   $('status').textContent = T().shared;
@@ -308,37 +346,7 @@ async function main(): Promise<void> {
   $('cursor').onchange = () => requestSnapshot();
   $('share').onclick = () => void share();
   $('preset').onchange = () => loadPreset(($('preset') as HTMLSelectElement).value);
-  $('compare').onclick = () => {
-    let policies;
-    try {
-      policies = readPolicyForm($('policies'));
-    } catch (e) {
-      document.body.dataset.bakeoff = 'error';
-      $('compare-status').textContent = '';
-      $('compare-table').textContent = (e as Error).message;
-      return;
-    }
-    $('compare-cmd').textContent = policies.length ? compareCommand(file, tickMs(), policies) : '';
-    runBakeoff({
-      policies,
-      text: editor.state.doc.toString(),
-      file,
-      tickMs: tickMs(),
-      newWorker: () => {
-        const w = new RunWorker();
-        const copy = wasmBytes.slice().buffer;
-        w.postMessage({ type: 'init', wasm: copy } satisfies ToWorker, [copy]);
-        return w;
-      },
-      labels: T().chart,
-      table: $('compare-table'),
-      grid: $('compare-charts'),
-      onState: (st, text) => {
-        document.body.dataset.bakeoff = st;
-        $('compare-status').textContent = text;
-      },
-    });
-  };
+  $('compare').onclick = compare;
   $('lang').onclick = () => { lang = lang === 'en' ? 'ko' : 'en'; labels(); };
   let shared = null;
   try {
@@ -355,6 +363,11 @@ async function main(): Promise<void> {
     labels();
     if (p) ($('preset') as HTMLSelectElement).value = p.name;
     run();
+    if (shared.bakeoff?.length) {
+      // the link was made after a bake-off: the same policies and parameters, compared again
+      applyPolicyForm($('policies'), shared.bakeoff);
+      compare();
+    }
   } else if (document.body.dataset.state !== 'error') setState('idle', '');
   document.body.dataset.ready = '1';
 }

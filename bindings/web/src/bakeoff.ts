@@ -87,6 +87,18 @@ export function renderPolicyForm(root: HTMLElement, checked: string[]): void {
   );
 }
 
+/** Put picked policies and their set parameters into the form (a share link's bake-off); unknown names are skipped. */
+export function applyPolicyForm(root: HTMLElement, specs: { name: string; params: Record<string, unknown> }[]): void {
+  for (const b of Array.from(root.querySelectorAll<HTMLElement>('.policy'))) {
+    const spec = specs.find((x) => x.name === b.dataset.policy);
+    b.querySelector<HTMLInputElement>('input[type=checkbox]')!.checked = !!spec;
+    for (const i of Array.from(b.querySelectorAll<HTMLInputElement>('.param input'))) {
+      const v = spec?.params[i.name];
+      i.value = v === undefined ? (i.dataset.default ?? '') : typeof v === 'string' ? v : json(v);
+    }
+  }
+}
+
 /** The picked policies with the parameters set in the form; throws the schema's message on a bad value. */
 export function readPolicyForm(root: HTMLElement): { name: string; params: Record<string, unknown> }[] {
   return Array.from(root.querySelectorAll<HTMLElement>('.policy'))
