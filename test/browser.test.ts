@@ -352,6 +352,27 @@ describe('playground from file://', () => {
     await page.close();
   });
 
+  it('a live run paced at 1x simulated second per wall second; full speed then ends it as oomsim run', { timeout: WAIT * 2 }, async () => {
+    const { page, errors } = await open();
+    await page.selectOption('#preset', 'global-oom-adj');
+    await page.selectOption('#live-speed', '1');
+    const t0 = Date.now();
+    await page.click('#run');
+    await page.waitForFunction(() => /^time \d+\.\d s$/.test(document.getElementById('time')?.textContent ?? ''), undefined, { timeout: WAIT });
+    await page.waitForTimeout(1500); // let it run a little: a wait, not a speed check
+    const shown = Number(/time ([\d.]+) s/.exec((await page.textContent('#time')) ?? '')![1]);
+    const wallS = (Date.now() - t0) / 1000;
+    // pacing caps the simulated time at the wall time since the start (a slow machine only lowers it)
+    expect(shown).toBeLessThanOrEqual(wallS + 0.1);
+    expect(await page.getAttribute('body', 'data-state')).toBe('running');
+    await page.selectOption('#live-speed', '0');
+    await finished(page);
+    const node = runScenarioFile(`${SCENARIOS}global-oom-adj.yaml`, { explain: true });
+    expect(await page.textContent('#summary')).toBe(textSummary(node, { explain: true }).join('\n'));
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('the largest preset runs to the end in the page as in oomsim run (its time printed, not asserted)', { timeout: WAIT * 3 }, async () => {
     const name = 'prevent-more-swap'; // the longest run of scenarios/: 180 s simulated, swap and reclaim
     const { page, errors } = await open();

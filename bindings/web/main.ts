@@ -50,6 +50,8 @@ function startWorker(): void {
 
 const tickMs = () => Math.max(1, Math.min(10_000, Math.trunc(Number(($('tick') as HTMLInputElement).value) || 100)));
 
+/** Simulated seconds per wall second for the live run (0: full speed). */
+const liveSpeed = () => Number(($('live-speed') as HTMLSelectElement).value) || 0;
 const stepTicks = () => Math.max(1, Math.min(100_000, Math.trunc(Number(($('step-n') as HTMLInputElement).value) || 1)));
 
 function run(): void {
@@ -62,7 +64,7 @@ function run(): void {
   setState(liveRun, paused ? T().paused : T().running);
   $('errors').textContent = '';
   playLabel();
-  worker.postMessage({ type: 'run', id, text: editor.state.doc.toString(), file, tickMs: tickMs(), paused } satisfies ToWorker);
+  worker.postMessage({ type: 'run', id, text: editor.state.doc.toString(), file, tickMs: tickMs(), paused, speed: liveSpeed() } satisfies ToWorker);
 }
 
 function cancel(): void {
@@ -342,6 +344,7 @@ async function main(): Promise<void> {
   $('cancel').onclick = cancel;
   $('play').onclick = togglePlay;
   $('step').onclick = step;
+  $('live-speed').onchange = () => liveRun !== null && worker.postMessage({ type: 'speed', id: runId, speed: liveSpeed() } satisfies ToWorker);
   $('cursor').oninput = () => { stopPlay(); seek(Number(($('cursor') as HTMLInputElement).value), false); };
   $('cursor').onchange = () => requestSnapshot();
   $('share').onclick = () => void share();

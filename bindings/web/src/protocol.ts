@@ -10,9 +10,15 @@ export interface RunRequest {
   tickMs: number;
   /** Start paused at t=0 (the page then steps or resumes). */
   paused?: boolean;
+  /** Simulated seconds per wall second; 0 or absent: as fast as the machine goes. Pacing never changes results. */
+  speed?: number;
 }
 /** Live control of the run in progress (id = its RunRequest's id): stop between ticks, run N ticks, go on. */
-export type ControlRequest = { type: 'pause'; id: number } | { type: 'resume'; id: number } | { type: 'step'; id: number; ticks: number };
+export type ControlRequest =
+  | { type: 'pause'; id: number }
+  | { type: 'resume'; id: number }
+  | { type: 'step'; id: number; ticks: number }
+  | { type: 'speed'; id: number; speed: number };
 export interface SnapshotRequest {
   type: 'snapshot';
   id: number;

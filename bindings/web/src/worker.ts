@@ -33,8 +33,8 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
       post({ type: 'ready' });
       return;
     }
-    if (m.type === 'pause' || m.type === 'resume' || m.type === 'step') {
-      control(m.type, m.id, m.type === 'step' ? m.ticks : 0);
+    if (m.type === 'pause' || m.type === 'resume' || m.type === 'step' || m.type === 'speed') {
+      control(m.type, m.id, m.type === 'step' ? m.ticks : m.type === 'speed' ? m.speed : 0);
       return;
     }
     const sc = scenario(m.text, m.file, m.id);
@@ -79,16 +79,23 @@ interface Live {
   lastPct: number;
   lastLive: number;
   timer: ReturnType<typeof setTimeout> | null;
+  /** Simulated seconds per wall second, 0 = as fast as the machine goes. */
+  speed: number;
+  /** Where the pacing counts from (set at start, resume and speed changes): wall ms and simulated ns. */
+  paceWall: number;
+  paceSimNs: bigint;
 }
 let live: Live | null = null;
 /** Wall time one slice of ticks may take before the worker reads its messages again. */
 const SLICE_MS = 20;
 const LIVE_EVERY_MS = 500;
+const LIVE_PACED_MS = 200;
 
 function startRun(m: RunRequest, sc: NonNullable<ReturnType<typeof scenario>>, tickNs: bigint): void {
   stopRun();
   const s = new RunStepper(sc, { tickNs, explain: true });
-  live = { id: m.id, s, paused: !!m.paused, ms: 0, lastPct: -1, lastLive: performance.now(), timer: null };
+  live = { id: m.id, s, paused: !!m.paused, ms: 0, lastPct: -1, lastLive: performance.now(), timer: null, speed: 0, paceWall: 0, paceSimNs: 0n };
+  pace(live, m.speed ?? 0);
   if (live.paused) postLive(live);
   else schedule(live);
 }
@@ -100,9 +107,20 @@ function stopRun(): void {
   live = null;
 }
 
-function schedule(l: Live): void {
-  l.timer = setTimeout(() => slice(l), 0);
+function schedule(l: Live, delayMs = 0): void {
+  l.timer = setTimeout(() => slice(l), delayMs);
 }
+
+/** Restart the pacing from here (at a resume, a speed change and the start). */
+function pace(l: Live, speed: number): void {
+  l.speed = speed > 0 && Number.isFinite(speed) ? speed : 0;
+  l.paceWall = performance.now();
+  l.paceSimNs = nextNs(l);
+}
+
+/** With a speed set: the simulated time the run may have reached by now (the next tick runs once it is due). */
+const dueNs = (l: Live) => l.paceSimNs + BigInt(Math.floor((performance.now() - l.paceWall) * l.speed * 1e6));
+const nextNs = (l: Live) => (l.s.ticks > 0 ? l.s.reachedNs + l.s.tickNs : 0n);
 
 /** Run ticks for up to SLICE_MS, then yield to the message queue. */
 function slice(l: Live): void {
@@ -110,12 +128,13 @@ function slice(l: Live): void {
   if (live !== l || l.paused) return;
   try {
     const t0 = performance.now();
-    while (!l.s.done && performance.now() - t0 < SLICE_MS) l.s.step(1);
+    while (!l.s.done && performance.now() - t0 < SLICE_MS && (l.speed === 0 || nextNs(l) <= dueNs(l))) l.s.step(1);
     l.ms += performance.now() - t0;
     progress(l);
     if (l.s.done) return finish(l);
-    if (performance.now() - l.lastLive >= LIVE_EVERY_MS) postLive(l);
-    schedule(l);
+    // paced runs show each step sooner (a teacher watching at 1x); a run at full speed every half second
+    if (performance.now() - l.lastLive >= (l.speed > 0 ? LIVE_PACED_MS : LIVE_EVERY_MS)) postLive(l);
+    schedule(l, l.speed > 0 ? 15 : 0);
   } catch (e) {
     stopRun();
     post({ type: 'error', id: l.id, message: (e as Error).message });
@@ -131,7 +150,7 @@ function progress(l: Live): void {
   post({ type: 'progress', id: l.id, nowNs: String(now), endNs: String(end) });
 }
 
-function control(kind: 'pause' | 'resume' | 'step', id: number, ticks: number): void {
+function control(kind: 'pause' | 'resume' | 'step' | 'speed', id: number, ticks: number): void {
   const l = live;
   if (!l || l.id !== id) return; // a control for a run that has ended (or was replaced) does nothing
   try {
@@ -140,9 +159,12 @@ function control(kind: 'pause' | 'resume' | 'step', id: number, ticks: number): 
       l.timer = null;
       l.paused = true;
       postLive(l);
+    } else if (kind === 'speed') {
+      pace(l, ticks);
     } else if (kind === 'resume') {
       if (!l.paused) return;
       l.paused = false;
+      pace(l, l.speed);
       schedule(l);
     } else {
       l.paused = true;
