@@ -136,6 +136,48 @@ describe('playground from file://', () => {
     await page.close();
   });
 
+  it('completion and hover docs from the schema, in block style and inside flow mappings', { timeout: WAIT }, async () => {
+    const { page, errors } = await open();
+    await page.selectOption('#preset', 'global-oom-adj');
+    const options = async () => {
+      await page.waitForSelector('.cm-tooltip-autocomplete', { timeout: WAIT });
+      return page.$$eval('.cm-tooltip-autocomplete li', (els) => els.map((e) => e.textContent ?? ''));
+    };
+    await page.click('.cm-content');
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('dur');
+    expect(await options()).toContain('duration');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+Backspace');
+    // inside a process's flow mapping: the process keys; inside its workload's: the workload keys
+    // line 19 of the preset: `  - { comm: postgres, pid: 100, oom_score_adj: -500, workload: { ... } }`
+    const line = page.locator('.cm-line', { hasText: 'comm: postgres' });
+    await line.click();
+    await page.keyboard.press('End');
+    await page.keyboard.press('ArrowLeft'); // before the closing `}`
+    await page.keyboard.type(', su');
+    expect(await options()).toEqual(expect.arrayContaining(['supervisor']));
+    await page.keyboard.press('Escape');
+    for (let i = 0; i < 4; i++) await page.keyboard.press('Backspace');
+    await line.locator('span', { hasText: /^kind$/ }).first().click();
+    await page.keyboard.press('Control+ArrowLeft');
+    await page.keyboard.type('wo');
+    const inWorkload = await options();
+    expect(inWorkload).toContain('working_set');
+    expect(inWorkload).not.toContain('comm');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Backspace');
+    await page.keyboard.press('Backspace');
+    // hover a key inside the flow mapping: its description from the schema
+    const key = line.locator('span', { hasText: /^oom_score_adj$/ }).first();
+    await key.hover();
+    await page.waitForSelector('.cm-hover-doc', { timeout: WAIT });
+    expect(await page.textContent('.cm-hover-doc')).toMatch(/^oom_score_adj: .+/);
+    await page.screenshot({ path: join(OUT, 'playground-editor-hover.png') });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('a share link opened in a new page reproduces the run', { timeout: WAIT * 2 }, async () => {
     const { page, errors } = await open();
     await runPreset(page, 'global-oom-adj');

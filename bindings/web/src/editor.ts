@@ -1,6 +1,7 @@
 // The scenario editor: CodeMirror 6 with the YAML mode; inline errors from the project's own validator
 // (scenario/load.ts parseScenario: the same messages, lines and allowed values as `oomsim run`); key completion
-// and hover docs from the scenario JSON Schema (scenarios/oomsim-scenario.schema.json).
+// and hover docs from the scenario JSON Schema (scenarios/oomsim-scenario.schema.json), in block style by
+// indentation and inside flow mappings (`{ comm: web, ... }`) by the YAML parser's node ranges (yaml-path.ts).
 import { EditorView, basicSetup } from 'codemirror';
 import { EditorState } from '@codemirror/state';
 import { hoverTooltip, keymap } from '@codemirror/view';
@@ -10,6 +11,7 @@ import { autocompletion, type CompletionContext, type CompletionResult } from '@
 import { indentWithTab } from '@codemirror/commands';
 import { parseScenario } from '../../src/scenario/load.js';
 import schemaText from '../../../scenarios/oomsim-scenario.schema.json?raw';
+import { inFlowMapping, yamlPathAt } from './yaml-path.js';
 
 type Schema = { properties?: Record<string, Schema>; items?: Schema; anyOf?: Schema[]; oneOf?: Schema[]; additionalProperties?: Schema | boolean; description?: string; enum?: unknown[]; const?: unknown };
 const SCHEMA = JSON.parse(schemaText) as Schema;
@@ -68,6 +70,15 @@ function keysAt(path: string[]): Map<string, string> {
 function complete(ctx: CompletionContext): CompletionResult | null {
   const line = ctx.state.doc.lineAt(ctx.pos);
   const before = line.text.slice(0, ctx.pos - line.from);
+  if (inFlowMapping(before)) {
+    // a key of a flow mapping: after `{` or `,`
+    const f = /[{,]\s*([\w.-]*)$/.exec(before);
+    if (!f) return null;
+    const path = yamlPathAt(ctx.state.doc.toString(), ctx.pos);
+    const keys = path ? keysAt(path) : new Map<string, string>();
+    if (keys.size === 0) return null;
+    return { from: ctx.pos - f[1]!.length, options: [...keys].map(([k, d]) => ({ label: k, type: 'property', info: d || undefined, apply: `${k}: ` })) };
+  }
   const m = /^(\s*)(- )?([\w.-]*)$/.exec(before);
   if (!m) return null;
   const lines = ctx.state.doc.toString().split('\n');
@@ -78,8 +89,31 @@ function complete(ctx: CompletionContext): CompletionResult | null {
   return { from: ctx.pos - m[3]!.length, options: [...keys].map(([k, d]) => ({ label: k, type: 'property', info: d || undefined, apply: `${k}: ` })) };
 }
 
+/** Hover on a key inside a flow mapping: the word at pos, preceded by `{` or `,` and followed by `:`. */
+function flowKeyAt(text: string, lineFrom: number, lineText: string, pos: number): { start: number; end: number; doc: string; key: string } | null {
+  const c = pos - lineFrom;
+  let a = c;
+  let b = c;
+  while (a > 0 && /[\w.-]/.test(lineText[a - 1]!)) a--;
+  while (b < lineText.length && /[\w.-]/.test(lineText[b]!)) b++;
+  if (a === b || !/^\s*:/.test(lineText.slice(b)) || !/[{,]\s*$/.test(lineText.slice(0, a)) || !inFlowMapping(lineText.slice(0, a))) return null;
+  const key = lineText.slice(a, b);
+  const path = yamlPathAt(text, lineFrom + a);
+  const doc = path ? keysAt(path).get(key) : undefined;
+  return doc ? { start: lineFrom + a, end: lineFrom + b, doc, key } : null;
+}
+
+const hoverDom = (text: string) => {
+  const d = document.createElement('div');
+  d.className = 'cm-hover-doc';
+  d.textContent = text;
+  return { dom: d };
+};
+
 const hover = hoverTooltip((view, pos) => {
   const line = view.state.doc.lineAt(pos);
+  const fk = flowKeyAt(view.state.doc.toString(), line.from, line.text, pos);
+  if (fk) return { pos: fk.start, end: fk.end, above: true, create: () => hoverDom(`${fk.key}: ${fk.doc}`) };
   const m = /^(\s*)(- )?([\w.-]+)\s*:/.exec(line.text);
   if (!m) return null;
   const col = m[1]!.length + (m[2] ? 2 : 0);
@@ -90,7 +124,7 @@ const hover = hoverTooltip((view, pos) => {
   if (m[2]) path.push('[]');
   const doc = keysAt(path).get(m[3]!);
   if (!doc) return null;
-  return { pos: start, end, above: true, create: () => { const d = document.createElement('div'); d.className = 'cm-hover-doc'; d.textContent = `${m[3]}: ${doc}`; return { dom: d }; } };
+  return { pos: start, end, above: true, create: () => hoverDom(`${m[3]}: ${doc}`) };
 });
 
 export function scenarioLint(text: string, file: string): Diagnostic[] {
