@@ -278,6 +278,10 @@ describe('playground from file://', () => {
     for (const share of inked) expect(share).toBeGreaterThan(0.003);
     await (await page.$('#compare-table'))!.scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(OUT, 'playground-bakeoff.png'), fullPage: true });
+    // another chart side by side, without running again
+    await page.selectOption('#compare-chart', 'rss');
+    expect(await page.$$eval('#compare-charts .u-title', (els) => els.map((e) => e.textContent))).toEqual(policies.map(() => 'Per-process RSS (MiB)'));
+    expect(await page.textContent('#compare-table')).toBe(compareTable(node).join('\n'));
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -15,7 +15,7 @@ import { TEXT, type Lang } from './src/i18n.js';
 import { decodeShare, encodeShare } from './src/share.js';
 import { renderProcs, renderWhy, type ProcState } from './src/procs.js';
 import type { FromWorker, ToWorker } from './src/protocol.js';
-import { applyPolicyForm, compareCommand, readPolicyForm, renderPolicyForm, runBakeoff } from './src/bakeoff.js';
+import { applyPolicyForm, compareCommand, drawColumns, readPolicyForm, renderPolicyForm, runBakeoff } from './src/bakeoff.js';
 
 const $ = <E extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as E;
 const params = new URLSearchParams(location.search);
@@ -280,6 +280,7 @@ function compare(): void {
       return w;
     },
     labels: T().chart,
+    chart: ($('compare-chart') as HTMLSelectElement).value,
     table: $('compare-table'),
     grid: $('compare-charts'),
     onState: (st, text) => {
@@ -350,6 +351,7 @@ async function main(): Promise<void> {
   $('share').onclick = () => void share();
   $('preset').onchange = () => loadPreset(($('preset') as HTMLSelectElement).value);
   $('compare').onclick = compare;
+  $('compare-chart').onchange = () => drawColumns(($('compare-chart') as HTMLSelectElement).value);
   $('lang').onclick = () => { lang = lang === 'en' ? 'ko' : 'en'; labels(); };
   let shared = null;
   try {

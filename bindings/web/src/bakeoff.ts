@@ -129,6 +129,8 @@ export function runBakeoff(o: {
   table: HTMLElement;
   grid: HTMLElement;
   onState: (s: 'running' | 'done' | 'error', text: string) => void;
+  /** Which chart to show per policy (default: memory). */
+  chart?: string;
 }): void {
   cancelBakeoff();
   for (const c of charts) c.destroy();
@@ -163,17 +165,37 @@ export function runBakeoff(o: {
     const first = done[0]!;
     const rows: CompareRow[] = done.map((d) => d.row);
     o.table.textContent = compareTable({ scenario: first.scenario, seed: first.seed, culprits: first.culprits, protected: first.protected, rows, runs: [] }).join('\n');
-    for (const d of done) {
-      const col = document.createElement('div');
-      col.className = 'bake-col';
-      col.dataset.policy = d.policy;
-      const h = document.createElement('h3');
-      h.textContent = `${d.policy}: ${d.report.outcome}`;
-      const box = document.createElement('div');
-      col.append(h, box);
-      o.grid.appendChild(col);
-      charts.push(drawRunCharts(uPlot, d.report, box, o.labels, ['mem']));
-    }
+    shown = { done, grid: o.grid, labels: o.labels };
+    drawColumns(o.chart ?? 'mem');
     o.onState('done', `${done.length} / ${done.length}`);
   };
+}
+
+/** The last bake-off's runs, kept so that another chart can be shown side by side without running again. */
+let shown: { done: Done[]; grid: HTMLElement; labels: ChartLabels } | null = null;
+
+/** Show chart `id` of every policy's run, one column per policy (a run without that chart says so). */
+export function drawColumns(id: string): void {
+  if (!shown) return;
+  for (const c of charts) c.destroy();
+  charts = [];
+  shown.grid.replaceChildren();
+  for (const d of shown.done) {
+    const col = document.createElement('div');
+    col.className = 'bake-col';
+    col.dataset.policy = d.policy;
+    const h = document.createElement('h3');
+    h.textContent = `${d.policy}: ${d.report.outcome}`;
+    const box = document.createElement('div');
+    col.append(h, box);
+    shown.grid.appendChild(col);
+    const c = drawRunCharts(uPlot, d.report, box, shown.labels, [id]);
+    if (c.ids.length === 0) {
+      const p = document.createElement('p');
+      p.className = 'chart-note';
+      p.textContent = '—';
+      box.appendChild(p);
+    }
+    charts.push(c);
+  }
 }
