@@ -174,6 +174,30 @@ describe('playground from file://', () => {
     await page.waitForSelector('.cm-hover-doc', { timeout: WAIT });
     expect(await page.textContent('.cm-hover-doc')).toMatch(/^oom_score_adj: .+/);
     await page.screenshot({ path: join(OUT, 'playground-editor-hover.png') });
+    // a value the schema lists: hover says what it takes and what else is allowed; completion offers the values
+    await page.mouse.move(0, 0);
+    const line2 = page.locator('.cm-line', { hasText: 'comm: memcached' }); // its `kind: steady` is in view
+    const at = await line2.evaluate((el) => {
+      const w = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+      for (let n = w.nextNode(); n; n = w.nextNode()) {
+        const i = n.textContent!.indexOf('steady');
+        if (i < 0) continue;
+        const r = document.createRange();
+        r.setStart(n, i + 2);
+        r.setEnd(n, i + 3);
+        const b = r.getBoundingClientRect();
+        return { x: b.x + b.width / 2, y: b.y + b.height / 2 };
+      }
+      return null;
+    });
+    expect(at).not.toBeNull();
+    await page.mouse.move(at!.x, at!.y);
+    await page.waitForFunction(() => /^kind: steady/.test(document.querySelector('.cm-hover-doc')?.textContent ?? ''), undefined, { timeout: WAIT });
+    expect(await page.textContent('.cm-hover-doc')).toMatch(/^kind: steady \(with working_set, ramp\); one of idle, steady, leak, /);
+    await page.mouse.dblclick(at!.x, at!.y); // select the word
+    await page.keyboard.type('le');
+    expect(await options()).toContain('leak');
+    await page.keyboard.press('Escape');
     expect(errors).toEqual([]);
     await page.close();
   });

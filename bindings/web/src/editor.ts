@@ -67,9 +67,51 @@ function keysAt(path: string[]): Map<string, string> {
   return out;
 }
 
+/**
+ * The values a key takes where the schema lists them (`const` members of a union, `enum`), each with the keys its
+ * branch of the union adds (for a discriminator such as a workload's `kind`).
+ */
+export function valuesAt(path: string[], key: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const expand = (s: Schema): Schema[] => [s, ...(s.anyOf ?? []).flatMap(expand), ...(s.oneOf ?? []).flatMap(expand)];
+  for (const s of resolve(path)) {
+    const p = s.properties?.[key];
+    if (!p) continue;
+    const others = Object.keys(s.properties ?? {}).filter((k) => k !== key);
+    for (const v of expand(p)) {
+      const vals = v.const !== undefined ? [v.const] : (v.enum ?? []);
+      for (const x of vals) if (typeof x === 'string' || typeof x === 'number') out.set(String(x), v.const !== undefined && others.length ? `with ${others.join(', ')}` : (p.description ?? ''));
+    }
+  }
+  return out;
+}
+
+/** The key path of the mapping holding the key that starts at `keyPos` (block or flow style). */
+function pathOfKey(text: string, lines: string[], lineNo: number, keyCol: number, dash: boolean, keyPos: number, flow: boolean): string[] | null {
+  if (flow) return yamlPathAt(text, keyPos);
+  const path = keyPath(lines, lineNo, keyCol - (dash ? 2 : 0));
+  if (dash) path.push('[]');
+  return path;
+}
+
+/** Completion of a value after `key: ` where the schema lists the values. */
+function completeValue(ctx: CompletionContext, before: string, lineNo: number, lineFrom: number): CompletionResult | null {
+  const flow = inFlowMapping(before);
+  const m = flow ? /([{,]\s*)([\w.-]+):\s*([\w.-]*)$/.exec(before) : /^(\s*(?:- )?)([\w.-]+):\s*([\w.-]*)$/.exec(before);
+  if (!m) return null;
+  const keyCol = m.index + m[1]!.length;
+  const text = ctx.state.doc.toString();
+  const path = pathOfKey(text, text.split('\n'), lineNo, keyCol, !flow && /- $/.test(m[1]!), lineFrom + keyCol, flow);
+  const vals = path ? valuesAt(path, m[2]!) : new Map<string, string>();
+  if (vals.size === 0) return null;
+  return { from: ctx.pos - m[3]!.length, options: [...vals].map(([v, d]) => ({ label: v, type: 'enum', info: d || undefined })) };
+}
+
 function complete(ctx: CompletionContext): CompletionResult | null {
   const line = ctx.state.doc.lineAt(ctx.pos);
   const before = line.text.slice(0, ctx.pos - line.from);
+  const value = completeValue(ctx, before, line.number, line.from);
+  if (value) return value;
   if (inFlowMapping(before)) {
     // a key of a flow mapping: after `{` or `,`
     const f = /[{,]\s*([\w.-]*)$/.exec(before);
@@ -110,8 +152,31 @@ const hoverDom = (text: string) => {
   return { dom: d };
 };
 
+/** Hover on a value the schema lists (`kind: leak`): the values allowed there, and what this one's branch takes. */
+function valueAt(text: string, lineNo: number, lineFrom: number, lineText: string, pos: number): { start: number; end: number; doc: string } | null {
+  const c = pos - lineFrom;
+  let a = c;
+  let b = c;
+  while (a > 0 && /[\w.-]/.test(lineText[a - 1]!)) a--;
+  while (b < lineText.length && /[\w.-]/.test(lineText[b]!)) b++;
+  if (a === b) return null;
+  const before = lineText.slice(0, a);
+  const flow = inFlowMapping(before);
+  const m = flow ? /([{,]\s*)([\w.-]+):\s*$/.exec(before) : /^(\s*(?:- )?)([\w.-]+):\s*$/.exec(before);
+  if (!m) return null;
+  const keyCol = m.index + m[1]!.length;
+  const path = pathOfKey(text, text.split('\n'), lineNo, keyCol, !flow && /- $/.test(m[1]!), lineFrom + keyCol, flow);
+  const vals = path ? valuesAt(path, m[2]!) : new Map<string, string>();
+  const v = lineText.slice(a, b);
+  if (!vals.has(v)) return null;
+  const d = vals.get(v);
+  return { start: lineFrom + a, end: lineFrom + b, doc: `${m[2]}: ${v}${d ? ` (${d})` : ''}; one of ${[...vals.keys()].join(', ')}` };
+}
+
 const hover = hoverTooltip((view, pos) => {
   const line = view.state.doc.lineAt(pos);
+  const va = valueAt(view.state.doc.toString(), line.number, line.from, line.text, pos);
+  if (va) return { pos: va.start, end: va.end, above: true, create: () => hoverDom(va.doc) };
   const fk = flowKeyAt(view.state.doc.toString(), line.from, line.text, pos);
   if (fk) return { pos: fk.start, end: fk.end, above: true, create: () => hoverDom(`${fk.key}: ${fk.doc}`) };
   const m = /^(\s*)(- )?([\w.-]+)\s*:/.exec(line.text);
