@@ -138,6 +138,7 @@ describe('victim choice (testsuite_unit_test.go Test_is_larger / Test_is_larger_
     expect(earlyoomVictim({ sortByRss: true, prefer: '^chrome$' }, ts)).toMatchObject({ pid: 11, rss: 400 + 3145728 });
     const long = [task(10, { comm: 'web-content-process', oomScore: 100 }), task(11, { oomScore: 200 })];
     expect(comm15('web-content-process')).toBe('web-content-pro');
+    expect(comm15('ä'.repeat(8))).toBe('ä'.repeat(7)); // 16 bytes: the cut half character is dropped
     expect(earlyoomVictim({ prefer: 'process$' }, long)?.pid).toBe(11); // "process" is cut off in comm
     expect(earlyoomVictim({ prefer: 'pro$' }, long)?.pid).toBe(10);
   });

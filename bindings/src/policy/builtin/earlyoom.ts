@@ -167,8 +167,11 @@ export interface VictimOptions {
   ignoreRootUser?: boolean;
 }
 export const OOM_SCORE_PREFER = 300, OOM_SCORE_AVOID = -300, VMRSS_PREFER = 3145728, VMRSS_AVOID = -3145728;
-/** TASK_COMM_LEN: /proc/<pid>/comm holds at most 15 bytes. (TextEncoder, not Node's Buffer: this runs in browsers too.) */
-export const comm15 = (s: string) => new TextDecoder().decode(new TextEncoder().encode(s).subarray(0, 15)).replace(/\uFFFD+$/, '');
+// TextEncoder/TextDecoder rather than Buffer: the policies also run in the browser playground.
+const utf8 = new TextEncoder();
+const utf8Lossy = new TextDecoder('utf-8');
+/** TASK_COMM_LEN: /proc/<pid>/comm holds at most 15 bytes. */
+export const comm15 = (s: string) => utf8Lossy.decode(utf8.encode(s).subarray(0, 15)).replace(/\uFFFD+$/, '');
 
 /**
  * kill.c:is_larger, the comparison: larger oom_score wins, ties by larger VmRSS; with --sort-by-rss larger VmRSS
