@@ -1,8 +1,9 @@
-// The playground's pausable run (bindings/web/src/stepper.ts) against runScenario: the same tick loop, so an
-// uninterrupted stepped run equals runScenario byte for byte (JSON report) for every scenario in scenarios/, and a
-// run paused and stepped in random slices, with the live reads the page makes while paused (task table, the OOM
+// The playground's pausable run (bindings/web/src/stepper.ts) against runScenario: the same tick loop, so a stepped
+// run gives every scenario's golden files (test/golden/, which run-golden.test.ts checks runScenario against: the
+// text summary, the kernel log and the JSON report) and, with explain, runScenario's full JSON report byte for byte;
+// a run paused and stepped in random slices, with the live reads the page makes while paused (task table, the OOM
 // candidate ranking, PSI, cgroup files), ends with the same result as the uninterrupted one.
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { load } from '../bindings/src/index.js';
@@ -10,17 +11,20 @@ import { loadScenarioFileOrThrow } from '../bindings/src/scenario/load.js';
 import { normalizeScenario, type NormalizedScenario } from '../bindings/src/scenario/normalize.js';
 import { runScenario } from '../bindings/src/run.js';
 import { toJson } from '../bindings/src/report/json.js';
+import { textSummary } from '../bindings/src/report/text.js';
+import { formatLog } from '../bindings/src/report/log.js';
 import { RunStepper } from '../bindings/web/src/stepper.js';
 
 const DIR = new URL('../scenarios/', import.meta.url).pathname;
+const GOLDEN = new URL('./golden/', import.meta.url).pathname;
 const NAMES = readdirSync(DIR).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, '')).sort();
 const scenario = (name: string): NormalizedScenario => {
   const file = `${DIR}${name}.yaml`;
   return normalizeScenario(loadScenarioFileOrThrow(file), { file });
 };
 
-function stepped(sc: NormalizedScenario, slices: number[], tickNs?: bigint, peek = false): { json: string; samples: number; extra: RunStepper['extra'] } {
-  const s = new RunStepper(sc, { explain: true, tickNs });
+function stepped(sc: NormalizedScenario, slices: number[], tickNs?: bigint, peek = false, explain = true): { json: string; golden: [string, string]; samples: number; extra: RunStepper['extra'] } {
+  const s = new RunStepper(sc, { explain, tickNs });
   try {
     let i = 0;
     while (!s.done) {
@@ -36,7 +40,9 @@ function stepped(sc: NormalizedScenario, slices: number[], tickNs?: bigint, peek
       }
       i++;
     }
-    return { json: toJson(s.result()), samples: s.result().series.tNs.length, extra: s.extra };
+    const r = s.result();
+    const golden: [string, string] = [[...textSummary(r, { explain: true }), 'kernel log:', ...formatLog(r)].join('\n') + '\n', toJson(r, { seriesStride: 10 })];
+    return { json: toJson(r), golden, samples: r.series.tNs.length, extra: s.extra };
   } finally {
     s.free();
   }
@@ -50,13 +56,21 @@ describe('RunStepper', () => {
   it('finds the scenarios', () => expect(NAMES.length).toBeGreaterThanOrEqual(20));
 
   for (const name of NAMES) {
-    it(`${name}: stepped without pauses = runScenario`, () => {
+    it(`${name}: stepped without pauses = runScenario's goldens`, () => {
       const sc = scenario(name);
-      const { json, samples, extra } = stepped(sc, []);
-      expect(json).toBe(toJson(runScenario(sc, { explain: true })));
+      const { golden, samples, extra } = stepped(sc, [], undefined, false, false);
+      expect(golden[0]).toBe(readFileSync(`${GOLDEN}${name}.txt`, 'utf8'));
+      expect(golden[1]).toBe(readFileSync(`${GOLDEN}${name}.json`, 'utf8'));
       // one extra sample per tick
       expect(extra.psi.someAvg10.length).toBe(samples);
       for (const col of Object.values(extra.cgroupLimitKb)) expect(col.length).toBe(samples);
+    });
+  }
+
+  for (const name of ['global-oom-adj', 'cgroup-v1-limit-in-bytes', 'oom-kill-allocating-task']) {
+    it(`${name}: with explain, every sample: stepped = runScenario byte for byte`, () => {
+      const sc = scenario(name);
+      expect(stepped(sc, []).json).toBe(toJson(runScenario(sc, { explain: true })));
     });
   }
 

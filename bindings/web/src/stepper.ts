@@ -6,7 +6,8 @@
  *
  * The tick loop is `runScenario`'s (bindings/src/run.ts), built from the same parts of bindings/src/run/ in the same
  * order, so a run stepped in any slices gives the same result as one `runScenario` call: test/web-stepper.test.ts
- * checks that byte for byte for every scenario in scenarios/ and for random pause/step schedules, so a change to the
+ * checks that against runScenario's goldens for every scenario in scenarios/, byte for byte against runScenario
+ * itself for a few, and for random pause/step schedules, so a change to the
  * runner's loop that is not made here too fails that test. Policies are not taken here (the bake-off runs them with
  * `policy/compare.ts runOne`, i.e. `runScenario`).
  *
