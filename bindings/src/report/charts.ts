@@ -2,8 +2,10 @@
  * The run charts, one module for the standalone HTML report (report/html.ts inlines this function's source next to
  * uPlot) and the browser playground (bindings/web imports it). Input: the JSON report object (report/json.ts
  * toJsonObject, BigInts as decimal strings). Charts over simulated time: memory, swap (only on a machine with
- * swap), Committed_AS vs CommitLimit, per-process RSS, per-cgroup charge; OOM kills, kills by a userspace policy,
- * a panic and the first ENOMEM of each program as markers on the one time axis.
+ * swap), Committed_AS vs CommitLimit, per-process RSS, per-cgroup charge (with each cgroup's limit when the series
+ * has `cgroupLimitKb`), memory pressure (when the series has `psi`); OOM kills, kills by a userspace policy, a panic
+ * and the first ENOMEM of each program as markers on the one time axis. The runner's series has neither limits nor
+ * PSI yet; the playground's pausable run (bindings/web/src/stepper.ts) samples both.
  *
  * `drawRunCharts` must stay self-contained (no imports used at run time, no helpers outside its body): the HTML
  * report embeds `drawRunCharts.toString()`.
@@ -18,6 +20,10 @@ export interface ChartReport {
     meminfo: Record<string, number[]>;
     rssKb: Record<string, (number | null)[]>;
     cgroupKb?: Record<string, number[]>;
+    /** Each cgroup's limit, kB; null while unlimited. */
+    cgroupLimitKb?: Record<string, (number | null)[]>;
+    /** /proc/pressure/memory averages, percent. */
+    psi?: { someAvg10: number[]; fullAvg10: number[]; someAvg60: number[]; fullAvg60: number[] };
   };
   processes: { pid: number; comm: string; errors?: { errno: string; firstNs: string | number }[]; outcome?: { kind: string; atNs?: string | number; how?: string } }[];
   oomKills: { tNs: string | number; pid: number; comm: string }[];
@@ -32,6 +38,11 @@ export interface ChartLabels {
   commit: string;
   rss: string;
   cgroups: string;
+  /** Title of the cgroup chart when it shows the limits too. */
+  cgroupsLimit: string;
+  /** Series suffix of a cgroup's limit. */
+  limit: string;
+  psi: string;
   used: string;
   workingSet: string;
   swapUsed: string;
@@ -48,6 +59,9 @@ export const CHART_LABELS_EN: ChartLabels = {
   commit: 'Committed_AS vs CommitLimit (MiB)',
   rss: 'Per-process RSS (MiB)',
   cgroups: 'Memory charged per cgroup (MiB)',
+  cgroupsLimit: 'Memory charged per cgroup vs its limit (MiB)',
+  limit: 'limit',
+  psi: 'Memory pressure, /proc/pressure/memory (%)',
   used: 'used (MemTotal - MemFree)',
   workingSet: 'kubelet working set (used - Inactive(file))',
   swapUsed: 'swap used',
@@ -62,7 +76,7 @@ export interface RunCharts {
   /** Fit every chart to the container's width (called on window resize too). */
   resize(): void;
   destroy(): void;
-  /** Chart ids drawn, in order (mem, swap, commit, rss, cgroups). */
+  /** Chart ids drawn, in order (mem, swap, commit, rss, cgroups, psi). */
   ids: string[];
 }
 
@@ -128,7 +142,8 @@ export function drawRunCharts(uPlot: typeof uPlotType, R: ChartReport, root: HTM
   const width = () => Math.max(280, Math.floor(root.clientWidth || 800));
   const plots: { u: uPlotType; full: (number | null)[][] }[] = [];
   const ids: string[] = [];
-  const add = (id: string, title: string, names: string[], cols: (number | null)[][], fill: boolean, yLabel = 'MiB') => {
+  type Style = { color?: string; dash?: number[] } | undefined;
+  const add = (id: string, title: string, names: string[], cols: (number | null)[][], fill: boolean, yLabel = 'MiB', styles: Style[] = []) => {
     if (only && !only.includes(id)) return;
     const el = document.createElement('div');
     el.className = 'chart';
@@ -140,13 +155,14 @@ export function drawRunCharts(uPlot: typeof uPlotType, R: ChartReport, root: HTM
     const series: uPlotType.Series[] = [
       { label: L.time, value: (u, v, si, idx) => fmt(idx === null ? lastValue(u, 0) : v) },
       ...names.map((n, i): uPlotType.Series => {
-        const color = colors[i % colors.length]!;
+        const st = styles[i];
+        const color = st?.color ?? colors[i % colors.length]!;
         const dup = same[i]!;
         return {
           label: dup >= 0 ? `${n} (= ${names[dup]})` : n,
           stroke: color,
           width: 2,
-          dash: dup >= 0 ? [10, 6] : undefined,
+          dash: dup >= 0 ? [10, 6] : st?.dash,
           fill: fill ? `${color}22` : undefined,
           spanGaps: false,
           points: { show: false },
@@ -188,7 +204,32 @@ export function drawRunCharts(uPlot: typeof uPlotType, R: ChartReport, root: HTM
   });
   add('rss', L.rss, names, keys.map((k) => mb(R.series.rssKb[k]!)), false);
   const cg = Object.keys(R.series.cgroupKb ?? {});
-  if (cg.length > 0) add('cgroups', L.cgroups, cg, cg.map((k) => mb(R.series.cgroupKb![k]!)), false);
+  if (cg.length > 0) {
+    // each cgroup's charge, then its limit in the same colour, dashed (a limit that is "max" throughout is left out)
+    const lim = R.series.cgroupLimitKb ?? {};
+    const cgNames: string[] = [];
+    const cgCols: (number | null)[][] = [];
+    const cgStyles: Style[] = [];
+    cg.forEach((k, i) => {
+      const color = colors[i % colors.length]!;
+      cgNames.push(k);
+      cgCols.push(mb(R.series.cgroupKb![k]!));
+      cgStyles.push({ color });
+      const l = lim[k];
+      if (l && l.some((v) => v !== null)) {
+        cgNames.push(`${k} ${L.limit}`);
+        cgCols.push(mb(l));
+        cgStyles.push({ color, dash: [4, 4] });
+      }
+    });
+    add('cgroups', cgNames.length > cg.length ? L.cgroupsLimit : L.cgroups, cgNames, cgCols, false, 'MiB', cgStyles);
+  }
+  const psi = R.series.psi;
+  if (psi && psi.someAvg10.length === t.length) {
+    add('psi', L.psi, ['some avg10', 'full avg10', 'some avg60', 'full avg60'], [psi.someAvg10, psi.fullAvg10, psi.someAvg60, psi.fullAvg60], false, '%', [
+      { color: '#ff7f0e' }, { color: '#d62728' }, { color: '#ff7f0e', dash: [4, 4] }, { color: '#d62728', dash: [4, 4] },
+    ]);
+  }
 
   const resize = () => {
     for (const p of plots) p.u.setSize({ width: width(), height: 260 });

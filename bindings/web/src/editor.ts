@@ -1,6 +1,7 @@
 // The scenario editor: CodeMirror 6 with the YAML mode; inline errors from the project's own validator
 // (scenario/load.ts parseScenario: the same messages, lines and allowed values as `oomsim run`); key completion
-// and hover docs from the scenario JSON Schema (scenarios/oomsim-scenario.schema.json).
+// and hover docs from the scenario JSON Schema (scenarios/oomsim-scenario.schema.json), in block style by
+// indentation and inside flow mappings (`{ comm: web, ... }`) by the YAML parser's node ranges (yaml-path.ts).
 import { EditorView, basicSetup } from 'codemirror';
 import { EditorState } from '@codemirror/state';
 import { hoverTooltip, keymap } from '@codemirror/view';
@@ -10,6 +11,7 @@ import { autocompletion, type CompletionContext, type CompletionResult } from '@
 import { indentWithTab } from '@codemirror/commands';
 import { parseScenario } from '../../src/scenario/load.js';
 import schemaText from '../../../scenarios/oomsim-scenario.schema.json?raw';
+import { inFlowMapping, yamlPathAt } from './yaml-path.js';
 
 type Schema = { properties?: Record<string, Schema>; items?: Schema; anyOf?: Schema[]; oneOf?: Schema[]; additionalProperties?: Schema | boolean; description?: string; enum?: unknown[]; const?: unknown };
 const SCHEMA = JSON.parse(schemaText) as Schema;
@@ -65,9 +67,60 @@ function keysAt(path: string[]): Map<string, string> {
   return out;
 }
 
+/**
+ * The values a key takes where the schema lists them (`const` members of a union, `enum`), each with the keys its
+ * branch of the union adds (for a discriminator such as a workload's `kind`).
+ */
+export function valuesAt(path: string[], key: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const expand = (s: Schema): Schema[] => [s, ...(s.anyOf ?? []).flatMap(expand), ...(s.oneOf ?? []).flatMap(expand)];
+  for (const s of resolve(path)) {
+    const p = s.properties?.[key];
+    if (!p) continue;
+    const others = Object.keys(s.properties ?? {}).filter((k) => k !== key);
+    for (const v of expand(p)) {
+      const vals = v.const !== undefined ? [v.const] : (v.enum ?? []);
+      for (const x of vals) if (typeof x === 'string' || typeof x === 'number') out.set(String(x), v.const !== undefined && others.length ? `with ${others.join(', ')}` : (p.description ?? ''));
+    }
+  }
+  return out;
+}
+
+/** The key path of the mapping holding the key that starts at `keyPos` (block or flow style). */
+function pathOfKey(text: string, lines: string[], lineNo: number, keyCol: number, dash: boolean, keyPos: number, flow: boolean): string[] | null {
+  if (flow) return yamlPathAt(text, keyPos);
+  const path = keyPath(lines, lineNo, keyCol - (dash ? 2 : 0));
+  if (dash) path.push('[]');
+  return path;
+}
+
+/** Completion of a value after `key: ` where the schema lists the values. */
+function completeValue(ctx: CompletionContext, before: string, lineNo: number, lineFrom: number): CompletionResult | null {
+  const flow = inFlowMapping(before);
+  const m = flow ? /([{,]\s*)([\w.-]+):\s*([\w.-]*)$/.exec(before) : /^(\s*(?:- )?)([\w.-]+):\s*([\w.-]*)$/.exec(before);
+  if (!m) return null;
+  const keyCol = m.index + m[1]!.length;
+  const text = ctx.state.doc.toString();
+  const path = pathOfKey(text, text.split('\n'), lineNo, keyCol, !flow && /- $/.test(m[1]!), lineFrom + keyCol, flow);
+  const vals = path ? valuesAt(path, m[2]!) : new Map<string, string>();
+  if (vals.size === 0) return null;
+  return { from: ctx.pos - m[3]!.length, options: [...vals].map(([v, d]) => ({ label: v, type: 'enum', info: d || undefined })) };
+}
+
 function complete(ctx: CompletionContext): CompletionResult | null {
   const line = ctx.state.doc.lineAt(ctx.pos);
   const before = line.text.slice(0, ctx.pos - line.from);
+  const value = completeValue(ctx, before, line.number, line.from);
+  if (value) return value;
+  if (inFlowMapping(before)) {
+    // a key of a flow mapping: after `{` or `,`
+    const f = /[{,]\s*([\w.-]*)$/.exec(before);
+    if (!f) return null;
+    const path = yamlPathAt(ctx.state.doc.toString(), ctx.pos);
+    const keys = path ? keysAt(path) : new Map<string, string>();
+    if (keys.size === 0) return null;
+    return { from: ctx.pos - f[1]!.length, options: [...keys].map(([k, d]) => ({ label: k, type: 'property', info: d || undefined, apply: `${k}: ` })) };
+  }
   const m = /^(\s*)(- )?([\w.-]*)$/.exec(before);
   if (!m) return null;
   const lines = ctx.state.doc.toString().split('\n');
@@ -78,8 +131,54 @@ function complete(ctx: CompletionContext): CompletionResult | null {
   return { from: ctx.pos - m[3]!.length, options: [...keys].map(([k, d]) => ({ label: k, type: 'property', info: d || undefined, apply: `${k}: ` })) };
 }
 
+/** Hover on a key inside a flow mapping: the word at pos, preceded by `{` or `,` and followed by `:`. */
+function flowKeyAt(text: string, lineFrom: number, lineText: string, pos: number): { start: number; end: number; doc: string; key: string } | null {
+  const c = pos - lineFrom;
+  let a = c;
+  let b = c;
+  while (a > 0 && /[\w.-]/.test(lineText[a - 1]!)) a--;
+  while (b < lineText.length && /[\w.-]/.test(lineText[b]!)) b++;
+  if (a === b || !/^\s*:/.test(lineText.slice(b)) || !/[{,]\s*$/.test(lineText.slice(0, a)) || !inFlowMapping(lineText.slice(0, a))) return null;
+  const key = lineText.slice(a, b);
+  const path = yamlPathAt(text, lineFrom + a);
+  const doc = path ? keysAt(path).get(key) : undefined;
+  return doc ? { start: lineFrom + a, end: lineFrom + b, doc, key } : null;
+}
+
+const hoverDom = (text: string) => {
+  const d = document.createElement('div');
+  d.className = 'cm-hover-doc';
+  d.textContent = text;
+  return { dom: d };
+};
+
+/** Hover on a value the schema lists (`kind: leak`): the values allowed there, and what this one's branch takes. */
+function valueAt(text: string, lineNo: number, lineFrom: number, lineText: string, pos: number): { start: number; end: number; doc: string } | null {
+  const c = pos - lineFrom;
+  let a = c;
+  let b = c;
+  while (a > 0 && /[\w.-]/.test(lineText[a - 1]!)) a--;
+  while (b < lineText.length && /[\w.-]/.test(lineText[b]!)) b++;
+  if (a === b) return null;
+  const before = lineText.slice(0, a);
+  const flow = inFlowMapping(before);
+  const m = flow ? /([{,]\s*)([\w.-]+):\s*$/.exec(before) : /^(\s*(?:- )?)([\w.-]+):\s*$/.exec(before);
+  if (!m) return null;
+  const keyCol = m.index + m[1]!.length;
+  const path = pathOfKey(text, text.split('\n'), lineNo, keyCol, !flow && /- $/.test(m[1]!), lineFrom + keyCol, flow);
+  const vals = path ? valuesAt(path, m[2]!) : new Map<string, string>();
+  const v = lineText.slice(a, b);
+  if (!vals.has(v)) return null;
+  const d = vals.get(v);
+  return { start: lineFrom + a, end: lineFrom + b, doc: `${m[2]}: ${v}${d ? ` (${d})` : ''}; one of ${[...vals.keys()].join(', ')}` };
+}
+
 const hover = hoverTooltip((view, pos) => {
   const line = view.state.doc.lineAt(pos);
+  const va = valueAt(view.state.doc.toString(), line.number, line.from, line.text, pos);
+  if (va) return { pos: va.start, end: va.end, above: true, create: () => hoverDom(va.doc) };
+  const fk = flowKeyAt(view.state.doc.toString(), line.from, line.text, pos);
+  if (fk) return { pos: fk.start, end: fk.end, above: true, create: () => hoverDom(`${fk.key}: ${fk.doc}`) };
   const m = /^(\s*)(- )?([\w.-]+)\s*:/.exec(line.text);
   if (!m) return null;
   const col = m[1]!.length + (m[2] ? 2 : 0);
@@ -90,7 +189,7 @@ const hover = hoverTooltip((view, pos) => {
   if (m[2]) path.push('[]');
   const doc = keysAt(path).get(m[3]!);
   if (!doc) return null;
-  return { pos: start, end, above: true, create: () => { const d = document.createElement('div'); d.className = 'cm-hover-doc'; d.textContent = `${m[3]}: ${doc}`; return { dom: d }; } };
+  return { pos: start, end, above: true, create: () => hoverDom(`${m[3]}: ${doc}`) };
 });
 
 export function scenarioLint(text: string, file: string): Diagnostic[] {

@@ -1,4 +1,7 @@
-// Presets: every scenario in scenarios/ (bundled as text by Vite), grouped as the seed article's sections.
+// Presets: every scenario in scenarios/ (bundled as text by Vite), grouped as the seed article's sections, with
+// the scenario's English description and a Korean one (presets-ko.ts).
+import { DESCRIPTIONS_KO } from './presets-ko.js';
+
 export type Section = 'paging' | 'overcommit' | 'oom' | 'panic' | 'v1' | 'v2' | 'prevention';
 
 export interface Preset {
@@ -6,6 +9,8 @@ export interface Preset {
   name: string;
   section: Section;
   description: string;
+  /** Korean description; the English one where none is written (the test requires one for every scenario). */
+  descriptionKo: string;
   text: string;
 }
 
@@ -28,7 +33,7 @@ export const PRESETS: Preset[] = Object.entries(files)
     const file = path.split('/').pop()!;
     const name = file.replace(/\.yaml$/, '');
     const description = /^description:\s*(.*)$/m.exec(text)?.[1]?.trim() ?? '';
-    return { file, name, section: sectionOf(name), description, text };
+    return { file, name, section: sectionOf(name), description, descriptionKo: DESCRIPTIONS_KO[name] ?? description, text };
   })
   .sort((a, b) => SECTIONS.indexOf(a.section) - SECTIONS.indexOf(b.section) || a.name.localeCompare(b.name));
 

@@ -6,6 +6,8 @@ export interface Shared {
   tickMs: number;
   preset?: string;
   lang?: string;
+  /** The policies (and parameters set) of the bake-off shown when the link was made; compared again on open. */
+  bakeoff?: { name: string; params: Record<string, unknown> }[];
 }
 
 async function pipe(bytes: Uint8Array, stream: CompressionStream | DecompressionStream): Promise<Uint8Array> {
@@ -36,5 +38,8 @@ export async function decodeShare(hash: string): Promise<Shared | null> {
   }
   const o = v as Shared;
   if (typeof o?.text !== 'string' || typeof o.tickMs !== 'number') throw new Error('the share link holds no scenario (expected text and tickMs)');
+  if (o.bakeoff !== undefined && !(Array.isArray(o.bakeoff) && o.bakeoff.every((b) => typeof b?.name === 'string' && typeof b.params === 'object' && b.params !== null))) {
+    throw new Error('the share link is damaged (its bake-off is not a list of { name, params })');
+  }
   return o;
 }
