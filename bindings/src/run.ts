@@ -34,7 +34,6 @@ export function runScenario(sc: NormalizedScenario, opts: RunOptions = {}): RunR
   const { e, usableSwapPages } = bootEngine(sc);
   try {
     setupMachine(e, sc);
-    if (opts.explain) e.setExplainSelections(true);
     const st = newRunState(sc, opts, e, tickNs);
     declareProcesses(st);
     const sys = driverSys(st);

@@ -59,6 +59,8 @@ export interface RunState {
 
 export function newRunState(sc: NormalizedScenario, opts: RunOptions, e: Engine, tickNs: bigint): RunState {
   const nextPid = Math.max(999, ...sc.processes.map((p) => p.pid), ...sc.actions.flatMap((a) => (a.action === 'fork' ? [a.child.pid] : []))) + 1;
+  // explain: the engine records each OOM kill's candidate table as the OOM killer saw it (handleEvents collects it)
+  if (opts.explain) e.setExplainSelections(true);
   return {
     sc, opts, e, tickNs, now: 0n, procs: new Map(), tracked: [], nextPid, events: [], log: [], oomKills: [], explanations: [], panic: null,
     notSimulated: [], notSimulatedTags: [], bombTasks: new Map(), bombCap: new Map(), queued: [],
