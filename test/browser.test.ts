@@ -376,15 +376,17 @@ describe('playground from file://', () => {
   it('the bake-off offers every registered policy with its parameters; a parameter set in the page is --set', { timeout: WAIT * 2 }, async () => {
     const { page, errors } = await open();
     expect(await page.$$eval('#policies .policy', (els) => els.map((e) => (e as HTMLElement).dataset.policy))).toEqual(['kernel', ...Object.keys(BUILTIN_POLICIES).filter((n) => n !== 'kernel')]);
-    expect(await page.inputValue('#policies .policy[data-policy="lmkd"] input[name="psiPartialStallMs"]')).toBe('70');
+    expect(await page.inputValue('#policies .policy[data-policy="lmkd"] input[name="psiCompleteStallMs"]')).toBe('700');
+    // a default derived from other properties (ro.config.low_ram) shows as an empty field, not "null"
+    expect(await page.inputValue('#policies .policy[data-policy="lmkd"] input[name="psiPartialStallMs"]')).toBe('');
     await page.selectOption('#preset', 'global-oom-adj');
     // a value the policy's schema refuses: its message, no run
     await page.check('#policies input[value="lmkd"]');
     await page.click('#policies .policy[data-policy="lmkd"] summary');
-    await page.fill('#policies .policy[data-policy="lmkd"] input[name="psiPartialStallMs"]', '-5');
+    await page.fill('#policies .policy[data-policy="lmkd"] input[name="killTimeoutMs"]', '-5');
     await page.click('#compare');
     expect(await page.getAttribute('body', 'data-bakeoff')).toBe('error');
-    expect(await page.textContent('#compare-table')).toMatch(/lmkd.*psiPartialStallMs/);
+    expect(await page.textContent('#compare-table')).toMatch(/lmkd.*killTimeoutMs/);
     await page.uncheck('#policies input[value="lmkd"]');
     // earlyoom with -m 40,20 (SIGTERM at 40% available): the table `oomsim compare --set earlyoom.m=40,20` prints
     await page.click('#policies .policy[data-policy="earlyoom"] summary');
@@ -410,7 +412,7 @@ describe('playground from file://', () => {
     expect(b.errors).toEqual([]);
     await b.page.close();
     // every registered policy runs in the page's workers without an error of its own (no Node-only API)
-    await page.fill('#policies .policy[data-policy="lmkd"] input[name="psiPartialStallMs"]', '70'); // the default again
+    await page.fill('#policies .policy[data-policy="lmkd"] input[name="killTimeoutMs"]', '100'); // the default again
     for (const p of Object.keys(BUILTIN_POLICIES)) await page.check(`#policies input[value="${p}"]`);
     await page.click('#compare');
     await page.waitForSelector('body[data-bakeoff="done"], body[data-bakeoff="error"]', { state: 'attached', timeout: WAIT });

@@ -14,9 +14,10 @@ export const POLICIES = ['kernel', ...Object.keys(BUILTIN_POLICIES).filter((n) =
 const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
 
 /** Each parameter of a policy with its default, as the value text `--set policy.key=value` takes. */
+// A null default is one the daemon derives from other settings (lmkd: ro.config.low_ram): an empty field.
 export function paramDefaults(name: string): { key: string; text: string }[] {
   const d = parsePolicyParams(name, {});
-  return policyParamKeys(name).map((key) => ({ key, text: d[key] === undefined ? '' : json(d[key]) }));
+  return policyParamKeys(name).map((key) => ({ key, text: d[key] === undefined || d[key] === null ? '' : json(d[key]) }));
 }
 
 /** A `--set` value: JSON when it parses, else the string (as the CLI reads it, bindings/src/cli/sweep.ts). */
