@@ -7,9 +7,9 @@ import { formatIssue, loadScenarioFile } from '../scenario/load.js';
 import { normalizeScenario } from '../scenario/normalize.js';
 import { parseDuration } from '../scenario/size.js';
 import { compareHtml } from '../policy/compare-html.js';
-import { compareTable, comparePolicies, resolveCulprits, resolveProtected, type CompareResult, type PolicySpec } from '../policy/compare.js';
+import { compareTable, comparePolicies, resolveCulprits, resolveProtected, type CompareResult } from '../policy/compare.js';
 import { parseSweep, runJobsOnWorkers, sweepJobs } from '../policy/sweep.js';
-import { parsePolicyParams } from '../policy/index.js';
+import { policySpecs } from './policy-specs.js';
 
 export async function compareCommand(file: string, o: Record<string, unknown>): Promise<number> {
   try {
@@ -19,21 +19,7 @@ export async function compareCommand(file: string, o: Record<string, unknown>): 
     const loaded = loadScenarioFile(file);
     if (!loaded.success) throw new OomsimError('E_SCENARIO', loaded.errors.map(formatIssue).join('\n'));
     const sc = normalizeScenario(loaded.data, { file });
-    const specs: PolicySpec[] = String(o.policies).split(',').filter(Boolean).map((name) => ({ name: name.trim(), params: {} }));
-    for (const kv of (o.set as string[] | undefined) ?? []) {
-      const m = /^([\w-]+)\.(\w+)=(.*)$/.exec(kv);
-      if (!m) throw new OomsimError('E_ARG', `--set ${kv}: expected policy.param=value`);
-      const spec = specs.find((s) => s.name === m[1]);
-      if (!spec) throw new OomsimError('E_ARG', `--set ${kv}: policy ${m[1]} is not in --policies`);
-      let v: unknown = m[3];
-      try {
-        v = JSON.parse(m[3]);
-      } catch {
-        /* a plain string */
-      }
-      spec.params![m[2]] = v;
-    }
-    for (const s of specs) parsePolicyParams(s.name, s.params);
+    const specs = policySpecs(String(o.policies), (o.set as string[] | undefined) ?? []);
     const copts = { culprits: o.culprit as string[] | undefined, protect: o.protect as string[] | undefined, tickNs: tick.value };
     let result: CompareResult;
     if (o.sweep) {

@@ -11,9 +11,8 @@ import { loadNodeSync } from '../loader-node.js';
 import { formatIssue, loadScenarioFile } from '../scenario/load.js';
 import { normalizeScenario } from '../scenario/normalize.js';
 import { parseDuration } from '../scenario/size.js';
-import type { PolicySpec } from '../policy/compare.js';
 import { parseSweep } from '../policy/sweep.js';
-import { parsePolicyParams } from '../policy/index.js';
+import { policySpecs } from './policy-specs.js';
 import { parseSeeds, planSweep, type SweepPlan } from '../sweep/jobs.js';
 import { runLocal } from '../sweep/local.js';
 import { summaryLine, type SweepProgress } from '../sweep/progress.js';
@@ -38,25 +37,6 @@ export interface SweepCliOptions {
   progress?: boolean;
 }
 
-/** `--policies a,b --set a.k=v`: the policy specs, every parameter checked. */
-export function policySpecs(list: string, sets: string[] = []): PolicySpec[] {
-  const specs: PolicySpec[] = list.split(',').map((s) => s.trim()).filter(Boolean).map((name) => ({ name, params: {} }));
-  for (const kv of sets) {
-    const m = /^([\w-]+)\.(\w+)=(.*)$/.exec(kv);
-    if (!m) throw new OomsimError('E_ARG', `--set ${kv}: expected policy.param=value`);
-    const spec = specs.find((s) => s.name === m[1]);
-    if (!spec) throw new OomsimError('E_ARG', `--set ${kv}: policy ${m[1]} is not in --policies`);
-    let v: unknown = m[3];
-    try {
-      v = JSON.parse(m[3]);
-    } catch {
-      /* a plain string */
-    }
-    spec.params![m[2]] = v;
-  }
-  for (const s of specs) parsePolicyParams(s.name, s.params);
-  return specs;
-}
 
 /** Scenario files, options -> the plan (every file, policy, parameter and point checked before any job runs). */
 export function planFromCli(files: string[], o: SweepCliOptions): SweepPlan {

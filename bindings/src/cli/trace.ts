@@ -17,7 +17,7 @@ import { replayHtml } from '../trace/replay-html.js';
 import { parseSweep } from '../policy/sweep.js';
 import type { PolicySpec } from '../policy/compare.js';
 import { BUILTIN_POLICIES } from '../policy/index.js';
-import { policySpecs } from './sweep.js';
+import { policySpecs } from './policy-specs.js';
 import { writeFileAtomic } from './atomic.js';
 
 const mib = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
