@@ -121,12 +121,15 @@ describe.skipIf(why !== null)('a recorded memcg OOM replayed (real kernel, cgrou
     try {
       lab.mkgroup('');
       const g = lab.mkgroup('g', { 'memory.limit_in_bytes': String(64 << 20) });
-      const victim: Helper = await lab.start(g, 8, 1000);
+      // Sizes with room either side: together 73 MiB of anon alone is over the 64 MiB limit, and the driver alone
+      // (41 MiB) stays far below it with what else the group is charged (binary page cache, kernel memory: about
+      // 7 MiB measured when a 61 MiB driver was itself killed after the victim).
+      const victim: Helper = await lab.start(g, 32, 1000);
       const driver: Helper = await lab.start(g, 1, 0);
       const file = join(dir, 'oom.jsonl');
       const rec = recordMachine({ output: file, intervalMs: 250, durationMs: 3000 });
       await new Promise((r) => setTimeout(r, 1000));
-      expect(await driver.command('grow 60')).toBe('grown 61'); // 69 MiB > 64 MiB: the memcg OOM kills the adj-1000 task
+      expect(await driver.command('grow 40')).toBe('grown 41'); // 73 MiB > 64 MiB: the memcg OOM kills the adj-1000 task
       await victim.exited;
       const rr = await rec;
       expect(rr.samples).toBeGreaterThan(8);
