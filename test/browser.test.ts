@@ -34,7 +34,7 @@ beforeAll(async () => {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   await load();
-});
+}, WAIT);
 
 afterAll(async () => {
   await browser?.close();
@@ -46,6 +46,9 @@ afterAll(async () => {
 
 async function open(url = PAGE, width = 1280, height = 800): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage({ viewport: { width, height } });
+  // Playwright's own default (30 s for every goto, click, fill, textContent) is no bound on a shared machine.
+  page.setDefaultTimeout(WAIT);
+  page.setDefaultNavigationTimeout(WAIT);
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));

@@ -1,10 +1,10 @@
 // The conformance runner, through the built CLI, on the public kernel vectors: no vector may fail, and every
 // vector is reported (pass or unsupported with a reason), never skipped.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const SHARED = join(ROOT, '../shared/spec/kernel-vectors.json');
@@ -30,6 +30,7 @@ describe('oomsim conformance', () => {
 
   it('exits non-zero on a failing vector and prints expected vs actual', () => {
     const dir = mkdtempSync(join(tmpdir(), 'oomsim-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const f = join(dir, 'bad.json');
     writeFileSync(f, JSON.stringify([{ id: 'x', area: 'a', check: 'no_such_check', inputs: {}, expected: {}, source: '' }]));
     const out = execFileSync('node', [CLI, 'conformance', f], { encoding: 'utf8' });

@@ -79,9 +79,12 @@ export class KernelLab {
     this.root = `${own}/${name}-${process.pid}`;
     process.on('exit', this.onExit);
     // A lab of an earlier run that was killed before its cleanup: its helpers exited with their stdin, so its
-    // memcgs are empty and rmdir takes them (a group that still has tasks answers EBUSY and is left alone).
+    // memcgs are empty and rmdir takes them (a group that still has tasks answers EBUSY and is left alone). Only a
+    // lab whose test process is gone: another run of the same test beside this one (another checkout on the same
+    // machine) may be between creating its groups and starting its helpers, when rmdir would take them.
     for (const d of fsSubdirs(`${V1_MOUNT}${own}`)) {
-      if (d.startsWith(`${name}-`) && d !== `${name}-${process.pid}`) removeTree(`${V1_MOUNT}${own}/${d}`);
+      const m = new RegExp(`^${name}-(\\d+)$`).exec(d);
+      if (m && Number(m[1]) !== process.pid && !existsSync(`/proc/${m[1]}`)) removeTree(`${V1_MOUNT}${own}/${d}`);
     }
   }
 
@@ -153,13 +156,14 @@ export class KernelLab {
   /** Kills the helpers, waits for them, removes the memcgs children first. Returns what could not be removed. */
   async cleanup(): Promise<string[]> {
     this.killAllSync();
-    await Promise.all(this.helpers.map((h) => Promise.race([h.exited, new Promise((r) => setTimeout(r, 10_000))])));
+    // Generous waits: a SIGKILLed helper holding tens of MiB is torn down slowly on a loaded machine.
+    await Promise.all(this.helpers.map((h) => Promise.race([h.exited, new Promise((r) => setTimeout(r, 30_000))])));
     process.off('exit', this.onExit);
     const left: string[] = [];
     for (const g of [...this.groups].reverse()) {
       let err: unknown = null;
-      // rmdir answers EBUSY while a killed task is still being torn down: retry for a while.
-      for (let i = 0; i < 100; i++) {
+      // rmdir answers EBUSY while a killed task is still being torn down: retry for a while (30 s).
+      for (let i = 0; i < 600; i++) {
         try {
           rmdirSync(`${V1_MOUNT}${g}`);
           err = null;

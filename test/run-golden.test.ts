@@ -28,15 +28,17 @@ describe('seed scenario goldens', () => {
   it('covers every seed scenario', () => {
     expect(files.length).toBeGreaterThanOrEqual(19);
   });
+  // Timeouts are hang detectors, not speed checks: prevent-more-swap alone took 15 s of a 60 s default in one
+  // loaded run, and the determinism check below runs it twice (28 s there).
   for (const f of files) {
-    it(f, () => {
+    it(f, { timeout: 300_000 }, () => {
       const r = runScenarioFile(DIR + f);
       const base = GOLDEN + f.replace(/\.yaml$/, '');
       check(`${base}.txt`, [...textSummary(r, { explain: true }), 'kernel log:', ...formatLog(r)].join('\n') + '\n');
       check(`${base}.json`, toJson(r, { seriesStride: 10 }));
     });
   }
-  it('is deterministic: a second run gives the same JSON', () => {
+  it('is deterministic: a second run gives the same JSON', { timeout: 600_000 }, () => {
     const f = DIR + 'prevent-more-swap.yaml';
     expect(toJson(runScenarioFile(f))).toBe(toJson(runScenarioFile(f)));
   });

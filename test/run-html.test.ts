@@ -10,6 +10,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { load, runScenarioFile, toHtml } from '../bindings/src/index.js';
 
 const CHROMIUM = process.env.OOMSIM_CHROMIUM ?? '/usr/bin/chromium';
+const WAIT = 180_000; // a wait on the page or the run, not a speed check: the machine is shared
 const SCENARIOS = new URL('../scenarios/', import.meta.url).pathname;
 let server: Server;
 let base: string;
@@ -38,7 +39,7 @@ beforeAll(async () => {
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-});
+}, WAIT);
 
 afterAll(async () => {
   await browser?.close();
@@ -47,20 +48,24 @@ afterAll(async () => {
 
 describe('HTML report', () => {
   for (const name of ['global-oom-adj', 'fork-overcommit-mode2', 'prevent-more-swap']) {
-    it(`${name}: renders in Chromium with non-blank charts`, async () => {
+    // prevent-more-swap is the longest seed run (180 s simulated): with the render, well past a minute on a
+    // loaded machine.
+    it(`${name}: renders in Chromium with non-blank charts`, { timeout: WAIT * 2 }, async () => {
       const r = runScenarioFile(`${SCENARIOS}${name}.yaml`);
       const html = toHtml(r);
       expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/); // standalone: nothing fetched
       pages.set(`/${name}.html`, html);
       writeFileSync(join(outDir, `${name}.html`), html);
       const page = await browser.newPage({ viewport: { width: 1200, height: 1800 } });
+      page.setDefaultTimeout(WAIT);
+      page.setDefaultNavigationTimeout(WAIT);
       const errors: string[] = [];
       const requests: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
       page.on('request', (r) => !r.url().endsWith('/favicon.ico') && requests.push(r.url()));
       await page.goto(`${base}/${name}.html`);
-      await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
+      await page.waitForSelector('body[data-ready="1"]', { timeout: WAIT });
       expect(errors).toEqual([]);
       expect(requests).toEqual([`${base}/${name}.html`]);
       const hasSwap = r.series.meminfo.SwapTotal.some((v) => v > 0);

@@ -65,12 +65,21 @@ describe.skipIf(!haveRedis)('Redis backend (BullMQ)', () => {
   const procs: ChildProcess[] = [];
   let url = '';
   beforeAll(async () => {
-    const port = await freePort();
-    const r = start(REDIS, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'yes']);
-    procs.push(r.p);
-    await r.waitFor(/Ready to accept connections/);
-    url = `redis://127.0.0.1:${port}`;
-  }, 30_000);
+    // The free port is free when asked, not when redis binds it: another process on the shared machine may take
+    // it between the two, so a bind failure picks another port (a few times) instead of failing the suite.
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      const r = start(REDIS, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'yes']);
+      procs.push(r.p);
+      try {
+        await r.waitFor(/Ready to accept connections/);
+        url = `redis://127.0.0.1:${port}`;
+        return;
+      } catch (e) {
+        if (attempt >= 5 || !r.lines.some((l) => /Address already in use/i.test(l))) throw e;
+      }
+    }
+  }, 120_000);
   afterAll(() => {
     for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
@@ -78,7 +87,10 @@ describe.skipIf(!haveRedis)('Redis backend (BullMQ)', () => {
 
   it('40 jobs on two workers, one killed mid-run: each job completes once, rows equal the local backend', async () => {
     loadNodeSync();
-    const worker = () => start(process.execPath, ['--import', 'tsx', 'test/fixtures/oomsim-cli.ts', 'worker', '--backend', url, '--queue', 'grid', '--workers', '1', '--lock-ms', '2000']);
+    // The lock outlives a stall of the worker's event loop on a loaded machine (BullMQ renews it every lock/2): with
+    // a 2 s lock, a 1 s stall could let the stalled-job check hand a running job to the other worker, which would run it
+    // twice. The killed worker's job is still recovered, after at most lock + lock/2 (15 s).
+    const worker = () => start(process.execPath, ['--import', 'tsx', 'test/fixtures/oomsim-cli.ts', 'worker', '--backend', url, '--queue', 'grid', '--workers', '1', '--lock-ms', '10000']);
     const w1 = worker(), w2 = worker();
     procs.push(w1.p, w2.p);
     await Promise.all([w1.waitFor(/^worker .* threads on/), w2.waitFor(/^worker .* threads on/)]);

@@ -3,9 +3,11 @@
  * --tool=lackey --trace-mem=yes /bin/true on this project's machine, first 3000 lines, pid renamed), Dinero .din
  * and libCacheSim-style csv made by the project, gzip input, and malformed lines with file:line errors.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { load } from '../bindings/src/index.js';
 import { pagetraceRun } from '../bindings/src/cli/trace.js';
 import { pageRefs, type PageRef } from '../bindings/src/trace/pageref.js';
@@ -25,10 +27,16 @@ async function failure(p: Promise<unknown>): Promise<string> {
   }
   throw new Error('expected an error');
 }
-const dir = mkdtempSync('/tmp/oomsim-pageref-');
+const dir = mkdtempSync(join(tmpdir(), 'oomsim-pageref-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 beforeAll(async () => {
   await load();
+  // A loop over 3000 pages, three passes (used by two tests below, so each also runs alone).
+  const lines: string[] = [];
+  for (let p = 0; p < 3; p++) for (let i = 0; i < 3000; i++) lines.push(`1 ${(0x10000000 + i * 4096).toString(16)}`);
+  writeFileSync(`${dir}/big.din`, lines.join('\n') + '\n');
+  writeFileSync(`${dir}/big.din.gz`, gzipSync(lines.join('\n') + '\n'));
 });
 
 describe('parsers', () => {
@@ -84,10 +92,6 @@ describe('through the engine', () => {
     expect(r.counters.pgmajfault).toBe(0n);
   });
   it('a loop larger than RAM with swap: every later pass faults every page in from swap (LRU order), deterministic, gzip the same', async () => {
-    const lines: string[] = [];
-    for (let p = 0; p < 3; p++) for (let i = 0; i < 3000; i++) lines.push(`1 ${(0x10000000 + i * 4096).toString(16)}`);
-    writeFileSync(`${dir}/big.din`, lines.join('\n') + '\n');
-    writeFileSync(`${dir}/big.din.gz`, gzipSync(lines.join('\n') + '\n'));
     const a = await pagetraceRun(`${dir}/big.din`, opts('din', { ram: '8M', swap: '32M' }));
     expect(a.references).toBe(9000);
     expect(a.counters.pgmajfault).toBe(6000n);

@@ -4,7 +4,7 @@
  * memcg OOM (test/kernel-lab.ts) and the replay must show the kernel's kill and earlyoom's choice.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import { replayText, verdict } from '../bindings/src/trace/replay-report.js';
 import { taskRows, type TraceRecord } from '../bindings/src/trace/format.js';
 import { BUILTIN_POLICIES } from '../bindings/src/policy/index.js';
 import { KernelLab, ensureMemhog, labUnavailable, type Helper } from './kernel-lab.js';
+import { until } from './poll.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'oomsim-trace-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -87,23 +88,23 @@ describe('oomsim record on this machine', () => {
     expect(row.kills[0].victims[0].oomScore).toBe(top);
   });
 
-  it('SIGINT stops the CLI recorder with a complete file (end record, reason interrupted)', async () => {
+  it('SIGINT stops the CLI recorder with a complete file (end record, reason interrupted)', { timeout: 300_000 }, async () => {
     const out = join(dir, 'int.jsonl');
     const cli = join(process.cwd(), 'bindings/bin/oomsim.js');
     if (!existsSync(join(process.cwd(), 'bindings/dist/cli/main.js'))) throw new Error('bindings/dist is not built (scripts/build.sh)');
     const child = spawn(process.execPath, [cli, 'record', '-i', '200ms', '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr!.on('data', (b) => (err += String(b)));
-    const code = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
-    const tmpSeen = async () => {
-      for (let i = 0; i < 200; i++) {
-        if (readdirSync(dir).some((f) => f.startsWith('.int.jsonl.') && f.endsWith('.tmp'))) return;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`the recorder did not start: ${err}`);
+    let exited = false;
+    const code = new Promise<number | null>((res) => child.on('exit', (c) => ((exited = true), res(c))));
+    // The recorder writes its temporary file line by line (plain .jsonl): wait until it holds two samples, however
+    // long a loaded machine takes to start Node and read /proc, instead of sleeping a fixed time.
+    const tmpSamples = () => {
+      if (exited) throw new Error(`the recorder exited early: ${err}`);
+      const tmp = readdirSync(dir).find((f) => f.startsWith('.int.jsonl.') && f.endsWith('.tmp'));
+      return tmp === undefined ? 0 : (readFileSync(join(dir, tmp), 'utf8').match(/^\{"type":"sample"/gm) ?? []).length;
     };
-    await tmpSeen();
-    await new Promise((r) => setTimeout(r, 1000));
+    await until(() => tmpSamples() >= 2, `two samples in the recorder's temporary file (stderr: ${err})`);
     child.kill('SIGINT');
     expect(await code).toBe(0);
     expect(err).toMatch(/oomsim record: wrote .*int\.jsonl: \d+ samples .*\(interrupted\)/);
@@ -115,9 +116,10 @@ describe('oomsim record on this machine', () => {
 
 const why = labUnavailable();
 describe.skipIf(why !== null)('a recorded memcg OOM replayed (real kernel, cgroup v1)', () => {
-  it('the kernel column shows the kernel\'s kill; earlyoom picks the highest oom_score it saw', async () => {
+  it('the kernel column shows the kernel\'s kill; earlyoom picks the highest oom_score it saw', { timeout: 300_000 }, async () => {
     ensureMemhog();
     const lab = new KernelLab('oomsim-trace');
+    const stop = new AbortController();
     try {
       lab.mkgroup('');
       const g = lab.mkgroup('g', { 'memory.limit_in_bytes': String(64 << 20) });
@@ -127,10 +129,21 @@ describe.skipIf(why !== null)('a recorded memcg OOM replayed (real kernel, cgrou
       const victim: Helper = await lab.start(g, 32, 1000);
       const driver: Helper = await lab.start(g, 1, 0);
       const file = join(dir, 'oom.jsonl');
-      const rec = recordMachine({ output: file, intervalMs: 250, durationMs: 3000 });
-      await new Promise((r) => setTimeout(r, 1000));
+      // Recorded until the OOM is well inside the trace (samples before the grow and after the kill), not for a
+      // fixed time: on a loaded machine the grow may come late. The duration only bounds a hung test.
+      let seen = 0;
+      let recEnded = false;
+      const rec = recordMachine({ output: file, intervalMs: 250, durationMs: 240_000, signal: stop.signal, onSample: (p) => (seen = p.samples) });
+      void rec.finally(() => (recEnded = true)).catch(() => {});
+      const recording = (n: number) => () => {
+        if (recEnded) throw new Error(`the recorder ended after ${seen} samples`);
+        return seen >= n;
+      };
+      await until(recording(5), 'five samples before the OOM');
       expect(await driver.command('grow 40')).toBe('grown 41'); // 73 MiB > 64 MiB: the memcg OOM kills the adj-1000 task
       await victim.exited;
+      await until(recording(Math.max(seen + 2, 9)), 'two samples after the kill');
+      stop.abort();
       const rr = await rec;
       expect(rr.samples).toBeGreaterThan(8);
       const t = await openTrace(file);
@@ -152,6 +165,7 @@ describe.skipIf(why !== null)('a recorded memcg OOM replayed (real kernel, cgrou
       }
       console.log(`trace-record: ${replayText(r).slice(0, 2 + 2 + r.rows.length).join('\n')}`);
     } finally {
+      stop.abort(); // a failed wait leaves no recorder running
       expect(await lab.cleanup()).toEqual([]);
     }
   });
