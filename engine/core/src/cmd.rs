@@ -241,38 +241,10 @@ fn run_one(k: &mut Kernel, op: Op, a: &[u32]) -> Result<i64, ApiError> {
     })
 }
 
-/// Execute the commands in `words`, appending one result per command to `results`.
-pub fn execute(k: &mut Kernel, words: &[u32], results: &mut Vec<i64>) -> Result<u32, ApiError> {
-    let mut i = 0usize;
-    let mut n = 0u32;
-    while i < words.len() {
-        let at = |msg: String| ApiError::new("E_CMD", format!("command #{n} at word {i}: {msg}"));
-        if i + 2 > words.len() {
-            return Err(at("truncated header; expected [op, nargs, args...]".into()));
-        }
-        let (op, nargs) = (words[i], words[i + 1]);
-        let (name, opv, args) = entry(op).ok_or_else(|| at(format!("unknown op {op}; allowed: {}", allowed_ops())))?;
-        let want = args.len() as u32;
-        if nargs != want {
-            return Err(at(format!("op {op} ({name}) takes {want} arguments ({}), got {nargs}", args.join(", "))));
-        }
-        let end = i + 2 + nargs as usize;
-        if end > words.len() {
-            return Err(at(format!("truncated: needs {nargs} argument words")));
-        }
-        let r = run_one(k, *opv, &words[i + 2..end]).map_err(|e| ApiError { message: format!("command #{n} at word {i}: {}", e.message), ..e })?;
-        results.push(r);
-        n += 1;
-        i = end;
-    }
-    Ok(n)
-}
-
-/// Check a whole batch before any of it runs: headers, opcodes, argument counts, truncation and the enumerated
-/// words (prot, access, flags, advice, pattern, fs, sysctl index). A batch that fails here changes nothing; errors
-/// that depend on kernel state (an unknown pid) can only show while executing and stop the batch at that command.
-/// Returns the number of commands.
-pub fn validate(words: &[u32]) -> Result<u32, ApiError> {
+/// Walks a batch command by command: checks each header (a known op, the argument count its table entry gives, no
+/// truncation) and hands the op and its argument words to `each`. Errors, the header's and those `each` returns,
+/// are located as `command #n at word i`. The one decoder behind `validate` and `execute`.
+fn for_each_command(words: &[u32], mut each: impl FnMut(Op, &[u32]) -> Result<(), ApiError>) -> Result<u32, ApiError> {
     let mut i = 0usize;
     let mut n = 0u32;
     while i < words.len() {
@@ -289,11 +261,27 @@ pub fn validate(words: &[u32]) -> Result<u32, ApiError> {
         if end > words.len() {
             return Err(at(format!("truncated: needs {nargs} argument words")));
         }
-        check_words(*opv, &words[i + 2..end]).map_err(|m| ApiError::new("E_ARG", format!("command #{n} at word {i}: {m}")))?;
+        each(*opv, &words[i + 2..end]).map_err(|e| ApiError { message: format!("command #{n} at word {i}: {}", e.message), ..e })?;
         n += 1;
         i = end;
     }
     Ok(n)
+}
+
+/// Execute the commands in `words`, appending one result per command to `results`.
+pub fn execute(k: &mut Kernel, words: &[u32], results: &mut Vec<i64>) -> Result<u32, ApiError> {
+    for_each_command(words, |op, a| {
+        results.push(run_one(k, op, a)?);
+        Ok(())
+    })
+}
+
+/// Check a whole batch before any of it runs: headers, opcodes, argument counts, truncation and the enumerated
+/// words (prot, access, flags, advice, pattern, fs, sysctl index). A batch that fails here changes nothing; errors
+/// that depend on kernel state (an unknown pid) can only show while executing and stop the batch at that command.
+/// Returns the number of commands.
+pub fn validate(words: &[u32]) -> Result<u32, ApiError> {
+    for_each_command(words, |op, a| check_words(op, a).map_err(|m| ApiError::new("E_ARG", m)))
 }
 
 fn allowed_ops() -> String {

@@ -396,27 +396,31 @@ impl Kernel {
     /// A snapshot of the counters /proc/meminfo reads (fs/proc/meminfo.c:`meminfo_proc_show`); the derived fields
     /// and the line format are in `crate::meminfo`.
     pub fn meminfo(&self) -> crate::meminfo::Meminfo {
-        let v = |i: Vmstat| self.vmstat.get(i);
         let hugetlb_pages = self.config.hugetlb_total_pages as u64;
         let mut m = crate::meminfo::Meminfo::new();
         m.totalram_pages = self.totalram_pages();
-        m.nr_free_pages = v(Vmstat::nr_free_pages);
-        m.nr_file_pages = v(Vmstat::nr_file_pages);
-        m.swapcache_pages = v(Vmstat::nr_swapcached);
-        m.inactive_anon = v(Vmstat::nr_inactive_anon);
-        m.active_anon = v(Vmstat::nr_active_anon);
-        m.inactive_file = v(Vmstat::nr_inactive_file);
-        m.active_file = v(Vmstat::nr_active_file);
-        m.unevictable = v(Vmstat::nr_unevictable);
+        // The fields that are one node/zone vmstat counter each, as meminfo_proc_show reads them.
+        for (field, item) in [
+            (&mut m.nr_free_pages, Vmstat::nr_free_pages),
+            (&mut m.nr_file_pages, Vmstat::nr_file_pages),
+            (&mut m.swapcache_pages, Vmstat::nr_swapcached),
+            (&mut m.inactive_anon, Vmstat::nr_inactive_anon),
+            (&mut m.active_anon, Vmstat::nr_active_anon),
+            (&mut m.inactive_file, Vmstat::nr_inactive_file),
+            (&mut m.active_file, Vmstat::nr_active_file),
+            (&mut m.unevictable, Vmstat::nr_unevictable),
+            (&mut m.dirty, Vmstat::nr_dirty),
+            (&mut m.writeback, Vmstat::nr_writeback),
+            (&mut m.anon_mapped, Vmstat::nr_anon_pages),
+            (&mut m.file_mapped, Vmstat::nr_mapped),
+            (&mut m.shmem, Vmstat::nr_shmem),
+            (&mut m.slab_reclaimable, Vmstat::nr_slab_reclaimable),
+            (&mut m.slab_unreclaimable, Vmstat::nr_slab_unreclaimable),
+        ] {
+            *field = self.vmstat.get(item);
+        }
         m.total_swap_pages = self.swap.total as u64;
         m.free_swap_pages = self.swap.nr_free as u64;
-        m.dirty = v(Vmstat::nr_dirty);
-        m.writeback = v(Vmstat::nr_writeback);
-        m.anon_mapped = v(Vmstat::nr_anon_pages);
-        m.file_mapped = v(Vmstat::nr_mapped);
-        m.shmem = v(Vmstat::nr_shmem);
-        m.slab_reclaimable = v(Vmstat::nr_slab_reclaimable);
-        m.slab_unreclaimable = v(Vmstat::nr_slab_unreclaimable);
         m.pagetables = if self.config.model_page_tables {
             // the sum over the live mms, kept by the OOM scan index
             self.oom.scan.pgtables_bytes() >> crate::PAGE_SHIFT

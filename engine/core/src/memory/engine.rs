@@ -501,13 +501,21 @@ impl Kernel {
         Ok(idx)
     }
 
-    fn do_read_fault(&mut self, vmf: &mut VmFault, fid: u32) -> Result<(), FaultErr> {
+    /// The page-cache half of a read or shared fault (mm/memory.c:`__do_fault`): the file's page at the faulting
+    /// index, mapped (rmap, rss by its kind). Returns the frame, its kind and whether it was a major fault.
+    fn map_file_page(&mut self, vmf: &VmFault, fid: u32) -> Result<(u32, u32, bool), FaultErr> {
         let VmFault { pid, mm_id, vi, vpn, .. } = *vmf;
         let idx = self.file_index(mm_id, vi, vpn, fid)?;
         let (f, major) = self.filemap_get_page(Some(pid), fid, idx)?;
         self.rmap_add(f);
         let kind = self.frames.kind(f);
         self.rss_add(mm_id, kind_counter(kind), 1);
+        Ok((f, kind, major))
+    }
+
+    fn do_read_fault(&mut self, vmf: &mut VmFault, fid: u32) -> Result<(), FaultErr> {
+        let VmFault { mm_id, vi, vpn, .. } = *vmf;
+        let (f, kind, major) = self.map_file_page(vmf, fid)?;
         let flags = self.mm(mm_id).vmas[vi].flags;
         // shmem mappings need no write notification: a shared writable shmem PTE is writable at once
         let writable = flags & (VM_SHARED | VM_WRITE) == (VM_SHARED | VM_WRITE) && kind == KIND_SHMEM;
@@ -517,12 +525,8 @@ impl Kernel {
     }
 
     fn do_shared_fault(&mut self, vmf: &mut VmFault, fid: u32) -> Result<(), FaultErr> {
-        let VmFault { pid, mm_id, vi, vpn, .. } = *vmf;
-        let idx = self.file_index(mm_id, vi, vpn, fid)?;
-        let (f, major) = self.filemap_get_page(Some(pid), fid, idx)?;
-        self.rmap_add(f);
-        let kind = self.frames.kind(f);
-        self.rss_add(mm_id, kind_counter(kind), 1);
+        let VmFault { mm_id, vi, vpn, .. } = *vmf;
+        let (f, _, major) = self.map_file_page(vmf, fid)?;
         self.mark_dirty(f);
         self.set_pte(mm_id, vi, vpn, pte_mk(f, true));
         self.account_fault(vmf, major);
