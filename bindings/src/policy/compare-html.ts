@@ -1,9 +1,7 @@
 /** The bake-off HTML report: the table, then charts of every policy's run on one shared, synced time axis. */
-import { uplotAssets } from '../report/html.js';
-import { bigintReplacer } from '../report/json.js';
+import { tablePage } from '../report/html.js';
 import { compareTable, type CompareResult } from './compare.js';
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const PAGE = String.raw`
 (function () {
   var R = window.OOMSIM_COMPARE, colors = ['#d62728', '#1f77b4', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
@@ -28,7 +26,6 @@ const PAGE = String.raw`
 `;
 
 export function compareHtml(r: CompareResult): string {
-  const { js, css } = uplotAssets();
   const longest = r.runs.reduce((a, b) => (b.series.tNs.length > a.series.tNs.length ? b : a), r.runs[0]);
   const t = longest ? longest.series.tNs.map((x) => Number(x) / 1e9) : [];
   const pad = (a: number[]) => t.map((_x, i) => (i < a.length ? a[i] : null));
@@ -40,19 +37,13 @@ export function compareHtml(r: CompareResult): string {
     tasks: r.runs.map((x) => pad(x.series.tasks)),
     kills: r.rows.flatMap((x, i) => x.kills.map((k) => ({ t: Number(k.tNs) / 1e9, i }))),
   };
-  const json = JSON.stringify(data, bigintReplacer).replace(/</g, '\\u003c');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>oomsim compare: ${esc(r.scenario)}</title>
-<style>${css}
-body { font-family: system-ui, sans-serif; margin: 20px; } pre { background: #f6f6f6; padding: 10px; font-size: 12px; overflow-x: auto; }</style>
-</head><body>
-<h1>oomsim compare: ${esc(r.scenario)}</h1>
-<pre id="table">${esc(compareTable(r).join('\n'))}</pre>
-<p>Dashed lines: kills (policy or kernel), coloured by policy. The charts share one time axis and cursor.</p>
-<div id="avail"></div><div id="swap"></div><div id="tasks"></div>
-<script>${js.replace(/<\/script/gi, '<\\/script')}</script>
-<script>window.OOMSIM_COMPARE = ${json};</script>
-<script>${PAGE}</script>
-</body></html>
-`;
+  return tablePage({
+    title: `oomsim compare: ${r.scenario}`,
+    table: compareTable(r),
+    note: 'Dashed lines: kills (policy or kernel), coloured by policy. The charts share one time axis and cursor.',
+    charts: ['avail', 'swap', 'tasks'],
+    global: 'OOMSIM_COMPARE',
+    data,
+    script: PAGE,
+  });
 }

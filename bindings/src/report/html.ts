@@ -18,9 +18,47 @@ export function uplotAssets(): { js: string; css: string } {
   return { js: readFileSync(`${dir}dist/uPlot.iife.min.js`, 'utf8'), css: readFileSync(`${dir}dist/uPlot.min.css`, 'utf8') };
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** Text inside HTML: &, < and > escaped. */
+export const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 /** JSON inside <script>: no `</script>` or `<!--` can end it early. */
-const scriptJson = (v: unknown) => JSON.stringify(v, bigintReplacer).replace(/</g, '\\u003c');
+export const scriptJson = (v: unknown) => JSON.stringify(v, bigintReplacer).replace(/</g, '\\u003c');
+
+/** What a table-and-charts page holds (`oomsim compare --html`, `oomsim replay --html`). */
+export interface TablePage {
+  /** The page's title and heading (text, escaped here). */
+  title: string;
+  /** The text table, one line each, shown as <pre id="table">. */
+  table: string[];
+  /** The sentence under the table (HTML). */
+  note: string;
+  /** The ids of the chart placeholders, in order. */
+  charts: string[];
+  /** The data, as `window[global]`, for `script` to draw from. */
+  global: string;
+  data: unknown;
+  /** The drawing script (it sets `<body data-ready="1">` when done). */
+  script: string;
+}
+
+/** One standalone file: heading, the table, the note, the chart placeholders, then uPlot inlined, the data as JSON
+ *  and the drawing script. */
+export function tablePage(p: TablePage): string {
+  const { js, css } = uplotAssets();
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(p.title)}</title>
+<style>${css}
+body { font-family: system-ui, sans-serif; margin: 20px; } pre { background: #f6f6f6; padding: 10px; font-size: 12px; overflow-x: auto; }</style>
+</head><body>
+<h1>${esc(p.title)}</h1>
+<pre id="table">${esc(p.table.join('\n'))}</pre>
+<p>${p.note}</p>
+${p.charts.map((id) => `<div id="${id}"></div>`).join('')}
+<script>${js.replace(/<\/script/gi, '<\\/script')}</script>
+<script>window.${p.global} = ${scriptJson(p.data)};</script>
+<script>${p.script}</script>
+</body></html>
+`;
+}
 
 /** Draws the charts with the shared chart module (report/charts.ts), inlined as source. */
 const pageScript = () => String.raw`

@@ -5,7 +5,7 @@
  * on both and better on one).
  */
 import type { SqlValue } from 'sql.js';
-import { uplotAssets } from '../report/html.js';
+import { esc, uplotAssets } from '../report/html.js';
 
 export interface ConfigSummary {
   scenario: string;
@@ -73,7 +73,6 @@ export function summaryTable(cs: ConfigSummary[]): string[] {
   return [line(head), line(w.map((n) => '-'.repeat(n))), ...body.map(line)];
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const PAGE = String.raw`
 (function () {
   var R = window.OOMSIM_SWEEP, colors = ['#d62728', '#1f77b4', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];

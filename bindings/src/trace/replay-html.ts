@@ -3,11 +3,10 @@
  * synced axis, with the kernel's OOM kills (solid red) and each daemon's kills (dashed, one colour per daemon) as
  * markers. Same assets and layout as `oomsim compare --html` (policy/compare-html.ts; uPlot inlined).
  */
-import { uplotAssets } from '../report/html.js';
+import { tablePage } from '../report/html.js';
 import type { ReplayResult } from './replay.js';
 import { replayText } from './replay-report.js';
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const PAGE = String.raw`
 (function () {
   var R = window.OOMSIM_REPLAY, colors = ['#1f77b4', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22'];
@@ -32,7 +31,6 @@ const PAGE = String.raw`
 `;
 
 export function replayHtml(r: ReplayResult): string {
-  const { js, css } = uplotAssets();
   const data = {
     t: r.series.tMs.map((x) => x / 1000),
     avail: r.series.memAvailableKb.map((v) => v / 1024),
@@ -43,19 +41,13 @@ export function replayHtml(r: ReplayResult): string {
       ...r.rows.flatMap((x, i) => x.kills.slice(0, 20).map((k) => ({ t: k.tMs / 1000, i, label: `${x.label} ${k.victims[0]?.comm ?? ''}` }))),
     ],
   };
-  const json = JSON.stringify(data).replace(/</g, '\\u003c');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>oomsim replay: ${esc(r.file)}</title>
-<style>${css}
-body { font-family: system-ui, sans-serif; margin: 20px; } pre { background: #f6f6f6; padding: 10px; font-size: 12px; overflow-x: auto; }</style>
-</head><body>
-<h1>oomsim replay: ${esc(r.file)}</h1>
-<pre id="table">${esc(replayText(r).join('\n'))}</pre>
-<p>Solid red: OOM kills the kernel made in the recording. Dashed: kills each daemon would have made (first 20 each).</p>
-<div id="avail"></div><div id="psi"></div>
-<script>${js.replace(/<\/script/gi, '<\\/script')}</script>
-<script>window.OOMSIM_REPLAY = ${json};</script>
-<script>${PAGE}</script>
-</body></html>
-`;
+  return tablePage({
+    title: `oomsim replay: ${r.file}`,
+    table: replayText(r),
+    note: 'Solid red: OOM kills the kernel made in the recording. Dashed: kills each daemon would have made (first 20 each).',
+    charts: ['avail', 'psi'],
+    global: 'OOMSIM_REPLAY',
+    data,
+    script: PAGE,
+  });
 }
