@@ -5,24 +5,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { importPsi2log, importTrace, importVmstat } from '../bindings/src/trace/import.js';
-import { openTrace, type TraceStream } from '../bindings/src/trace/reader.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { openTrace } from '../bindings/src/trace/reader.js';
 import { counterKills, missingFields, replayTrace } from '../bindings/src/trace/replay.js';
 import type { TraceSample } from '../bindings/src/trace/format.js';
+import { mainAsync } from '../bindings/src/cli/main.js';
+import { failure, samples, tempDir } from './trace-helpers.js';
 
 const F = 'test/fixtures/trace';
-async function samples(t: TraceStream): Promise<TraceSample[]> {
-  const out: TraceSample[] = [];
-  for await (const r of t.records) if (r.record.type === 'sample') out.push(r.record);
-  return out;
-}
-async function failure(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected an error');
-}
+const d = tempDir('oomsim-trace-import-');
 
 describe('--from vmstat', () => {
   it('reads `vmstat -n 1` text: MemFree, Buffers, Cached in kB, one sample per line at the interval', async () => {
@@ -84,8 +75,6 @@ describe('oomsim-trace reader', () => {
   });
   it('another tool\'s file is refused with a hint to --from, and a newer version by number', async () => {
     expect(await failure(openTrace(`${F}/vmstat-n-1.txt`))).toMatch(/vmstat-n-1\.txt:1: not a JSON line/);
-    const { writeFileSync, mkdtempSync } = await import('node:fs');
-    const d = mkdtempSync('/tmp/oomsim-tr-');
     writeFileSync(`${d}/a.jsonl`, '{"format":"oomsim-trace","version":2,"source":"record"}\n');
     expect(await failure(openTrace(`${d}/a.jsonl`))).toMatch(/a\.jsonl:1: oomsim-trace version 2; this oomsim reads version 1/);
     writeFileSync(`${d}/b.jsonl`, '{"hello":1}\n');
@@ -114,9 +103,6 @@ describe('kernel kills from counters', () => {
 
 describe('oomsim replay (CLI) on a small trace', () => {
   it('--sweep earlyoom.m: at -m 10 the first poll on the 8 % sample SIGTERMs the highest oom_score; at -m 2 never; JSON and HTML written', async () => {
-    const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
-    const { mainAsync } = await import('../bindings/src/cli/main.js');
-    const d = mkdtempSync('/tmp/oomsim-rp-');
     const cols = ['pid', 'ppid', 'comm', 'uid', 'state', 'oom_score', 'oom_score_adj', 'rss_pages', 'rss_kb', 'swap_kb', 'memcg'];
     const tasks = [[100, 1, 'db', 0, 'S', 300, 0, 75000, 300000, 0, '/'], [200, 1, 'leaky', 0, 'S', 600, 0, 150000, 600000, 0, '/']];
     const s = (t: number, avail: number) => ({ type: 'sample', t_ms: t, meminfo: { MemTotal: 1000000, MemFree: avail, MemAvailable: avail, AnonPages: 1000000 - avail, SwapTotal: 0, SwapFree: 0 }, vmstat: { oom_kill: 0 }, pressure: null, tasks });

@@ -3,14 +3,13 @@
  * --tool=lackey --trace-mem=yes /bin/true on this project's machine, first 3000 lines, pid renamed), Dinero .din
  * and libCacheSim-style csv made by the project, gzip input, and malformed lines with file:line errors.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { load } from '../bindings/src/index.js';
 import { pagetraceRun } from '../bindings/src/cli/trace.js';
 import { pageRefs, type PageRef } from '../bindings/src/trace/pageref.js';
+import { failure, tempDir } from './trace-helpers.js';
 
 const F = 'test/fixtures/trace';
 const opts = (format: string, more: Partial<{ ram: string; swap: string; maxPages: string; instr: boolean }> = {}) => ({ format, ram: '64M', swap: '0', maxPages: '1048576', ...more });
@@ -19,16 +18,7 @@ async function all(file: string, format: 'lackey' | 'din' | 'csv', instr = true)
   for await (const b of pageRefs(file, format, { instr })) out.push(...b.toArray());
   return out;
 }
-async function failure(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected an error');
-}
-const dir = mkdtempSync(join(tmpdir(), 'oomsim-pageref-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('oomsim-pageref-');
 
 beforeAll(async () => {
   await load();

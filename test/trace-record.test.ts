@@ -4,10 +4,9 @@
  * memcg OOM (test/kernel-lab.ts) and the replay must show the kernel's kill and earlyoom's choice.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { recordMachine } from '../bindings/src/trace/record.js';
 import { openTrace } from '../bindings/src/trace/reader.js';
 import { replayTrace } from '../bindings/src/trace/replay.js';
@@ -16,15 +15,13 @@ import { taskRows, type TraceRecord } from '../bindings/src/trace/format.js';
 import { BUILTIN_POLICIES } from '../bindings/src/policy/index.js';
 import { KernelLab, ensureMemhog, labUnavailable, type Helper } from './kernel-lab.js';
 import { until } from './poll.js';
+import { records, tempDir } from './trace-helpers.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'oomsim-trace-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('oomsim-trace-');
 
 async function readAll(file: string) {
   const t = await openTrace(file);
-  const recs: TraceRecord[] = [];
-  for await (const r of t.records) recs.push(r.record);
-  return { header: t.header, recs };
+  return { header: t.header, recs: await records(t) };
 }
 const daemons = () => Object.keys(BUILTIN_POLICIES).filter((n) => n !== 'kernel').map((name) => ({ name }));
 
