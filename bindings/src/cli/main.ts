@@ -54,7 +54,7 @@ export function main(argv: string[], async = false): number | Promise<number> {
     .option('--log', 'also print the kernel log (dmesg format)')
     .option('--json <file>', 'write the JSON report (with several scenarios: one file each, the name inserted before .json)')
     .option('--html <file>', 'write the standalone HTML report with charts (several scenarios: as --json)')
-    .option('--explain', 'print the OOM candidate ranking at each OOM kill (needs the engine\'s oomExplain)')
+    .option('--explain', 'print each OOM kill\'s candidate ranking, as the OOM killer saw it before the kill')
     .option('--tick <duration>', 'simulated time per tick', '100ms')
     .option('--allow-long', 'allow a scenario duration above 30 simulated days')
     .action((files: string[], o: { log?: boolean; json?: string; html?: string; explain?: boolean; tick: string; allowLong?: boolean }) => {
