@@ -29,7 +29,7 @@ const MIB_PAGES = 256;
 
 /** The kernel log, or null when dmesg is missing or refused (kernel.dmesg_restrict without CAP_SYSLOG). */
 function kernelLog(): string | null {
-  const r = spawnSync('dmesg', [], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync('dmesg', [], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 60_000 });
   return r.status === 0 ? r.stdout : null;
 }
 

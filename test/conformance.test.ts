@@ -10,10 +10,12 @@ const ROOT = new URL('..', import.meta.url).pathname;
 const SHARED = join(ROOT, '../shared/spec/kernel-vectors.json');
 const VECTORS = process.env.OOMSIM_VECTORS ?? (existsSync(SHARED) ? SHARED : join(ROOT, 'test/vectors/kernel-vectors.json'));
 const CLI = join(ROOT, 'bindings/bin/oomsim.js');
+// A synchronous spawn blocks the event loop, so vitest's own timeout cannot end a hung child: this does.
+const CHILD_TIMEOUT = 240_000;
 
 describe('oomsim conformance', () => {
   it('reports every public vector and fails none', () => {
-    const r = spawnSync('node', [CLI, 'conformance', VECTORS], { encoding: 'utf8' });
+    const r = spawnSync('node', [CLI, 'conformance', VECTORS], { encoding: 'utf8', timeout: CHILD_TIMEOUT });
     const lines = r.stdout.trim().split('\n');
     const total = JSON.parse(readFileSync(VECTORS, 'utf8')).length;
     const summary = lines.at(-1)!;
@@ -33,13 +35,13 @@ describe('oomsim conformance', () => {
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const f = join(dir, 'bad.json');
     writeFileSync(f, JSON.stringify([{ id: 'x', area: 'a', check: 'no_such_check', inputs: {}, expected: {}, source: '' }]));
-    const out = execFileSync('node', [CLI, 'conformance', f], { encoding: 'utf8' });
+    const out = execFileSync('node', [CLI, 'conformance', f], { encoding: 'utf8', timeout: CHILD_TIMEOUT });
     expect(out).toContain('UNSUPPORTED x [no_such_check]: check `no_such_check` is not implemented');
-    const bad = spawnSync('node', [CLI, 'conformance', join(dir, 'missing.json')], { encoding: 'utf8' });
+    const bad = spawnSync('node', [CLI, 'conformance', join(dir, 'missing.json')], { encoding: 'utf8', timeout: CHILD_TIMEOUT });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/missing.json: ENOENT/);
     writeFileSync(f, '{"not": "a list"}');
-    const notList = spawnSync('node', [CLI, 'conformance', f], { encoding: 'utf8' });
+    const notList = spawnSync('node', [CLI, 'conformance', f], { encoding: 'utf8', timeout: CHILD_TIMEOUT });
     expect(notList.status).toBe(2);
     expect(notList.stderr).toMatch(/JSON array/);
   });

@@ -5,6 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = new URL('..', import.meta.url).pathname;
+// A synchronous spawn blocks the event loop, so vitest's own timeout cannot end a hung child: this does.
+const CHILD_TIMEOUT = 240_000;
 
 describe('Node ESM import', () => {
   it("import { load, Engine } from 'oomsim' works and runs", () => {
@@ -14,7 +16,7 @@ describe('Node ESM import', () => {
       const e = new Engine({ totalramPages: 2048 });
       e.spawn(1); const r = e.mmapAnon(1, 10); e.touch(1, r, 10, 'write');
       console.log(JSON.stringify({ free: e.meminfo().MemFree, demo: runDemo().memFreeKb }));`;
-    const r = spawnSync('node', ['--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync('node', ['--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8', timeout: CHILD_TIMEOUT });
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual({ free: (2048 - 10) * 4, demo: 1048576 - 40960 * 4 });
   });
@@ -27,7 +29,7 @@ describe('Node ESM import', () => {
       const d = defineScenario({ machine: { ram: '1G' } });
       console.log(JSON.stringify({ ok: f.success, norm: f.success && typeof normalizeScenario(f.data).name,
         bad: bad.success ? null : bad.errors[0].line, d: d.machine.ram, err: typeof ScenarioError }));`;
-    const r = spawnSync('node', ['--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync('node', ['--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8', timeout: CHILD_TIMEOUT });
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual({ ok: true, norm: 'string', bad: 1, d: '1G', err: 'function' });
     const dts = readFileSync(`${ROOT}/bindings/dist/index.d.ts`, 'utf8');
@@ -41,7 +43,7 @@ describe('Node ESM import', () => {
       const p = predict(c);
       const back = parseScenario(snapshotYaml(snapshotOf(c)));
       console.log(JSON.stringify({ n: p.global.rows.length === c.tasks.length, ok: back.success }));`;
-    const r = spawnSync('node', ['--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync('node', ['--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8', timeout: CHILD_TIMEOUT });
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual({ n: true, ok: true });
   });
