@@ -14,6 +14,8 @@ const opt = (name: string, dflt: string) => {
 };
 const inputs = Number(opt('inputs', '100000'));
 const seed = Number(opt('seed', String(Date.now() % 2 ** 31)));
+// --first-round K starts at round K (seed S + K - 1), to reproduce a round of a long run
+const firstRound = Number(opt('first-round', '1'));
 const only = opt('target', '');
 const seconds = Number(opt('seconds', 'Infinity'));
 if (!Number.isInteger(inputs) || inputs < 1) {
@@ -39,7 +41,7 @@ const runs = Object.entries(TARGETS)
   .map(([name, prop]) => ({ name, prop: prop as fc.IProperty<unknown[]>, done: 0, s: 0 }));
 const t0 = performance.now();
 const rate = (r: { done: number; s: number }) => Math.round(r.done / r.s);
-for (let k = 0; runs.some((r) => r.done < inputs); k++) {
+for (let k = firstRound - 1; runs.some((r) => r.done < inputs); k++) {
   for (const r of runs) {
     if (r.done >= inputs) continue;
     const n = Math.min(CHUNK, inputs - r.done);
@@ -48,7 +50,7 @@ for (let k = 0; runs.some((r) => r.done < inputs); k++) {
     const res = fc.check(r.prop, { seed: seed + k, numRuns: n });
     r.s += (performance.now() - t) / 1000;
     if (res.failed) {
-      console.error(`fuzz ${r.name}: FAILED (seed ${seed + k}, path ${res.counterexamplePath}): ${res.errorInstance ?? ''}\n${JSON.stringify(res.counterexample)}`);
+      console.error(`fuzz ${r.name}: FAILED (seed ${seed + k}, path ${res.counterexamplePath}): ${res.errorInstance ?? ''}\n${JSON.stringify(res.counterexample, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))}`);
       process.exit(1);
     }
     r.done += n;
