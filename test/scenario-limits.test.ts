@@ -6,6 +6,7 @@ import { parse as parseYamlText } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { formatIssue, parseScenario } from '../bindings/src/scenario/load.js';
 import { MAX_NESTING, MAX_PROCESSES, formatInUnitOf, preScan } from '../bindings/src/scenario/limits.js';
+import { editDistance, suggest } from '../bindings/src/scenario/suggest.js';
 
 const base = 'machine: { ram: 4G }\n';
 const errs = (text: string, opts = {}) => {
@@ -117,5 +118,39 @@ describe('scenario loader properties (fast-check)', () => {
       }),
       { seed: 19, numRuns: 500 },
     );
+  });
+});
+
+// suggest.ts keeps three rows of the distance table and skips candidates whose length alone puts them over the
+// limit (the scenario fuzzer spends its time there); both must give what the full table and the full scan give.
+describe('suggestions: the bounded scan equals the full one', () => {
+  const fullDistance = (a: string, b: string): number => {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+    for (let i = 1; i <= a.length; i++) {
+      for (let j = 1; j <= b.length; j++) {
+        let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+        if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+        d[i]![j] = v;
+      }
+    }
+    return d[a.length]![b.length]!;
+  };
+  const fullSuggest = (word: string, cands: string[]): string | undefined => {
+    let best: string | undefined;
+    let bestD = Infinity;
+    for (const c of cands) {
+      const dd = fullDistance(word.toLowerCase(), c.toLowerCase());
+      if (dd < bestD) [bestD, best] = [dd, c];
+    }
+    if (best !== undefined && bestD > 0 && bestD <= Math.max(1, Math.floor(word.length / 3))) return best;
+    const tail = cands.filter((c) => c.endsWith('.' + word) || c.endsWith('/' + word));
+    return tail.length === 1 ? tail[0] : undefined;
+  };
+  const str = fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'm', 'e', 'o', '.', '_'), maxLength: 14 });
+  it('editDistance', () => {
+    fc.assert(fc.property(str, str, (a, b) => editDistance(a, b) === fullDistance(a, b)), { seed: 19, numRuns: 2000 });
+  });
+  it('suggest', () => {
+    fc.assert(fc.property(str, fc.array(str, { maxLength: 8 }), (w, cands) => suggest(w, cands) === fullSuggest(w, cands)), { seed: 19, numRuns: 2000 });
   });
 });

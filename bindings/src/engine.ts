@@ -196,6 +196,9 @@ function gcHint(cmdWords: number, pages: number): ArrayBuffer | undefined {
   return bytes >= 1 << 17 ? new ArrayBuffer(bytes) : undefined;
 }
 
+/** Set by `clone()` around its `new Engine(...)`: the raw engine the new handle takes instead of creating one. */
+let adopt: RawEngine | undefined;
+
 export class Engine {
   private raw: RawEngine | undefined;
   private poisoned: string | undefined;
@@ -206,6 +209,8 @@ export class Engine {
   private readonly resultView = new MemView(BigInt64Array);
   private cmdLen = 0;
   private readonly cmdCapacity: number;
+  /** totalramPages, for clones' GC hint. */
+  private readonly pages: number;
   private pendingResults: bigint[] = [];
   /** See `gcHint`: makes the JS garbage collector see roughly what this handle holds in wasm memory. */
   private readonly gcHint: ArrayBuffer | undefined;
@@ -229,7 +234,7 @@ export class Engine {
     if (cg !== 'v1' && cg !== 'v2') throw new OomsimError('E_ARG', `cgroup: ${arg.show(cg)} is not allowed; expected 'v1' or 'v2'`);
     wasmMemory(); // E_LOAD before anything else when the module is not loaded
     try {
-      this.raw = new RawEngine(pages, swap, huge, seed, cap, cg === 'v1');
+      this.raw = adopt ?? new RawEngine(pages, swap, huge, seed, cap, cg === 'v1');
     } catch (e) {
       if (isTrap(e)) {
         const mib = Math.round(wasmMemory().buffer.byteLength / 2 ** 20);
@@ -238,8 +243,26 @@ export class Engine {
       throw fromEngineError(e);
     }
     this.cmdCapacity = cap;
+    this.pages = pages;
     finalizer?.register(this, this.raw, this);
     this.gcHint = gcHint(cap, pages);
+  }
+
+  /**
+   * A new, independent handle in this one's state, as if it had made the same calls: "what if from here" without
+   * replaying the run. Queued commands are flushed first (their results stay with this handle's `submit()`);
+   * undrained events and log lines are in both. A poisoned or freed handle cannot be cloned. Both must be freed.
+   * In-process only: a snapshot to bytes is not there yet (docs/decisions/0015-robustness.md).
+   */
+  clone(): Engine {
+    this.live('clone');
+    this.flush();
+    adopt = this.call('duplicate', (r) => r.duplicate());
+    try {
+      return new Engine({ totalramPages: this.pages, cmdCapacity: this.cmdCapacity });
+    } finally {
+      adopt = undefined;
+    }
   }
 
   /** Throw if this handle cannot take calls (poisoned or freed). */

@@ -5,16 +5,9 @@
 import { Command } from 'commander';
 import { explainTable } from '../report/explain.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { writeFileAtomic } from './atomic.js';
-import cliProgress from 'cli-progress';
-import { OomsimError } from '../errors.js';
 import { parseDuration } from '../scenario/size.js';
 import { runScenarioFile, runSuite } from '../suite.js';
-import type { RunOptions } from '../run.js';
-import { textSummary } from '../report/text.js';
-import { formatLog } from '../report/log.js';
-import { toJson } from '../report/json.js';
-import { toHtml } from '../report/html.js';
+import { runCommand, runCommandAsync, type RunCommandOptions } from './run.js';
 import { sec } from '../report/format.js';
 import { loadNodeSync } from '../loader-node.js';
 import { runDemo } from '../demo.js';
@@ -57,32 +50,12 @@ export function main(argv: string[], async = false): number | Promise<number> {
     .option('--explain', 'print each OOM kill\'s candidate ranking, as the OOM killer saw it before the kill')
     .option('--tick <duration>', 'simulated time per tick', '100ms')
     .option('--allow-long', 'allow a scenario duration above 30 simulated days')
-    .action((files: string[], o: { log?: boolean; json?: string; html?: string; explain?: boolean; tick: string; allowLong?: boolean }) => {
+    .action((files: string[], o: RunCommandOptions & { tick: string }) => {
       loadNodeSync();
       const tickNs = durationOpt('--tick', o.tick);
       if (tickNs === null) return void (code = 2);
-      let first = true;
-      for (const f of files) {
-        try {
-          const r = runScenarioFile(f, { tickNs, explain: o.explain, onTick: progress(f), allowLong: o.allowLong });
-          endProgress();
-          if (!first) console.log('');
-          first = false;
-          for (const l of textSummary(r, { explain: o.explain })) console.log(l);
-          if (o.log) {
-            console.log('kernel log:');
-            const lines = formatLog(r);
-            for (const l of lines) console.log(l);
-            if (lines.length === 0) console.log('  (empty)');
-          }
-          if (o.json) writeFileAtomic(outName(o.json, r.name, files.length), toJson(r));
-          if (o.html) writeFileAtomic(outName(o.html, r.name, files.length), toHtml(r));
-        } catch (e) {
-          endProgress();
-          console.error(e instanceof OomsimError ? e.message.replace(/^E_SCENARIO: /, '') : `oomsim run: ${f}: ${(e as Error).message}`);
-          code = 1;
-        }
-      }
+      if (!async) return void (code = runCommand(files, tickNs, o));
+      return runCommandAsync(files, tickNs, o).then((c) => void (code = c));
     });
   program
     .command('suite')
@@ -248,23 +221,6 @@ export function packageVersion(): string {
   return pkg.version;
 }
 
-let bar: cliProgress.SingleBar | null = null;
-/** A progress callback that shows a bar on stderr once a run has taken more than a second of wall time. */
-function progress(label: string): RunOptions['onTick'] {
-  const t0 = Date.now();
-  return (now, end) => {
-    if (bar === null) {
-      if (Date.now() - t0 < 1000) return;
-      bar = new cliProgress.SingleBar({ stream: process.stderr, format: `${label} [{bar}] {percentage}% | {value}/{total} s simulated | ETA {eta_formatted}`, etaBuffer: 50, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
-      bar.start(Math.round(Number(end) / 1e9), 0);
-    }
-    bar.update(Math.round(Number(now) / 1e9));
-  };
-}
-function endProgress(): void {
-  bar?.stop();
-  bar = null;
-}
 function durationOpt(name: string, v: string): bigint | null {
   const r = parseDuration(v);
   if (!r.ok || r.value <= 0n) {
@@ -272,10 +228,4 @@ function durationOpt(name: string, v: string): bigint | null {
     return null;
   }
   return r.value;
-}
-/** With several scenarios, each report file gets the scenario name: out.json -> out.<name>.json. */
-function outName(file: string, name: string, count: number): string {
-  if (count <= 1) return file;
-  const dot = file.lastIndexOf('.');
-  return dot > 0 ? `${file.slice(0, dot)}.${name}${file.slice(dot)}` : `${file}.${name}`;
 }

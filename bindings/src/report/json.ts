@@ -26,6 +26,8 @@ export function toJsonObject(r: RunResult, o: { seriesStride?: number } = {}): u
     endNs: r.endNs,
     tickNs: r.tickNs,
     outcome: outcomeLine(r),
+    // only in a partial report (oomsim run stopped by a signal), so complete reports keep their shape
+    ...(r.interrupted ? { interrupted: true, interruption: { ...r.interrupted } } : {}),
     machine: { totalramPages: r.machine.totalramPages, totalSwapPages: r.machine.totalSwapPages, sysctl: sortedObj(r.machine.sysctl, (v) => v) },
     features: { ...r.features },
     notSimulated: r.notSimulated,

@@ -52,6 +52,10 @@ export function textSummary(r: RunResult, o: { explain?: boolean } = {}): string
   const sys = Object.entries(r.machine.sysctl).filter(([k]) => ['vm.overcommit_memory', 'vm.overcommit_ratio', 'vm.panic_on_oom', 'vm.oom_kill_allocating_task', 'vm.oom_dump_tasks'].includes(k)).map(([k, v]) => `${k.slice(3)}=${v}`).join(' ');
   L.push(`machine: ${mib(Number(r.machine.totalramPages) * 4)} RAM, ${swap}; ${sys}`);
   L.push(`run: ${sec(r.endNs)} of ${sec(r.durationNs)} simulated in ${sec(r.tickNs)} ticks, seed ${r.seed}`);
+  if (r.interrupted) {
+    const i = r.interrupted;
+    L.push(`interrupted: by ${i.signal} after ${i.ticks} of ${i.totalTicks} ticks, ${r.events.length} events so far; this report covers 0 to ${sec(r.endNs)} only`);
+  }
   L.push(`outcome: ${outcomeLine(r)}`);
   if (n > 0) {
     let peakUsed = 0, peakAt = 0, peakCommit = 0, peakCommitAt = 0, peakSwap = 0, low = 0;

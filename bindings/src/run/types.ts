@@ -125,6 +125,18 @@ export interface RunResult {
   engine?: Engine;
   /** What the policies did (only when `policies` was given). */
   policies?: PolicyRunInfo;
+  /**
+   * Set when the run was stopped by a signal before its end (`oomsim run` on SIGINT/SIGTERM): the result covers
+   * the ticks run, up to `endNs`.
+   */
+  interrupted?: RunInterruption;
+}
+
+export interface RunInterruption {
+  signal: 'SIGINT' | 'SIGTERM';
+  /** Ticks run before the stop, and the ticks the whole run would have had. */
+  ticks: number;
+  totalTicks: number;
 }
 
 /**

@@ -43,10 +43,30 @@ pub fn show_val_kb(label: &str, kb: u64) -> String {
     format!("{label:<16}{kb:>8} kB")
 }
 
-/// One show_val_kb() line of a field kept in pages: (name, kB value, line).
-fn kb_line(name: &'static str, pages: u64) -> (&'static str, u64, String) {
-    let v = pages_to_kb(pages);
-    (name, v, show_val_kb(&format!("{name}:"), v))
+/// How a /proc/meminfo line prints its value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LineFormat {
+    /// show_val_kb(): the common `Label:     1234 kB`.
+    ShowValKb,
+    /// HardwareCorrupted's own: one space, the value in 5 columns, " kB".
+    HardwareCorrupted,
+    /// mm/hugetlb.c:hugetlb_report_meminfo(): a count in 5 columns after the label padded to 19.
+    HugeCount,
+}
+
+impl LineFormat {
+    fn line(self, name: &str, v: u64) -> String {
+        match self {
+            LineFormat::ShowValKb => show_val_kb(&format!("{name}:"), v),
+            LineFormat::HardwareCorrupted => format!("{name}: {v:>5} kB"),
+            LineFormat::HugeCount => format!("{:<19}{v:>5}", format!("{name}:")),
+        }
+    }
+}
+
+/// One show_val_kb() field kept in pages: (name, kB value, format).
+fn kb_field(name: &'static str, pages: u64) -> (&'static str, u64, LineFormat) {
+    (name, pages_to_kb(pages), LineFormat::ShowValKb)
 }
 
 /// x86-64 (4-level paging) VMALLOC_TOTAL in kB: 32 TiB - 1 byte, shifted right by 10.
@@ -164,58 +184,67 @@ impl Meminfo {
     /// Field names are the labels without the colon (`MemTotal`, `Active(anon)`, `HugePages_Total`, ...); the
     /// HugePages_* counts are in huge pages, not kB.
     pub fn lines(&self) -> Vec<(&'static str, u64, String)> {
-        let mut out: Vec<(&'static str, u64, String)> = Vec::with_capacity(64);
-        out.push(kb_line("MemTotal", self.totalram_pages));
-        out.push(kb_line("MemFree", self.nr_free_pages));
-        out.push(kb_line("MemAvailable", self.available()));
-        out.push(kb_line("Buffers", self.buffer_pages));
-        out.push(kb_line("Cached", self.cached()));
-        out.push(kb_line("SwapCached", self.swapcache_pages));
-        out.push(kb_line("Active", self.active_anon + self.active_file));
-        out.push(kb_line("Inactive", self.inactive_anon + self.inactive_file));
-        out.push(kb_line("Active(anon)", self.active_anon));
-        out.push(kb_line("Inactive(anon)", self.inactive_anon));
-        out.push(kb_line("Active(file)", self.active_file));
-        out.push(kb_line("Inactive(file)", self.inactive_file));
-        out.push(kb_line("Unevictable", self.unevictable));
-        out.push(kb_line("Mlocked", self.mlocked));
-        out.push(kb_line("SwapTotal", self.total_swap_pages));
-        out.push(kb_line("SwapFree", self.free_swap_pages));
-        out.push(kb_line("Zswap", self.zswap_pages));
-        out.push(kb_line("Zswapped", self.zswapped_pages));
-        out.push(kb_line("Dirty", self.dirty));
-        out.push(kb_line("Writeback", self.writeback));
-        out.push(kb_line("AnonPages", self.anon_mapped));
-        out.push(kb_line("Mapped", self.file_mapped));
-        out.push(kb_line("Shmem", self.shmem));
-        out.push(kb_line("KReclaimable", self.slab_reclaimable + self.kernel_misc_reclaimable));
-        out.push(kb_line("Slab", self.slab_reclaimable + self.slab_unreclaimable));
-        out.push(kb_line("SReclaimable", self.slab_reclaimable));
-        out.push(kb_line("SUnreclaim", self.slab_unreclaimable));
-        out.push(("KernelStack", self.kernel_stack_kb, show_val_kb("KernelStack:", self.kernel_stack_kb)));
-        out.push(kb_line("PageTables", self.pagetables));
-        out.push(kb_line("SecPageTables", self.sec_pagetables));
-        out.push(kb_line("NFS_Unstable", 0));
-        out.push(kb_line("Bounce", 0));
-        out.push(kb_line("WritebackTmp", self.writeback_tmp));
-        out.push(kb_line("CommitLimit", self.commit_limit));
-        out.push(kb_line("Committed_AS", self.committed_as.max(0) as u64));
-        out.push(("VmallocTotal", self.vmalloc_total_kb, show_val_kb("VmallocTotal:", self.vmalloc_total_kb)));
-        out.push(kb_line("VmallocUsed", self.vmalloc_used));
-        out.push(kb_line("VmallocChunk", 0));
-        out.push(kb_line("Percpu", self.percpu));
+        self.fields().into_iter().map(|(n, v, f)| (n, v, f.line(n, v))).collect()
+    }
+
+    /// The fields of /proc/meminfo in the kernel's order, (name, value as printed), without formatting the lines
+    /// (the engine's meminfo reads take these every tick).
+    pub fn values(&self) -> Vec<(&'static str, u64)> {
+        self.fields().into_iter().map(|(n, v, _)| (n, v)).collect()
+    }
+
+    fn fields(&self) -> Vec<(&'static str, u64, LineFormat)> {
+        let mut out: Vec<(&'static str, u64, LineFormat)> = Vec::with_capacity(64);
+        out.push(kb_field("MemTotal", self.totalram_pages));
+        out.push(kb_field("MemFree", self.nr_free_pages));
+        out.push(kb_field("MemAvailable", self.available()));
+        out.push(kb_field("Buffers", self.buffer_pages));
+        out.push(kb_field("Cached", self.cached()));
+        out.push(kb_field("SwapCached", self.swapcache_pages));
+        out.push(kb_field("Active", self.active_anon + self.active_file));
+        out.push(kb_field("Inactive", self.inactive_anon + self.inactive_file));
+        out.push(kb_field("Active(anon)", self.active_anon));
+        out.push(kb_field("Inactive(anon)", self.inactive_anon));
+        out.push(kb_field("Active(file)", self.active_file));
+        out.push(kb_field("Inactive(file)", self.inactive_file));
+        out.push(kb_field("Unevictable", self.unevictable));
+        out.push(kb_field("Mlocked", self.mlocked));
+        out.push(kb_field("SwapTotal", self.total_swap_pages));
+        out.push(kb_field("SwapFree", self.free_swap_pages));
+        out.push(kb_field("Zswap", self.zswap_pages));
+        out.push(kb_field("Zswapped", self.zswapped_pages));
+        out.push(kb_field("Dirty", self.dirty));
+        out.push(kb_field("Writeback", self.writeback));
+        out.push(kb_field("AnonPages", self.anon_mapped));
+        out.push(kb_field("Mapped", self.file_mapped));
+        out.push(kb_field("Shmem", self.shmem));
+        out.push(kb_field("KReclaimable", self.slab_reclaimable + self.kernel_misc_reclaimable));
+        out.push(kb_field("Slab", self.slab_reclaimable + self.slab_unreclaimable));
+        out.push(kb_field("SReclaimable", self.slab_reclaimable));
+        out.push(kb_field("SUnreclaim", self.slab_unreclaimable));
+        out.push(("KernelStack", self.kernel_stack_kb, LineFormat::ShowValKb));
+        out.push(kb_field("PageTables", self.pagetables));
+        out.push(kb_field("SecPageTables", self.sec_pagetables));
+        out.push(kb_field("NFS_Unstable", 0));
+        out.push(kb_field("Bounce", 0));
+        out.push(kb_field("WritebackTmp", self.writeback_tmp));
+        out.push(kb_field("CommitLimit", self.commit_limit));
+        out.push(kb_field("Committed_AS", self.committed_as.max(0) as u64));
+        out.push(("VmallocTotal", self.vmalloc_total_kb, LineFormat::ShowValKb));
+        out.push(kb_field("VmallocUsed", self.vmalloc_used));
+        out.push(kb_field("VmallocChunk", 0));
+        out.push(kb_field("Percpu", self.percpu));
         // HardwareCorrupted has its own format: one space, value in 5 columns.
-        let hc = pages_to_kb(self.hardware_corrupted);
-        out.push(("HardwareCorrupted", hc, format!("HardwareCorrupted: {hc:>5} kB")));
-        out.push(kb_line("AnonHugePages", self.anon_huge_pages));
-        out.push(kb_line("ShmemHugePages", self.shmem_huge_pages));
-        out.push(kb_line("ShmemPmdMapped", self.shmem_pmd_mapped));
-        out.push(kb_line("FileHugePages", self.file_huge_pages));
-        out.push(kb_line("FilePmdMapped", self.file_pmd_mapped));
-        out.push(kb_line("CmaTotal", self.cma_total));
-        out.push(kb_line("CmaFree", self.cma_free));
-        out.push(kb_line("Unaccepted", self.unaccepted));
-        out.push(kb_line("Balloon", self.balloon));
+        out.push(("HardwareCorrupted", pages_to_kb(self.hardware_corrupted), LineFormat::HardwareCorrupted));
+        out.push(kb_field("AnonHugePages", self.anon_huge_pages));
+        out.push(kb_field("ShmemHugePages", self.shmem_huge_pages));
+        out.push(kb_field("ShmemPmdMapped", self.shmem_pmd_mapped));
+        out.push(kb_field("FileHugePages", self.file_huge_pages));
+        out.push(kb_field("FilePmdMapped", self.file_pmd_mapped));
+        out.push(kb_field("CmaTotal", self.cma_total));
+        out.push(kb_field("CmaFree", self.cma_free));
+        out.push(kb_field("Unaccepted", self.unaccepted));
+        out.push(kb_field("Balloon", self.balloon));
         // mm/hugetlb.c:hugetlb_report_meminfo(): counts in 5 columns after the padded label, then sizes in kB.
         for (name, v) in [
             ("HugePages_Total", self.hugepages_total),
@@ -223,22 +252,22 @@ impl Meminfo {
             ("HugePages_Rsvd", self.hugepages_rsvd),
             ("HugePages_Surp", self.hugepages_surp),
         ] {
-            out.push((name, v, format!("{:<19}{v:>5}", format!("{name}:"))));
+            out.push((name, v, LineFormat::HugeCount));
         }
-        out.push(("Hugepagesize", self.hugepagesize_kb, show_val_kb("Hugepagesize:", self.hugepagesize_kb)));
-        out.push(("Hugetlb", self.hugetlb_kb, show_val_kb("Hugetlb:", self.hugetlb_kb)));
+        out.push(("Hugepagesize", self.hugepagesize_kb, LineFormat::ShowValKb));
+        out.push(("Hugetlb", self.hugetlb_kb, LineFormat::ShowValKb));
         // arch/x86/mm/pat/set_memory.c:arch_report_meminfo()
-        out.push(("DirectMap4k", self.direct_map_4k_kb, show_val_kb("DirectMap4k:", self.direct_map_4k_kb)));
-        out.push(("DirectMap2M", self.direct_map_2m_kb, show_val_kb("DirectMap2M:", self.direct_map_2m_kb)));
+        out.push(("DirectMap4k", self.direct_map_4k_kb, LineFormat::ShowValKb));
+        out.push(("DirectMap2M", self.direct_map_2m_kb, LineFormat::ShowValKb));
         if let Some(g) = self.direct_map_1g_kb {
-            out.push(("DirectMap1G", g, show_val_kb("DirectMap1G:", g)));
+            out.push(("DirectMap1G", g, LineFormat::ShowValKb));
         }
         out
     }
 
     /// The value of one field as printed (kB, or huge pages for HugePages_*), by name.
     pub fn field_kb(&self, name: &str) -> Option<u64> {
-        self.lines().into_iter().find(|(n, _, _)| *n == name).map(|(_, v, _)| v)
+        self.fields().into_iter().find(|(n, _, _)| *n == name).map(|(_, v, _)| v)
     }
 
     /// The full /proc/meminfo text, one line per field, each ending in a newline.
@@ -305,5 +334,17 @@ mod tests {
                 && pos("SUnreclaim") < pos("KernelStack")
                 && pos("CommitLimit") < pos("Committed_AS")
         );
+        // the unformatted values (the engine's per-tick read) are the printed lines' values, in the same order
+        m.hardware_corrupted = 2;
+        m.direct_map_1g_kb = Some(1048576);
+        let lines = m.lines();
+        let values = m.values();
+        assert_eq!(values.len(), lines.len());
+        for ((n, v), (ln, lv, line)) in values.iter().zip(&lines) {
+            assert_eq!((n, v), (ln, lv));
+            assert!(line.starts_with(&format!("{n}:")) && line.contains(&v.to_string()), "{line}");
+        }
+        assert!(m.format().contains("\nHardwareCorrupted:     8 kB\n"));
+        assert!(m.format().ends_with("\nDirectMap1G:     1048576 kB\n"));
     }
 }

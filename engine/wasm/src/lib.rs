@@ -321,6 +321,13 @@ impl Engine {
         self.k.oom_killer_disabled()
     }
 
+    /// A new, independent engine in this one's state (the kernel state is a deep copy: what either does later
+    /// does not reach the other). Queued commands are the caller's to flush first; the copy's command buffer is
+    /// empty and of the same size, its event and log queues are this one's undrained ones.
+    pub fn duplicate(&self) -> Engine {
+        Engine { k: self.k.clone(), cmd: vec![0; self.cmd.len()], results: Vec::new(), events: Vec::new(), meminfo: Vec::new() }
+    }
+
     /// Deliberately trap (for tests of handle poisoning). Never called by the library itself.
     pub fn debug_trap(&mut self) {
         panic!("debug_trap called");

@@ -441,7 +441,7 @@ impl Kernel {
 
     /// /proc/meminfo fields in kB, in the kernel's order (HugePages_* are counts, as the kernel prints them).
     pub fn meminfo_kb(&self) -> Vec<(&'static str, u64)> {
-        self.meminfo().lines().into_iter().map(|(n, v, _)| (n, v)).collect()
+        self.meminfo().values()
     }
 
     /// One /proc/meminfo value by field name, kB (HugePages_* are counts, as the kernel prints them).
