@@ -53,6 +53,10 @@ impl Kernel {
                 Some(t) => t[i0..hi].iter().take_while(|&&p| p == PTE_NONE).count() as u64,
             }
         };
+        if n < 2 {
+            // a lone untouched page, or a present PTE (a COW fault): the single-page path, before any lookup
+            return 0;
+        }
         let free = self.nr_free_pages();
         n = n.min(free.saturating_sub(self.wmark.min));
         let memcg = self.memcg_of_pid(Some(pid));
