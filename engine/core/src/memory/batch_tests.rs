@@ -13,6 +13,8 @@ thread_local! {
     pub(super) static SINGLE_PAGE: Cell<bool> = const { Cell::new(false) };
     /// Pages the batched path resolved (to check that the sequences exercise it).
     pub(super) static BATCHED: Cell<u64> = const { Cell::new(0) };
+    /// Pages the batched COW path copied.
+    pub(super) static BATCHED_COW: Cell<u64> = const { Cell::new(0) };
 }
 
 /// One random sequence on a small machine with memcgs near their limits, page cache to reclaim, fork (COW),
@@ -87,6 +89,65 @@ fn batched_first_touch_equals_single_page_faults() {
     }
     let batched = BATCHED.with(|c| c.get()) - before;
     assert!(batched > 10_000, "the sequences take the batched path ({batched} pages)");
+}
+
+/// COW-heavy sequences: a parent's written pages shared with up to three children (mapcount 2–4), written by
+/// any of them in random ranges (copies, and reuse once a page is mapped once again), children exiting,
+/// memcgs near their limits and RAM near the min watermark; batched and single-page states compared after
+/// every operation.
+fn run_cow(seed: u64, single: bool) -> Vec<String> {
+    SINGLE_PAGE.with(|c| c.set(single));
+    let mut rng = crate::rand::Rng::new(seed);
+    let frames = 3072 + rng.below(2048);
+    let mut k = Kernel::new(MachineConfig { totalram_pages: frames, seed, ..Default::default() }).unwrap();
+    let cg = ["/", "/a", "/a/b"][rng.below(3) as usize];
+    if cg != "/" {
+        k.cgroup_create("/a").unwrap().unwrap();
+        k.cgroup_create("/a/b").unwrap().unwrap();
+        let max = 1200 + rng.below(2000) as u64;
+        k.cgroup_write(cg, "memory.max", &(max * 4096).to_string()).unwrap().unwrap();
+        if rng.below(2) == 0 {
+            k.cgroup_write(cg, "memory.high", &((max - rng.below(200) as u64) * 4096).to_string()).unwrap().unwrap();
+        }
+    }
+    k.spawn_task(SpawnArgs { pid: 2, comm: "p".into(), cgroup: cg.into(), ..Default::default() }).unwrap();
+    let pages = 600 + rng.below(1200) as u64;
+    let v = k.mmap(2, pages, PROT_RW, MapFlags { anonymous: true, ..Default::default() }, None).unwrap().unwrap();
+    let mut out = vec![format!("{:?}", k.touch(2, v, pages, Access::Write))];
+    let mut next = 100;
+    for _ in 0..40 {
+        let pids: Vec<u32> = k.tasks.iter().map(|t| t.pid).filter(|p| *p != 1).collect();
+        let Some(&pid) = pids.get(rng.below(pids.len().max(1) as u32) as usize) else { break };
+        let r = match rng.below(8) {
+            0 | 1 if pids.len() < 5 => {
+                next += 1;
+                format!("{:?}", k.fork(pid, next).unwrap())
+            }
+            2 if pid != 2 => format!("{:?}", k.exit(pid)),
+            3 => format!("{:?}", k.touch(pid, v + rng.below(pages as u32) as u64, 1 + rng.below(600) as u64, Access::Read)),
+            _ => {
+                let a = v + rng.below(pages as u32) as u64;
+                format!("{:?}", k.touch(pid, a, 1 + rng.below((v + pages - a) as u32 + 4) as u64, Access::Write))
+            }
+        };
+        out.push(format!("{r}\n{k:?}"));
+    }
+    SINGLE_PAGE.with(|c| c.set(false));
+    out
+}
+
+#[test]
+fn batched_cow_equals_single_page_faults() {
+    let before = BATCHED_COW.with(|c| c.get());
+    for seed in 0..40 {
+        let (a, b) = (run_cow(seed, false), run_cow(seed, true));
+        assert_eq!(a.len(), b.len());
+        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+            assert!(x == y, "seed {seed}, operation {i}: the batched COW path left a different state");
+        }
+    }
+    let batched = BATCHED_COW.with(|c| c.get()) - before;
+    assert!(batched > 10_000, "the sequences take the batched COW path ({batched} pages)");
 }
 
 #[test]

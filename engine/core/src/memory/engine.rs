@@ -116,7 +116,11 @@ impl Kernel {
                 if write {
                     // a run of untouched anon pages: faulted in one step where the single-page path would take
                     // its fast path for each (memory/batch.rs)
-                    let n = self.do_anonymous_run(pid, mm_id, vi, v, chunk_end);
+                    let mut n = self.do_anonymous_run(pid, mm_id, vi, v, chunk_end);
+                    if n == 0 {
+                        // a run of COW pages: copied in one step the same way
+                        n = self.do_wp_run(pid, mm_id, vi, v, chunk_end);
+                    }
                     if n > 0 {
                         v += n;
                         continue;
