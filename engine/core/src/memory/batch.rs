@@ -237,4 +237,4 @@ impl Kernel {
 
 #[cfg(test)]
 #[path = "batch_tests.rs"]
-mod tests;
+pub(super) mod tests;
