@@ -1,4 +1,4 @@
-//! The batched first-touch path against the single-page path: random sequences run twice, batched and not,
+//! The batched first-touch and COW paths, and `touch_pattern`'s gathered blocks, against the single-page path: random sequences run twice, batched and not,
 //! must leave the whole engine state (its Debug form: frames, LRU rings, counters, memcg tree, PTEs, tasks, OOM
 //! scan index) identical after every operation, and return the same results.
 
@@ -10,9 +10,14 @@ use std::cell::Cell;
 
 thread_local! {
     /// Set: every fault takes the single-page path.
-    pub(super) static SINGLE_PAGE: Cell<bool> = const { Cell::new(false) };
+    /// Set: every fault takes the single-page path, and `touch_pattern` reads one PTE at a time.
+    pub(in crate::memory) static SINGLE_PAGE: Cell<bool> = const { Cell::new(false) };
+    /// Accesses `touch_pattern` did in gathered blocks.
+    pub(in crate::memory) static GATHERED: Cell<u64> = const { Cell::new(0) };
     /// Pages the batched path resolved (to check that the sequences exercise it).
     pub(super) static BATCHED: Cell<u64> = const { Cell::new(0) };
+    /// Pages the batched COW path copied.
+    pub(super) static BATCHED_COW: Cell<u64> = const { Cell::new(0) };
 }
 
 /// One random sequence on a small machine with memcgs near their limits, page cache to reclaim, fork (COW),
@@ -89,6 +94,65 @@ fn batched_first_touch_equals_single_page_faults() {
     assert!(batched > 10_000, "the sequences take the batched path ({batched} pages)");
 }
 
+/// COW-heavy sequences: a parent's written pages shared with up to three children (mapcount 2–4), written by
+/// any of them in random ranges (copies, and reuse once a page is mapped once again), children exiting,
+/// memcgs near their limits and RAM near the min watermark; batched and single-page states compared after
+/// every operation.
+fn run_cow(seed: u64, single: bool) -> Vec<String> {
+    SINGLE_PAGE.with(|c| c.set(single));
+    let mut rng = crate::rand::Rng::new(seed);
+    let frames = 3072 + rng.below(2048);
+    let mut k = Kernel::new(MachineConfig { totalram_pages: frames, seed, ..Default::default() }).unwrap();
+    let cg = ["/", "/a", "/a/b"][rng.below(3) as usize];
+    if cg != "/" {
+        k.cgroup_create("/a").unwrap().unwrap();
+        k.cgroup_create("/a/b").unwrap().unwrap();
+        let max = 1200 + rng.below(2000) as u64;
+        k.cgroup_write(cg, "memory.max", &(max * 4096).to_string()).unwrap().unwrap();
+        if rng.below(2) == 0 {
+            k.cgroup_write(cg, "memory.high", &((max - rng.below(200) as u64) * 4096).to_string()).unwrap().unwrap();
+        }
+    }
+    k.spawn_task(SpawnArgs { pid: 2, comm: "p".into(), cgroup: cg.into(), ..Default::default() }).unwrap();
+    let pages = 600 + rng.below(1200) as u64;
+    let v = k.mmap(2, pages, PROT_RW, MapFlags { anonymous: true, ..Default::default() }, None).unwrap().unwrap();
+    let mut out = vec![format!("{:?}", k.touch(2, v, pages, Access::Write))];
+    let mut next = 100;
+    for _ in 0..40 {
+        let pids: Vec<u32> = k.tasks.iter().map(|t| t.pid).filter(|p| *p != 1).collect();
+        let Some(&pid) = pids.get(rng.below(pids.len().max(1) as u32) as usize) else { break };
+        let r = match rng.below(8) {
+            0 | 1 if pids.len() < 5 => {
+                next += 1;
+                format!("{:?}", k.fork(pid, next).unwrap())
+            }
+            2 if pid != 2 => format!("{:?}", k.exit(pid)),
+            3 => format!("{:?}", k.touch(pid, v + rng.below(pages as u32) as u64, 1 + rng.below(600) as u64, Access::Read)),
+            _ => {
+                let a = v + rng.below(pages as u32) as u64;
+                format!("{:?}", k.touch(pid, a, 1 + rng.below((v + pages - a) as u32 + 4) as u64, Access::Write))
+            }
+        };
+        out.push(format!("{r}\n{k:?}"));
+    }
+    SINGLE_PAGE.with(|c| c.set(false));
+    out
+}
+
+#[test]
+fn batched_cow_equals_single_page_faults() {
+    let before = BATCHED_COW.with(|c| c.get());
+    for seed in 0..40 {
+        let (a, b) = (run_cow(seed, false), run_cow(seed, true));
+        assert_eq!(a.len(), b.len());
+        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+            assert!(x == y, "seed {seed}, operation {i}: the batched COW path left a different state");
+        }
+    }
+    let batched = BATCHED_COW.with(|c| c.get()) - before;
+    assert!(batched > 10_000, "the sequences take the batched COW path ({batched} pages)");
+}
+
 #[test]
 fn batched_path_stops_at_the_min_watermark_and_the_memcg_limit() {
     for cg in [false, true] {
@@ -112,4 +176,65 @@ fn batched_path_stops_at_the_min_watermark_and_the_memcg_limit() {
         // the run ended where the single-page path needs its slow path: OOM (root) or memcg reclaim/OOM
         assert!(ka.vmstat.get(crate::vmstat::Vmstat::pgfault) > 800);
     }
+}
+
+/// `touch_pattern` with gathered blocks against one access at a time: ranges partly untouched, shared after a
+/// fork (COW on write), partly swapped out under a memcg limit, all three patterns, reads and writes, counts
+/// that are and are not multiples of the block.
+fn run_pattern(seed: u64, single: bool) -> Vec<String> {
+    use crate::memory::Pattern;
+    SINGLE_PAGE.with(|c| c.set(single));
+    let mut rng = crate::rand::Rng::new(seed);
+    let frames = 4096 + rng.below(2048);
+    let mut k = Kernel::new(MachineConfig { totalram_pages: frames, seed, total_swap_pages: 2048, ..Default::default() }).unwrap();
+    k.cgroup_create("/l").unwrap().unwrap();
+    let max = 800 + rng.below(1500) as u64;
+    k.cgroup_write("/l", "memory.max", &(max * 4096).to_string()).unwrap().unwrap();
+    k.spawn_task(SpawnArgs { pid: 2, comm: "p".into(), cgroup: "/l".into(), ..Default::default() }).unwrap();
+    let pages = 500 + rng.below(1500) as u64;
+    let v = k.mmap(2, pages, PROT_RW, MapFlags { anonymous: true, ..Default::default() }, None).unwrap().unwrap();
+    let mut out = Vec::new();
+    let mut next = 100;
+    for _ in 0..30 {
+        let pids: Vec<u32> = k.tasks.iter().map(|t| t.pid).filter(|p| *p != 1).collect();
+        let Some(&pid) = pids.get(rng.below(pids.len().max(1) as u32) as usize) else { break };
+        let r = match rng.below(8) {
+            0 if pids.len() < 3 => {
+                next += 1;
+                format!("{:?}", k.fork(pid, next).unwrap())
+            }
+            1 => {
+                let a = rng.below(pages as u32) as u64;
+                format!("{:?}", k.touch(pid, v + a, 1 + rng.below((pages - a) as u32) as u64, Access::Write))
+            }
+            _ => {
+                let pattern = match rng.below(3) {
+                    0 => Pattern::Uniform,
+                    1 => Pattern::Zipf,
+                    _ => Pattern::Strided { stride: 1 + rng.below(97) as u64 },
+                };
+                let (a, n) = if rng.below(4) == 0 { (rng.below(pages as u32 / 2) as u64, 1 + rng.below(pages as u32 / 2) as u64) } else { (0, pages) };
+                let acc = if rng.below(3) == 0 { Access::Read } else { Access::Write };
+                let count = 1 + rng.below(3000) as u64;
+                format!("{:?}", k.touch_pattern(pid, v + a, n, pattern, count, acc))
+            }
+        };
+        out.push(format!("{r}\n{k:?}"));
+    }
+    SINGLE_PAGE.with(|c| c.set(false));
+    out
+}
+
+#[test]
+fn gathered_touch_pattern_equals_one_access_at_a_time() {
+    let before = GATHERED.with(|c| c.get());
+    for seed in 0..40 {
+        let (a, b) = (run_pattern(seed, false), run_pattern(seed, true));
+        assert_eq!(a.len(), b.len());
+        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+            assert!(x == y, "seed {seed}, operation {i}: the gathered blocks left a different state");
+        }
+    }
+    let gathered = GATHERED.with(|c| c.get()) - before;
+    assert!(gathered > 100_000, "the sequences take the gathered blocks ({gathered} accesses)");
 }

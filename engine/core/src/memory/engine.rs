@@ -6,6 +6,9 @@ use super::*;
 use crate::filemap::FileKind;
 use crate::kernel::Kernel;
 
+/// Accesses of a `touch_pattern` block whose page-table reads are issued together (`touch_pattern_block`).
+const GATHER: usize = 16;
+
 impl Kernel {
     /// Access `count` pages from virtual page `vpn` in order, taking the faults they need. An access the kernel
     /// answers with SIGSEGV or SIGBUS kills the task (see [`Kernel::force_sig_fault`]).
@@ -116,7 +119,11 @@ impl Kernel {
                 if write {
                     // a run of untouched anon pages: faulted in one step where the single-page path would take
                     // its fast path for each (memory/batch.rs)
-                    let n = self.do_anonymous_run(pid, mm_id, vi, v, chunk_end);
+                    let mut n = self.do_anonymous_run(pid, mm_id, vi, v, chunk_end);
+                    if n == 0 {
+                        // a run of COW pages: copied in one step the same way
+                        n = self.do_wp_run(pid, mm_id, vi, v, chunk_end);
+                    }
                     if n > 0 {
                         v += n;
                         continue;
@@ -193,18 +200,25 @@ impl Kernel {
         self.last_cow = CowKind::None;
         let mut cached: Option<(usize, u64, u64)> = None; // (vma index, start, end)
         let nblocks = 64 - npages.leading_zeros() as u64; // blocks covering 0..npages
-        for i in 0..count {
-            let off = match pattern {
-                Pattern::Strided { stride } => ((i as u128 * stride as u128) % npages as u128) as u64,
-                Pattern::Uniform => self.rng.below(npages as u32) as u64,
-                Pattern::Zipf => {
-                    let b = self.rng.below(nblocks as u32) as u64;
-                    let lo = (1u64 << b) - 1;
-                    let hi = ((1u64 << (b + 1)) - 1).min(npages);
-                    lo + self.rng.below((hi - lo) as u32) as u64
+        let mut i = 0;
+        while i < count {
+            if let Some((vi, s, e)) = cached {
+                #[cfg(test)]
+                let gather = !super::batch::tests::SINGLE_PAGE.with(|c| c.get());
+                #[cfg(not(test))]
+                let gather = true;
+                if gather && s <= vpn && vpn + npages <= e && count - i >= GATHER as u64 {
+                    // the whole range in one allowed VMA: a block of accesses that need no fault
+                    let done = self.touch_pattern_block(mm_id, vi, vpn, npages, nblocks, pattern, i, write);
+                    i += done;
+                    #[cfg(test)]
+                    super::batch::tests::GATHERED.with(|c| c.set(c.get() + done));
+                    if done == GATHER as u64 {
+                        continue;
+                    }
                 }
-            };
-            let v = vpn + off;
+            }
+            let v = vpn + self.pattern_offset(pattern, i, npages, nblocks);
             let vi = match cached {
                 Some((vi, s, e)) if s <= v && v < e => vi,
                 _ => {
@@ -226,6 +240,7 @@ impl Kernel {
                 if pte_present(pte) && pte & bits != bits {
                     self.store_pte(mm_id, vi, v, pte | bits);
                 }
+                i += 1;
                 continue;
             }
             loop {
@@ -247,8 +262,70 @@ impl Kernel {
                 // completed from the reserve by a task the OOM killer just chose: it dies when the fault returns
                 return Ok(TouchOutcome { done: i + 1, stop: Some(TouchStop::Killed { vpn: v + 1 }) });
             }
+            i += 1;
         }
         Ok(TouchOutcome { done: count, stop: None })
+    }
+
+    /// The offset of access `i` of a pattern within its `npages` pages (Uniform and Zipf draw from the PRNG).
+    #[inline(always)]
+    fn pattern_offset(&mut self, pattern: Pattern, i: u64, npages: u64, nblocks: u64) -> u64 {
+        match pattern {
+            Pattern::Strided { stride } => ((i as u128 * stride as u128) % npages as u128) as u64,
+            Pattern::Uniform => self.rng.below(npages as u32) as u64,
+            Pattern::Zipf => {
+                let b = self.rng.below(nblocks as u32) as u64;
+                let lo = (1u64 << b) - 1;
+                let hi = ((1u64 << (b + 1)) - 1).min(npages);
+                lo + self.rng.below((hi - lo) as u32) as u64
+            }
+        }
+    }
+
+    /// Up to [`GATHER`] accesses `i..` of a pattern on pages `vpn..vpn + npages`, all inside allowed VMA `vi`,
+    /// as long as none needs a fault: the offsets are drawn first and the PTEs read in a separate loop, so the
+    /// cache misses on the page table overlap (the access loop otherwise waits for one miss per access). Returns
+    /// the accesses done; at the first that needs a fault the PRNG is set back to just before that access's draw,
+    /// so the caller continues with the same sequence as one access at a time. A PTE read ahead may be stale
+    /// only by the young and dirty bits this block sets itself (a page drawn twice): setting them again is the
+    /// same store.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn touch_pattern_block(&mut self, mm_id: u32, vi: usize, vpn: u64, npages: u64, nblocks: u64, pattern: Pattern, i: u64, write: bool) -> u64 {
+        let saved = self.rng.clone();
+        let mut offs = [0u32; GATHER];
+        for (j, o) in offs.iter_mut().enumerate() {
+            *o = self.pattern_offset(pattern, i + j as u64, npages, nblocks) as u32;
+        }
+        let vma = &mut self.mms[mm_id as usize].as_mut().unwrap().vmas[vi];
+        let first = vma.first_chunk();
+        let mut ptes = [0u32; GATHER];
+        for (p, &o) in ptes.iter_mut().zip(&offs) {
+            let v = vpn + o as u64;
+            *p = match &vma.ptes[((v >> PTE_SHIFT) - first) as usize] {
+                Some(t) => t[(v & 511) as usize],
+                None => PTE_NONE,
+            };
+        }
+        let bits = if write { PTE_YOUNG | PTE_DIRTY } else { PTE_YOUNG };
+        for j in 0..GATHER {
+            let pte = ptes[j];
+            if !pte_allows(pte, write) {
+                // a fault: back to the state before draw j
+                self.rng = saved;
+                for k in 0..j {
+                    self.pattern_offset(pattern, i + k as u64, npages, nblocks);
+                }
+                return j as u64;
+            }
+            if pte_present(pte) && pte & bits != bits {
+                let v = vpn + offs[j] as u64;
+                if let Some(t) = vma.ptes[((v >> PTE_SHIFT) - first) as usize].as_mut() {
+                    t[(v & 511) as usize] = pte | bits;
+                }
+            }
+        }
+        GATHER as u64
     }
 
     /// A fault that `handle_mm_fault` could not complete. mm/memory.c:`mm_account_fault` counts `pgfault` for
