@@ -26,7 +26,9 @@ npx vitest run --reporter=default --reporter=json --outputFile=test/.output/vite
 vitest_rc=$?
 read -r ts_passed ts_failed < <(node -e '
   try { const r = JSON.parse(require("fs").readFileSync("test/.output/vitest.json", "utf8"));
-        console.log(r.numPassedTests, r.numFailedTests + (r.numFailedTestSuites || 0)); }
+        // failed tests, plus each file that failed with no failed test of its own (an import or setup error)
+        const broken = (r.testResults || []).filter((f) => f.status === "failed" && !(f.assertionResults || []).some((a) => a.status === "failed")).length;
+        console.log(r.numPassedTests, r.numFailedTests + broken); }
   catch { console.log(0, 1); }')
 if [ "$vitest_rc" != 0 ] && [ "$ts_failed" = 0 ]; then ts_failed=1; fi
 
