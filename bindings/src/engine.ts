@@ -644,6 +644,37 @@ export class Engine {
     return this.call('oom_killer_disabled', (r) => r.oom_killer_disabled());
   }
 
+  // --- page-reference traces (engine/core/src/pageref.rs) ------------------------------------------------------
+  /**
+   * Start walking a page-reference trace as `pid` (a live task) over its mapping of `maxPages` pages at `vpn`
+   * (`oomsim pagetrace`, trace/pageref.ts). Replaces a walk already started.
+   */
+  pagerefStart(pid: number, vpn: number, maxPages: number): void {
+    arg.u32('pagerefStart.pid', pid);
+    arg.vpn('pagerefStart.vpn', vpn);
+    arg.intIn('pagerefStart.maxPages', maxPages, 1, 0xffff_fffe);
+    this.flush();
+    this.call('pageref_start', (r) => r.pageref_start(pid, BigInt(vpn), BigInt(maxPages)));
+  }
+  /**
+   * Walk a batch of references in one call: `words` holds two per reference, `[page_lo, page_hi | write << 31]`
+   * (the trace's page number, below 2^52). Each page gets a slot of the mapping in first-touch order; each
+   * reference not equal to the one before is one page `touch`, as the `touch` command makes it. Returns the walk's
+   * state: 'running', 'gone' (the process died, e.g. OOM-killed: later references are only counted) or 'full'
+   * (more distinct pages than `maxPages`: the reference needing one more slot and the rest did not run).
+   */
+  pagerefRun(words: Uint32Array): 'running' | 'gone' | 'full' {
+    if (!(words instanceof Uint32Array)) throw new OomsimError('E_ARG', `pagerefRun.words: ${arg.show(words)} is not allowed; expected a Uint32Array`);
+    this.flush();
+    const s = this.call('pageref_run', (r) => r.pageref_run(words));
+    return (['running', 'gone', 'full'] as const)[s];
+  }
+  /** The walk's references handed over, touches made and distinct pages given a slot. */
+  pagerefCounts(): { references: number; touches: number; distinctPages: number } {
+    const c = this.call('pageref_counts', (r) => r.pageref_counts());
+    return { references: Number(c[0]), touches: Number(c[1]), distinctPages: Number(c[2]) };
+  }
+
   // --- reading state ---------------------------------------------------------------------------------------
   /** /proc/vmstat as a copied object. */
   vmstat(): Record<VmstatName, bigint> {

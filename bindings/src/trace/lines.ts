@@ -38,15 +38,15 @@ function magic(file: string): Buffer {
   }
 }
 
-/** The file as a byte stream, gunzipped when it is gzip. */
-export function openInput(file: string): Readable {
+/** The file as a byte stream, gunzipped when it is gzip; `chunk`: the size of the chunks read (bytes). */
+export function openInput(file: string, chunk?: number): Readable {
   const m = magic(file);
   if (m.length >= 4 && m[0] === 0x28 && m[1] === 0xb5 && m[2] === 0x2f && m[3] === 0xfd) {
     throw new TraceError(file, 0, 'zstd-compressed input is not supported (Node 20 has no zstd); decompress it first (zstd -d) or use .gz');
   }
-  const raw = createReadStream(file);
+  const raw = createReadStream(file, chunk ? { highWaterMark: chunk } : {});
   if (m.length >= 2 && m[0] === 0x1f && m[1] === 0x8b) {
-    const gz = createGunzip();
+    const gz = createGunzip(chunk ? { chunkSize: Math.max(64, chunk) } : {});
     raw.on('error', (e) => gz.destroy(e));
     return raw.pipe(gz);
   }

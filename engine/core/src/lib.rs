@@ -21,6 +21,7 @@ pub mod memory;
 pub mod mm_types;
 pub mod mmap;
 pub mod oom_kill;
+pub mod pageref;
 pub mod page_alloc;
 pub mod page_counter;
 pub mod proc_base;

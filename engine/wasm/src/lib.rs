@@ -63,6 +63,8 @@ pub struct Engine {
     results: Vec<i64>,
     events: Vec<u32>,
     meminfo: Vec<u64>,
+    /// The page-reference trace being walked (`pageref_start`), if any.
+    pageref: Option<oomsim_core::pageref::PageRefWalk>,
 }
 
 #[wasm_bindgen]
@@ -79,7 +81,7 @@ impl Engine {
         let cgroup_mode = if cgroup_v1 { oomsim_core::memcontrol::CgroupMode::V1 } else { oomsim_core::memcontrol::CgroupMode::V2 };
         let config = MachineConfig { totalram_pages, total_swap_pages, hugetlb_total_pages, seed, cgroup_mode, ..MachineConfig::default() };
         let k = Kernel::new(config).map_err(js_err)?;
-        Ok(Engine { k, cmd: vec![0; cmd_capacity as usize], results: Vec::new(), events: Vec::new(), meminfo: Vec::new() })
+        Ok(Engine { k, cmd: vec![0; cmd_capacity as usize], results: Vec::new(), events: Vec::new(), meminfo: Vec::new(), pageref: None })
     }
 
     // --- command buffer -------------------------------------------------------------------------------------
@@ -114,6 +116,30 @@ impl Engine {
     pub fn touch(&mut self, pid: u32, vpn: u64, count: u32, write: bool) -> Result<u32, JsError> {
         let access = if write { oomsim_core::memory::Access::Write } else { oomsim_core::memory::Access::Read };
         self.k.touch(pid, vpn, count as u64, access).map(|o| o.done as u32).map_err(js_err)
+    }
+
+    // --- page-reference traces (oomsim_core::pageref) --------------------------------------------------------
+    /// Start walking a page-reference trace as `pid` (a live task) over its mapping of `max_pages` pages at `vpn`;
+    /// replaces a walk already started.
+    pub fn pageref_start(&mut self, pid: u32, vpn: u64, max_pages: u64) -> Result<(), JsError> {
+        if self.k.task(pid).is_none() {
+            return Err(js_err(ApiError::errno("E_NOPID", oomsim_core::Errno::ESRCH, format!("pageref_start.pid: pid {pid}: no such live task"))));
+        }
+        if max_pages == 0 || max_pages >= u32::MAX as u64 {
+            return Err(JsError::new(&format!("E_ARG: pageref_start.max_pages: {max_pages} is not allowed; expected 1..={}", u32::MAX - 1)));
+        }
+        self.pageref = Some(oomsim_core::pageref::PageRefWalk::new(pid, vpn, max_pages));
+        Ok(())
+    }
+    /// Walk one batch of references (two words each, the `oomsim_core::pageref` layout), one call for the whole
+    /// batch. Returns the walk's state: 0 running, 1 the process is gone, 2 more distinct pages than `max_pages`.
+    pub fn pageref_run(&mut self, refs: &[u32]) -> Result<u32, JsError> {
+        let w = self.pageref.as_mut().ok_or_else(|| JsError::new("E_ARG: pageref_run: no walk started (pageref_start first)"))?;
+        w.run(&mut self.k, refs).map(|s| s as u32).map_err(js_err)
+    }
+    /// [references, touches, distinct pages] of the walk (zeros when none was started).
+    pub fn pageref_counts(&self) -> Vec<u64> {
+        self.pageref.as_ref().map_or(vec![0, 0, 0], |w| vec![w.references, w.touches, w.distinct_pages()])
     }
 
     // --- calls that carry strings ---------------------------------------------------------------------------
