@@ -349,9 +349,10 @@ impl Engine {
 
     /// A new, independent engine in this one's state (the kernel state is a deep copy: what either does later
     /// does not reach the other). Queued commands are the caller's to flush first; the copy's command buffer is
-    /// empty and of the same size, its event and log queues are this one's undrained ones.
+    /// empty and of the same size, its event and log queues are this one's undrained ones. A page-reference walk in
+    /// progress (`pageref_start`) is not copied: the copy starts without one.
     pub fn duplicate(&self) -> Engine {
-        Engine { k: self.k.clone(), cmd: vec![0; self.cmd.len()], results: Vec::new(), events: Vec::new(), meminfo: Vec::new() }
+        Engine { k: self.k.clone(), cmd: vec![0; self.cmd.len()], results: Vec::new(), events: Vec::new(), meminfo: Vec::new(), pageref: None }
     }
 
     /// Deliberately trap (for tests of handle poisoning). Never called by the library itself.
