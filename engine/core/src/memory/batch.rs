@@ -24,8 +24,25 @@
 use super::*;
 use crate::kernel::Kernel;
 use crate::memcontrol::{Stat, ROOT_MEMCG};
-use crate::page_alloc::frames::{LRU_GEN_MASK, LRU_GEN_SHIFT, MAPCOUNT_MASK};
+use crate::page_alloc::frames::{FrameAllocator, LRU_GEN_MASK, LRU_GEN_SHIFT, MAPCOUNT_MASK};
+use std::collections::VecDeque;
 use crate::swap::Lru;
+
+/// One page of a run, first touch or COW copy: a new frame with its metadata (anon, mapcount 1, its memcg, the
+/// reverse-map owner and index, the next LRU generation), its entry at the head of the inactive anon list, and a
+/// young, dirty, writable PTE: what `do_anonymous_page` and `wp_page_copy` (mm/memory.c) leave for that page.
+#[inline(always)]
+fn map_new_anon(frames: &mut FrameAllocator, ring: &mut VecDeque<u64>, memcg: crate::types::MemcgId, root: u32, index: u32, pte: &mut u32) {
+    let f = frames.alloc().expect("a run is within the free pages");
+    let i = f as usize;
+    let gen = (((frames.meta[i] & LRU_GEN_MASK) >> LRU_GEN_SHIFT) + 1) & 0xf;
+    frames.meta[i] = (gen << LRU_GEN_SHIFT) | KIND_ANON | 1;
+    frames.memcg[i] = memcg;
+    frames.owner[i] = root;
+    frames.index[i] = index;
+    ring.push_back(crate::swap::ring_entry(f, gen));
+    *pte = pte_mk(f, true) | PTE_YOUNG | PTE_DIRTY;
+}
 
 impl Kernel {
     /// How many of the `n` faults a run may take (the conditions above), with the task's memcg; None when the
@@ -140,15 +157,7 @@ impl Kernel {
             let ring = self.lruvecs[memcg as usize].ring_mut(Lru::InactiveAnon);
             let first_index = pgoff + (vpn - start);
             for (k, pte) in t[i0..i0 + n as usize].iter_mut().enumerate() {
-                let f = frames.alloc().expect("a run is within the free pages");
-                let i = f as usize;
-                let gen = (((frames.meta[i] & LRU_GEN_MASK) >> LRU_GEN_SHIFT) + 1) & 0xf;
-                frames.meta[i] = (gen << LRU_GEN_SHIFT) | KIND_ANON | 1;
-                frames.memcg[i] = memcg;
-                frames.owner[i] = root;
-                frames.index[i] = (first_index + k as u64) as u32;
-                ring.push_back(crate::swap::ring_entry(f, gen));
-                *pte = pte_mk(f, true) | PTE_YOUNG | PTE_DIRTY;
+                map_new_anon(frames, ring, memcg, root, (first_index + k as u64) as u32, pte);
             }
             if new_table {
                 mm.pte_alloc(vpn >> PTE_SHIFT);
@@ -213,15 +222,7 @@ impl Kernel {
             let first_index = pgoff + (vpn - start);
             for (k, pte) in t[i0..i0 + n as usize].iter_mut().enumerate() {
                 let old = pte_frame(*pte) as usize;
-                let f = frames.alloc().expect("a run is within the free pages");
-                let i = f as usize;
-                let gen = (((frames.meta[i] & LRU_GEN_MASK) >> LRU_GEN_SHIFT) + 1) & 0xf;
-                frames.meta[i] = (gen << LRU_GEN_SHIFT) | KIND_ANON | 1;
-                frames.memcg[i] = memcg;
-                frames.owner[i] = root;
-                frames.index[i] = (first_index + k as u64) as u32;
-                ring.push_back(crate::swap::ring_entry(f, gen));
-                *pte = pte_mk(f, true) | PTE_YOUNG | PTE_DIRTY;
+                map_new_anon(frames, ring, memcg, root, (first_index + k as u64) as u32, pte);
                 // rmap_remove of the page copied from: still mapped by another mm
                 debug_assert!(frames.meta[old] & MAPCOUNT_MASK > 1, "a COW run's page stays mapped");
                 frames.meta[old] -= 1;
