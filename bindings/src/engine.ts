@@ -219,15 +219,15 @@ export class Engine {
   constructor(opts: EngineOptions) {
     const o = arg.opts<EngineOptions>('Engine options', opts, ['totalramPages', 'totalSwapPages', 'hugetlbTotalPages', 'seed', 'cmdCapacity', 'cgroup']);
     const pages = o.totalramPages;
-    // the largest frame number a simulated PTE holds (engine/core mm_types.rs MAX_PTE_FRAME: 2^28 - 3, 1 TiB)
-    if (typeof pages !== 'number' || !Number.isInteger(pages) || pages < 1 || pages > 0xfff_fffd) {
-      throw new OomsimError('E_ARG', `totalramPages: ${arg.show(pages)} is not allowed; expected an integer 1..268435453 (1 TiB)`);
+    // what fits in wasm32's 4 GiB (engine/core types.rs MAX_RAM_PAGES: 2^27, 512 GiB)
+    if (typeof pages !== 'number' || !Number.isInteger(pages) || pages < 1 || pages > 2 ** 27) {
+      throw new OomsimError('E_ARG', `totalramPages: ${arg.show(pages)} is not allowed; expected an integer 1..134217728 (512 GiB)`);
     }
     const cap = o.cmdCapacity ?? 65536;
     if (typeof cap !== 'number' || !Number.isInteger(cap) || cap < 16 || cap > 1 << 26) {
       throw new OomsimError('E_ARG', `cmdCapacity: ${arg.show(cap)} is not allowed; expected an integer 16..67108864 words`);
     }
-    const swap = arg.u32('totalSwapPages', o.totalSwapPages ?? 0);
+    const swap = arg.intIn('totalSwapPages', o.totalSwapPages ?? 0, 0, 2 ** 26); // MAX_SWAP_PAGES, 256 GiB
     const huge = arg.u32('hugetlbTotalPages', o.hugetlbTotalPages ?? 0);
     const seed = arg.u64('seed', o.seed ?? 0n);
     const cg = o.cgroup ?? 'v2';

@@ -134,16 +134,16 @@ pub struct Kernel {
 impl Kernel {
     pub fn new(config: MachineConfig) -> Result<Self, ApiError> {
         if config.totalram_pages == 0 {
-            return Err(ApiError::new("E_ARG", format!("machine.totalram_pages: 0 is not allowed; expected 1..={} pages", crate::mm_types::MAX_PTE_FRAME)));
+            return Err(ApiError::new("E_ARG", format!("machine.totalram_pages: 0 is not allowed; expected 1..={} pages", crate::types::MAX_RAM_PAGES)));
         }
         if config.hugetlb_total_pages > config.totalram_pages {
             return Err(ApiError::new("E_ARG", format!("machine.hugetlb_total_pages: {} exceeds totalram_pages {}; expected 0..=totalram_pages", config.hugetlb_total_pages, config.totalram_pages)));
         }
-        if config.total_swap_pages >= (1 << 30) {
-            return Err(ApiError::new("E_ARG", "machine.total_swap_pages: expected 0..=1073741823 pages"));
+        if config.total_swap_pages > crate::types::MAX_SWAP_PAGES {
+            return Err(ApiError::new("E_ARG", format!("machine.total_swap_pages: {} is not allowed; expected 0..={} pages (256 GiB)", config.total_swap_pages, crate::types::MAX_SWAP_PAGES)));
         }
-        if config.totalram_pages > crate::mm_types::MAX_PTE_FRAME {
-            return Err(ApiError::new("E_ARG", format!("machine.totalram_pages: expected 1..={} pages", crate::mm_types::MAX_PTE_FRAME)));
+        if config.totalram_pages > crate::types::MAX_RAM_PAGES {
+            return Err(ApiError::new("E_ARG", format!("machine.totalram_pages: {} is not allowed; expected 1..={} pages (512 GiB)", config.totalram_pages, crate::types::MAX_RAM_PAGES)));
         }
         let mut frames = FrameAllocator::new(config.totalram_pages);
         frames.reserve_at_boot(config.hugetlb_total_pages);
