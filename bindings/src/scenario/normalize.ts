@@ -11,7 +11,6 @@
  * Rounding: RAM, swap and cgroup limits are floored to pages (the kernel's conversions: memparse then
  * bytes/PAGE_SIZE); sizes a workload touches are rounded UP to pages (a touched byte occupies its whole page).
  */
-import { basename, extname } from 'node:path';
 import {
   CGROUP_V1_FILES,
   type ActionKind,
@@ -362,7 +361,7 @@ export function normalizeScenario(s: Scenario, opts: { file?: string } = {}): No
     }
   });
 
-  const name = s.name ?? (opts.file ? basename(opts.file, extname(opts.file)) : 'scenario');
+  const name = s.name ?? (opts.file ? fileStem(opts.file) : 'scenario');
   return {
     name,
     description: s.description ?? '',
@@ -394,4 +393,13 @@ function normalizeSupervisor(x: NonNullable<Scenario['processes'][number]['super
 /** A rate as pages per second (a float; for display and quick estimates only). */
 export function ratePagesPerSecond(r: Rate): number {
   return (Number(r.bytes) / Number(PAGE_SIZE)) * (1e9 / Number(r.intervalNs));
+}
+
+/** node:path's posix `basename(p, extname(p))`: the file name without its folder and its extension (a last dot
+ * that is not the name's first character, and not in `..`), so the normalizer also runs in browsers. */
+export function fileStem(path: string): string {
+  const b = path.replace(/\/+$/, '').split('/').pop() ?? '';
+  if (b === '..') return b;
+  const dot = b.lastIndexOf('.');
+  return dot > 0 ? b.slice(0, dot) : b;
 }
