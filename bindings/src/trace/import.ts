@@ -126,6 +126,8 @@ export function importPsi2log(file: string, o: ImportOptions = {}): TraceStream 
       if (guess === null) throw new TraceError(file, l.no, `${nums.length} values; a psi2log line has 15 (mode 1: avg10 avg60 avg300 of cpu some, io some/full, memory some/full) or 6 (mode 2: cpu some, io some/full, memory some/full percent, interval)`);
       if (mode !== null && guess !== mode) throw new TraceError(file, l.no, `${nums.length} values, but the header says mode ${mode}`);
       const v = nums.map(Number);
+      // Mode 1 prints no stall totals; mode 2 only the share of the last interval (taken as avg10, summed into total).
+      h.lacks ??= guess === 1 ? ['pressure.some.total', 'pressure.full.total'] : ['pressure.some.avg60', 'pressure.some.avg300', 'pressure.full.avg60', 'pressure.full.avg300'];
       const s: TraceSample = { type: 'sample', t_ms: 0 };
       if (guess === 1) {
         s.pressure = { some: { avg10: v[9], avg60: v[10], avg300: v[11], total: 0 }, full: { avg10: v[12], avg60: v[13], avg300: v[14], total: 0 } };
