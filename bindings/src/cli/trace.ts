@@ -74,7 +74,7 @@ export async function recordCommand(o: { interval: string; duration?: string; ou
 /** The userspace killers a replay runs by default: every built-in policy except `kernel` (no daemon). */
 export const replayDefaultPolicies = () => Object.keys(BUILTIN_POLICIES).filter((n) => n !== 'kernel');
 
-export async function replayCommand(file: string, o: { policies?: string; set?: string[]; sweep?: string[]; json?: string; html?: string; from?: string; interval?: string }): Promise<number> {
+export async function replayCommand(files: string | string[], o: { policies?: string; set?: string[]; sweep?: string[]; json?: string; html?: string; from?: string; interval?: string }): Promise<number> {
   try {
     const specs: PolicySpec[] = policySpecs(o.policies ?? replayDefaultPolicies().join(','), o.set ?? []).filter((s) => {
       if (s.name === 'kernel') console.error('oomsim replay: kernel is not a daemon; the kernel column shows what the kernel did in the recording');
@@ -88,7 +88,10 @@ export async function replayCommand(file: string, o: { policies?: string; set?: 
       all = all.flatMap((s) => (s.name !== sweep.target ? [s] : sweep.values.map((v) => ({ name: s.name, params: { ...s.params, [sweep.key]: v }, label: `${s.label ?? s.name} ${sweep.key}=${v}` }))));
     }
     for (const s of all) policySpecs(s.name, Object.entries(s.params ?? {}).map(([k, v]) => `${s.name}.${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`));
-    const t = o.from ? importTrace(o.from, file, { intervalMs: o.interval ? durationMs('--interval', o.interval) : undefined, warn: (m) => console.error(`oomsim replay: warning: ${m}`) }) : await openTrace(file);
+    const list = typeof files === 'string' ? [files] : files;
+    if (!o.from && list.length !== 1) throw new OomsimError('E_ARG', `${list.length} files given; a replay reads one trace (only --from below merges several dumps)`);
+    const file = list.join(' + ');
+    const t = o.from ? importTrace(o.from, list, { intervalMs: o.interval ? durationMs('--interval', o.interval) : undefined, warn: (m) => console.error(`oomsim replay: warning: ${m}`) }) : await openTrace(list[0]);
     const r = await replayTrace(file, t.header, t.records, all);
     for (const l of replayText(r)) console.log(l);
     if (o.json) writeFileAtomic(o.json, replayJson(r));
@@ -146,15 +149,15 @@ export function registerTraceCommands(program: Command, setCode: (c: number) => 
   program
     .command('replay')
     .description('replay a recording through userspace OOM daemons: when and whom each would have killed, beside what the kernel did')
-    .argument('<trace>', 'a trace written by oomsim record (.jsonl or .jsonl.gz), or with --from another tool\'s recording')
+    .argument('<trace...>', 'a trace written by oomsim record (.jsonl or .jsonl.gz), or with --from another tool\'s recording (below: one dump file per kind)')
     .option('--policies <list>', 'comma-separated daemons (default: every built-in one)')
     .option('--set <policy.param=value...>', 'set a policy parameter, as in compare')
     .option('--sweep <spec...>', 'replay each value of a policy parameter: earlyoom.m=2..20:2')
     .option('--json <file>', 'write the JSON report')
     .option('--html <file>', 'write the HTML report (MemAvailable and PSI over time; kernel and daemon kills as markers)')
-    .option('--from <tool>', 'the file is another tool\'s recording: vmstat (vmstat -n 1 text) or psi2log (nohang\'s psi2log output)')
+    .option('--from <tool>', 'the file is another tool\'s recording: vmstat (vmstat -n 1 text), psi2log (nohang\'s psi2log output), below (below dump system|process|cgroup -O csv|json)')
     .option('--interval <duration>', 'with --from: the time between lines when the file has no timestamps (default: vmstat 1s, psi2log its header\'s)')
-    .action(async (f: string, o) => setCode(await replayCommand(f, o)));
+    .action(async (f: string[], o) => setCode(await replayCommand(f, o)));
   program
     .command('pagetrace')
     .description('run a page-reference trace (lackey, Dinero .din, libCacheSim csv; .gz ok) through the engine as one process')

@@ -16,14 +16,12 @@ import { TRACE_FORMAT, TRACE_VERSION, type TraceHeader, type TraceSample } from 
 import { readLines, TraceError } from './lines.js';
 import type { LocatedRecord, TraceStream } from './reader.js';
 
-export const IMPORTERS = ['vmstat', 'psi2log'] as const;
-export type ImporterName = (typeof IMPORTERS)[number];
+import { importBelow } from './import-below.js';
+import type { ImportOptions } from './import-options.js';
+export type { ImportOptions } from './import-options.js';
 
-export interface ImportOptions {
-  /** Seconds between samples when the file has no timestamps (vmstat's delay argument, psi2log's -i). */
-  intervalMs?: number;
-  warn?: (message: string) => void;
-}
+export const IMPORTERS = ['vmstat', 'psi2log', 'below'] as const;
+export type ImporterName = (typeof IMPORTERS)[number];
 
 const header = (source: TraceHeader['source'], intervalMs: number): TraceHeader => ({ format: TRACE_FORMAT, version: TRACE_VERSION, source, interval_ms: intervalMs });
 
@@ -152,8 +150,12 @@ export function importPsi2log(file: string, o: ImportOptions = {}): TraceStream 
   return { header: h, records: records() };
 }
 
-export function importTrace(from: string, file: string, o: ImportOptions = {}): TraceStream {
-  if (from === 'vmstat') return importVmstat(file, o);
-  if (from === 'psi2log') return importPsi2log(file, o);
-  throw new TraceError(file, 0, `--from ${from}: unknown importer; built in: ${IMPORTERS.join(', ')} (below and kubelet are not built yet)`);
+/** The importer `from` on its files: below takes one dump per kind (system, process, cgroup), the others one file. */
+export function importTrace(from: string, files: string | string[], o: ImportOptions = {}): TraceStream {
+  const list = typeof files === 'string' ? [files] : files;
+  if (!(IMPORTERS as readonly string[]).includes(from)) throw new TraceError(list[0] ?? '-', 0, `--from ${from}: unknown importer; built in: ${IMPORTERS.join(', ')}`);
+  if (from === 'below') return importBelow(list, o);
+  if (list.length !== 1) throw new TraceError(list[1] ?? list[0] ?? '-', 0, `--from ${from} reads one file (${list.length} given); only --from below merges several (one dump per kind)`);
+  if (from === 'vmstat') return importVmstat(list[0], o);
+  return importPsi2log(list[0], o);
 }
