@@ -155,8 +155,8 @@ export function registerTraceCommands(program: Command, setCode: (c: number) => 
     .option('--sweep <spec...>', 'replay each value of a policy parameter: earlyoom.m=2..20:2')
     .option('--json <file>', 'write the JSON report')
     .option('--html <file>', 'write the HTML report (MemAvailable and PSI over time; kernel and daemon kills as markers)')
-    .option('--from <tool>', 'the file is another tool\'s recording: vmstat (vmstat -n 1 text), psi2log (nohang\'s psi2log output), below (below dump system|process|cgroup -O csv|json)')
-    .option('--interval <duration>', 'with --from: the time between lines when the file has no timestamps (default: vmstat 1s, psi2log its header\'s)')
+    .option('--from <tool>', 'the file is another tool\'s recording: vmstat (vmstat -n 1 text), psi2log (nohang\'s psi2log output), below (below dump system|process|cgroup -O csv|json), kubelet (/stats/summary JSON, one per line)')
+    .option('--interval <duration>', 'with --from: the time between lines when the file has no timestamps (default: vmstat 1s, psi2log its header\'s, kubelet 10s)')
     .action(async (f: string[], o) => setCode(await replayCommand(f, o)));
   program
     .command('pagetrace')

@@ -11,16 +11,18 @@
  *   cpu some, io some/full, memory some/full per interval) or mode 2 (percent of the interval stalled for cpu some,
  *   io some/full, memory some/full, then the measured interval). With `-l`, lines carry a `YYYY-MM-DD hh:mm:ss,ms: `
  *   prefix, used as the time. Memory PSI only; mode 2's stall percent becomes a cumulative `total`.
+ * - `below` (import-below.ts) and `kubelet` (import-kubelet.ts), in their own files.
  */
 import { TRACE_FORMAT, TRACE_VERSION, type TraceHeader, type TraceSample } from './format.js';
 import { readLines, TraceError } from './lines.js';
 import type { LocatedRecord, TraceStream } from './reader.js';
 
 import { importBelow } from './import-below.js';
+import { importKubelet } from './import-kubelet.js';
 import type { ImportOptions } from './import-options.js';
 export type { ImportOptions } from './import-options.js';
 
-export const IMPORTERS = ['vmstat', 'psi2log', 'below'] as const;
+export const IMPORTERS = ['vmstat', 'psi2log', 'below', 'kubelet'] as const;
 export type ImporterName = (typeof IMPORTERS)[number];
 
 const header = (source: TraceHeader['source'], intervalMs: number): TraceHeader => ({ format: TRACE_FORMAT, version: TRACE_VERSION, source, interval_ms: intervalMs });
@@ -157,5 +159,6 @@ export function importTrace(from: string, files: string | string[], o: ImportOpt
   if (from === 'below') return importBelow(list, o);
   if (list.length !== 1) throw new TraceError(list[1] ?? list[0] ?? '-', 0, `--from ${from} reads one file (${list.length} given); only --from below merges several (one dump per kind)`);
   if (from === 'vmstat') return importVmstat(list[0], o);
+  if (from === 'kubelet') return importKubelet(list[0], o);
   return importPsi2log(list[0], o);
 }
