@@ -110,7 +110,8 @@ export type NormalizedWorkload =
   | { kind: 'zipf'; workingSetPages: bigint; skew: number; touchRate: number; writeFraction: number }
   | { kind: 'fork_exec'; intervalNs: bigint; childComm: string; childPages: bigint; childLifetimeNs: bigint }
   | { kind: 'fork_bomb'; intervalNs: bigint; childPages: bigint; maxTasks: number | null }
-  | { kind: 'jvm'; reservePages: bigint; initialPages: bigint; growth: Rate; gcEveryNs: bigint; liveFraction: number };
+  | { kind: 'jvm'; reservePages: bigint; initialPages: bigint; growth: Rate; gcEveryNs: bigint; liveFraction: number }
+  | { kind: 'rss_curve'; points: { atNs: bigint; pages: bigint }[] };
 
 export type NormalizedSupervisor =
   | { kind: 'systemd'; restart: 'no' | 'on-success' | 'on-failure' | 'on-abnormal' | 'on-abort' | 'always'; restartSecNs: bigint; startLimitBurst: number; startLimitIntervalNs: bigint }
@@ -228,6 +229,12 @@ function normalizeWorkload(w: Workload): NormalizedWorkload {
     case 'jvm': {
       const x = w as Extract<Workload, { kind: 'jvm' }>;
       return { kind: 'jvm', reservePages: ceilPages(x.reserve), initialPages: ceilPages(x.initial), growth: rate(x.growth), gcEveryNs: ns(x.gc_every), liveFraction: x.live_fraction };
+    }
+    case 'rss_curve': {
+      const x = w as Extract<Workload, { kind: 'rss_curve' }>;
+      // Out-of-order points are sorted (stable): the curve is a function of time.
+      const points = x.points.map((p) => ({ atNs: ns(p.at), pages: ceilPages(p.rss) })).sort((a, b) => (a.atNs < b.atNs ? -1 : a.atNs > b.atNs ? 1 : 0));
+      return { kind: 'rss_curve', points };
     }
   }
 }
