@@ -8,7 +8,7 @@
 
 mod engine;
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum FileKind {
     Disk,
     Tmpfs,
@@ -23,7 +23,7 @@ impl FileKind {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct File {
     pub name: String,
     pub kind: FileKind,
