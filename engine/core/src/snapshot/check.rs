@@ -10,8 +10,8 @@
 //! snapshot that was edited or written by a buggy tool.
 
 use crate::kernel::Kernel;
-use crate::mm_types::{pte_frame, pte_present, Backing, MmCounter, Vma, NR_MM_COUNTERS, PTE_SHIFT, PTE_SWAP, VM_ACCOUNT};
-use crate::page_alloc::frames::KIND_ANON;
+use crate::mm_types::{pte_frame, pte_present, Backing, MmCounter, Vma, NR_MM_COUNTERS, PMD_SHIFT, PTE_SHIFT, PTE_SWAP, PUD_SHIFT, VM_ACCOUNT};
+use crate::page_alloc::frames::{F_SWAPCACHE, KIND_ANON, KIND_FREE};
 use crate::vmstat::Vmstat;
 
 pub(super) fn check_and_rebuild(k: &mut Kernel) -> Result<(), String> {
@@ -40,6 +40,9 @@ fn structure(k: &mut Kernel) -> Result<(), String> {
     for t in k.tasks.iter() {
         if k.mms.get(t.mm as usize).is_none_or(Option::is_none) {
             return Err(format!("pid {}: mm {} does not exist", t.pid, t.mm));
+        }
+        if t.memcg_high_slept_jiffies > t.memcg_high_delay_jiffies {
+            return Err(format!("pid {}: slept more memory.high delay than it was given", t.pid));
         }
         if t.memcg as usize >= nmemcg || t.oom_wait.as_ref().is_some_and(|w| w.memcg as usize >= nmemcg) || k.memcg.lookup(&t.cgroup) != Some(t.memcg) {
             return Err(format!("pid {}: memcg {} ({:?}) is not in the hierarchy", t.pid, t.memcg, t.cgroup));
@@ -75,6 +78,16 @@ fn structure(k: &mut Kernel) -> Result<(), String> {
             if let Some(vpn) = bad {
                 return Err(format!("mm {id}: the PTE of page {vpn:#x} points outside the machine"));
             }
+            // page tables: every PTE chunk's table exists, and the PMD and PUD tables above it
+            for (c, chunk) in v.ptes.iter().enumerate() {
+                let t = v.first_chunk() + c as u64;
+                if chunk.is_some() && !mm.pte_tables.contains(&t) {
+                    return Err(format!("mm {id}: PTE chunk {t:#x} has no page table"));
+                }
+            }
+        }
+        if mm.pte_tables.iter().any(|&t| !mm.pmd_tables.contains(&(t >> (PMD_SHIFT - PTE_SHIFT))) || !mm.pud_tables.contains(&(t >> (PUD_SHIFT - PTE_SHIFT)))) {
+            return Err(format!("mm {id}: a page table has no PMD or PUD table above it"));
         }
     }
     for (i, f) in k.files.iter().enumerate() {
@@ -126,12 +139,13 @@ fn accounting(k: &Kernel) -> Result<(), String> {
         let mut rss = [0i64; NR_MM_COUNTERS];
         let mut total_vm = 0u64;
         let mut unmapped_frame = None;
+        let mut bad_rmap = None;
         for v in &mm.vmas {
             total_vm += v.pages();
             if v.flags & VM_ACCOUNT != 0 {
                 committed += v.pages() as i128;
             }
-            each_pte(v, |_, pte| {
+            each_pte(v, |vpn, pte| {
                 if pte & PTE_SWAP != 0 {
                     rss[MmCounter::MM_SWAPENTS as usize] += 1;
                     swaprefs[(pte & !PTE_SWAP) as usize] += 1;
@@ -142,15 +156,47 @@ fn accounting(k: &Kernel) -> Result<(), String> {
                     }
                     mapcount[f as usize] += 1;
                     rss[crate::memory::kind_counter(k.frames.kind(f)) as usize] += 1;
+                    // the reverse map finds this PTE again: anon pages by anon_vma root and pgoff, file pages by file
+                    let owner = match (k.frames.kind(f), v.backing) {
+                        (KIND_ANON, _) => Some(v.anon_vma),
+                        (_, Backing::File(fid)) => Some(fid),
+                        _ => None,
+                    };
+                    if owner != Some(k.frames.owner[f as usize]) || k.frames.index[f as usize] != (v.pgoff + (vpn - v.start)) as u32 {
+                        bad_rmap.get_or_insert(vpn);
+                    }
                 }
             });
         }
         if let Some(f) = unmapped_frame {
             return Err(format!("mm {id}: a PTE maps free frame {f}"));
         }
+        if let Some(vpn) = bad_rmap {
+            return Err(format!("mm {id}: the reverse map of the page at {vpn:#x} does not lead back to it"));
+        }
         if mm.rss != rss || mm.total_vm != total_vm {
             return Err(format!("mm {id}: RSS counters {:?} / total_vm {} do not match its PTEs ({rss:?} / {total_vm})", mm.rss, mm.total_vm));
         }
+    }
+    let mut vma_refs = vec![0u32; k.files.len()];
+    for v in k.mms.iter().flatten().flat_map(|mm| &mm.vmas) {
+        if let Backing::File(fid) = v.backing {
+            vma_refs[fid as usize] += 1;
+        }
+    }
+    for (fid, file) in k.files.iter().enumerate() {
+        if file.vma_refs != vma_refs[fid] || file.nr_cached != file.cache.iter().filter(|&&c| c != 0).count() as u64 {
+            return Err(format!("file {fid}: vma_refs {} / nr_cached {} do not match its mappings and cache", file.vma_refs, file.nr_cached));
+        }
+        for (idx, &c) in file.cache.iter().enumerate() {
+            let f = c.wrapping_sub(1) as usize;
+            if c != 0 && (k.frames.meta[f] & crate::page_alloc::frames::KIND_MASK == KIND_FREE || k.frames.owner[f] != fid as u32 || k.frames.index[f] != idx as u32) {
+                return Err(format!("file {fid}: page {idx} in the page cache is not that file's frame"));
+            }
+        }
+    }
+    if let Some(f) = (0..high).find(|&f| k.frames.in_use(f) && k.frames.has(f, F_SWAPCACHE) != k.swap.cache_rev.contains_key(&f)) {
+        return Err(format!("frame {f}: its swap-cache flag and the swap cache disagree"));
     }
     for f in k.files.iter().filter(|f| f.live) {
         committed += (f.acct_size + f.acct_blocks) as i128;
@@ -170,6 +216,25 @@ fn accounting(k: &Kernel) -> Result<(), String> {
     let anon_mapped = (0..high).filter(|&f| k.frames.in_use(f) && k.frames.kind(f) == KIND_ANON && k.frames.mapcount(f) > 0).count() as u64;
     if k.vmstat.get(Vmstat::nr_anon_pages) != anon_mapped || k.vmstat.get(Vmstat::nr_swapcached) != k.swap.cache.len() as u64 {
         return Err("vmstat nr_anon_pages or nr_swapcached does not match the pages".into());
+    }
+    // the LRU list sizes of each memcg (and vmstat's) count exactly its pages on each list
+    let mut on_lru = vec![[0u64; crate::swap::NR_LRU_LISTS]; k.memcg.len()];
+    for f in (0..high).filter(|&f| k.frames.in_use(f)) {
+        if let Some(lru) = crate::swap::folio_lru_list(k.frames.meta[f as usize]) {
+            on_lru[k.frames.memcg[f as usize] as usize][lru as usize] += 1;
+        }
+    }
+    for (m, want) in on_lru.iter().enumerate() {
+        let have = k.lruvecs.get(m).map(|l| l.nr).unwrap_or_default();
+        if have != *want {
+            return Err(format!("memcg {m}: LRU list sizes {have:?} != its pages on them {want:?}"));
+        }
+    }
+    for lru in crate::swap::Lru::ALL {
+        let total: u64 = on_lru.iter().map(|n| n[lru as usize]).sum();
+        if k.vmstat.get(lru.vmstat()) != total {
+            return Err(format!("vmstat {:?} {} != the {total} pages on that list", lru.vmstat(), k.vmstat.get(lru.vmstat())));
+        }
     }
     let mut users = vec![0u32; k.mms.len()];
     for t in k.tasks() {
