@@ -196,7 +196,7 @@ function gcHint(cmdWords: number, pages: number): ArrayBuffer | undefined {
   return bytes >= 1 << 17 ? new ArrayBuffer(bytes) : undefined;
 }
 
-/** Set by `clone()` around its `new Engine(...)`: the raw engine the new handle takes instead of creating one. */
+/** Set by `clone()`/`restore()` around their `new Engine(...)`: the raw engine the new handle takes instead of creating one. */
 let adopt: RawEngine | undefined;
 
 export class Engine {
@@ -252,7 +252,7 @@ export class Engine {
    * A new, independent handle in this one's state, as if it had made the same calls: "what if from here" without
    * replaying the run. Queued commands are flushed first (their results stay with this handle's `submit()`);
    * undrained events and log lines are in both. A poisoned or freed handle cannot be cloned. Both must be freed.
-   * In-process only: a snapshot to bytes is not there yet (docs/decisions/0015-robustness.md).
+   * In-process only; `snapshot()` and `Engine.restore()` do the same through bytes.
    */
   clone(): Engine {
     this.live('clone');
@@ -260,6 +260,49 @@ export class Engine {
     adopt = this.call('duplicate', (r) => r.duplicate());
     try {
       return new Engine({ totalramPages: this.pages, cmdCapacity: this.cmdCapacity });
+    } finally {
+      adopt = undefined;
+    }
+  }
+
+  /**
+   * This engine's state as bytes: versioned, checksummed, and deterministic (equal states give equal bytes).
+   * `Engine.restore(bytes)` gives a handle that continues exactly as this one would. Queued commands are flushed
+   * first (their results stay with this handle's `submit()`); undrained events and log lines are saved; a
+   * page-reference walk in progress is not. A poisoned or freed handle cannot be saved. Format:
+   * docs/decisions/0015-robustness.md ("Snapshot and restore").
+   */
+  snapshot(): Uint8Array {
+    this.live('snapshot');
+    this.flush();
+    return this.call('snapshot', (r) => r.snapshot());
+  }
+
+  /**
+   * A new engine in the state `bytes` (from `snapshot()`) saved. Throws `E_SNAPSHOT` saying what is wrong with
+   * bytes that are not an oomsim snapshot, come from another format version or engine build, are truncated,
+   * fail their checksum, or decode to an inconsistent state; `E_ARG` for a bad `cmdCapacity` or non-bytes.
+   */
+  static restore(bytes: Uint8Array, opts: { cmdCapacity?: number } = {}): Engine {
+    if (!(bytes instanceof Uint8Array)) {
+      throw new OomsimError('E_ARG', `restore: bytes: ${arg.show(bytes)} is not allowed; expected a Uint8Array from Engine.snapshot()`);
+    }
+    const o = arg.opts<{ cmdCapacity?: number }>('restore options', opts, ['cmdCapacity']);
+    const cap = o.cmdCapacity ?? 65536;
+    if (typeof cap !== 'number' || !Number.isInteger(cap) || cap < 16 || cap > 1 << 26) {
+      throw new OomsimError('E_ARG', `cmdCapacity: ${arg.show(cap)} is not allowed; expected an integer 16..67108864 words`);
+    }
+    wasmMemory();
+    let raw: RawEngine;
+    try {
+      raw = RawEngine.restore(bytes, cap);
+    } catch (e) {
+      if (isTrap(e)) throw new OomsimError('E_TRAP', `restoring the engine trapped (${takePanicMessage() || e.message})`);
+      throw fromEngineError(e);
+    }
+    adopt = raw;
+    try {
+      return new Engine({ totalramPages: raw.totalram_pages(), cmdCapacity: cap });
     } finally {
       adopt = undefined;
     }

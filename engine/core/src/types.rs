@@ -36,7 +36,7 @@ pub type MemcgId = u32;
 pub const ROOT_MEMCG: MemcgId = 0;
 
 /// What the last fault did (for single-page observations).
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum FaultKind {
     None,
     Minor,
@@ -44,7 +44,7 @@ pub enum FaultKind {
 }
 
 /// What `do_wp_page` did.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CowKind {
     None,
     Copy,
@@ -67,7 +67,7 @@ pub enum AllocFail {
 }
 
 /// Access patterns for `touch_pattern`.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Pattern {
     /// Page `(i * stride) % npages` for i in 0..count (stride 1: sequential).
     Strided { stride: u64 },

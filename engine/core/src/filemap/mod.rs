@@ -12,7 +12,7 @@ pub mod page_cache;
 
 use page_cache::PageCache;
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum FileKind {
     Disk,
     Tmpfs,
@@ -27,7 +27,7 @@ impl FileKind {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct File {
     pub name: String,
     pub kind: FileKind,

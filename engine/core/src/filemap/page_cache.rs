@@ -7,14 +7,15 @@
 /// Slots per chunk (the PTE chunks' size, [`crate::mm_types::Vma`]; the xarray's own nodes hold 64).
 pub const CHUNK: usize = 512;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Chunk {
     /// Non-zero slots in this chunk: the chunk is freed when the last one is cleared.
     used: u32,
+    #[serde(with = "crate::snapshot::serde_array::array")]
     slots: [u32; CHUNK],
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct PageCache {
     /// Index capacity in pages (the vector covers `len.div_ceil(CHUNK)` chunks).
     len: u64,
@@ -87,6 +88,32 @@ impl PageCache {
         self.chunks.iter().flatten().flat_map(|c| c.slots.iter().copied().filter(|&v| v != 0))
     }
 
+    /// (index, slot) of the non-zero slots, in index order.
+    pub fn entries(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
+        self.chunks.iter().enumerate().filter_map(|(c, ch)| ch.as_ref().map(|ch| (c, ch))).flat_map(|(c, ch)| {
+            ch.slots.iter().enumerate().filter(|(_, &v)| v != 0).map(move |(s, &v)| ((c * CHUNK + s) as u64, v))
+        })
+    }
+
+    /// The index is well formed (a restored snapshot, snapshot/check.rs): the chunk vector covers `len` exactly,
+    /// each chunk's count is its non-zero slots and is not 0, and no slot at or beyond `len` is set.
+    pub fn check(&self) -> Result<(), String> {
+        if self.chunks.len() as u64 != self.len.div_ceil(CHUNK as u64) {
+            return Err(format!("{} index chunks for {} pages", self.chunks.len(), self.len));
+        }
+        for (c, ch) in self.chunks.iter().enumerate() {
+            let Some(ch) = ch else { continue };
+            let n = ch.slots.iter().filter(|&&v| v != 0).count() as u32;
+            if n == 0 || n != ch.used {
+                return Err(format!("index chunk {c} counts {} entries and holds {n}", ch.used));
+            }
+        }
+        match self.entries().last() {
+            Some((idx, _)) if idx >= self.len => Err(format!("page {idx} cached beyond the index ({} pages)", self.len)),
+            _ => Ok(()),
+        }
+    }
+
     /// Chunks allocated (for the memory bound's test).
     pub fn nr_chunks(&self) -> usize {
         self.chunks.iter().filter(|c| c.is_some()).count()
@@ -131,6 +158,9 @@ mod tests {
             assert_eq!(pc.present().collect::<Vec<_>>(), model.iter().copied().filter(|&v| v != 0).collect::<Vec<_>>());
             let want = model.chunks(CHUNK).filter(|c| c.iter().any(|&v| v != 0)).count();
             assert_eq!(pc.nr_chunks(), want, "seed {seed}: a chunk per non-empty stretch, none for empty ones");
+            let want_entries: Vec<(u64, u32)> = model.iter().enumerate().filter(|(_, &v)| v != 0).map(|(i, &v)| (i as u64, v)).collect();
+            assert_eq!(pc.entries().collect::<Vec<_>>(), want_entries);
+            assert_eq!(pc.check(), Ok(()));
         }
     }
 
@@ -142,5 +172,22 @@ mod tests {
         assert_eq!((pc.get((1 << 26) - 1), pc.nr_chunks()), (7, 1));
         pc.set((1 << 26) - 1, 0);
         assert_eq!(pc.nr_chunks(), 0, "the emptied chunk is freed");
+    }
+
+    #[test]
+    fn check_refuses_a_malformed_index() {
+        let mut pc = PageCache::new(1000);
+        pc.set(3, 9);
+        let mut bad = pc.clone();
+        bad.chunks[0].as_mut().unwrap().used = 2;
+        assert_eq!(bad.check(), Err("index chunk 0 counts 2 entries and holds 1".into()));
+        let mut bad = pc.clone();
+        bad.chunks.push(None);
+        assert_eq!(bad.check(), Err("3 index chunks for 1000 pages".into()));
+        let mut bad = pc.clone();
+        bad.chunks[1] = Some(Box::new(Chunk { used: 1, slots: [0; CHUNK] }));
+        bad.chunks[1].as_mut().unwrap().slots[CHUNK - 1] = 4;
+        assert_eq!(bad.check(), Err("page 1023 cached beyond the index (1000 pages)".into()));
+        assert_eq!(pc.check(), Ok(()));
     }
 }

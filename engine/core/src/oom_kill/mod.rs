@@ -41,7 +41,7 @@ pub const MSG_MEMCG: &str = "Memory cgroup out of memory";
 pub const MSG_ALLOCATING_TASK: &str = "Out of memory (oom_kill_allocating_task)";
 
 /// `enum oom_constraint` (mm/oom_kill.c), printed by name in the `oom-kill:` line.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum OomConstraint {
     None,
     Cpuset,

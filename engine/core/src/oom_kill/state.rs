@@ -8,7 +8,7 @@ use crate::mm_types::{Mm, MmCounter};
 use crate::task::Task;
 
 /// One pending OOM-reaper timer.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReapTimer {
     pub pid: u32,
     /// The victim's mm id at kill time.
@@ -18,7 +18,7 @@ pub struct ReapTimer {
 }
 
 /// One `out_of_memory()` invocation, as the `ops` check's `ooms` observation reports it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OomRecord {
     pub constraint: OomConstraint,
     /// The OOM memcg (mem_over_limit); None for a global OOM.
@@ -34,7 +34,7 @@ pub struct OomRecord {
 }
 
 /// The OOM killer's state on the engine.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct OomState {
     /// Set by a kernel panic (panic_on_oom, or nothing killable): every later syscall is refused.
     pub panicked: Option<String>,
@@ -50,7 +50,8 @@ pub struct OomState {
     pub current_killed: Vec<u32>,
     /// The one-time legacy oom_adj deprecation warning was printed.
     pub oom_adj_warned: bool,
-    /// The dense counters a global OOM scores from (see [`scan`]).
+    /// The dense counters a global OOM scores from (see [`scan`]); derived, so not in a snapshot (rebuilt).
+    #[serde(skip)]
     pub scan: OomScanIndex,
     /// Record the candidate table of every out_of_memory() call that kills, as the call saw it before the kill
     /// (the runner's `--explain`; off by default, and nothing else reads it).
