@@ -601,6 +601,7 @@ impl Kernel {
         t.memcg = id;
         t.cgroup = path.into();
         t.cg_seq = seq;
+        self.oom_scan_task(ti);
         self.current.task_moved(pid, id);
         Ok(Ok(()))
     }
