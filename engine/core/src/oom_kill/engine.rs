@@ -530,6 +530,7 @@ pub fn explain_json(constraint: OomConstraint, totalpages: u64, rows: &[Candidat
     json!({"constraint": constraint.text(), "totalpages": totalpages, "rows": rows}).to_string()
 }
 
+pub mod memcg_scan;
 pub mod scan;
 #[cfg(test)]
 mod tests;
