@@ -1,5 +1,5 @@
 //! The OOM killer's state on the engine, as plain data: the panic, the `oom_killer_disable()` switch, reaper
-//! timers, the record of every out_of_memory() call, and the dense counters a global OOM scores from
+//! timers, the record of every out_of_memory() call, and the dense counters a global or memcg OOM scores from
 //! ([`OomScanIndex`]; engine/scan.rs keeps them up to date and reads them). kernel.rs holds an [`OomState`]; this
 //! file imports nothing of the engine.
 
@@ -70,12 +70,24 @@ pub struct TaskScan {
     pub in_vfork: bool,
     /// signal->oom_mm is set.
     pub oom_victim: bool,
+    /// The task's memcg (`mem_cgroup_from_task`): a memcg OOM visits only its subtree.
+    pub memcg: u32,
+    /// Order of joining that memcg ([`Task::cg_seq`]): `mem_cgroup_scan_tasks` visits one memcg's tasks in it.
+    pub cg_seq: u64,
 }
 
 impl TaskScan {
     /// The fields of `t` the scoring reads.
     pub fn of(t: &Task) -> Self {
-        TaskScan { pid: t.pid, mm: t.mm, oom_score_adj: t.oom_score_adj as i16, in_vfork: t.in_vfork, oom_victim: t.oom_victim }
+        TaskScan {
+            pid: t.pid,
+            mm: t.mm,
+            oom_score_adj: t.oom_score_adj as i16,
+            in_vfork: t.in_vfork,
+            oom_victim: t.oom_victim,
+            memcg: t.memcg,
+            cg_seq: t.cg_seq,
+        }
     }
 }
 
