@@ -146,18 +146,21 @@ fn a_run_split_and_restored_equals_the_unsplit_run() {
     assert!(ops_total > 10_000);
 }
 
+/// The kernel of `seed` after 120 random operations.
+fn ran(seed: u64) -> Kernel {
+    let mut rng = Rng::new(seed);
+    let mut k = boot(&mut rng);
+    let mut next_pid = 2;
+    for _ in 0..120 {
+        step(&mut k, &mut rng, &mut next_pid);
+    }
+    k
+}
+
 /// A kernel with pages in RAM, swap and the swap cache, for the corruption corpus.
 fn sample() -> Kernel {
     (7..)
-        .map(|seed| {
-            let mut rng = Rng::new(seed);
-            let mut k = boot(&mut rng);
-            let mut next_pid = 2;
-            for _ in 0..120 {
-                step(&mut k, &mut rng, &mut next_pid);
-            }
-            k
-        })
+        .map(ran)
         .find(|k| k.swap.used() > 0 && !k.swap.cache.is_empty() && k.tasks().count() > 1)
         .unwrap()
 }
@@ -338,15 +341,7 @@ fn the_generated_runs_reach_swap_cgroups_and_the_oom_killer() {
 #[test]
 fn resealed_payload_edits_are_refused_or_run() {
     let samples: Vec<Vec<u8>> = (7..40)
-        .map(|seed| {
-            let mut rng = Rng::new(seed);
-            let mut k = boot(&mut rng);
-            let mut next_pid = 2;
-            for _ in 0..120 {
-                step(&mut k, &mut rng, &mut next_pid);
-            }
-            k
-        })
+        .map(ran)
         .filter(|k| k.swap.used() > 0 && k.tasks().count() > 1)
         .take(4)
         .map(|k| k.snapshot())
