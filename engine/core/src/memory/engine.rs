@@ -624,8 +624,8 @@ impl Kernel {
 
     fn do_swap_page(&mut self, vmf: &mut VmFault, slot: u32) -> Result<(), FaultErr> {
         let VmFault { pid, mm_id, vi, vpn, write, .. } = *vmf;
-        let (f, major) = match self.swap.cache.get(&slot) {
-            Some(&f) => (f, false),
+        let (f, major) = match self.swap.cache.get(slot) {
+            Some(f) => (f, false),
             None => {
                 // mem_cgroup_swapin_charge_folio: the memcg recorded for the entry, else the task's
                 let rec = self.swap_memcg[slot as usize];
@@ -685,7 +685,7 @@ impl Kernel {
     /// Swap PTEs that still refer to the swap slot of a swap-cache frame (0 when not in the swap cache).
     pub(crate) fn anon_swap_refs(&self, f: u32) -> u32 {
         if self.frames.has(f, F_SWAPCACHE) {
-            self.swap.cache_rev.get(&f).map(|s| self.swap.count[*s as usize]).unwrap_or(0)
+            self.swap.cache.slot_of(f).map(|s| self.swap.count[s as usize]).unwrap_or(0)
         } else {
             0
         }
@@ -715,7 +715,7 @@ impl Kernel {
 
     /// `folio_free_swap`: take the frame out of the swap cache and release its slot (no swap PTE refers to it).
     pub(crate) fn free_swap_cache_of(&mut self, f: u32) {
-        if let Some(&slot) = self.swap.cache_rev.get(&f) {
+        if let Some(slot) = self.swap.cache.slot_of(f) {
             debug_assert_eq!(self.swap.count[slot as usize], 0);
             self.delete_from_swap_cache(slot, f);
             self.swap_slot_release(slot);
@@ -762,7 +762,7 @@ impl Kernel {
     pub(crate) fn swap_free(&mut self, slot: u32) {
         self.swap.count[slot as usize] -= 1;
         if self.swap.count[slot as usize] == 0 {
-            match self.swap.cache.get(&slot).copied() {
+            match self.swap.cache.get(slot) {
                 Some(f) => {
                     // mm/swapfile.c:free_swap_and_cache_nr → __try_to_reclaim_swap(TTRS_UNMAPPED | TTRS_FULL): an
                     // unmapped swap-cache folio is freed; a mapped one leaves the swap cache only when swap is full

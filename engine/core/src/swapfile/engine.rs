@@ -125,7 +125,7 @@ impl Kernel {
     /// unless `keep_swapcache`, when it stays charged in the swap cache.
     pub(crate) fn swap_out_anon_page(&mut self, f: u32, keep_swapcache: bool) -> SwapOut {
         let slot = if self.frames.has(f, F_SWAPCACHE) {
-            self.swap.cache_rev[&f]
+            self.swap.cache.slot_of(f).expect("swap-cache frame has a slot")
         } else {
             let slot = match self.folio_alloc_swap(f) {
                 Ok(slot) => slot,

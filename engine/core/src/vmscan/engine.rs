@@ -446,7 +446,7 @@ impl Kernel {
                 // F_DIRTY on an anon page: in the swap cache but not written yet (reclaim kept it while it was held)
                 if self.frames.has(f, F_SWAPCACHE) && self.frames.mapcount(f) == 0 && !self.frames.has(f, F_DIRTY) {
                     // __remove_mapping of a clean swap-cache page: no write
-                    let slot = self.swap.cache_rev[&f];
+                    let slot = self.swap.cache.slot_of(f).expect("swap-cache frame has a slot");
                     self.delete_from_swap_cache(slot, f);
                     self.mem_cgroup_swapout(f, slot);
                     self.free_user_page_uncharge(f, false);
@@ -490,7 +490,7 @@ impl Kernel {
                         return FolioOutcome::Keep;
                     }
                     // already written to swap (a swapout that kept it in the swap cache): clean, just freed
-                    let slot = self.swap.cache_rev[&f];
+                    let slot = self.swap.cache.slot_of(f).expect("swap-cache frame has a slot");
                     self.delete_from_swap_cache(slot, f);
                     self.mem_cgroup_swapout(f, slot);
                     self.free_user_page_uncharge(f, false);
@@ -519,8 +519,8 @@ impl Kernel {
     /// mapped swap-cache page counts as dirty again: no PTE dirty bits are read, as for the unheld pages); then
     /// `pageout()` refuses the held page and it is kept, dirty — unwritten — in the swap cache (F_DIRTY).
     fn shrink_pinned_anon(&mut self, f: u32) -> FolioOutcome {
-        let slot = match self.swap.cache_rev.get(&f) {
-            Some(&slot) => slot,
+        let slot = match self.swap.cache.slot_of(f) {
+            Some(slot) => slot,
             None => {
                 let Ok(slot) = self.folio_alloc_swap(f) else { return FolioOutcome::Activate };
                 self.add_to_swap_cache(slot, f);
