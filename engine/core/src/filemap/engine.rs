@@ -114,7 +114,7 @@ impl Kernel {
     /// page cache (NR_SHMEM), leaves the swap cache (`delete_from_swap_cache`) and the mapping's reference to the
     /// slot is dropped (`swap_free_nr`): unlike anon swap-in, shmem never keeps the slot after swap-in.
     fn shmem_swapin(&mut self, pid: Option<u32>, fid: u32, idx: u64, slot: u32, why: CacheUse) -> Result<(u32, bool), FaultErr> {
-        let (f, io) = match self.swap.cache.get(&slot).copied() {
+        let (f, io) = match self.swap.cache.get(slot) {
             Some(f) => {
                 self.delete_from_swap_cache(slot, f);
                 (f, false)

@@ -63,7 +63,7 @@ pub(crate) fn check_invariants(k: &Kernel) {
     assert_eq!(swaprefs, k.swap.count, "swap counts == swap PTEs + shmem swap entries");
     let anon_mapped = (0..k.frames.high_water()).filter(|&f| k.frames.in_use(f) && k.frames.kind(f) == crate::page_alloc::frames::KIND_ANON && k.frames.mapcount(f) > 0).count() as u64;
     assert_eq!(k.vmstat.get(Vmstat::nr_anon_pages), anon_mapped);
-    assert_eq!(k.vmstat.get(Vmstat::nr_swapcached), k.swap.cache.len() as u64);
+    assert_eq!(k.vmstat.get(Vmstat::nr_swapcached), k.swap.cache.len());
     k.check_oom_scan_index();
 }
 
@@ -201,7 +201,7 @@ fn run_sequence(seed: u64, nops: usize) {
     let tmpfs_swapped: u64 = k.files.iter().filter(|f| f.live).map(|f| f.swapped.len() as u64).sum();
     assert_eq!(k.swap.used() as u64, tmpfs_swapped, "no swap slot survives but tmpfs pages in swap");
     let cached: u64 = k.files.iter().filter(|f| f.live).map(|f| f.nr_cached).sum();
-    assert_eq!(k.nr_free_pages() + cached + k.swap.cache.len() as u64, k.totalram_pages(), "only page cache remains");
+    assert_eq!(k.nr_free_pages() + cached + k.swap.cache.len(), k.totalram_pages(), "only page cache remains");
     let tmpfs_acct: u64 = k.files.iter().filter(|f| f.live).map(|f| f.acct_blocks).sum();
     assert_eq!(k.committed, 7 + tmpfs_acct as i64);
 }

@@ -466,6 +466,17 @@ impl Kernel {
         }
     }
 
+    /// Whether [`Kernel::end_entry`] after an entry of task `t` (the current one) that charged and freed nothing
+    /// has nothing to do: no memory.high work or penalty pending on the task, no woken waiter to resume, no kswapd
+    /// timer to run. The present-page fast path of `touch` (memory/engine.rs) relies on it; keep the two in step.
+    #[inline]
+    pub(crate) fn end_entry_idle(&self, t: &crate::task::Task) -> bool {
+        t.memcg_nr_pages_over_high == 0
+            && t.memcg_high_delay_jiffies == t.memcg_high_slept_jiffies
+            && self.oom_woken.is_empty()
+            && !(self.reclaim.cost.timed && self.reclaim.kswapd_due.is_some())
+    }
+
     /// Return to user space (`resume_user_mode_work` → mm/memcontrol.c:`mem_cgroup_handle_over_high`): a task that
     /// charged pages while its memcg (or an ancestor) was over memory.high reclaims, and when the overage stays it
     /// sleeps the penalty `calculate_high_delay` gives (at most 2 s). Also the penalty a large charge computed

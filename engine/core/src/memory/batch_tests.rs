@@ -12,6 +12,8 @@ thread_local! {
     /// Set: every fault takes the single-page path.
     /// Set: every fault takes the single-page path, and `touch_pattern` reads one PTE at a time.
     pub(in crate::memory) static SINGLE_PAGE: Cell<bool> = const { Cell::new(false) };
+    /// Set: `touch` never takes its present-page fast path (`touch_present`).
+    pub(in crate::memory) static NO_PRESENT_FAST: Cell<bool> = const { Cell::new(false) };
     /// Accesses `touch_pattern` did in gathered blocks.
     pub(in crate::memory) static GATHERED: Cell<u64> = const { Cell::new(0) };
     /// Pages the batched path resolved (to check that the sequences exercise it).
@@ -237,4 +239,124 @@ fn gathered_touch_pattern_equals_one_access_at_a_time() {
     }
     let gathered = GATHERED.with(|c| c.get()) - before;
     assert!(gathered > 100_000, "the sequences take the gathered blocks ({gathered} accesses)");
+}
+
+thread_local! {
+    /// `touch` calls the present-page fast path completed.
+    pub(in crate::memory) static PRESENT_FAST: Cell<u64> = const { Cell::new(0) };
+}
+
+/// `touch`'s present-page fast path against the full entry: mostly short re-touches of resident pages (a trace's
+/// hits), mixed with faults, swap-out, reclaim under memcg max and high (memory.high work pending at the end of an
+/// entry), the timed cost model (kswapd timers), cgroup v1 and v2, fork (COW), read-only mappings (SIGSEGV),
+/// mprotect, munmap and OOM kills. Run with and without the fast path, the result of every operation and the whole
+/// engine state after it must be identical.
+fn run_present(seed: u64, no_fast: bool) -> Vec<String> {
+    NO_PRESENT_FAST.with(|c| c.set(no_fast));
+    let mut rng = crate::rand::Rng::new(seed);
+    let frames = 1024 + rng.below(2048);
+    let swap = [0, 256, 2048][rng.below(3) as usize];
+    let cost = crate::vmscan::CostModel { timed: rng.below(2) == 0, ..Default::default() };
+    let cgroup_mode = if rng.below(3) == 0 { crate::memcontrol::CgroupMode::V1 } else { crate::memcontrol::CgroupMode::V2 };
+    let mut k = Kernel::new(MachineConfig { totalram_pages: frames, seed, total_swap_pages: swap, cost, cgroup_mode, ..Default::default() }).unwrap();
+    k.sysctl_write("vm.overcommit_memory", 1).unwrap().unwrap();
+    let v1 = cgroup_mode == crate::memcontrol::CgroupMode::V1;
+    k.cgroup_create("/a").unwrap().unwrap();
+    let max = 300 + rng.below(1200) as u64;
+    let (max_file, high_file) = if v1 { ("memory.limit_in_bytes", "memory.soft_limit_in_bytes") } else { ("memory.max", "memory.high") };
+    k.cgroup_write("/a", max_file, &(max * 4096).to_string()).unwrap().unwrap();
+    if rng.below(2) == 0 {
+        k.cgroup_write("/a", high_file, &((max - rng.below(200) as u64) * 4096).to_string()).unwrap().unwrap();
+    }
+    k.spawn_task(SpawnArgs { pid: 2, comm: "a".into(), cgroup: "/a".into(), ..Default::default() }).unwrap();
+    k.spawn(3, "root").unwrap();
+    let mut out = Vec::new();
+    let mut next = 100;
+    let mut recent: Vec<(u32, u64)> = Vec::new();
+    for _ in 0..400 {
+        let pids: Vec<u32> = k.tasks.iter().map(|t| t.pid).filter(|&p| p != 1).collect();
+        let Some(&pid) = pids.get(rng.below(pids.len().max(1) as u32) as usize) else {
+            // every task was killed: a new one in /a
+            next += 1;
+            let r = k.spawn_task(SpawnArgs { pid: next, comm: "a".into(), cgroup: "/a".into(), ..Default::default() });
+            out.push(format!("{r:?}\n{k:?}"));
+            continue;
+        };
+        let vmas: Vec<(u64, u64)> = k.task_mm(pid).unwrap().vmas.iter().map(|v| (v.start, v.end)).collect();
+        let r = match rng.below(40) {
+            0..=1 => {
+                let prot = if rng.below(5) == 0 { PROT_READ } else { PROT_RW };
+                let pages = 1 + rng.below(900) as u64;
+                format!("{:?}", k.mmap(pid, pages, prot, MapFlags { anonymous: true, ..Default::default() }, None).unwrap())
+            }
+            2 if pids.len() < 4 => {
+                next += 1;
+                format!("{:?}", k.fork(pid, next).unwrap())
+            }
+            3 if !vmas.is_empty() => {
+                let (s, e) = vmas[rng.below(vmas.len() as u32) as usize];
+                let a = s + rng.below((e - s) as u32) as u64;
+                format!("{:?}", k.munmap(pid, a, 1 + rng.below((e - a) as u32) as u64).unwrap())
+            }
+            4 if !vmas.is_empty() => {
+                let (s, e) = vmas[rng.below(vmas.len() as u32) as usize];
+                let prot = if rng.below(2) == 0 { PROT_READ } else { PROT_RW };
+                format!("{:?}", k.mprotect(pid, s, e - s, prot).unwrap())
+            }
+            5 if !vmas.is_empty() && swap > 0 => {
+                let (s, e) = vmas[rng.below(vmas.len() as u32) as usize];
+                let a = s + rng.below((e - s) as u32) as u64;
+                format!("{:?}", k.swapout(pid, a, 1 + rng.below(64) as u64, rng.below(2) == 0))
+            }
+            6..=9 if !vmas.is_empty() => {
+                // a large write: faults, reclaim, memory.high overage, maybe the OOM killer
+                let (s, e) = vmas[rng.below(vmas.len() as u32) as usize];
+                let a = s + rng.below((e - s) as u32) as u64;
+                format!("{:?}", k.touch(pid, a, 1 + rng.below((e - a) as u32) as u64, Access::Write))
+            }
+            _ if !vmas.is_empty() => {
+                // short touches, mostly of resident pages; some cross a PTE table or the VMA's end
+                let (s, e) = vmas[rng.below(vmas.len() as u32) as usize];
+                let mut a = s + rng.below((e - s) as u32) as u64;
+                if let Some(&(p, b)) = recent.get(rng.below(recent.len() as u32 + 1) as usize) {
+                    if p == pid {
+                        a = b; // a page touched before: likely still resident
+                    }
+                }
+                if recent.len() < 64 {
+                    recent.push((pid, a));
+                } else {
+                    recent[rng.below(64) as usize] = (pid, a);
+                }
+                let n = if rng.below(8) == 0 { rng.below(600) as u64 } else { 1 + rng.below(3) as u64 };
+                let acc = if rng.below(3) == 0 { Access::Write } else { Access::Read };
+                format!("{:?}", k.touch(pid, a, n, acc))
+            }
+            39 => format!("{:?}", k.touch(pid, 0, 1, Access::Read)), // no VMA there: SIGSEGV kills the task
+            _ => format!("{:?}", k.mmap(pid, 1 + rng.below(900) as u64, PROT_RW, MapFlags { anonymous: true, ..Default::default() }, None).unwrap()),
+        };
+        out.push(format!("{r}\n{k:?}"));
+    }
+    NO_PRESENT_FAST.with(|c| c.set(false));
+    out
+}
+
+#[test]
+fn present_page_fast_touch_equals_the_full_entry() {
+    let before = PRESENT_FAST.with(|c| c.get());
+    for seed in 0..40 {
+        let (a, b) = (run_present(seed, false), run_present(seed, true));
+        assert_eq!(a.len(), b.len(), "seed {seed}");
+        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+            assert!(x == y, "seed {seed}, operation {i}: the fast path left a different state:\n{}", first_difference(x, y));
+        }
+    }
+    let fast = PRESENT_FAST.with(|c| c.get()) - before;
+    assert!(fast > 2_000, "the sequences take the fast path ({fast} touches)");
+}
+
+fn first_difference(x: &str, y: &str) -> String {
+    let at = x.bytes().zip(y.bytes()).position(|(a, b)| a != b).unwrap_or(x.len().min(y.len()));
+    let lo = at.saturating_sub(200);
+    format!("fast: …{}…\nfull: …{}…", &x[lo..(at + 200).min(x.len())], &y[lo..(at + 200).min(y.len())])
 }

@@ -201,7 +201,7 @@ fn accounting(k: &Kernel) -> Result<(), String> {
             }
         }
     }
-    if let Some(f) = (0..high).find(|&f| k.frames.in_use(f) && k.frames.has(f, F_SWAPCACHE) != k.swap.cache_rev.contains_key(&f)) {
+    if let Some(f) = (0..high).find(|&f| k.frames.in_use(f) && k.frames.has(f, F_SWAPCACHE) != k.swap.cache.slot_of(f).is_some()) {
         return Err(format!("frame {f}: its swap-cache flag and the swap cache disagree"));
     }
     for f in k.files.iter().filter(|f| f.live) {

@@ -306,10 +306,31 @@ fn a_snapshot_that_decodes_but_is_inconsistent_is_refused() {
     let m = refused("swap count", &|k| k.swap.count[0] += 1);
     assert!(m.contains("swap slot counts"), "{m}");
     let m = refused("swap cache on a frame past the machine", &|k| {
-        let slot = *k.swap.cache.keys().next().unwrap();
+        let (slot, _) = k.swap.cache.entries().next().unwrap();
+        k.swap.cache.remove(slot);
         k.swap.cache.insert(slot, 1 << 20);
     });
     assert!(m.contains("swap cache entry"), "{m}");
+    // edits of the swap cache's snapshot form: its (slot, frame) pairs
+    let with_pairs = |k: &mut Kernel, pairs: Vec<(u32, u32)>| k.swap.cache = postcard::from_bytes(&postcard::to_allocvec(&pairs).unwrap()).unwrap();
+    let m = refused("two swap-cache slots on one frame", &|k| {
+        let (slot, frame) = k.swap.cache.entries().next().unwrap();
+        let other = (0..k.swap.total).find(|&s| !k.swap.cache.contains_slot(s)).unwrap();
+        let mut pairs: Vec<(u32, u32)> = k.swap.cache.entries().collect();
+        pairs.push((other, frame));
+        pairs.sort_unstable();
+        assert!(pairs.iter().any(|&p| p == (slot, frame)));
+        with_pairs(k, pairs);
+    });
+    assert!(m.contains("swap cache entry"), "{m}");
+    let m = refused("a swap-cache slot past the swap areas", &|k| {
+        let (slot, frame) = k.swap.cache.entries().next().unwrap();
+        let past = k.swap.total + 3;
+        let mut pairs: Vec<(u32, u32)> = k.swap.cache.entries().filter(|&(s, _)| s != slot).collect();
+        pairs.push((past, frame));
+        with_pairs(k, pairs);
+    });
+    assert!(m.contains("past the"), "{m}");
 }
 
 use crate::vmstat::Vmstat;

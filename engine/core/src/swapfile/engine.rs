@@ -125,7 +125,7 @@ impl Kernel {
     /// unless `keep_swapcache`, when it stays charged in the swap cache.
     pub(crate) fn swap_out_anon_page(&mut self, f: u32, keep_swapcache: bool) -> SwapOut {
         let slot = if self.frames.has(f, F_SWAPCACHE) {
-            self.swap.cache_rev[&f]
+            self.swap.cache.slot_of(f).expect("swap-cache frame has a slot")
         } else {
             let slot = match self.folio_alloc_swap(f) {
                 Ok(slot) => slot,
@@ -202,25 +202,31 @@ impl Kernel {
     /// pgoff, becomes a swap entry for `slot`.
     pub(crate) fn try_to_unmap_anon(&mut self, f: u32, slot: u32) {
         let (root, index) = (self.frames.owner[f as usize], self.frames.index[f as usize] as u64);
-        let mut hits = Vec::new();
-        for (mm_id, mm) in self.mms.iter().enumerate() {
-            let Some(mm) = mm else { continue };
-            for (vi, v) in mm.vmas.iter().enumerate() {
-                if v.anon_vma == root && v.pgoff <= index && index < v.pgoff + v.pages() {
-                    let vpn = v.start + (index - v.pgoff);
-                    let pte = v.pte(vpn);
-                    if pte_present(pte) && pte_frame(pte) == f {
-                        hits.push((mm_id as u32, vi, vpn));
-                    }
+        // the walk stops once it has unmapped the frame's mapcount of PTEs: no other PTE maps it
+        let mapcount = self.frames.mapcount(f);
+        let mut seen = 0;
+        for mm_id in 0..self.mms.len() as u32 {
+            let nvmas = self.mms[mm_id as usize].as_ref().map_or(0, |mm| mm.vmas.len());
+            for vi in 0..nvmas {
+                if seen == mapcount {
+                    return;
+                }
+                let v = &self.mm(mm_id).vmas[vi];
+                if !(v.anon_vma == root && v.pgoff <= index && index < v.pgoff + v.pages()) {
+                    continue;
+                }
+                let vpn = v.start + (index - v.pgoff);
+                let pte = v.pte(vpn);
+                if pte_present(pte) && pte_frame(pte) == f {
+                    // unmapping one PTE changes no other, so doing it as the walk finds it is the same as after it
+                    seen += 1;
+                    self.set_pte(mm_id, vi, vpn, PTE_SWAP | slot);
+                    self.swap.count[slot as usize] += 1;
+                    self.rss_add(mm_id, MmCounter::MM_ANONPAGES, -1);
+                    self.rss_add(mm_id, MmCounter::MM_SWAPENTS, 1);
+                    self.rmap_remove(f);
                 }
             }
-        }
-        for (mm_id, vi, vpn) in hits {
-            self.set_pte(mm_id, vi, vpn, PTE_SWAP | slot);
-            self.swap.count[slot as usize] += 1;
-            self.rss_add(mm_id, MmCounter::MM_ANONPAGES, -1);
-            self.rss_add(mm_id, MmCounter::MM_SWAPENTS, 1);
-            self.rmap_remove(f);
         }
     }
 }

@@ -4,11 +4,12 @@
 //! (`swap_duplicate` at fork, `swap_free` at unmap); a slot is free when its count is 0 and no swap-cache page holds
 //! it. The swap cache maps a slot to the frame that holds its data while both exist.
 
-use std::collections::BTreeMap;
-
 use crate::vmscan::IoDevice;
 
 mod engine;
+mod swap_state;
+
+pub use swap_state::SwapCache;
 
 /// One swap area (`struct swap_info_struct`): slots `base..base+pages` of the global slot space.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -46,11 +47,8 @@ pub struct SwapInfo {
     pub total: u32,
     pub nr_free: u32,
     pub count: Vec<u32>,
-    /// slot -> frame of the swap-cache page.
-    pub cache: BTreeMap<u32, u32>,
-    /// frame -> slot for frames in the swap cache (the inverse of `cache`: not in a snapshot, rebuilt).
-    #[serde(skip)]
-    pub cache_rev: BTreeMap<u32, u32>,
+    /// The swap cache: slot <-> frame of the swap-cache pages (swap_state.rs).
+    pub cache: SwapCache,
     /// The swap areas in swapon order.
     pub devices: Vec<SwapDevice>,
     /// `swap_avail_heads`: device indices by priority, highest first; equal priorities rotate as they are used.
@@ -75,6 +73,7 @@ impl SwapInfo {
         self.total += pages;
         self.nr_free += pages;
         self.count.resize(self.total as usize, 0);
+        self.cache.resize_slots(self.total);
         let devs = &self.devices;
         let at = self.avail.partition_point(|&d| devs[d].prio >= prio);
         self.avail.insert(at, i);
@@ -119,7 +118,7 @@ impl SwapInfo {
     /// Release a slot no PTE and no swap-cache page refers to.
     pub fn release(&mut self, slot: u32) {
         debug_assert_eq!(self.count[slot as usize], 0);
-        debug_assert!(!self.cache.contains_key(&slot));
+        debug_assert!(!self.cache.contains_slot(slot));
         let d = self.device_of(slot);
         let dev = &mut self.devices[d];
         dev.free_stack.push(slot);
@@ -128,7 +127,8 @@ impl SwapInfo {
     }
 
     /// A restored swap space is well formed: areas back to back, per-area counts and free stacks in range, the
-    /// allocation order a permutation of the areas, and `cache_rev` rebuilt from `cache` (snapshot/check.rs).
+    /// allocation order a permutation of the areas, and the swap cache's frame table rebuilt from its slots
+    /// (snapshot/check.rs).
     pub(crate) fn check_and_reindex(&mut self, nr_frames: u32) -> Result<(), String> {
         if self.count.len() != self.total as usize {
             return Err(format!("swap: {} slot counts for {} slots", self.count.len(), self.total));
@@ -154,24 +154,15 @@ impl SwapInfo {
         if order != (0..self.devices.len()).collect::<Vec<_>>() {
             return Err("swap: the allocation order is not one entry per area".into());
         }
-        self.cache_rev.clear();
-        for (&slot, &frame) in &self.cache {
-            if slot >= self.total || frame >= nr_frames || self.cache_rev.insert(frame, slot).is_some() {
-                return Err(format!("swap cache entry slot {slot} -> frame {frame} is inconsistent"));
-            }
-        }
-        Ok(())
+        self.cache.check_and_reindex(self.total, nr_frames)
     }
 
     pub fn add_to_cache(&mut self, slot: u32, frame: u32) {
         self.cache.insert(slot, frame);
-        self.cache_rev.insert(frame, slot);
     }
 
     pub fn delete_from_cache(&mut self, slot: u32) -> Option<u32> {
-        let f = self.cache.remove(&slot)?;
-        self.cache_rev.remove(&f);
-        Some(f)
+        self.cache.remove(slot)
     }
 
     /// `vm_swap_full`: less than half of swap is free.

@@ -315,38 +315,47 @@ impl Kernel {
 
     /// mm/rmap.c:`folio_referenced`: the PTEs mapping `f` (found like `try_to_unmap` finds them) whose accessed
     /// bit is set are counted and the bit cleared. For memcg reclaim only the mappings of mms whose owner is in
-    /// the target's subtree are looked at (`invalid_folio_referenced_vma` → `mm_match_cgroup`).
+    /// the target's subtree are looked at (`invalid_folio_referenced_vma` → `mm_match_cgroup`). The walk stops
+    /// once it has seen the frame's mapcount of PTEs (the rmap walk's `mapcount` countdown, `rmap_walk_anon`'s
+    /// `rwc->done` on `!folio_mapped`): no other PTE maps it.
     fn folio_referenced(&mut self, f: u32, target: Option<MemcgId>) -> u32 {
-        if self.frames.mapcount(f) == 0 {
+        let mapcount = self.frames.mapcount(f);
+        if mapcount == 0 {
             return 0;
         }
         let meta = self.frames.meta[f as usize];
         let (owner, index) = (self.frames.owner[f as usize], u64::from(self.frames.index[f as usize]));
         let anon = meta & KIND_MASK == KIND_ANON;
-        let mut hits = Vec::new();
-        for (mm_id, mm) in self.mms.iter().enumerate() {
+        let (mut referenced, mut seen) = (0, 0);
+        for (mm_id, mm) in self.mms.iter_mut().enumerate() {
             let Some(mm) = mm else { continue };
-            for (vi, v) in mm.vmas.iter().enumerate() {
+            for v in mm.vmas.iter_mut() {
                 let maps = if anon { v.anon_vma == owner && v.anon_vma != 0 } else { v.backing == Backing::File(owner) };
-                if maps && v.pgoff <= index && index < v.pgoff + v.pages() {
-                    let vpn = v.start + (index - v.pgoff);
-                    let pte = v.pte(vpn);
-                    if pte_present(pte) && pte_frame(pte) == f && pte & PTE_YOUNG != 0 {
-                        hits.push((mm_id as u32, vi, vpn, pte));
-                    }
-                }
-            }
-        }
-        let mut referenced = 0;
-        for (mm_id, vi, vpn, pte) in hits {
-            if let Some(t) = target {
-                let owner_memcg = self.tasks.iter().find(|k| k.mm == mm_id).map(|k| k.memcg);
-                if !owner_memcg.is_some_and(|m| self.memcg.is_descendant(m, t)) {
+                if !(maps && v.pgoff <= index && index < v.pgoff + v.pages()) {
                     continue;
                 }
+                let vpn = v.start + (index - v.pgoff);
+                let c = ((vpn >> PTE_SHIFT) - v.first_chunk()) as usize;
+                let Some(t) = v.ptes[c].as_mut() else { continue };
+                let pte = &mut t[(vpn & 511) as usize];
+                if !pte_present(*pte) || pte_frame(*pte) != f {
+                    continue;
+                }
+                seen += 1;
+                if *pte & PTE_YOUNG != 0 {
+                    let allowed = match target {
+                        None => true,
+                        Some(t) => self.tasks.iter().find(|k| k.mm == mm_id as u32).is_some_and(|k| self.memcg.is_descendant(k.memcg, t)),
+                    };
+                    if allowed {
+                        *pte &= !PTE_YOUNG;
+                        referenced += 1;
+                    }
+                }
+                if seen == mapcount {
+                    return referenced;
+                }
             }
-            self.store_pte(mm_id, vi, vpn, pte & !PTE_YOUNG);
-            referenced += 1;
         }
         referenced
     }
@@ -446,7 +455,7 @@ impl Kernel {
                 // F_DIRTY on an anon page: in the swap cache but not written yet (reclaim kept it while it was held)
                 if self.frames.has(f, F_SWAPCACHE) && self.frames.mapcount(f) == 0 && !self.frames.has(f, F_DIRTY) {
                     // __remove_mapping of a clean swap-cache page: no write
-                    let slot = self.swap.cache_rev[&f];
+                    let slot = self.swap.cache.slot_of(f).expect("swap-cache frame has a slot");
                     self.delete_from_swap_cache(slot, f);
                     self.mem_cgroup_swapout(f, slot);
                     self.free_user_page_uncharge(f, false);
@@ -490,7 +499,7 @@ impl Kernel {
                         return FolioOutcome::Keep;
                     }
                     // already written to swap (a swapout that kept it in the swap cache): clean, just freed
-                    let slot = self.swap.cache_rev[&f];
+                    let slot = self.swap.cache.slot_of(f).expect("swap-cache frame has a slot");
                     self.delete_from_swap_cache(slot, f);
                     self.mem_cgroup_swapout(f, slot);
                     self.free_user_page_uncharge(f, false);
@@ -519,8 +528,8 @@ impl Kernel {
     /// mapped swap-cache page counts as dirty again: no PTE dirty bits are read, as for the unheld pages); then
     /// `pageout()` refuses the held page and it is kept, dirty — unwritten — in the swap cache (F_DIRTY).
     fn shrink_pinned_anon(&mut self, f: u32) -> FolioOutcome {
-        let slot = match self.swap.cache_rev.get(&f) {
-            Some(&slot) => slot,
+        let slot = match self.swap.cache.slot_of(f) {
+            Some(slot) => slot,
             None => {
                 let Ok(slot) = self.folio_alloc_swap(f) else { return FolioOutcome::Activate };
                 self.add_to_swap_cache(slot, f);
@@ -582,23 +591,28 @@ impl Kernel {
     /// again. Page-cache pages leave no swap entry in the page table.
     pub(crate) fn try_to_unmap_file(&mut self, f: u32) {
         let (fid, index) = (self.frames.owner[f as usize], u64::from(self.frames.index[f as usize]));
-        let mut hits = Vec::new();
-        for (mm_id, mm) in self.mms.iter().enumerate() {
-            let Some(mm) = mm else { continue };
-            for (vi, v) in mm.vmas.iter().enumerate() {
-                if v.backing == Backing::File(fid) && v.pgoff <= index && index < v.pgoff + v.pages() {
-                    let vpn = v.start + (index - v.pgoff);
-                    let pte = v.pte(vpn);
-                    if pte_present(pte) && pte_frame(pte) == f {
-                        hits.push((mm_id as u32, vi, vpn));
-                    }
+        let mapcount = self.frames.mapcount(f);
+        let mut seen = 0;
+        for mm_id in 0..self.mms.len() as u32 {
+            let nvmas = self.mms[mm_id as usize].as_ref().map_or(0, |mm| mm.vmas.len());
+            for vi in 0..nvmas {
+                if seen == mapcount {
+                    return;
+                }
+                let v = &self.mm(mm_id).vmas[vi];
+                if !(v.backing == Backing::File(fid) && v.pgoff <= index && index < v.pgoff + v.pages()) {
+                    continue;
+                }
+                let vpn = v.start + (index - v.pgoff);
+                let pte = v.pte(vpn);
+                if pte_present(pte) && pte_frame(pte) == f {
+                    // unmapping one PTE changes no other, so doing it as the walk finds it is the same as after it
+                    seen += 1;
+                    self.set_pte(mm_id, vi, vpn, PTE_NONE);
+                    self.rss_add(mm_id, crate::memory::kind_counter(self.frames.kind(f)), -1);
+                    self.rmap_remove(f);
                 }
             }
-        }
-        for (mm_id, vi, vpn) in hits {
-            self.set_pte(mm_id, vi, vpn, PTE_NONE);
-            self.rss_add(mm_id, crate::memory::kind_counter(self.frames.kind(f)), -1);
-            self.rmap_remove(f);
         }
     }
 
