@@ -31,7 +31,7 @@ function durationMs(opt: string, v: string): number {
 
 export async function recordCommand(o: { interval: string; duration?: string; output?: string; kmsg?: boolean; maxCgroups?: string }, tool: string): Promise<number> {
   try {
-    if (!o.output) throw new OomsimError('E_ARG', '-o <file> is required (name.jsonl or name.jsonl.gz)');
+    if (!o.output) throw new OomsimError('E_ARG', '-o <file> is required (name.jsonl, name.jsonl.gz or name.jsonl.zst)');
     const intervalMs = durationMs('-i', o.interval);
     if (intervalMs < 10) throw new OomsimError('E_ARG', `-i ${o.interval}: the interval must be at least 10ms`);
     const duration = o.duration === undefined ? null : durationMs('-d', o.duration);
@@ -162,14 +162,14 @@ export function registerTraceCommands(program: Command, setCode: (c: number) => 
     .description('sample this machine (meminfo, vmstat, PSI, processes, memcg files, OOM lines of the kernel log) into a trace file')
     .option('-i, --interval <duration>', 'time between samples', '1s')
     .option('-d, --duration <duration>', 'stop after this long (default: until Ctrl-C, which still leaves a complete file)')
-    .option('-o, --output <file>', 'the trace: name.jsonl, or name.jsonl.gz for gzip')
+    .option('-o, --output <file>', 'the trace: name.jsonl, name.jsonl.gz for gzip, name.jsonl.zst for zstd')
     .option('--no-kmsg', 'do not read /dev/kmsg')
     .option('--max-cgroups <n>', 'record at most n memcgs per sample (parents first)', '1000')
     .action(async (o) => setCode(await recordCommand(o, tool)));
   program
     .command('replay')
     .description('replay a recording through userspace OOM daemons: when and whom each would have killed, beside what the kernel did')
-    .argument('<trace...>', 'a trace written by oomsim record (.jsonl or .jsonl.gz), or with --from another tool\'s recording (below: one dump file per kind)')
+    .argument('<trace...>', 'a trace written by oomsim record (.jsonl, .jsonl.gz or .jsonl.zst), or with --from another tool\'s recording (below: one dump file per kind)')
     .option('--policies <list>', 'comma-separated daemons (default: every built-in one)')
     .option('--set <policy.param=value...>', 'set a policy parameter, as in compare')
     .option('--sweep <spec...>', 'replay each value of a policy parameter: earlyoom.m=2..20:2')
