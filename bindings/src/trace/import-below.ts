@@ -342,7 +342,7 @@ export function importBelow(files: string[], o: ImportOptions = {}): TraceStream
         fill(s, h, opened[e.i], g, carry, o, warned);
         heads[e.i] = await opened[e.i].groups.next();
       }
-      t0 ??= ts;
+      if (t0 === null) h.started = new Date((t0 = ts) * 1000).toISOString();
       if (prevTs !== null && h.interval_ms === undefined) h.interval_ms = Math.round((ts - prevTs) * 1000);
       prevTs = ts;
       s.t_ms = Math.round((ts - t0) * 1000);
