@@ -28,7 +28,7 @@ export const headerSchema = z
   .object({
     format: z.literal(TRACE_FORMAT),
     version: z.number().int(),
-    source: z.enum(['record', 'vmstat', 'psi2log', 'below', 'kubelet']),
+    source: z.enum(['record', 'vmstat', 'psi2log', 'below', 'kubelet', 'merge']),
     tool: z.string().optional(),
     host: z.string().optional(),
     kernel: z.string().optional(),
@@ -45,6 +45,12 @@ export const headerSchema = z
      * PSI alike), `processes` (the task rows are containers, not processes).
      */
     lacks: z.array(z.string()).optional(),
+    /** A merged view (merge.ts): the recordings it was made from, in the order given. */
+    sources: z
+      .array(z.object({ file: z.string(), source: z.string(), tool: z.string().optional(), started: z.string().optional(), lacks: z.array(z.string()).optional() }).strict())
+      .optional(),
+    /** A merged view: each field (`meminfo.MemTotal`, `pressure.some.avg10`, `tasks`, `memcg.memory.stat`, ...) -> the index in `sources` it is read from. */
+    provenance: z.record(z.string(), z.number().int().nonnegative()).optional(),
   })
   .strict();
 export type TraceHeader = z.output<typeof headerSchema>;
