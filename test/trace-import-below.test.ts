@@ -84,6 +84,14 @@ describe('--from below', () => {
     expect(() => importTrace('vmstat', [`${F}/vmstat-n-1.txt`, `${F}/vmstat-a-t.txt`])).toThrow(/--from vmstat reads one file \(2 given\)/);
   });
 
+  it('a process dump with Anon, File and Shmem gives the RSS split (rss_anon_kb, rss_file_kb, rss_shmem_kb)', async () => {
+    writeFileSync(`${d}/split.csv`, 'Pid,Ppid,Comm,State,RSS,Anon,File,Shmem,Cgroup,Timestamp,\n77,1,java,SLEEPING,1073741824,805306368,251658240,16777216,/app,1796637600,\n\n');
+    const t = importBelow([`${d}/split.csv`]);
+    const [s] = await samples(t);
+    expect(t.header.task_columns).toEqual(['pid', 'ppid', 'comm', 'state', 'rss_kb', 'memcg', 'rss_anon_kb', 'rss_file_kb', 'rss_shmem_kb']);
+    expect(s.tasks).toEqual([[77, 1, 'java', 'S', 1048576, '/app', 786432, 245760, 16384]]);
+  });
+
   it('replay: systemd-oomd replays; each other daemon is named with the field below does not record', async () => {
     const t = importBelow(ALL);
     const names = ['earlyoom', 'nohang', 'lmkd', 'oomd', 'systemd-oomd', 'kubelet'];

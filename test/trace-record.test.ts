@@ -48,6 +48,9 @@ describe.each(['gz', 'zst'])('oomsim record on this machine (.jsonl.%s)', (ext) 
       const me = taskRows(header, s).find((t) => t.pid === process.pid);
       expect(me, 'this test process is in every sample').toBeDefined();
       expect(me!.rss_kb).toBeGreaterThan(1024);
+      // VmRSS is RssAnon + RssFile + RssShmem (fs/proc/task_mmu.c task_mem), all read from one status read
+      expect(me!.rss_anon_kb! + me!.rss_file_kb! + me!.rss_shmem_kb!).toBe(me!.rss_kb);
+      expect(me!.rss_anon_kb).toBeGreaterThan(1024);
       expect(me!.oom_score).toBeGreaterThanOrEqual(0);
       if (header.memcg) {
         expect(Object.keys(s.memcg!)).toContain('/');

@@ -9,7 +9,7 @@ export const TRACE_FORMAT = 'oomsim-trace';
 export const TRACE_VERSION = 1;
 
 /** The task-row columns `oomsim record` writes, in order. Readers pick columns by name (unknown ones are ignored). */
-export const TASK_COLUMNS = ['pid', 'ppid', 'comm', 'uid', 'state', 'oom_score', 'oom_score_adj', 'rss_pages', 'rss_kb', 'swap_kb', 'memcg'] as const;
+export const TASK_COLUMNS = ['pid', 'ppid', 'comm', 'uid', 'state', 'oom_score', 'oom_score_adj', 'rss_pages', 'rss_kb', 'swap_kb', 'memcg', 'rss_anon_kb', 'rss_file_kb', 'rss_shmem_kb'] as const;
 export type TaskColumn = (typeof TASK_COLUMNS)[number];
 
 /** memory.stat keys kept in a trace (what the policies and the report read; the rest of the file is dropped). */
@@ -92,6 +92,10 @@ export interface TraceTask {
   rss_kb?: number;
   swap_kb?: number;
   memcg?: string;
+  /** /proc/PID/status RssAnon, RssFile, RssShmem (kB): the split of VmRSS (below: Anon, File, Shmem). */
+  rss_anon_kb?: number;
+  rss_file_kb?: number;
+  rss_shmem_kb?: number;
 }
 
 /** The rows of a sample as objects, using the header's column names. */

@@ -1,11 +1,13 @@
 /**
  * `oomsim replay --simulate`: a recording turned into a scenario and run through the full engine, so that machine
  * what-ifs (swap size, sysctls, memcg limits) can be asked of a real incident. Each recorded process becomes a
- * process whose anonymous memory follows its recorded RSS (`rss_curve` workload: linear between samples), started
- * when first seen and exiting when it vanishes, unless the recording's kernel killed it (then the engine decides).
- * What no process holds and the kernel cannot reclaim (MemTotal - MemAvailable - the RSS sum: kernel memory,
- * unreclaimable cache) is one more process, `(unaccounted)`, with oom_score_adj -1000, so the machine is as full as
- * it was. The machine: ram = MemTotal, swap = SwapTotal, the header's sysctls, the memcg tree with its recorded
+ * process whose memory follows its recorded RSS (`rss_curve` workload: linear between samples), started when first
+ * seen and exiting when it vanishes, unless the recording's kernel killed it (then the engine decides). Where the
+ * recording splits RSS (RssAnon/RssFile/RssShmem, below's Anon/File/Shmem), anon + shmem (swap-backed) is the
+ * curve's anonymous memory and RssFile the pages of a file the process maps and reads (reclaimable page cache);
+ * without the split all RSS is anonymous. What no process holds and the kernel cannot reclaim (MemTotal -
+ * MemAvailable - the anonymous and shmem sum: kernel memory, unreclaimable cache) is one more process,
+ * `(unaccounted)`, with oom_score_adj -1000, so the machine is as full as it was. The machine: ram = MemTotal, swap = SwapTotal, the header's sysctls, the memcg tree with its recorded
  * limits (v2 memory.max/high/low/min/swap.max; v1 limit_in_bytes). Each policy then runs as in `oomsim compare`.
  *
  * Memory grows with the samples × processes (the curves are kept, one point per RSS change); the run is
@@ -27,7 +29,7 @@ interface Proc {
   adj: number;
   firstMs: number;
   lastMs: number;
-  points: { at: number; rss: number }[];
+  points: { at: number; rss: number; file: number }[];
 }
 
 const CGROUP_PATH = /^\/([A-Za-z0-9_.:@-]+(\/[A-Za-z0-9_.:@-]+)*)?$/;
@@ -41,7 +43,7 @@ export interface ScenarioInput {
   duration: string;
   machine: { ram: number; swap: { size: number | string; type: 'disk' }[]; sysctl: Record<string, number> };
   cgroups: { version: 'v1' | 'v2'; groups: Record<string, Record<string, string>> };
-  processes: { comm: string; pid?: number; uid: number; cgroup?: string; oom_score_adj: number; start: string; workload: { kind: 'rss_curve'; points: { at: string; rss: number }[] } }[];
+  processes: { comm: string; pid?: number; uid: number; cgroup?: string; oom_score_adj: number; start: string; workload: { kind: 'rss_curve'; points: { at: string; rss: number; file?: number }[] } }[];
   actions: { action: 'exit'; at: string; target: number }[];
 }
 
@@ -73,7 +75,11 @@ export async function traceScenario(file: string, h: TraceHeader, records: Async
     let sum = 0;
     for (const t of taskRows(h, r)) {
       if (t.pid <= 2 || t.ppid === 2) continue; // init and kernel threads stay out
-      const rss = (t.rss_kb ?? (t.rss_pages ?? 0) * ((h.page_size ?? 4096) / 1024)) * 1024;
+      const all = (t.rss_kb ?? (t.rss_pages ?? 0) * ((h.page_size ?? 4096) / 1024)) * 1024;
+      // The split when the recording has it: anon + shmem (swap-backed) and file (page cache); else all anonymous.
+      const split = t.rss_anon_kb !== undefined && t.rss_file_kb !== undefined;
+      const file = split ? t.rss_file_kb! * 1024 : 0;
+      const rss = split ? (t.rss_anon_kb! + (t.rss_shmem_kb ?? 0)) * 1024 : all;
       sum += rss;
       let p = procs.get(t.pid);
       if (!p) {
@@ -82,7 +88,8 @@ export async function traceScenario(file: string, h: TraceHeader, records: Async
         procs.set(t.pid, p);
       }
       p.lastMs = r.t_ms;
-      if (p.points.at(-1)?.rss !== rss) p.points.push({ at: r.t_ms - p.firstMs, rss });
+      const last = p.points.at(-1);
+      if (last?.rss !== rss || last.file !== file) p.points.push({ at: r.t_ms - p.firstMs, rss, file });
     }
     const mi = r.meminfo ?? {};
     if (mi.MemTotal !== undefined && mi.MemAvailable !== undefined) {
@@ -113,7 +120,7 @@ export async function traceScenario(file: string, h: TraceHeader, records: Async
     cgroup: p.cgroup,
     oom_score_adj: p.adj,
     start: `${p.firstMs - first!.t_ms}ms`,
-    workload: { kind: 'rss_curve' as const, points: p.points.map((x) => ({ at: `${x.at}ms`, rss: x.rss })) },
+    workload: { kind: 'rss_curve' as const, points: p.points.map((x) => ({ at: `${x.at}ms`, rss: x.rss, ...(x.file ? { file: x.file } : {}) })) },
   }));
   if (other.length) {
     processes.push({ comm: '(unaccounted)', uid: 0, oom_score_adj: -1000, start: '0', workload: { kind: 'rss_curve', points: other.map((x) => ({ at: `${x.at - first!.t_ms}ms`, rss: x.rss })) } });
