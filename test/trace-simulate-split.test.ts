@@ -1,6 +1,7 @@
 /**
  * `replay --simulate` with what the first version ignored: the RssAnon/RssFile/RssShmem split (file RSS becomes
- * mapped page cache a reclaim can drop, instead of anonymous memory that needs swap).
+ * mapped page cache a reclaim can drop, instead of anonymous memory that needs swap) and memcg limits that change
+ * during the recording (cgroup_write actions at their time, instead of the first sample's limits for the whole run).
  */
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -33,6 +34,18 @@ function fileTrace(path: string, split: boolean): void {
     ].map((r) => r.slice(0, cols.length));
     const avail = 1024 * MiB - 50 * MiB - 200 * MiB - leak;
     lines.push({ type: 'sample', t_ms: i * 1000, meminfo: { MemTotal: 1024 * MiB, MemAvailable: avail, MemFree: 20 * MiB, SwapTotal: 0, SwapFree: 0 }, vmstat: { oom_kill: 0 }, tasks: rows });
+  }
+  lines.push({ type: 'end', t_ms: 4000, samples: 5, reason: 'duration' });
+  writeFileSync(path, lines.map((x) => JSON.stringify(x)).join('\n') + '\n');
+}
+
+/** A 2 GiB machine: leaky in /app grows 100 -> 400 MiB; /app's memory.max is max, then 300 MiB from t = 2 s. */
+function limitTrace(path: string): void {
+  const lines: unknown[] = [{ format: 'oomsim-trace', version: 1, source: 'record', interval_ms: 1000, page_size: 4096, task_columns: COLS.slice(0, 11), memcg: { version: 'v2', mount: '/sys/fs/cgroup' } }];
+  for (let i = 0; i <= 4; i++) {
+    const leak = [100, 200, 280, 400, 400][i] * MiB;
+    const max = i < 2 ? 'max' : String(300 * 1048576);
+    lines.push({ type: 'sample', t_ms: i * 1000, meminfo: { MemTotal: 2048 * MiB, MemAvailable: 2048 * MiB - leak - 100 * MiB, SwapTotal: 0, SwapFree: 0 }, tasks: [[200, 1, 'leaky', 0, 'R', 100, 0, 0, leak, 0, '/app'], [300, 1, 'db', 0, 'S', 50, 0, 0, 100 * MiB, 0, '/db']], memcg: { '/app': { 'memory.max': max, 'memory.high': 'max' }, '/db': { 'memory.max': 'max' } } });
   }
   lines.push({ type: 'end', t_ms: 4000, samples: 5, reason: 'duration' });
   writeFileSync(path, lines.map((x) => JSON.stringify(x)).join('\n') + '\n');
@@ -98,5 +111,32 @@ describe('replay --simulate: RSS split into anonymous and file-backed', () => {
     expect(all.vmstat.pgmajfault).toBe(0n);
     expect(split.kernelRun.oomKills).toEqual([]); // the same scenario run alone agrees
     expect(all.kernelRun.oomKills.length).toBe(all.kernel.kernelOomKills);
+  });
+});
+
+describe('replay --simulate: memcg limits that change during the recording', () => {
+  it('each change is a cgroup_write at the time of the sample that shows it, and the memcg OOM follows it', async () => {
+    limitTrace(`${d}/limit.jsonl`);
+    const { input, kernel } = await run(`${d}/limit.jsonl`);
+    expect(input.scenario.cgroups.groups['/app']).toEqual({ 'memory.max': 'max', 'memory.high': 'max' });
+    expect(input.scenario.actions).toEqual([{ action: 'cgroup_write', at: '2000ms', cgroup: '/app', set: { 'memory.max': String(300 * 1048576) } }]);
+    // leaky passes 300 MiB between 2 s and 3 s: killed in /app by the memcg OOM, after the write.
+    expect(kernel.kills.map((k) => [k.pid, k.by])).toEqual([[200, 'kernel OOM']]);
+    expect(Number(kernel.kills[0].tNs)).toBeGreaterThan(2e9);
+    expect(Number(kernel.kills[0].tNs)).toBeLessThanOrEqual(3.1e9);
+    // The first sample's limit alone (the first version) kills nothing on this 2 GiB machine.
+    input.scenario.actions = [];
+    expect(simulate(buildScenario('x', input.scenario), input, []).compare.rows[0].kernelOomKills).toBe(0);
+  });
+
+  it('a what-if on that file holds for the whole run: the recorded writes of it are dropped', async () => {
+    limitTrace(`${d}/limit.jsonl`);
+    const { input, kernel } = await run(`${d}/limit.jsonl`, ['cgroup:/app/memory.max=1G']);
+    expect(input.scenario.actions).toEqual([]);
+    expect(kernel.kernelOomKills).toBe(0);
+    // a what-if on another file keeps the recorded write
+    const other = await run(`${d}/limit.jsonl`, ['cgroup:/app/memory.high=1G']);
+    expect(other.input.scenario.actions).toHaveLength(1);
+    expect(other.kernel.kernelOomKills).toBe(1);
   });
 });
