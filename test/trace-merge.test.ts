@@ -85,6 +85,8 @@ describe('merging recordings of different tools', () => {
 
   it('errors: another machine, no common time, no wall clock, a malformed input, a bad --from list', async () => {
     expect(await failure(open([...BELOW, `${F}/kubelet-summary.jsonl`], 'below,below,below,kubelet'))).toMatch(/kubelet-summary\.jsonl: host "node-a", but .*below-system\.csv \+ .* says "web1": merged recordings must be of one machine/);
+    // the same host by its short and full name is one machine
+    expect((await open([REC, recordVariant('fq.jsonl', (h) => (h.host = 'VM.example.com'))])).header.host).toBe('vm');
     expect(await failure(open([REC, recordVariant('k.jsonl', (h) => (h.kernel = '6.1.0'))]))).toMatch(/k\.jsonl: kernel "6\.1\.0", but .*record-vm\.jsonl says "6\.18\.44"/);
     expect(await failure(open([REC, recordVariant('s.jsonl', (h) => ((h.sysctl as Record<string, number>)['vm.swappiness'] = 10))]))).toMatch(/s\.jsonl: vm\.swappiness "10", but .*record-vm\.jsonl says "60"/);
     const big = recordVariant('m.jsonl', (h) => (h.started = '2026-12-07T09:50:00.500Z'), (s) => (s.meminfo!.MemTotal *= 2));

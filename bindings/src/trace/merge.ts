@@ -14,7 +14,8 @@
  *   input sample's time in that range (samples at the same time are one), from every input's latest sample at or
  *   before it, as the replay itself reads a recording. Kernel log lines in the range are kept.
  * - **`lacks`**: what some input lacks and no input records (for one input, its own `lacks`).
- * - **One machine**: inputs that name different hosts, kernels, page sizes, memcg versions or sysctl values, or
+ * - **One machine**: inputs that name different hosts (compared by their first name label, so `web1` and
+ *   `web1.example.com` are one), kernels, page sizes, memcg versions or sysctl values, or
  *   MemTotal values more than 1 % apart, are an error naming both files; so are inputs with no time in common.
  *
  * Memory: one pending record and one latest sample per input.
@@ -77,16 +78,17 @@ async function pull(x: Input): Promise<void> {
 
 function identity(inputs: Input[]): void {
   const first = new Map<string, { file: string; value: string }>();
-  const same = (what: string, file: string, value: unknown) => {
+  const same = (what: string, file: string, value: unknown, key: (v: string) => string = (v) => v) => {
     if (value === undefined || value === null || value === '') return;
     const v = String(value);
     const f = first.get(what);
     if (!f) first.set(what, { file, value: v });
-    else if (f.value !== v) throw new TraceError(file, 0, `${what} ${JSON.stringify(v)}, but ${f.file} says ${JSON.stringify(f.value)}: merged recordings must be of one machine`);
+    else if (key(f.value) !== key(v)) throw new TraceError(file, 0, `${what} ${JSON.stringify(v)}, but ${f.file} says ${JSON.stringify(f.value)}: merged recordings must be of one machine`);
   };
   for (const x of inputs) {
     const h = x.header;
-    same('host', x.file, h.host);
+    // A host by its first name label, any case (the kubelet's nodeName may be the FQDN of the hostname).
+    same('host', x.file, h.host, (v) => v.split('.')[0].toLowerCase());
     same('kernel', x.file, h.kernel);
     same('page size', x.file, h.page_size);
     same('memcg version', x.file, h.memcg?.version);
