@@ -84,6 +84,14 @@ describe('--from below', () => {
     expect(() => importTrace('vmstat', [`${F}/vmstat-n-1.txt`, `${F}/vmstat-a-t.txt`])).toThrow(/--from vmstat reads one file \(2 given\)/);
   });
 
+  it('a process dump with Anon, File and Shmem gives the RSS split (rss_anon_kb, rss_file_kb, rss_shmem_kb)', async () => {
+    writeFileSync(`${d}/split.csv`, 'Pid,Ppid,Comm,State,RSS,Anon,File,Shmem,Cgroup,Timestamp,\n77,1,java,SLEEPING,1073741824,805306368,251658240,16777216,/app,1796637600,\n\n');
+    const t = importBelow([`${d}/split.csv`]);
+    const [s] = await samples(t);
+    expect(t.header.task_columns).toEqual(['pid', 'ppid', 'comm', 'state', 'rss_kb', 'memcg', 'rss_anon_kb', 'rss_file_kb', 'rss_shmem_kb']);
+    expect(s.tasks).toEqual([[77, 1, 'java', 'S', 1048576, '/app', 786432, 245760, 16384]]);
+  });
+
   it('replay: systemd-oomd replays; each other daemon is named with the field below does not record', async () => {
     const t = importBelow(ALL);
     const names = ['earlyoom', 'nohang', 'lmkd', 'oomd', 'systemd-oomd', 'kubelet'];
@@ -106,7 +114,7 @@ describe('--from below', () => {
     expect(r.rows[0].cannotReplay).toMatch(/^systemd-oomd needs memory\.stat pgscan \(of each memcg\)/);
   });
 
-  it('oomsim replay --from below takes one file per dump kind; without --from, more than one file is an error', async () => {
+  it('oomsim replay --from below takes one file per dump kind; without --from, the files are read as traces', async () => {
     const log = console.log, err = console.error;
     const out: string[] = [], errs: string[] = [];
     console.log = (...a: unknown[]) => void out.push(a.join(' '));
@@ -124,6 +132,6 @@ describe('--from below', () => {
     expect(j.policies.map((p: { label: string; verdict: string }) => [p.label, p.verdict])).toEqual([['earlyoom', 'cannot replay'], ['systemd-oomd', 'never acts']]);
     expect(out.join('\n')).toMatch(/earlyoom needs \/proc\/PID\/oom_score, which this below recording \(test\/fixtures\/trace\/below-system\.csv:2\) does not have/);
     expect(code2).toBe(1);
-    expect(errs.join('\n')).toMatch(/2 files given; a replay reads one trace \(only --from below merges several dumps\)/);
+    expect(errs.join('\n')).toMatch(/below-system\.csv:1: not an oomsim-trace file: the first line is not JSON \(another tool's recording\? name its tool with --from/);
   });
 });

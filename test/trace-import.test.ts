@@ -77,7 +77,7 @@ describe('oomsim-trace reader', () => {
     expect(m).toMatch(/bad-trace\.jsonl:3: meminfo\.MemTotal: .*number/i);
   });
   it('another tool\'s file is refused with a hint to --from, and a newer version by number', async () => {
-    expect(await failure(openTrace(`${F}/vmstat-n-1.txt`))).toMatch(/vmstat-n-1\.txt:1: not a JSON line/);
+    expect(await failure(openTrace(`${F}/vmstat-n-1.txt`))).toMatch(/vmstat-n-1\.txt:1: not an oomsim-trace file: the first line is not JSON .*--from vmstat\|psi2log/);
     writeFileSync(`${d}/a.jsonl`, '{"format":"oomsim-trace","version":2,"source":"record"}\n');
     expect(await failure(openTrace(`${d}/a.jsonl`))).toMatch(/a\.jsonl:1: oomsim-trace version 2; this oomsim reads version 1/);
     writeFileSync(`${d}/b.jsonl`, '{"hello":1}\n');

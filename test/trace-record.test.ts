@@ -25,15 +25,16 @@ async function readAll(file: string) {
 }
 const daemons = () => Object.keys(BUILTIN_POLICIES).filter((n) => n !== 'kernel').map((name) => ({ name }));
 
-describe('oomsim record on this machine', () => {
-  const file = join(dir, 'box.jsonl.gz');
-  it('writes a complete gzip trace: header, samples on the interval, our own process, the memcg files, an end record', async () => {
+describe.each(['gz', 'zst'])('oomsim record on this machine (.jsonl.%s)', (ext) => {
+  const file = join(dir, `box.jsonl.${ext}`);
+  it('writes a complete compressed trace: header, samples on the interval, our own process, the memcg files, an end record', async () => {
     const progress: number[] = [];
     const r = await recordMachine({ output: file, intervalMs: 400, durationMs: 2400, onSample: (p) => progress.push(p.samples) });
     expect(r.reason).toBe('duration');
     expect(r.samples).toBe(7); // t = 0, 0.4, ..., 2.4 s
     expect(progress).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]); // renamed into place
+    expect([...readFileSync(file).subarray(0, ext === 'gz' ? 2 : 4)]).toEqual(ext === 'gz' ? [0x1f, 0x8b] : [0x28, 0xb5, 0x2f, 0xfd]); // the name's compression
     const { header, recs } = await readAll(file);
     expect(header).toMatchObject({ format: 'oomsim-trace', version: 1, source: 'record', interval_ms: 400 });
     const samples = recs.filter((x) => x.type === 'sample');
@@ -47,6 +48,9 @@ describe('oomsim record on this machine', () => {
       const me = taskRows(header, s).find((t) => t.pid === process.pid);
       expect(me, 'this test process is in every sample').toBeDefined();
       expect(me!.rss_kb).toBeGreaterThan(1024);
+      // VmRSS is RssAnon + RssFile + RssShmem (fs/proc/task_mmu.c task_mem), all read from one status read
+      expect(me!.rss_anon_kb! + me!.rss_file_kb! + me!.rss_shmem_kb!).toBe(me!.rss_kb);
+      expect(me!.rss_anon_kb).toBeGreaterThan(1024);
       expect(me!.oom_score).toBeGreaterThanOrEqual(0);
       if (header.memcg) {
         expect(Object.keys(s.memcg!)).toContain('/');
@@ -85,6 +89,9 @@ describe('oomsim record on this machine', () => {
     expect(row.kills[0].victims[0].oomScore).toBe(top);
   });
 
+});
+
+describe('oomsim record, interrupted', () => {
   it('SIGINT stops the CLI recorder with a complete file (end record, reason interrupted)', { timeout: 300_000 }, async () => {
     const out = join(dir, 'int.jsonl');
     const cli = join(process.cwd(), 'bindings/bin/oomsim.js');

@@ -9,10 +9,9 @@ import { Engine } from '../engine.js';
 import { loadNodeSync } from '../loader-node.js';
 import { PAGEREF_FORMATS, pageRefs, runPageRefs, type PagerefFormat, type PagerefResult } from '../trace/pageref.js';
 import { recordMachine, type RecordProgress } from '../trace/record.js';
-import { openTrace } from '../trace/reader.js';
 import { replayTrace } from '../trace/replay.js';
 import { replayJson, replayText } from '../trace/replay-report.js';
-import { importTrace } from '../trace/import.js';
+import { openRecordings } from '../trace/open.js';
 import { replayHtml } from '../trace/replay-html.js';
 import { applyWhatIfs, buildScenario, simulate, simulateText, traceScenario } from '../trace/simulate.js';
 import { parseSweep } from '../policy/sweep.js';
@@ -31,7 +30,7 @@ function durationMs(opt: string, v: string): number {
 
 export async function recordCommand(o: { interval: string; duration?: string; output?: string; kmsg?: boolean; maxCgroups?: string }, tool: string): Promise<number> {
   try {
-    if (!o.output) throw new OomsimError('E_ARG', '-o <file> is required (name.jsonl or name.jsonl.gz)');
+    if (!o.output) throw new OomsimError('E_ARG', '-o <file> is required (name.jsonl, name.jsonl.gz or name.jsonl.zst)');
     const intervalMs = durationMs('-i', o.interval);
     if (intervalMs < 10) throw new OomsimError('E_ARG', `-i ${o.interval}: the interval must be at least 10ms`);
     const duration = o.duration === undefined ? null : durationMs('-d', o.duration);
@@ -90,10 +89,7 @@ export async function replayCommand(files: string | string[], o: { policies?: st
       all = all.flatMap((s) => (s.name !== sweep.target ? [s] : sweep.values.map((v) => ({ name: s.name, params: { ...s.params, [sweep.key]: v }, label: `${s.label ?? s.name} ${sweep.key}=${v}` }))));
     }
     for (const s of all) policySpecs(s.name, Object.entries(s.params ?? {}).map(([k, v]) => `${s.name}.${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`));
-    const list = typeof files === 'string' ? [files] : files;
-    if (!o.from && list.length !== 1) throw new OomsimError('E_ARG', `${list.length} files given; a replay reads one trace (only --from below merges several dumps)`);
-    const file = list.join(' + ');
-    const t = o.from ? importTrace(o.from, list, { intervalMs: o.interval ? durationMs('--interval', o.interval) : undefined, warn: (m) => console.error(`oomsim replay: warning: ${m}`) }) : await openTrace(list[0]);
+    const { name: file, stream: t } = await openInputs(files, o);
     const r = await replayTrace(file, t.header, t.records, all);
     for (const l of replayText(r)) console.log(l);
     if (o.json) writeFileAtomic(o.json, replayJson(r));
@@ -106,13 +102,16 @@ export async function replayCommand(files: string | string[], o: { policies?: st
   }
 }
 
+/** The recordings of a replay: one trace, one --from import, or several merged by time (trace/open.ts). */
+function openInputs(files: string | string[], o: { from?: string; interval?: string }) {
+  const list = typeof files === 'string' ? [files] : files;
+  return openRecordings(list, o.from, { intervalMs: o.interval ? durationMs('--interval', o.interval) : undefined, warn: (m) => console.error(`oomsim replay: warning: ${m}`) });
+}
+
 /** `replay --simulate`: the recording as a scenario through the engine, with machine what-ifs (trace/simulate.ts). */
 async function simulateCommand(files: string | string[], o: { policies?: string; set?: string[]; sweep?: string[]; json?: string; html?: string; from?: string; interval?: string }): Promise<number> {
-  const list = typeof files === 'string' ? [files] : files;
   if (o.sweep?.length || o.html) throw new OomsimError('E_ARG', '--simulate takes --set what-ifs, not --sweep or --html (run oomsim compare on the scenario for those)');
-  if (!o.from && list.length !== 1) throw new OomsimError('E_ARG', `${list.length} files given; a replay reads one trace (only --from below merges several dumps)`);
-  const t = o.from ? importTrace(o.from, list, { intervalMs: o.interval ? durationMs('--interval', o.interval) : undefined, warn: (m) => console.error(`oomsim replay: warning: ${m}`) }) : await openTrace(list[0]);
-  const file = list.join(' + ');
+  const { name: file, stream: t } = await openInputs(files, o);
   const input = await traceScenario(file, t.header, t.records);
   const policySets = applyWhatIfs(input.scenario, o.set ?? []);
   const sc = buildScenario(file, input.scenario);
@@ -162,20 +161,20 @@ export function registerTraceCommands(program: Command, setCode: (c: number) => 
     .description('sample this machine (meminfo, vmstat, PSI, processes, memcg files, OOM lines of the kernel log) into a trace file')
     .option('-i, --interval <duration>', 'time between samples', '1s')
     .option('-d, --duration <duration>', 'stop after this long (default: until Ctrl-C, which still leaves a complete file)')
-    .option('-o, --output <file>', 'the trace: name.jsonl, or name.jsonl.gz for gzip')
+    .option('-o, --output <file>', 'the trace: name.jsonl, name.jsonl.gz for gzip, name.jsonl.zst for zstd')
     .option('--no-kmsg', 'do not read /dev/kmsg')
     .option('--max-cgroups <n>', 'record at most n memcgs per sample (parents first)', '1000')
     .action(async (o) => setCode(await recordCommand(o, tool)));
   program
     .command('replay')
     .description('replay a recording through userspace OOM daemons: when and whom each would have killed, beside what the kernel did')
-    .argument('<trace...>', 'a trace written by oomsim record (.jsonl or .jsonl.gz), or with --from another tool\'s recording (below: one dump file per kind)')
+    .argument('<trace...>', 'a trace written by oomsim record (.jsonl, .jsonl.gz or .jsonl.zst), or with --from another tool\'s recording (below: one dump file per kind); several recordings of one machine are merged by time')
     .option('--policies <list>', 'comma-separated daemons (default: every built-in one)')
     .option('--set <policy.param=value...>', 'set a policy parameter, as in compare')
     .option('--sweep <spec...>', 'replay each value of a policy parameter: earlyoom.m=2..20:2')
     .option('--json <file>', 'write the JSON report')
     .option('--html <file>', 'write the HTML report (MemAvailable and PSI over time; kernel and daemon kills as markers)')
-    .option('--from <tool>', 'the file is another tool\'s recording: vmstat (vmstat -n 1 text), psi2log (nohang\'s psi2log output), below (below dump system|process|cgroup -O csv|json), kubelet (/stats/summary JSON, one per line)')
+    .option('--from <tool[,tool...]>', 'the files are other tools\' recordings: vmstat (vmstat -n 1 text), psi2log (nohang\'s psi2log output), below (below dump system|process|cgroup -O csv|json), kubelet (/stats/summary JSON, one per line), trace (oomsim record); one tool for all files or one per file in order')
     .option('--simulate', 'run the recording through the engine instead: each process follows its recorded RSS; --set machine.swap=2G, vm.<sysctl>=N, cgroup:/path/memory.high=1G ask what-ifs')
     .option('--interval <duration>', 'with --from: the time between lines when the file has no timestamps (default: vmstat 1s, psi2log its header\'s, kubelet 10s)')
     .action(async (f: string[], o) => setCode(await replayCommand(f, o)));

@@ -111,7 +111,7 @@ export type NormalizedWorkload =
   | { kind: 'fork_exec'; intervalNs: bigint; childComm: string; childPages: bigint; childLifetimeNs: bigint }
   | { kind: 'fork_bomb'; intervalNs: bigint; childPages: bigint; maxTasks: number | null }
   | { kind: 'jvm'; reservePages: bigint; initialPages: bigint; growth: Rate; gcEveryNs: bigint; liveFraction: number }
-  | { kind: 'rss_curve'; points: { atNs: bigint; pages: bigint }[] };
+  | { kind: 'rss_curve'; points: { atNs: bigint; pages: bigint; filePages: bigint }[] };
 
 export type NormalizedSupervisor =
   | { kind: 'systemd'; restart: 'no' | 'on-success' | 'on-failure' | 'on-abnormal' | 'on-abort' | 'always'; restartSecNs: bigint; startLimitBurst: number; startLimitIntervalNs: bigint }
@@ -233,7 +233,7 @@ function normalizeWorkload(w: Workload): NormalizedWorkload {
     case 'rss_curve': {
       const x = w as Extract<Workload, { kind: 'rss_curve' }>;
       // Out-of-order points are sorted (stable): the curve is a function of time.
-      const points = x.points.map((p) => ({ atNs: ns(p.at), pages: ceilPages(p.rss) })).sort((a, b) => (a.atNs < b.atNs ? -1 : a.atNs > b.atNs ? 1 : 0));
+      const points = x.points.map((p) => ({ atNs: ns(p.at), pages: ceilPages(p.rss), filePages: ceilPages(p.file) })).sort((a, b) => (a.atNs < b.atNs ? -1 : a.atNs > b.atNs ? 1 : 0));
       return { kind: 'rss_curve', points };
     }
   }

@@ -420,7 +420,17 @@ export const WORKLOADS = {
   },
   rss_curve: {
     points: z
-      .array(obj({ at: duration().meta({ description: 'Time since the process started.' }), rss: size().meta({ description: 'Anonymous memory written and held at that time.' }) }, 'a point {at, rss}'), { error: 'expected a list of points {at, rss}' })
+      .array(
+        obj(
+          {
+            at: duration().meta({ description: 'Time since the process started.' }),
+            rss: size().meta({ description: 'Anonymous memory written and held at that time.' }),
+            file: size().default(0).meta({ description: 'File-backed resident memory at that time: pages of a file the process maps and reads (page cache, reclaimable without swap). Default 0.' }),
+          },
+          'a point {at, rss, file}',
+        ),
+        { error: 'expected a list of points {at, rss}' },
+      )
       .min(1, { error: 'expected at least one point' })
       .meta({ description: 'The resident-memory curve, in time order: linear between points, the last held after it (oomsim replay --simulate makes these from a recording).' }),
   },

@@ -9,7 +9,7 @@ export const TRACE_FORMAT = 'oomsim-trace';
 export const TRACE_VERSION = 1;
 
 /** The task-row columns `oomsim record` writes, in order. Readers pick columns by name (unknown ones are ignored). */
-export const TASK_COLUMNS = ['pid', 'ppid', 'comm', 'uid', 'state', 'oom_score', 'oom_score_adj', 'rss_pages', 'rss_kb', 'swap_kb', 'memcg'] as const;
+export const TASK_COLUMNS = ['pid', 'ppid', 'comm', 'uid', 'state', 'oom_score', 'oom_score_adj', 'rss_pages', 'rss_kb', 'swap_kb', 'memcg', 'rss_anon_kb', 'rss_file_kb', 'rss_shmem_kb'] as const;
 export type TaskColumn = (typeof TASK_COLUMNS)[number];
 
 /** memory.stat keys kept in a trace (what the policies and the report read; the rest of the file is dropped). */
@@ -28,7 +28,7 @@ export const headerSchema = z
   .object({
     format: z.literal(TRACE_FORMAT),
     version: z.number().int(),
-    source: z.enum(['record', 'vmstat', 'psi2log', 'below', 'kubelet']),
+    source: z.enum(['record', 'vmstat', 'psi2log', 'below', 'kubelet', 'merge']),
     tool: z.string().optional(),
     host: z.string().optional(),
     kernel: z.string().optional(),
@@ -45,6 +45,12 @@ export const headerSchema = z
      * PSI alike), `processes` (the task rows are containers, not processes).
      */
     lacks: z.array(z.string()).optional(),
+    /** A merged view (merge.ts): the recordings it was made from, in the order given. */
+    sources: z
+      .array(z.object({ file: z.string(), source: z.string(), tool: z.string().optional(), started: z.string().optional(), lacks: z.array(z.string()).optional() }).strict())
+      .optional(),
+    /** A merged view: each field (`meminfo.MemTotal`, `pressure.some.avg10`, `tasks`, `memcg.memory.stat`, ...) -> the index in `sources` it is read from. */
+    provenance: z.record(z.string(), z.number().int().nonnegative()).optional(),
   })
   .strict();
 export type TraceHeader = z.output<typeof headerSchema>;
@@ -86,6 +92,10 @@ export interface TraceTask {
   rss_kb?: number;
   swap_kb?: number;
   memcg?: string;
+  /** /proc/PID/status RssAnon, RssFile, RssShmem (kB): the split of VmRSS (below: Anon, File, Shmem). */
+  rss_anon_kb?: number;
+  rss_file_kb?: number;
+  rss_shmem_kb?: number;
 }
 
 /** The rows of a sample as objects, using the header's column names. */

@@ -255,6 +255,7 @@ function fill(s: TraceSample, h: TraceHeader, f: BelowFile, g: Group, carry: Car
         else if (c === 'state') row.push(STATE[r.State.trim()] ?? r.State.trim());
         else if (c === 'rss_kb') row.push(Math.round(((num(r, 'RSS') as number | null) ?? 0) / 1024));
         else if (c === 'swap_kb') row.push(Math.round(((num(r, 'Swap') as number | null) ?? 0) / 1024));
+        else if (c === 'rss_anon_kb' || c === 'rss_file_kb' || c === 'rss_shmem_kb') row.push(Math.round(((num(r, c === 'rss_anon_kb' ? 'Anon' : c === 'rss_file_kb' ? 'File' : 'Shmem') as number | null) ?? 0) / 1024));
         else if (c === 'memcg') row.push(r.Cgroup.trim() === '?' || r.Cgroup.trim() === '' ? '/' : r.Cgroup.trim());
       }
       s.tasks.push(row);
@@ -314,7 +315,7 @@ export function importBelow(files: string[], o: ImportOptions = {}): TraceStream
     const lacks = new Set<string>();
     const proc = opened.find((b) => b.kind === 'process');
     if (proc) {
-      const map: [string, string][] = [['Pid', 'pid'], ['Ppid', 'ppid'], ['Comm', 'comm'], ['State', 'state'], ['RSS', 'rss_kb'], ['Swap', 'swap_kb'], ['Cgroup', 'memcg']];
+      const map: [string, string][] = [['Pid', 'pid'], ['Ppid', 'ppid'], ['Comm', 'comm'], ['State', 'state'], ['RSS', 'rss_kb'], ['Swap', 'swap_kb'], ['Cgroup', 'memcg'], ['Anon', 'rss_anon_kb'], ['File', 'rss_file_kb'], ['Shmem', 'rss_shmem_kb']];
       h.task_columns = map.filter(([t]) => proc.titles.includes(t)).map(([, c]) => c);
     }
     const cg = opened.find((b) => b.kind === 'cgroup');
@@ -342,7 +343,7 @@ export function importBelow(files: string[], o: ImportOptions = {}): TraceStream
         fill(s, h, opened[e.i], g, carry, o, warned);
         heads[e.i] = await opened[e.i].groups.next();
       }
-      t0 ??= ts;
+      if (t0 === null) h.started = new Date((t0 = ts) * 1000).toISOString();
       if (prevTs !== null && h.interval_ms === undefined) h.interval_ms = Math.round((ts - prevTs) * 1000);
       prevTs = ts;
       s.t_ms = Math.round((ts - t0) * 1000);

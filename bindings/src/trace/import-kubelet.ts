@@ -119,6 +119,7 @@ export function importKubelet(file: string, o: ImportOptions = {}): TraceStream 
       const at = Number.isFinite(ms) ? ms : n * (o.intervalMs ?? 10000);
       if (at < last) throw new TraceError(file, l.no, `node.memory.time ${node.time} is before the previous summary's; summaries must be in time order`);
       last = at;
+      if (t0 === null && Number.isFinite(ms)) h.started = new Date(ms).toISOString();
       t0 ??= at;
       if (n === 0) h.host = sm.node.nodeName;
       const s: TraceSample = { type: 'sample', t_ms: at - t0, meminfo: {}, vmstat: {}, tasks: [], memcg: {} };

@@ -35,6 +35,7 @@ const UNIT_KB: Record<string, number> = { k: 1000 / 1024, K: 1, m: 1000000 / 102
 export function importVmstat(file: string, o: ImportOptions = {}): TraceStream {
   const intervalMs = o.intervalMs ?? 1000;
   const unit = { kb: 1 };
+  const h = header('vmstat', intervalMs);
   async function* records(): AsyncGenerator<LocatedRecord> {
     let cols: string[] | null = null;
     let n = 0;
@@ -77,7 +78,11 @@ export function importVmstat(file: string, o: ImportOptions = {}): TraceStream {
       if (tz) {
         const ms = Date.parse(`${f.at(-2)}T${f.at(-1)}Z`);
         if (!Number.isFinite(ms)) throw new TraceError(file, l.no, `timestamp ${JSON.stringify(`${f.at(-2)} ${f.at(-1)}`)}: expected YYYY-MM-DD hh:mm:ss (vmstat -t)`);
-        t0 ??= ms;
+        if (t0 === null) {
+          t0 = ms;
+          h.started = new Date(ms).toISOString(); // vmstat -t prints local time; read as UTC (the header names the zone)
+          if (cols.at(-1) !== 'UTC') o.warn?.(`${file}:${l.no}: vmstat -t times are in ${cols.at(-1)}; they are read as UTC`);
+        }
         s.t_ms = ms - t0;
       } else s.t_ms = n * intervalMs;
       n++;
@@ -85,7 +90,7 @@ export function importVmstat(file: string, o: ImportOptions = {}): TraceStream {
     }
     if (n === 0) throw new TraceError(file, 0, 'no vmstat data lines; expected the output of `vmstat -n 1`');
   }
-  return { header: header('vmstat', intervalMs), records: records() };
+  return { header: h, records: records() };
 }
 
 /** Lines psi2log prints besides data: its banner, warnings, the peak summary (src/psi2log log_head/print_head). */
@@ -141,7 +146,7 @@ export function importPsi2log(file: string, o: ImportOptions = {}): TraceStream 
         s.pressure = { some: { avg10: v[3], avg60: v[3], avg300: v[3], total: someUs }, full: { avg10: v[4], avg60: v[4], avg300: v[4], total: fullUs } };
       }
       if (stamp !== null) {
-        t0 ??= stamp;
+        if (t0 === null) h.started = new Date((t0 = stamp)).toISOString(); // psi2log -l: local time, read as UTC
         s.t_ms = stamp - t0;
       } else s.t_ms = tMs;
       n++;

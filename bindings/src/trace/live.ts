@@ -51,6 +51,9 @@ export function taskRow(proc: string, pid: number): (number | string)[] | null {
       kb('VmRSS'),
       kb('VmSwap'),
       memcgOf(cg),
+      kb('RssAnon'),
+      kb('RssFile'),
+      kb('RssShmem'),
     ];
   } catch {
     return null; // a stat line cut short: the task exited mid-read

@@ -52,7 +52,13 @@ export async function openTrace(file: string): Promise<TraceStream> {
   let first = await lines.next();
   while (!first.done && first.value.text.trim() === '') first = await lines.next();
   if (first.done) throw new TraceError(file, 0, `empty file; expected an ${TRACE_FORMAT} header line`);
-  const header = checkHeader(file, first.value.no, parseJson(file, first.value.no, first.value.text));
+  let v: unknown;
+  try {
+    v = JSON.parse(first.value.text);
+  } catch {
+    throw new TraceError(file, first.value.no, `not an ${TRACE_FORMAT} file: the first line is not JSON (another tool's recording? name its tool with --from vmstat|psi2log|below|kubelet, one per file when several are merged)`);
+  }
+  const header = checkHeader(file, first.value.no, v);
   async function* records(): AsyncGenerator<LocatedRecord> {
     let lastT = -1;
     for await (const l of lines) {

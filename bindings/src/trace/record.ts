@@ -83,7 +83,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 export async function recordMachine(o: RecordOptions): Promise<RecordResult> {
   const sampler = new LiveSampler(o);
-  const writer = new TraceWriter(o.output);
+  const writer = await TraceWriter.open(o.output);
   const t0 = process.hrtime.bigint();
   const kmsg = o.kmsg === false ? null : new KmsgReader(t0 / 1000n, o.kmsg);
   const p: RecordProgress = { samples: 0, tMs: 0, textBytes: 0, fileBytes: 0, tasks: 0, memAvailableKb: 0, kmsgLines: 0 };

@@ -1,5 +1,6 @@
 /** Text and JSON reports of a replay (trace/replay.ts). */
 import type { KernelKill, ReplayDecision, ReplayResult, ReplayRow } from './replay.js';
+import { provenanceText } from './merge.js';
 
 const s1 = (tMs: number) => `${(tMs / 1000).toFixed(1)}s`;
 const mib = (kb: number) => `${Math.round(kb / 1024)} MiB`;
@@ -32,6 +33,7 @@ export function replayText(r: ReplayResult): string[] {
   const out: string[] = [
     `replay of ${r.file}: ${h.source}${h.host ? ` on ${h.host}` : ''}${h.kernel ? ` (Linux ${h.kernel})` : ''}${h.started ? ` from ${h.started}` : ''}; ${r.samples} samples over ${span.toFixed(1)} s${h.interval_ms ? `, every ${h.interval_ms} ms` : ''}${r.complete ? '' : '; no end record: the recording was cut, replayed up to its last sample'}`,
   ];
+  out.push(...provenanceText(h));
   const firstKernel = r.kernel[0] ?? null;
   if (r.kernel.length) out.push(`kernel: ${r.kernel.map(kernelText).join('; ')}`);
   else out.push(`kernel: no OOM kill in the recording${h.source === 'record' || r.oomKillCounter > 0 ? ` (vmstat oom_kill +${r.oomKillCounter})` : ''}`);

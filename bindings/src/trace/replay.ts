@@ -354,5 +354,5 @@ export async function replayTrace(file: string, header: TraceHeader, records: As
   advance(BigInt(Math.round(lastMs * 1e6)), true);
   // Kernel kills: the log lines when the trace has them (they name the victim), else the counters.
   const kernel = (kmsgKills.length ? kmsgKills : counter).sort((a, b) => a.tMs - b.tMs);
-  return { file, header, samples, firstMs, lastMs, complete: complete || header.source !== 'record', kernel, oomKillCounter, rows: slots.map((s) => s.row), series };
+  return { file, header, samples, firstMs, lastMs, complete: complete || (header.source !== 'record' && header.source !== 'merge'), kernel, oomKillCounter, rows: slots.map((s) => s.row), series };
 }

@@ -1,12 +1,16 @@
 /**
  * `oomsim replay --simulate`: a recording turned into a scenario and run through the full engine, so that machine
  * what-ifs (swap size, sysctls, memcg limits) can be asked of a real incident. Each recorded process becomes a
- * process whose anonymous memory follows its recorded RSS (`rss_curve` workload: linear between samples), started
- * when first seen and exiting when it vanishes, unless the recording's kernel killed it (then the engine decides).
- * What no process holds and the kernel cannot reclaim (MemTotal - MemAvailable - the RSS sum: kernel memory,
- * unreclaimable cache) is one more process, `(unaccounted)`, with oom_score_adj -1000, so the machine is as full as
- * it was. The machine: ram = MemTotal, swap = SwapTotal, the header's sysctls, the memcg tree with its recorded
- * limits (v2 memory.max/high/low/min/swap.max; v1 limit_in_bytes). Each policy then runs as in `oomsim compare`.
+ * process whose memory follows its recorded RSS (`rss_curve` workload: linear between samples), started when first
+ * seen and exiting when it vanishes, unless the recording's kernel killed it (then the engine decides). Where the
+ * recording splits RSS (RssAnon/RssFile/RssShmem, below's Anon/File/Shmem), anon + shmem (swap-backed) is the
+ * curve's anonymous memory and RssFile the pages of a file the process maps and reads (reclaimable page cache);
+ * without the split all RSS is anonymous. What no process holds and the kernel cannot reclaim (MemTotal -
+ * MemAvailable - the anonymous and shmem sum: kernel memory, unreclaimable cache) is one more process,
+ * `(unaccounted)`, with oom_score_adj -1000, so the machine is as full as it was. The machine: ram = MemTotal, swap
+ * = SwapTotal, the header's sysctls, the memcg tree with the limits of the first sample it is in (v2
+ * memory.max/high/low/min/swap.max; v1 limit_in_bytes), and each later change of a limit a `cgroup_write` action
+ * at the time of the sample that shows it. Each policy then runs as in `oomsim compare`.
  *
  * Memory grows with the samples × processes (the curves are kept, one point per RSS change); the run is
  * deterministic (seed 1, the runner's tick).
@@ -27,7 +31,7 @@ interface Proc {
   adj: number;
   firstMs: number;
   lastMs: number;
-  points: { at: number; rss: number }[];
+  points: { at: number; rss: number; file: number }[];
 }
 
 const CGROUP_PATH = /^\/([A-Za-z0-9_.:@-]+(\/[A-Za-z0-9_.:@-]+)*)?$/;
@@ -41,8 +45,8 @@ export interface ScenarioInput {
   duration: string;
   machine: { ram: number; swap: { size: number | string; type: 'disk' }[]; sysctl: Record<string, number> };
   cgroups: { version: 'v1' | 'v2'; groups: Record<string, Record<string, string>> };
-  processes: { comm: string; pid?: number; uid: number; cgroup?: string; oom_score_adj: number; start: string; workload: { kind: 'rss_curve'; points: { at: string; rss: number }[] } }[];
-  actions: { action: 'exit'; at: string; target: number }[];
+  processes: { comm: string; pid?: number; uid: number; cgroup?: string; oom_score_adj: number; start: string; workload: { kind: 'rss_curve'; points: { at: string; rss: number; file?: number }[] } }[];
+  actions: ({ action: 'exit'; at: string; target: number } | { action: 'cgroup_write'; at: string; cgroup: string; set: Record<string, string> })[];
 }
 
 export interface SimulateInput {
@@ -60,6 +64,9 @@ export async function traceScenario(file: string, h: TraceHeader, records: Async
   let first: TraceSample | null = null;
   let lastMs = 0, n = 0;
   const memcg: Record<string, Record<string, string>> = {};
+  /** Limit changes after a group's first sample, in time order: [t_ms, path, file, value]. */
+  const changes: [number, string, string, string][] = [];
+  const limitNow = new Map<string, string>();
   for await (const { record: r } of records) {
     if (r.type === 'kmsg') {
       const k = killedProcess(r.text);
@@ -73,7 +80,11 @@ export async function traceScenario(file: string, h: TraceHeader, records: Async
     let sum = 0;
     for (const t of taskRows(h, r)) {
       if (t.pid <= 2 || t.ppid === 2) continue; // init and kernel threads stay out
-      const rss = (t.rss_kb ?? (t.rss_pages ?? 0) * ((h.page_size ?? 4096) / 1024)) * 1024;
+      const all = (t.rss_kb ?? (t.rss_pages ?? 0) * ((h.page_size ?? 4096) / 1024)) * 1024;
+      // The split when the recording has it: anon + shmem (swap-backed) and file (page cache); else all anonymous.
+      const split = t.rss_anon_kb !== undefined && t.rss_file_kb !== undefined;
+      const file = split ? t.rss_file_kb! * 1024 : 0;
+      const rss = split ? (t.rss_anon_kb! + (t.rss_shmem_kb ?? 0)) * 1024 : all;
       sum += rss;
       let p = procs.get(t.pid);
       if (!p) {
@@ -82,7 +93,8 @@ export async function traceScenario(file: string, h: TraceHeader, records: Async
         procs.set(t.pid, p);
       }
       p.lastMs = r.t_ms;
-      if (p.points.at(-1)?.rss !== rss) p.points.push({ at: r.t_ms - p.firstMs, rss });
+      const last = p.points.at(-1);
+      if (last?.rss !== rss || last.file !== file) p.points.push({ at: r.t_ms - p.firstMs, rss, file });
     }
     const mi = r.meminfo ?? {};
     if (mi.MemTotal !== undefined && mi.MemAvailable !== undefined) {
@@ -92,9 +104,18 @@ export async function traceScenario(file: string, h: TraceHeader, records: Async
     for (const [path, files] of Object.entries(r.memcg ?? {})) {
       if (path === '/' || !CGROUP_PATH.test(path)) continue;
       for (const f of h.memcg?.version === 'v1' ? V1_LIMITS : V2_LIMITS) {
-        const v = files[f]?.trim();
-        if (v === undefined || memcg[path]?.[f] !== undefined) continue;
-        if (v === 'max' || (/^\d+$/.test(v) && BigInt(v) < 1n << 62n)) (memcg[path] ??= {})[f] = v; // the first sample's limits
+        const raw = files[f]?.trim();
+        if (raw === undefined) continue;
+        // v1 prints "no limit" as a huge page-aligned number: the scenario's -1 (v2: max).
+        const v = raw === 'max' ? 'max' : /^\d+$/.test(raw) ? (BigInt(raw) < 1n << 62n ? raw : h.memcg?.version === 'v1' ? '-1' : 'max') : null;
+        if (v === null) continue;
+        const key = `${path}\0${f}`;
+        const prev = limitNow.get(key);
+        limitNow.set(key, v);
+        if (prev === undefined) {
+          // the group's first sample: its limits (v1 unlimited is the default, so it is left out)
+          if (v !== '-1') (memcg[path] ??= {})[f] = v;
+        } else if (prev !== v) changes.push([r.t_ms, path, f, v]);
       }
     }
   }
@@ -113,7 +134,7 @@ export async function traceScenario(file: string, h: TraceHeader, records: Async
     cgroup: p.cgroup,
     oom_score_adj: p.adj,
     start: `${p.firstMs - first!.t_ms}ms`,
-    workload: { kind: 'rss_curve' as const, points: p.points.map((x) => ({ at: `${x.at}ms`, rss: x.rss })) },
+    workload: { kind: 'rss_curve' as const, points: p.points.map((x) => ({ at: `${x.at}ms`, rss: x.rss, ...(x.file ? { file: x.file } : {}) })) },
   }));
   if (other.length) {
     processes.push({ comm: '(unaccounted)', uid: 0, oom_score_adj: -1000, start: '0', workload: { kind: 'rss_curve', points: other.map((x) => ({ at: `${x.at - first!.t_ms}ms`, rss: x.rss })) } });
@@ -122,6 +143,8 @@ export async function traceScenario(file: string, h: TraceHeader, records: Async
   const actions: ScenarioInput['actions'] = [...procs.values()]
     .filter((p) => p.lastMs < lastMs && !kills.has(p.pid))
     .map((p) => ({ action: 'exit' as const, at: `${p.lastMs - first!.t_ms + step}ms`, target: p.pid }));
+  // A limit written during the recording: at the time of the first sample that shows it.
+  for (const [t, path, f, v] of changes) actions.push({ action: 'cgroup_write', at: `${t - first.t_ms}ms`, cgroup: path, set: { [f]: v } });
   const scenario: ScenarioInput = {
     name: `${file} (simulated)`,
     seed: 1,
@@ -144,7 +167,12 @@ export function applyWhatIfs(s: ScenarioInput, sets: string[]): string[] {
     let m: RegExpExecArray | null;
     if ((m = /^machine\.swap=(.+)$/.exec(kv))) s.machine.swap = m[1] === '0' ? [] : [{ size: m[1], type: 'disk' }];
     else if ((m = /^(vm\.\w+)=(-?\d+)$/.exec(kv))) s.machine.sysctl[m[1]] = Number(m[2]);
-    else if ((m = /^cgroup:(\/[^=]*?)\/(memory\.[\w.]+)=(.+)$/.exec(kv))) (s.cgroups.groups[m[1]] ??= {})[m[2]] = m[3];
+    else if ((m = /^cgroup:(\/[^=]*?)\/(memory\.[\w.]+)=(.+)$/.exec(kv))) {
+      const [, path, f, v] = m;
+      (s.cgroups.groups[path] ??= {})[f] = v;
+      // The what-if holds for the whole run: the recorded writes of that file in that group are dropped.
+      s.actions = s.actions.filter((a) => !(a.action === 'cgroup_write' && a.cgroup === path && f in a.set));
+    }
     else rest.push(kv);
   }
   return rest;

@@ -309,34 +309,46 @@ class JvmDriver extends Driver {
  * point is reserved once (PROT_NONE, no commit charge), committed (mprotect RW, charged) as the curve first reaches
  * it, written as it grows, and given back with MADV_DONTNEED as it falls (the commitment stays, as after free(3)
  * of a large block that glibc trims with madvise).
+ *
+ * The points' `file` part is a file of the largest size, mapped once (read-only) and read as the curve grows,
+ * unmapped (MADV_DONTNEED: the pages stay in the page cache) as it falls, and read again once a second of the
+ * process's time, as a program that keeps reading what it maps: mapped file pages, which reclaim can drop and a
+ * later read faults back in, instead of anonymous ones that need swap.
  */
 class RssCurveDriver extends Driver {
   private vpn = -1;
   private committed = 0;
   private touched = 0;
   private readonly max: number;
-  constructor(pid: number, startNs: bigint, private readonly pts: { atNs: bigint; pages: bigint }[]) {
+  private readonly maxFile: number;
+  private fileVpn = -1;
+  private fileMapped = 0;
+  private readSec = -1n;
+  constructor(pid: number, startNs: bigint, private readonly pts: { atNs: bigint; pages: bigint; filePages: bigint }[]) {
     super(pid, startNs);
     this.max = n(pts.reduce((m, p) => (p.pages > m ? p.pages : m), 0n));
+    this.maxFile = n(pts.reduce((m, p) => (p.filePages > m ? p.filePages : m), 0n));
   }
-  target(e: bigint): number {
+  target(e: bigint, key: 'pages' | 'filePages' = 'pages'): number {
     const p = this.pts;
-    if (e <= p[0].atNs) return e < p[0].atNs && p[0].atNs > 0n ? n((p[0].pages * (e < 0n ? 0n : e)) / p[0].atNs) : n(p[0].pages);
+    if (e <= p[0].atNs) return e < p[0].atNs && p[0].atNs > 0n ? n((p[0][key] * (e < 0n ? 0n : e)) / p[0].atNs) : n(p[0][key]);
     for (let i = 1; i < p.length; i++) {
       if (e < p[i].atNs) {
         const a = p[i - 1], b = p[i];
-        return n(a.pages + ((b.pages - a.pages) * (e - a.atNs)) / (b.atNs - a.atNs));
+        return n(a[key] + ((b[key] - a[key]) * (e - a.atNs)) / (b.atNs - a.atNs));
       }
     }
-    return n(p[p.length - 1].pages);
+    return n(p[p.length - 1][key]);
   }
   step(sys: Sys, nowNs: bigint): void {
+    const e = this.elapsed(nowNs);
+    if (this.maxFile > 0) this.stepFile(sys, e);
     if (this.max === 0) return;
     if (this.vpn < 0) {
       this.vpn = sys.mmapNone(this.pid, this.max);
       if (this.vpn < 0) return;
     }
-    const want = this.target(this.elapsed(nowNs));
+    const want = this.target(e);
     if (want > this.committed) {
       if (sys.mprotectRw(this.pid, this.vpn + this.committed, want - this.committed) < 0) return;
       this.committed = want;
@@ -344,6 +356,22 @@ class RssCurveDriver extends Driver {
     if (want > this.touched) sys.queueTouch(this.pid, this.vpn + this.touched, want - this.touched, 'write');
     else if (want < this.touched) sys.madviseDontneed(this.pid, this.vpn + want, this.touched - want);
     this.touched = want;
+  }
+  private stepFile(sys: Sys, e: bigint): void {
+    if (this.fileVpn < 0) {
+      const f = sys.fileCreate(`rss-file-${this.pid}-${this.startNs}`, this.maxFile);
+      if (f < 0) return;
+      this.fileVpn = sys.mmapFile(this.pid, f, this.maxFile);
+      if (this.fileVpn < 0) return;
+    }
+    const want = this.target(e, 'filePages');
+    const sec = e / 1_000_000_000n;
+    if (sec !== this.readSec && want > 0) {
+      this.readSec = sec;
+      sys.queueTouch(this.pid, this.fileVpn, want, 'read'); // the whole resident part, once a second
+    } else if (want > this.fileMapped) sys.queueTouch(this.pid, this.fileVpn + this.fileMapped, want - this.fileMapped, 'read');
+    if (want < this.fileMapped) sys.madviseDontneed(this.pid, this.fileVpn + want, this.fileMapped - want);
+    this.fileMapped = want;
   }
 }
 
