@@ -109,8 +109,8 @@ export function decodeSnapshot(b: Uint8Array): { engine: Uint8Array; section: Ru
   let section: RunnerSection;
   try {
     section = decodePlain(new TextDecoder('utf-8', { fatal: true }).decode(b.subarray(HEADER + e, HEADER + e + r))) as RunnerSection;
-  } catch (err) {
-    throw fail(`corrupted (the runner section is not JSON: ${(err as Error).message})`);
+  } catch {
+    throw fail('corrupted (the runner section is not UTF-8 JSON)');
   }
   if (typeof section !== 'object' || section === null || typeof section.scenarioDigest !== 'string' || !section.scenario || !section.state || !section.run) {
     throw fail('corrupted (the runner section lacks scenarioDigest, scenario, run or state)');

@@ -58,7 +58,7 @@ export class RunStepper {
     if (this.tickNs <= 0n) throw new OomsimError('E_ARG', `tick: ${this.tickNs} ns is not allowed; expected > 0`);
     this.endNs = opts.untilNs !== undefined && opts.untilNs < sc.durationNs ? opts.untilNs : sc.durationNs;
     if (resume) checkResumable(resume.state, this.tickNs, opts);
-    const e = resume ? Engine.restore(resume.engine) : bootEngine(sc).e;
+    const e = resume ? restoreEngine(resume.engine) : bootEngine(sc).e;
     try {
       if (!resume) setupMachine(e, sc);
       this.st = newRunState(sc, opts, e, this.tickNs);
@@ -230,6 +230,16 @@ export class RunStepper {
   free(): void {
     if (!this.freed) this.st.e.free();
     this.freed = true;
+  }
+}
+
+/** Engine.restore, its refusal saying that it is about the engine's part of a snapshot. */
+function restoreEngine(bytes: Uint8Array): Engine {
+  try {
+    return Engine.restore(bytes);
+  } catch (e) {
+    if (e instanceof OomsimError && e.code === 'E_SNAPSHOT') throw new OomsimError('E_SNAPSHOT', `engine section: ${e.message.replace(/^E_SNAPSHOT: /, '')}`);
+    throw e;
   }
 }
 
