@@ -7,7 +7,7 @@ import { explainTable } from '../report/explain.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { parseDuration } from '../scenario/size.js';
 import { runScenarioFile, runSuite } from '../suite.js';
-import { runCommand, runCommandAsync, type RunCommandOptions } from './run.js';
+import { checkRunOptions, runCommand, runCommandAsync, type RunCommandOptions } from './run.js';
 import { sec } from '../report/format.js';
 import { loadNodeSync } from '../loader-node.js';
 import { runDemo } from '../demo.js';
@@ -43,17 +43,29 @@ export function main(argv: string[], async = false): number | Promise<number> {
   program
     .command('run')
     .description('run scenario files and print a summary of each (kills, OOM events, ENOMEMs, peaks, leaks)')
-    .argument('<scenarios...>', 'scenario files (YAML or JSON)')
+    .argument('[scenarios...]', 'scenario files (YAML or JSON); with --from, optional: the snapshot\'s scenario, checked against it')
     .option('--log', 'also print the kernel log (dmesg format)')
     .option('--json <file>', 'write the JSON report (with several scenarios: one file each, the name inserted before .json)')
     .option('--html <file>', 'write the standalone HTML report with charts (several scenarios: as --json)')
     .option('--explain', 'print each OOM kill\'s candidate ranking, as the OOM killer saw it before the kill')
     .option('--tick <duration>', 'simulated time per tick', '100ms')
     .option('--allow-long', 'allow a scenario duration above 30 simulated days')
-    .action((files: string[], o: RunCommandOptions & { tick: string }) => {
+    .option('--policies <list>', 'userspace OOM policies to run alongside the kernel, comma-separated (as in compare)')
+    .option('--at <time>', 'with --snapshot: stop after the tick at this time and save the run there')
+    .option('--snapshot <file>', 'write the snapshot of the run at --at to this file (docs/snapshot-format.md)')
+    .option('--from <file>', 'continue the run a snapshot saved, to the end (or to a later --at)')
+    .option('--set <key=value...>', 'policy parameters (POLICY.PARAM=VALUE); with --from also vm.NAME=N, cgroup:/path/memory.FILE=VALUE, actions[i].at=TIME')
+    .action((files: string[], o: RunCommandOptions & { tick: string }, cmd: Command) => {
       loadNodeSync();
       const tickNs = durationOpt('--tick', o.tick);
       if (tickNs === null) return void (code = 2);
+      o.tickGiven = cmd.getOptionValueSource('tick') === 'cli';
+      const bad = checkRunOptions(files, o);
+      if (bad !== null) {
+        console.error(`oomsim run: ${bad}`);
+        return void (code = 2);
+      }
+      if (o.from && files.length === 0) files = [o.from];
       if (!async) return void (code = runCommand(files, tickNs, o));
       return runCommandAsync(files, tickNs, o).then((c) => void (code = c));
     });

@@ -18,6 +18,9 @@ import { formatLog } from '../report/log.js';
 import { toJson } from '../report/json.js';
 import { toHtml } from '../report/html.js';
 import { writeFileAtomic } from './atomic.js';
+import { policySpecs } from './policy-specs.js';
+import { atTick, policiesOf, readResume, resumeStepper, snapshotFile } from './run-snapshot.js';
+import type { PolicySpec } from '../policy/compare.js';
 
 export interface RunCommandOptions {
   log?: boolean;
@@ -25,6 +28,32 @@ export interface RunCommandOptions {
   html?: string;
   explain?: boolean;
   allowLong?: boolean;
+  /** With --snapshot: stop after this tick and save the run there. */
+  at?: string;
+  snapshot?: string;
+  /** Continue the run a snapshot saved (the scenario file, if given, must be the snapshot's). */
+  from?: string;
+  set?: string[];
+  policies?: string;
+  /** Whether --tick was given (with --from the snapshot's tick is used). */
+  tickGiven?: boolean;
+}
+
+/** The option combinations `run` refuses, as the message to print (null: fine). */
+export function checkRunOptions(files: string[], o: RunCommandOptions): string | null {
+  if (!o.from && files.length === 0) return 'give scenario files, or --from SNAPSHOT to continue a saved run';
+  if ((o.at === undefined) !== (o.snapshot === undefined)) return o.at === undefined ? '--snapshot needs --at TIME (the tick to save the run after)' : '--at needs --snapshot FILE (oomsim explain --at prints the OOM ranking at a time)';
+  if ((o.snapshot || o.from) && files.length > 1) return `--${o.from ? 'from' : 'snapshot'} takes one scenario (${files.length} given)`;
+  if (o.from && o.policies !== undefined) return '--policies: a run from a snapshot keeps the snapshot\'s policies; change their parameters with --set POLICY.PARAM=VALUE';
+  if (o.from && o.tickGiven) return '--tick: a run from a snapshot keeps the snapshot\'s tick';
+  if (!o.from && o.set?.length && o.policies === undefined) return '--set without --from sets policy parameters: give --policies too';
+  return null;
+}
+
+interface Started {
+  s: RunStepper;
+  specs: PolicySpec[];
+  explain: boolean;
 }
 
 /** Wall time per slice: short enough that a signal is answered at once, long enough that yielding costs nothing. */
@@ -37,7 +66,7 @@ export function runCommand(files: string[], tickNs: bigint, o: RunCommandOptions
   files.forEach((f, i) => {
     const s = start(f, tickNs, o);
     if (s === null) return void (code = 1);
-    if (!finish(f, s, i === 0, files.length, o, () => s.step(Infinity), null)) code = 1;
+    if (!finish(f, s, i === 0, files.length, o, () => s.s.step(Infinity), null)) code = 1;
   });
   return code;
 }
@@ -71,8 +100,8 @@ export async function runCommandAsync(files: string[], tickNs: bigint, o: RunCom
       }
       let failed: unknown = null;
       try {
-        while (!s.done && stop === null) {
-          s.stepFor(SLICE_MS);
+        while (!s.s.done && stop === null) {
+          s.s.stepFor(SLICE_MS);
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
       } catch (e) {
@@ -90,11 +119,27 @@ export async function runCommandAsync(files: string[], tickNs: bigint, o: RunCom
   }
 }
 
-/** Load and boot one file; null (after printing the error) when it cannot be run. */
-function start(f: string, tickNs: bigint, o: RunCommandOptions): RunStepper | null {
+/**
+ * Load and boot one file, or restore the run of --from (then `f` is the scenario file given with it, or the
+ * snapshot's name); null (after printing the error) when it cannot be run.
+ */
+function start(f: string, tickNs: bigint, o: RunCommandOptions): Started | null {
   try {
+    if (o.from) {
+      const file = f === o.from ? null : f;
+      const sc = file === null ? null : loadNormalizedFile(file, { allowLong: o.allowLong });
+      const r = readResume(o.from, sc, file, o.set ?? []);
+      const untilNs = o.at === undefined ? undefined : atTick(o.at, r.section.run.tickNs, r.sc, r.section.atNs);
+      const explain = r.section.run.explain;
+      if (o.explain && !explain) throw new OomsimError('E_SNAPSHOT', `--explain: the snapshot's run was without --explain (the engine records OOM candidate tables only when asked from the start)`);
+      o.explain = explain;
+      return { s: resumeStepper(r, { untilNs, onTick: progress(f) }), specs: r.specs, explain };
+    }
     const sc = loadNormalizedFile(f, { allowLong: o.allowLong });
-    return withFileName(f, () => new RunStepper(sc, { tickNs, explain: o.explain, onTick: progress(f) }));
+    const specs = o.policies !== undefined ? policySpecs(o.policies, o.set ?? []) : [];
+    const untilNs = o.at === undefined ? undefined : atTick(o.at, tickNs, sc);
+    const policies = specs.length ? { policies: policiesOf(specs), onPolicyError: 'disable' as const } : {};
+    return { s: withFileName(f, () => new RunStepper(sc, { tickNs, explain: o.explain, untilNs, onTick: progress(f), ...policies })), specs, explain: o.explain === true };
   } catch (e) {
     report(f, e);
     return null;
@@ -102,10 +147,13 @@ function start(f: string, tickNs: bigint, o: RunCommandOptions): RunStepper | nu
 }
 
 /** Run (`go`), then print and write the result, partial when `stop` is set; false on an error (printed). */
-function finish(f: string, s: RunStepper, first: boolean, count: number, o: RunCommandOptions, go: () => void, stop: RunInterruption['signal'] | null): boolean {
+function finish(f: string, started: Started, first: boolean, count: number, o: RunCommandOptions, go: () => void, stop: RunInterruption['signal'] | null): boolean {
+  const { s } = started;
   try {
     withFileName(f, go);
     endProgress();
+    // an interrupted run never reached --at: no snapshot
+    const snapshot = o.snapshot && !(stop !== null && !s.done) ? snapshotFile(s, started.specs, started.explain) : null;
     const r: RunResult = s.result();
     if (stop !== null && !s.done) r.interrupted = { signal: stop, ticks: s.ticks, totalTicks: s.totalTicks };
     if (!first) console.log('');
@@ -118,6 +166,10 @@ function finish(f: string, s: RunStepper, first: boolean, count: number, o: RunC
     }
     if (o.json) writeFileAtomic(outName(o.json, r.name, count), toJson(r));
     if (o.html) writeFileAtomic(outName(o.html, r.name, count), toHtml(r));
+    if (snapshot !== null) {
+      writeFileAtomic(o.snapshot!, snapshot);
+      console.log(`snapshot after the tick at ${(Number(s.reachedNs) / 1e9).toFixed(3).replace(/\.?0+$/, '')}s written to ${o.snapshot} (${snapshot.length} bytes); continue with: oomsim run --from ${o.snapshot}`);
+    }
     return true;
   } catch (e) {
     endProgress();
@@ -129,6 +181,7 @@ function finish(f: string, s: RunStepper, first: boolean, count: number, o: RunC
 }
 
 function report(f: string, e: unknown): void {
+  if (e instanceof OomsimError && (e.code === 'E_SNAPSHOT' || e.code === 'E_ARG')) return void console.error(`oomsim run: ${f}: ${e.message.replace(/^E_[A-Z]+: /, '')}`);
   console.error(e instanceof OomsimError ? e.message.replace(/^E_SCENARIO: /, '') : `oomsim run: ${f}: ${(e as Error).message}`);
 }
 

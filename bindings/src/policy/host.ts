@@ -101,6 +101,14 @@ interface Exit {
   seq: number;
 }
 
+/** PolicyHost.state(): plain data (bigints included; the snapshot file's codec writes them). */
+export interface PolicyHostState {
+  slots: { name: string; nextNs: bigint; disabled: boolean; pending: PendingKill[]; policy: unknown }[];
+  exits: Exit[];
+  seq: number;
+  info: PolicyRunInfo;
+}
+
 export class PolicyHost {
   private readonly slots: Slot[];
   private exits: Exit[] = [];
@@ -124,6 +132,44 @@ export class PolicyHost {
     this.sigtermExitNs = o.sigtermExitNs ?? 100_000_000n;
     this.onError = o.onError ?? 'throw';
     this.info = { names: policies.map((p) => p.name), actions: [], kills: [], errors: [], polls: Object.fromEntries(policies.map((p) => [p.name, 0])), psiSimulated: false };
+  }
+
+  /**
+   * The host's state as plain data, for a snapshot: each policy's poll time, pending kills and own state
+   * (`Policy.state()`), the exits in flight and what was recorded so far. Throws E_SNAPSHOT naming a policy
+   * that has no `state()`.
+   */
+  state(): PolicyHostState {
+    return {
+      slots: this.slots.map((s) => {
+        if (typeof s.policy.state !== 'function' || typeof s.policy.fromState !== 'function') {
+          throw new OomsimError('E_SNAPSHOT', `policy ${s.policy.name} has no state()/fromState(): a run with it cannot be snapshotted`);
+        }
+        return { name: s.policy.name, nextNs: s.nextNs, disabled: s.disabled, pending: s.pending.map((p) => ({ ...p })), policy: s.policy.state() };
+      }),
+      exits: this.exits.map((x) => ({ ...x })),
+      seq: this.seq,
+      info: structuredClone(this.info),
+    };
+  }
+
+  /** Load a state saved by `state()` into this host, whose policies are fresh instances with the same names. */
+  fromState(h: PolicyHostState): void {
+    const names = this.slots.map((s) => s.policy.name);
+    if (h.slots.length !== names.length || h.slots.some((x, i) => x.name !== names[i])) {
+      throw new OomsimError('E_SNAPSHOT', `the snapshot's policies are ${h.slots.map((x) => x.name).join(', ') || 'none'}; this run has ${names.join(', ') || 'none'}`);
+    }
+    h.slots.forEach((x, i) => {
+      const s = this.slots[i];
+      if (typeof s.policy.fromState !== 'function') throw new OomsimError('E_SNAPSHOT', `policy ${s.policy.name} has no fromState(): it cannot continue a snapshot`);
+      s.nextNs = x.nextNs;
+      s.disabled = x.disabled;
+      s.pending = x.pending.map((p) => ({ ...p }));
+      s.policy.fromState(x.policy);
+    });
+    this.exits = h.exits.map((x) => ({ ...x }));
+    this.seq = h.seq;
+    Object.assign(this.info, structuredClone(h.info));
   }
 
   /** Exits due by `now` (SIGTERM grace over, kill delay over), in due order. */

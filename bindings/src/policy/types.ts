@@ -77,6 +77,15 @@ export interface Policy<P = Record<string, unknown>> {
   /** Simulated time until the next poll, from what the daemon sees now (adaptive polling allowed). */
   intervalNs(view: PolicyView): bigint;
   tick(view: PolicyView): PolicyAction[];
+  /**
+   * The daemon's runtime state as plain data (numbers, bigints, strings, booleans, null, arrays, plain objects), for
+   * a snapshot of the run (docs/snapshot-format.md). Optional: a run with a policy that has none cannot be
+   * snapshotted. What follows from the parameters alone is not state: a snapshot continued with other parameters
+   * (`oomsim run --from --set`) keeps the state and takes the new parameters, as a daemon reloading its config.
+   */
+  state?(): unknown;
+  /** Take over a state saved by `state()` (called on a fresh instance, before its first tick). */
+  fromState?(state: unknown): void;
 }
 
 /** A built-in policy: its parameter schema (zod, with defaults) and a factory of fresh instances. */

@@ -25,7 +25,7 @@ export function runAction(st: RunState, a: NormalizedAction): void {
       c.startNs = st.now;
       c.outcome = { kind: 'running' };
       if (a.child.comm !== pp.comm) notSimulated(st, `a fork child's own comm (${a.child.comm}): the engine keeps the parent's comm until exec (no prctl(PR_SET_NAME) yet)`);
-      startProgram(st, c, a.child.workload);
+      startProgram(st, c, a.child.workload, { from: 'action', index: st.sc.actions.indexOf(a) });
       event(st, 'action', a.pid, `fork() = ${a.child.pid}`);
       return;
     }
@@ -40,7 +40,7 @@ export function runAction(st: RunState, a: NormalizedAction): void {
       event(st, 'action', a.pid, `execve(${a.comm}) = ${resultName(r)}`);
       if (r >= 0) {
         p.comm = a.comm;
-        startProgram(st, p, a.workload);
+        startProgram(st, p, a.workload, { from: 'action', index: st.sc.actions.indexOf(a) });
       }
       return;
     }

@@ -13,13 +13,18 @@ export function bootEngine(sc: NormalizedScenario): { e: Engine; usableSwapPages
   if (sc.machine.totalSwapPages > MAX_SWAP_PAGES) throw new ScenarioRunError('machine.swap', `more than ${MAX_SWAP_PAGES} pages (256 GiB) of swap is not supported by the engine`);
   const e = new Engine({ totalramPages: Number(sc.machine.totalramPages), totalSwapPages: 0, seed: sc.seed, cgroup: sc.cgroups.version });
   // swapon in the scenario's order (mm/swapfile.c); an area's first page is its swap header, not usable
-  let usableSwapPages = 0n;
   for (const d of sc.machine.swap) {
     if (d.pages <= 1n) continue;
     e.swapon(Number(d.pages - 1n), d.priority, d.type, d.compressionRatio ?? undefined);
-    usableSwapPages += d.pages - 1n;
   }
-  return { e, usableSwapPages };
+  return { e, usableSwapPages: usableSwapPages(sc) };
+}
+
+/** Swap pages the scenario's areas give, without each area's header page. */
+export function usableSwapPages(sc: NormalizedScenario): bigint {
+  let n = 0n;
+  for (const d of sc.machine.swap) if (d.pages > 1n) n += d.pages - 1n;
+  return n;
 }
 
 /**

@@ -8,7 +8,7 @@ import { OPS } from '../generated/ops.js';
 import { OomsimError } from '../errors.js';
 import type { NormalizedProcess, NormalizedSupervisor, NormalizedWorkload } from '../scenario/normalize.js';
 import { childDriver, driverFor, type ChildSpec, type Sys } from '../workload/drivers.js';
-import { event, fmtSec, notSimulated, tally, type Proc, type RunState } from './state.js';
+import { event, fmtSec, notSimulated, tally, type ProgramRef, type Proc, type RunState } from './state.js';
 import { FORK_BOMB_RUNNER_CAP, type ProcessOutcome, type ProcessReport } from './types.js';
 
 const OP_NAME_BY_CODE: Record<number, string> = Object.fromEntries(Object.entries(OPS).map(([k, v]) => [v.code, k]));
@@ -16,7 +16,7 @@ const OP_NAME_BY_CODE: Record<number, string> = Object.fromEntries(Object.entrie
 export function newProc(st: RunState, pid: number, comm: string, origin: Proc['origin'], decl: NormalizedProcess | null, family: string | null): Proc {
   const key = origin === 'workload_child' ? null : String(pid);
   const p: Proc = {
-    pid, comm, key, origin, decl, family: family ?? String(pid), driver: null, alive: false, startNs: null,
+    pid, comm, key, origin, decl, family: family ?? String(pid), driver: null, program: null, alive: false, startNs: null,
     outcome: { kind: 'not_started' }, restarts: 0, restartTimes: [], peakRssKb: 0, children: 0, errors: new Map(), pendingExitHow: null, restartAt: null, backoffNs: 0n, blocked: [], stallBaseNs: 0n,
   };
   st.procs.set(pid, p);
@@ -71,8 +71,9 @@ export function driverSys(st: RunState): Sys {
   };
 }
 
-export function startProgram(st: RunState, p: Proc, w: NormalizedWorkload): void {
+export function startProgram(st: RunState, p: Proc, w: NormalizedWorkload, program: ProgramRef): void {
   p.driver = driverFor(p.pid, st.now, w);
+  p.program = program;
   p.stallBaseNs = st.e.taskStallNs(p.pid);
 }
 
@@ -81,7 +82,7 @@ function spawnDeclared(st: RunState, d: NormalizedProcess, p: Proc): void {
   p.alive = true;
   p.startNs ??= st.now;
   p.outcome = { kind: 'running' };
-  startProgram(st, p, d.workload);
+  startProgram(st, p, d.workload, { from: 'process', index: st.sc.processes.indexOf(d) });
   event(st, 'start', d.pid, p.restarts > 0 ? `restarted by its supervisor (restart ${p.restarts})` : `started (${d.workload.kind})`);
 }
 
@@ -127,6 +128,7 @@ function forkChild(st: RunState, parent: number, spec: ChildSpec): number {
     st.bombTasks.set(spec.root, (st.bombTasks.get(spec.root) ?? 1) + 1);
   }
   c.driver = childDriver(child, st.now, spec);
+  c.program = { from: 'child', spec };
   c.stallBaseNs = e.taskStallNs(c.pid);
   return child;
 }

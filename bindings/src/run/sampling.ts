@@ -6,6 +6,11 @@ import type { TaskRow } from '../engine.js';
 import type { RunState } from './state.js';
 import { SAMPLED_MEMINFO, SAMPLED_VMSTAT, type Series } from './types.js';
 
+export interface SamplerState {
+  series: Series;
+  lastVm: Record<string, bigint> | null;
+}
+
 export class Sampler {
   readonly series: Series = {
     tNs: [],
@@ -23,6 +28,16 @@ export class Sampler {
     this.usageFile = st.sc.cgroups.version === 'v1' ? 'memory.usage_in_bytes' : 'memory.current';
     this.cgroups = st.sc.cgroups.groups.map((g) => g.path).filter((p) => p !== '/');
     for (const p of this.cgroups) this.series.cgroupKb[p] = [];
+  }
+
+  /** The series so far and the last vmstat read (the next delta's base), as plain data. */
+  state(): SamplerState {
+    return structuredClone({ series: this.series, lastVm: this.lastVm });
+  }
+  fromState(s: SamplerState): void {
+    const c = structuredClone(s);
+    Object.assign(this.series, c.series);
+    this.lastVm = c.lastVm;
   }
 
   /** One sample at the current time; also updates each tracked process's peak RSS. */

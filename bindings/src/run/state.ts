@@ -4,7 +4,7 @@
  */
 import { resultName, type Engine } from '../engine.js';
 import type { NormalizedProcess, NormalizedScenario } from '../scenario/normalize.js';
-import type { Driver } from '../workload/drivers.js';
+import type { ChildSpec, Driver } from '../workload/drivers.js';
 import type { ProcessOutcome, RunEvent, RunOptions, RunResult, SyscallErrorTally } from './types.js';
 
 export interface Proc {
@@ -16,6 +16,8 @@ export interface Proc {
   /** The tracked process whose family a workload child belongs to. */
   family: string;
   driver: Driver | null;
+  /** Where the driver's workload comes from (a snapshot rebuilds the driver from it, then loads its position). */
+  program: ProgramRef | null;
   alive: boolean;
   startNs: bigint | null;
   outcome: ProcessOutcome;
@@ -31,6 +33,9 @@ export interface Proc {
   /** The engine's stall total for this pid when the current driver started (stalls are counted from there). */
   stallBaseNs: bigint;
 }
+
+/** The workload a driver was built from: a declared process's, a fork/exec action's, or a workload child's spec. */
+export type ProgramRef = { from: 'process'; index: number } | { from: 'action'; index: number } | { from: 'child'; spec: ChildSpec };
 
 export interface RunState {
   readonly sc: NormalizedScenario;

@@ -41,6 +41,23 @@ export function pagesAtRate(rate: Rate, elapsedNs: bigint): bigint {
 
 const n = (x: bigint) => Number(x);
 
+export interface HeapState {
+  chunks: { vpn: number; pages: number }[];
+  mapped: number;
+  dirty: { vpn: number; pages: number }[];
+}
+
+/**
+ * A driver's position as plain data: the class (`kind`, checked on restore) and its mutable fields. What is derived
+ * from the workload (targets, rates) is not in it: `driverFromState` rebuilds the driver from its workload first.
+ */
+export interface DriverState {
+  kind: string;
+  pid: number;
+  startNs: bigint;
+  fields: Record<string, unknown>;
+}
+
 /** A contiguous private anonymous region that grows by mapping chunks and writing them. */
 class Heap {
   /** Mapped chunks: first vpn and pages. */
@@ -77,6 +94,15 @@ class Heap {
     });
     this.dirty = keep;
   }
+  /** What the heap has mapped and not yet confirmed, as plain data (a snapshot's runner section). */
+  state(): HeapState {
+    return { chunks: this.chunks.map((c) => ({ ...c })), mapped: this.mapped, dirty: this.dirty.map((d) => ({ ...d })) };
+  }
+  fromState(s: HeapState): void {
+    this.chunks = s.chunks.map((c) => ({ vpn: c.vpn, pages: c.pages }));
+    this.mapped = s.mapped;
+    this.dirty = s.dirty.map((d) => ({ vpn: d.vpn, pages: d.pages }));
+  }
   /** Unmap everything. */
   release(sys: Sys): void {
     for (const c of this.chunks) sys.munmap(this.pid, c.vpn, c.pages);
@@ -96,14 +122,38 @@ export abstract class Driver {
   elapsed(nowNs: bigint): bigint {
     return nowNs - this.startNs;
   }
+  /** The class, by a name that survives minifiers (a snapshot names it). */
+  protected abstract readonly kind: string;
+  /** The mutable fields, as plain data. */
+  protected abstract fields(): Record<string, unknown>;
+  /** Take over fields saved by `fields()` of a driver of the same class. */
+  protected abstract setFields(f: Record<string, unknown>): void;
+  state(): DriverState {
+    return { kind: this.kind, pid: this.pid, startNs: this.startNs, fields: this.fields() };
+  }
+  /** Load a state saved by `state()`; throws when it is another class's (the workload it was built from changed). */
+  fromState(s: DriverState): void {
+    if (s.kind !== this.kind || s.pid !== this.pid || s.startNs !== this.startNs) {
+      throw new Error(`driver state of ${s.kind} (pid ${s.pid}, started ${s.startNs} ns) does not fit ${this.kind} (pid ${this.pid}, started ${this.startNs} ns)`);
+    }
+    this.setFields(s.fields);
+  }
 }
+const num = (f: Record<string, unknown>, k: string): number => f[k] as number;
+const big = (f: Record<string, unknown>, k: string): bigint => f[k] as bigint;
 
 class IdleDriver extends Driver {
+  protected readonly kind = 'idle';
   step(): void {}
+  protected fields() {
+    return {};
+  }
+  protected setFields(): void {}
 }
 
 /** steady, leak, and the baseline of spike/periodic: a heap that grows to a target and keeps it. */
 class HeapDriver extends Driver {
+  protected readonly kind = 'heap';
   protected heap: Heap;
   constructor(pid: number, startNs: bigint, private readonly target: (elapsedNs: bigint) => bigint) {
     super(pid, startNs);
@@ -115,10 +165,17 @@ class HeapDriver extends Driver {
   override onResults(r: number[]): void {
     this.heap.confirm(r);
   }
+  protected fields() {
+    return { heap: this.heap.state() };
+  }
+  protected setFields(f: Record<string, unknown>): void {
+    this.heap.fromState(f.heap as HeapState);
+  }
 }
 
 /** spike and periodic: a baseline heap plus an extra region that exists only while `on(elapsed)` is true. */
 class BurstDriver extends Driver {
+  protected readonly kind = 'burst';
   private base: Heap;
   private burst: Heap;
   private wasOn = false;
@@ -140,10 +197,20 @@ class BurstDriver extends Driver {
     this.base.confirm(r.slice(0, this.nBase));
     if (this.wasOn) this.burst.confirm(r.slice(this.nBase));
   }
+  protected fields() {
+    return { base: this.base.state(), burst: this.burst.state(), wasOn: this.wasOn, nBase: this.nBase };
+  }
+  protected setFields(f: Record<string, unknown>): void {
+    this.base.fromState(f.base as HeapState);
+    this.burst.fromState(f.burst as HeapState);
+    this.wasOn = f.wasOn as boolean;
+    this.nBase = num(f, 'nBase');
+  }
 }
 
 /** file_scan: sequential read(2) (or mmap + read faults) through the page cache at `rate`, looping. */
 class FileScanDriver extends Driver {
+  protected readonly kind = 'file_scan';
   private file = -1;
   private vpn = -1;
   private pos = 0n; // pages read since start, over all loops
@@ -175,10 +242,19 @@ class FileScanDriver extends Driver {
       this.pos += count;
     }
   }
+  protected fields() {
+    return { file: this.file, vpn: this.vpn, pos: this.pos };
+  }
+  protected setFields(f: Record<string, unknown>): void {
+    this.file = num(f, 'file');
+    this.vpn = num(f, 'vpn');
+    this.pos = big(f, 'pos');
+  }
 }
 
 /** zipf: map the working set once, then `touchRate` accesses per second with Zipf weights, drawn in the engine. */
 class ZipfDriver extends Driver {
+  protected readonly kind = 'zipf';
   private vpn = -1;
   private done = 0n; // accesses issued so far
   constructor(pid: number, startNs: bigint, private readonly w: Extract<NormalizedWorkload, { kind: 'zipf' }>) {
@@ -200,10 +276,18 @@ class ZipfDriver extends Driver {
     if (writes > 0) sys.queueTouchZipf(this.pid, this.vpn, np, writes, 'write');
     if (count - writes > 0) sys.queueTouchZipf(this.pid, this.vpn, np, count - writes, 'read');
   }
+  protected fields() {
+    return { vpn: this.vpn, done: this.done };
+  }
+  protected setFields(f: Record<string, unknown>): void {
+    this.vpn = num(f, 'vpn');
+    this.done = big(f, 'done');
+  }
 }
 
 /** fork_exec: fork every `interval`; the child execs, writes its size and exits after its lifetime. */
 class ForkExecDriver extends Driver {
+  protected readonly kind = 'fork_exec';
   private forks = 0n;
   constructor(pid: number, startNs: bigint, private readonly w: Extract<NormalizedWorkload, { kind: 'fork_exec' }>) {
     super(pid, startNs);
@@ -215,10 +299,17 @@ class ForkExecDriver extends Driver {
       sys.forkChild(this.pid, { kind: 'fork_exec_child', comm: this.w.childComm, pages: this.w.childPages, lifetimeNs: this.w.childLifetimeNs });
     }
   }
+  protected fields() {
+    return { forks: this.forks };
+  }
+  protected setFields(f: Record<string, unknown>): void {
+    this.forks = big(f, 'forks');
+  }
 }
 
 /** The child of fork_exec: execs `comm` (the runner does it at birth), writes its size, exits after its lifetime. */
 class ExecChildDriver extends Driver {
+  protected readonly kind = 'exec_child';
   private heap: Heap;
   constructor(pid: number, startNs: bigint, private readonly pages: bigint, private readonly lifetimeNs: bigint) {
     super(pid, startNs);
@@ -234,10 +325,17 @@ class ExecChildDriver extends Driver {
   override onResults(r: number[]): void {
     this.heap.confirm(r);
   }
+  protected fields() {
+    return { heap: this.heap.state() };
+  }
+  protected setFields(f: Record<string, unknown>): void {
+    this.heap.fromState(f.heap as HeapState);
+  }
 }
 
 /** fork_bomb: every task of the bomb forks every `interval`; each child writes `child_size` and forks in turn. */
 class ForkBombDriver extends Driver {
+  protected readonly kind = 'fork_bomb';
   private forks = 0n;
   private heap: Heap;
   constructor(pid: number, startNs: bigint, private readonly intervalNs: bigint, private readonly childPages: bigint, private readonly ownPages: bigint, readonly root: number) {
@@ -255,6 +353,13 @@ class ForkBombDriver extends Driver {
   override onResults(r: number[]): void {
     this.heap.confirm(r);
   }
+  protected fields() {
+    return { forks: this.forks, heap: this.heap.state() };
+  }
+  protected setFields(f: Record<string, unknown>): void {
+    this.forks = big(f, 'forks');
+    this.heap.fromState(f.heap as HeapState);
+  }
 }
 
 /**
@@ -264,6 +369,7 @@ class ForkBombDriver extends Driver {
  * reserve: the kernel would then never charge the later mprotect (VM_NORESERVE), unlike HotSpot's MAP_FIXED commit.
  */
 class JvmDriver extends Driver {
+  protected readonly kind = 'jvm';
   private vpn = -1;
   private committed = 0;
   private touched = 0; // pages written and live
@@ -302,6 +408,16 @@ class JvmDriver extends Driver {
       this.touched = want;
     }
   }
+  protected fields() {
+    return { vpn: this.vpn, committed: this.committed, touched: this.touched, written: this.written, gcs: this.gcs };
+  }
+  protected setFields(f: Record<string, unknown>): void {
+    this.vpn = num(f, 'vpn');
+    this.committed = num(f, 'committed');
+    this.touched = num(f, 'touched');
+    this.written = big(f, 'written');
+    this.gcs = big(f, 'gcs');
+  }
 }
 
 /**
@@ -316,6 +432,7 @@ class JvmDriver extends Driver {
  * later read faults back in, instead of anonymous ones that need swap.
  */
 class RssCurveDriver extends Driver {
+  protected readonly kind = 'rss_curve';
   private vpn = -1;
   private committed = 0;
   private touched = 0;
@@ -372,6 +489,17 @@ class RssCurveDriver extends Driver {
     } else if (want > this.fileMapped) sys.queueTouch(this.pid, this.fileVpn + this.fileMapped, want - this.fileMapped, 'read');
     if (want < this.fileMapped) sys.madviseDontneed(this.pid, this.fileVpn + want, this.fileMapped - want);
     this.fileMapped = want;
+  }
+  protected fields() {
+    return { vpn: this.vpn, committed: this.committed, touched: this.touched, fileVpn: this.fileVpn, fileMapped: this.fileMapped, readSec: this.readSec };
+  }
+  protected setFields(f: Record<string, unknown>): void {
+    this.vpn = num(f, 'vpn');
+    this.committed = num(f, 'committed');
+    this.touched = num(f, 'touched');
+    this.fileVpn = num(f, 'fileVpn');
+    this.fileMapped = num(f, 'fileMapped');
+    this.readSec = big(f, 'readSec');
   }
 }
 

@@ -269,10 +269,17 @@ export const earlyoom: PolicyDefinition<typeof earlyoomParams> = {
   params: earlyoomParams,
   create(p) {
     let limits: EarlyoomLimits | null = null; // earlyoom reads meminfo at startup to resolve -M/-S
-    const lim = (v: PolicyView) => (limits ??= earlyoomLimits(p, { MemTotalKiB: v.meminfo.MemTotal ?? 0, SwapTotalKiB: v.meminfo.SwapTotal ?? 0 }));
+    let startup: { MemTotalKiB: number; SwapTotalKiB: number } | null = null;
+    const lim = (v: PolicyView) => (limits ??= earlyoomLimits(p, (startup ??= { MemTotalKiB: v.meminfo.MemTotal ?? 0, SwapTotalKiB: v.meminfo.SwapTotal ?? 0 })));
     return {
       name: 'earlyoom',
       params: p,
+      // the only state: the meminfo read at startup (the limits follow from it and the parameters)
+      state: () => ({ startup: startup && { ...startup } }),
+      fromState(s) {
+        startup = (s as { startup: typeof startup }).startup;
+        limits = startup && earlyoomLimits(p, startup);
+      },
       intervalNs(v) {
         if (v.pending.length) return 100n * MS; // kill_wait polls every 100 ms
         return BigInt(sleepTimeMs(lim(v), earlyoomMeminfo(v))) * MS;

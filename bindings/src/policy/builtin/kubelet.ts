@@ -682,6 +682,36 @@ export const kubelet: PolicyDefinition<typeof kubeletParams> = {
     return {
       name: 'kubelet',
       params: p,
+      // Thresholds are saved by value and resolved to this instance's own objects (identity is what
+      // evictionSync's merge and first-observed map go by); one the parameters no longer have stays as saved.
+      state: () => {
+        const ix = (t: Threshold) => thresholds.indexOf(t);
+        const ref = (t: Threshold) => (ix(t) >= 0 ? { i: ix(t) } : { t });
+        return {
+          thresholds,
+          eviction: { thresholdsMet: state.thresholdsMet.map(ref), firstObservedNs: [...state.firstObservedNs].map(([t, ns]) => [ref(t), ns]), memoryPressureLastObservedNs: state.memoryPressureLastObservedNs, memoryPressure: state.memoryPressure },
+          adjDone: [...adjDone],
+          notifiers: notifiers.map((n) => ({ ...n, t: ref(n.t) })),
+          notifiersUpdatedNs,
+          nextSyncNs,
+        };
+      },
+      fromState(x) {
+        type Ref = { i: number } | { t: Threshold };
+        const s = x as { thresholds: Threshold[]; eviction: { thresholdsMet: Ref[]; firstObservedNs: [Ref, bigint][]; memoryPressureLastObservedNs: bigint | null; memoryPressure: boolean }; adjDone: number[]; notifiers: { t: Ref; cgroup: string; value: bigint; lastUsage: bigint }[]; notifiersUpdatedNs: bigint | null; nextSyncNs: bigint };
+        const key = (t: Threshold) => JSON.stringify(t, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
+        const mine = new Map(thresholds.map((t) => [key(t), t]));
+        const kept = new Map<string, Threshold>();
+        const resolve = (r: Ref): Threshold => {
+          const t = 'i' in r ? s.thresholds[r.i] : r.t;
+          return mine.get(key(t)) ?? kept.get(key(t)) ?? (kept.set(key(t), t), t);
+        };
+        state = { thresholdsMet: s.eviction.thresholdsMet.map(resolve), firstObservedNs: new Map(s.eviction.firstObservedNs.map(([r, ns]) => [resolve(r), ns])), memoryPressureLastObservedNs: s.eviction.memoryPressureLastObservedNs, memoryPressure: s.eviction.memoryPressure };
+        adjDone.clear();
+        for (const pid of s.adjDone) adjDone.add(pid);
+        notifiers = s.notifiers.map((n) => ({ ...n, t: resolve(n.t) }));
+        ({ notifiersUpdatedNs, nextSyncNs } = s);
+      },
       intervalNs: () => (notifiers.length ? NOTIFIER_POLL_NS : secNs(p.housekeepingIntervalS)),
       tick(v): PolicyAction[] {
         if (p.kernelMemcgNotification) {

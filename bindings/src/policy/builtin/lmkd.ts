@@ -528,6 +528,14 @@ export const lmkd: PolicyDefinition<typeof lmkdParams> = {
     return {
       name: 'lmkd',
       params: p,
+      state: () => ({ st: { ...st }, triggers: triggers && triggers.map((t) => t && { ...t }), reg: [...reg].map(([k, v]) => [k, [...v]]), seq, poll: poll && { ...poll }, lowPressureMaxFree, lastCommonKillMs }),
+      fromState(x) {
+        const s = x as { st: typeof st; triggers: typeof triggers; reg: [number, [number, number]][]; seq: number; poll: typeof poll; lowPressureMaxFree: number; lastCommonKillMs: number };
+        Object.assign(st, s.st);
+        ({ triggers, seq, poll, lowPressureMaxFree, lastCommonKillMs } = s);
+        reg.clear();
+        for (const [k, v] of s.reg) reg.set(k, [v[0], v[1]]);
+      },
       intervalNs: () => BigInt(poll ? poll.intervalMs : PSI_POLL_PERIOD_LONG_MS) * MS,
       tick(v): PolicyAction[] {
         const nowMs = Math.trunc(Number(v.nowNs / MS)), nowUs = Number(v.nowNs / 1000n);

@@ -356,6 +356,7 @@ export const nohang: PolicyDefinition<typeof nohangParams> = {
   params: nohangParams,
   create(p) {
     let c: NohangConfig | null = null;
+    let startMemTotal: number | null = null; // MemTotal when nohang started (its config follows from it and the parameters)
     let timers: PsiTimers | null = null;
     let lastActionS = 0;
     /** v_dict: SIGTERM'd victims still alive, with the time of the signal (s). */
@@ -366,12 +367,22 @@ export const nohang: PolicyDefinition<typeof nohangParams> = {
     return {
       name: 'nohang',
       params: p,
+      state: () => ({ startMemTotal, timers: timers && { ...timers }, lastActionS, vDict: [...vDict], sleepS, warnTimeNow, warnTimer }),
+      fromState(x) {
+        const s = x as { startMemTotal: number | null; timers: PsiTimers | null; lastActionS: number; vDict: [number, number][]; sleepS: number; warnTimeNow: number; warnTimer: number };
+        startMemTotal = s.startMemTotal;
+        c = startMemTotal === null ? null : nohangConfig(p, startMemTotal);
+        ({ timers, lastActionS, sleepS, warnTimeNow, warnTimer } = s);
+        vDict.clear();
+        for (const [k, v] of s.vDict) vDict.set(k, v);
+      },
       intervalNs: () => secNs(sleepS),
       tick(v): PolicyAction[] {
         const now = nsS(v.nowNs);
         const mi = v.meminfo;
         if (!c) {
-          c = nohangConfig(p, mi.MemTotal ?? 0);
+          startMemTotal = mi.MemTotal ?? 0;
+          c = nohangConfig(p, startMemTotal);
           timers = PSI_TIMERS_INIT(now);
           lastActionS = now; // last_action_dict['t'] starts at nohang's start
         }

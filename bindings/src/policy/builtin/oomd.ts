@@ -251,6 +251,17 @@ export const oomd: PolicyDefinition<typeof oomdParams> = {
     return {
       name: 'oomd',
       params: p,
+      state: () => ({ pa: { ...pa }, ma: { ...ma }, rb: { hitAtNs: rb.hitAtNs, last: { ...rb.last } }, delayUntil, lastSwapOut, lastNs, avg: [...avg] }),
+      fromState(x) {
+        const s = x as { pa: HoldState; ma: HoldState; rb: RisingState; delayUntil: bigint; lastSwapOut: bigint | null; lastNs: bigint; avg: [string, number][] };
+        Object.assign(pa, s.pa);
+        Object.assign(ma, s.ma);
+        rb.hitAtNs = s.rb.hitAtNs;
+        rb.last = { ...s.rb.last };
+        ({ delayUntil, lastSwapOut, lastNs } = s);
+        avg.clear();
+        for (const [k, v] of s.avg) avg.set(k, v);
+      },
       intervalNs: () => secNs(p.interval),
       tick(v): PolicyAction[] {
         const kids = leaves(v, p.cgroup).filter((c) => c !== '/');

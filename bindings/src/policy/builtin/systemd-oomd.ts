@@ -228,6 +228,15 @@ export const systemdOomd: PolicyDefinition<typeof systemdOomdParams> = {
     return {
       name: 'systemd-oomd',
       params: p,
+      state: () => ({ lastPgscan: [...lastPgscan], hitStart: [...hitStart], lastReclaimUs: [...lastReclaimUs], postActionStartUs, nextPressureNs }),
+      fromState(x) {
+        const s = x as { lastPgscan: [string, bigint][]; hitStart: [string, number | null][]; lastReclaimUs: [string, number][]; postActionStartUs: number | null; nextPressureNs: bigint };
+        const load = <V>(m: Map<string, V>, es: [string, V][]) => (m.clear(), es.forEach(([k, v]) => m.set(k, v)));
+        load(lastPgscan, s.lastPgscan);
+        load(hitStart, s.hitStart);
+        load(lastReclaimUs, s.lastReclaimUs);
+        ({ postActionStartUs, nextPressureNs } = s);
+      },
       intervalNs: () => SWAP_INTERVAL_NS,
       tick(v): PolicyAction[] {
         const nowUs = Number(v.nowNs / 1000n);
