@@ -7,20 +7,24 @@
 import { Engine, MEMINFO_NAMES, VMSTAT_NAMES } from '../bindings/src/index.js';
 import { ReferenceEngine, applyOp } from '../bindings/src/reference/index.js';
 
-export const WORKLOADS = ['first_touch', 'resident_seq', 'resident_uniform', 'resident_zipf', 'cow_storm', 'oom_storm', 'cgroup_charge', 'reclaim_steady'] as const;
+export const WORKLOADS = ['first_touch', 'resident_seq', 'resident_uniform', 'resident_zipf', 'cow_storm', 'oom_storm', 'cgroup_charge', 'reclaim_steady', 'memcg_oom'] as const;
 /** oom_storm (as in bench_workloads.rs): 100,000 small tasks, OOM_BIG big ones, a hog that needs OOM_BIG kills. */
 export const OOM_SMALL_TASKS = 100_000;
 export const OOM_BIG = 10;
 const OOM_SMALL_PAGES = 2;
 const OOM_BIG_PAGES = 20_000;
 const OOM_SLACK = 1000;
+/** memcg_oom (as in bench_workloads.rs): 100,000 tasks in /m (the hog, pid 2, adj -1000 first), OOM_BIG big ones. */
+export const MEMCG_TASKS = 100_000;
+const MEMCG_BIG_PAGES = 1000;
+const MEMCG_HOG = 2;
 /** Workloads the TS reference does not run (it has no 100,000-task fast path; see the README table). */
-export const REFERENCE_SKIPS: readonly Workload[] = ['oom_storm'];
+export const REFERENCE_SKIPS: readonly Workload[] = ['oom_storm', 'memcg_oom'];
 export type Workload = (typeof WORKLOADS)[number];
 
 export function ops(w: Workload, frames: number): number {
   const half = Math.floor(frames / 2);
-  if (w === 'oom_storm') return OOM_BIG;
+  if (w === 'oom_storm' || w === 'memcg_oom') return OOM_BIG;
   return w === 'first_touch' || w === 'cgroup_charge' || w === 'reclaim_steady' ? half : w === 'cow_storm' ? 2 * Math.floor(frames / 4) : 8 * half;
 }
 
@@ -44,6 +48,8 @@ interface WasmState {
   e: Engine;
   vpn: number;
   hogPages?: number;
+  /** oom_storm, memcg_oom: the task that touches `hogPages` (default 1). */
+  hog?: number;
 }
 
 export const wasm: Impl<WasmState> & { digest(s: WasmState): string } = {
@@ -79,6 +85,26 @@ export const wasm: Impl<WasmState> & { digest(s: WasmState): string } = {
       e.touch(1, v, pre, 'write');
       return { e, vpn: v + pre, hogPages: need - pre };
     }
+    if (w === 'memcg_oom') {
+      // pid 1 (init) stays in the root; the memcg's limit leaves OOM_SLACK pages (see bench_workloads.rs)
+      e.setSysctl('vm.oom_dump_tasks', 0);
+      if (e.cgroupCreate('/m') !== 0) throw new Error('cgroup /m');
+      const every = Math.floor(MEMCG_TASKS / OOM_BIG);
+      for (let i = 0; i < MEMCG_TASKS; i++) {
+        const pid = MEMCG_HOG + i;
+        e.spawn(pid, { comm: 't', cgroup: '/m', oomScoreAdj: pid === MEMCG_HOG ? -1000 : 0 });
+        if (pid === MEMCG_HOG) continue;
+        const pages = i % every === 1 ? MEMCG_BIG_PAGES : OOM_SMALL_PAGES;
+        const v = e.mmapAnon(pid, pages);
+        e.push('touch', pid, v % 2 ** 32, Math.floor(v / 2 ** 32), pages, 1);
+      }
+      e.submit();
+      const need = OOM_SLACK + (OOM_BIG - 1) * MEMCG_BIG_PAGES + MEMCG_BIG_PAGES / 2;
+      const v = e.mmapAnon(MEMCG_HOG, need);
+      const usage = Number(e.cgroupRead('/m', 'memory.current')) / 4096;
+      if (e.cgroupWrite('/m', 'memory.max', String((usage + OOM_SLACK) * 4096)) !== 0) throw new Error('memory.max');
+      return { e, vpn: v, hogPages: need, hog: MEMCG_HOG };
+    }
     if (w === 'first_touch' || w === 'cgroup_charge') vpn = e.mmapAnon(1, half);
     else if (w === 'reclaim_steady') {
       const file = e.fileCreate('cache', 'disk', frames, false);
@@ -94,9 +120,9 @@ export const wasm: Impl<WasmState> & { digest(s: WasmState): string } = {
     }
     return { e, vpn };
   },
-  run(w, { e, vpn, hogPages }) {
-    if (w === 'oom_storm') {
-      e.touch(1, vpn, hogPages!, 'write');
+  run(w, { e, vpn, hogPages, hog }) {
+    if (w === 'oom_storm' || w === 'memcg_oom') {
+      e.touch(hog ?? 1, vpn, hogPages!, 'write');
       return;
     }
     const f = e.meminfo().MemTotal / 4;

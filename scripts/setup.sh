@@ -2,7 +2,7 @@
 # oomsim set-up: installs whatever this machine lacks to build and test the project, and nothing it already has.
 # Idempotent; a few seconds when everything is present. Used by `npm start`, `npm test` and `.ci/run`.
 #
-#   scripts/setup.sh [--quiet] [--browser] [--redis]
+#   scripts/setup.sh [--quiet] [--browser] [--redis] [--zstd]
 #
 # What it ensures (docs/decisions/0001-toolchain.md explains the choices):
 #   1. a Rust compiler that can target wasm32-unknown-unknown: rustup's own target when a developer has it,
@@ -12,19 +12,22 @@
 #   3. node_modules from package-lock.json (`npm ci`), re-run only when the lockfile changed;
 #   4. with --browser: Debian's chromium, for the headless browser tests;
 #   5. with --redis: Debian's redis-server, for the distributed sweep tests (they start their own server on a free
-#      loopback port; a system service the package may start is not used).
+#      loopback port; a system service the package may start is not used);
+#   6. with --zstd: Debian's zstd tool, which the trace tests use to make .zst inputs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 QUIET=0
 BROWSER=0
 REDIS=0
+ZSTD=0
 for arg in "$@"; do
   case "$arg" in
     --quiet) QUIET=1 ;;
     --browser) BROWSER=1 ;;
     --redis) REDIS=1 ;;
-    *) echo "setup: unknown option '$arg' (allowed: --quiet, --browser, --redis)" >&2; exit 2 ;;
+    --zstd) ZSTD=1 ;;
+    *) echo "setup: unknown option '$arg' (allowed: --quiet, --browser, --redis, --zstd)" >&2; exit 2 ;;
   esac
 done
 say() { [ "$QUIET" = 1 ] || echo "setup: $*"; }
@@ -106,5 +109,9 @@ if [ "$REDIS" = 1 ]; then
   REDIS_SERVER="${OOMSIM_REDIS_SERVER:-/usr/bin/redis-server}"
   [ -x "$REDIS_SERVER" ] || apt_install redis-server
   echo "REDIS_SERVER=$REDIS_SERVER" >> .oomsim/env
+fi
+# 6. the zstd tool, which the trace tests use to make .zst inputs -------------------------------------------------
+if [ "$ZSTD" = 1 ]; then
+  command -v zstd >/dev/null || apt_install zstd
 fi
 say "ready"

@@ -6,7 +6,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p test/.output
 
-bash scripts/setup.sh --browser --redis || { echo "0 passed, 1 failed"; exit 1; }
+bash scripts/setup.sh --browser --redis --zstd || { echo "0 passed, 1 failed"; exit 1; }
 bash scripts/build.sh || { echo "0 passed, 1 failed"; exit 1; }
 npx vite build --config bindings/web/vite.config.ts >test/.output/vite.txt 2>&1 || { echo "test: building the browser page failed" >&2; echo "0 passed, 1 failed"; exit 1; }
 # shellcheck disable=SC1091

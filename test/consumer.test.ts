@@ -1,13 +1,16 @@
 // The package as a user gets it (issue #19 item 6): `npm pack`, install the tarball into an empty project offline,
 // run the README's Node example and `npx oomsim demo` from plain Node ESM, import `oomsim/reference`, and type-check a
-// consumer file against the installed types with `tsc --strict` and no skipLibCheck (es2020 and es2022 targets).
+// consumer file against the installed types with `tsc --strict` and no skipLibCheck (es2020 and es2022 targets),
+// and build a tiny Vite app that imports `oomsim` (the browser entry) and runs a scenario in headless Chromium.
 // Offline: the temp project gets a lockfile built from ours (runtime packages only), so `npm ci --offline` takes
 // every tarball from the npm cache that this checkout's own `npm ci` filled. Needs a build first (npm test does it).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium } from 'playwright-core';
 
 const ROOT = resolve(__dirname, '..');
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
@@ -129,4 +132,69 @@ console.log(rows.length, vpn, typeof ReferenceEngine);
       expect(out).toBe('');
     });
   }
+
+  it('a Vite app importing oomsim runs a scenario in Chromium, with the result Node gives', async () => {
+    // The same code in the page and in Node: parse a scenario (browser entry: no file system), run it, summarize.
+    const code = `import { load, Engine, parseScenario, normalizeScenario, runScenario, textSummary } from 'oomsim';
+export async function main() {
+  await load();
+  const r = parseScenario(${JSON.stringify(BROWSER_SCENARIO)}, { file: 'leak.yaml' });
+  if (!r.success) throw new Error(r.errors.map((e) => e.message).join('; '));
+  const res = runScenario(normalizeScenario(r.data, { file: 'leak.yaml' }));
+  const e = new Engine({ totalramPages: 1024 });
+  e.spawn(1);
+  const faults = e.touch(1, e.mmapAnon(1, 64), 64, 'write');
+  e.free();
+  return [...textSummary(res), 'faults ' + faults].join('\\n');
+}
+`;
+    mkdirSync(join(dir, 'app'), { recursive: true });
+    writeFileSync(join(dir, 'app', 'run.js'), code);
+    writeFileSync(join(dir, 'app', 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module">import { main } from "./run.js"; main().then((t) => { window.__out = t; }, (e) => { window.__out = "ERROR " + e.message; });</script>');
+    const vite = join(ROOT, 'node_modules/vite/bin/vite.js');
+    sh(process.execPath, [vite, 'build', 'app', '--outDir', 'dist', '--emptyOutDir', '--logLevel', 'error'], dir);
+    const dist = join(dir, 'app', 'dist');
+    const built = readdirSync(join(dist, 'assets'));
+    console.log(`vite consumer build: ${built.map((f) => `${f} ${(statSync(join(dist, 'assets', f)).size / 1024).toFixed(0)} KiB`).join(', ')}`);
+    expect(built.some((f) => f.endsWith('.wasm')), 'the wasm is emitted as an asset').toBe(true);
+
+    // Node, from the installed package's Node entry
+    writeFileSync(join(dir, 'node-run.mjs'), `${code}\nconsole.log(await main());\n`);
+    const inNode = sh(process.execPath, ['node-run.mjs'], dir).trimEnd();
+    expect(inNode).toMatch(/faults 64/);
+
+    // the page, served over loopback (module scripts are not allowed from file://)
+    const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+    const server: Server = createServer((req, res) => {
+      const file = join(dist, decodeURIComponent((req.url ?? '/').split('?')[0]!) === '/' ? 'index.html' : decodeURIComponent(req.url!.split('?')[0]!));
+      if (!file.startsWith(dist)) return void res.writeHead(403).end();
+      try {
+        const body = readFileSync(file);
+        res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(body);
+      } catch {
+        res.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const browser = await chromium.launch({ executablePath: process.env.OOMSIM_CHROMIUM ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    try {
+      const page = await browser.newPage();
+      const port = (server.address() as { port: number }).port;
+      await page.goto(`http://127.0.0.1:${port}/`);
+      await page.waitForFunction(() => (window as unknown as { __out?: string }).__out !== undefined, undefined, { timeout: 120_000 });
+      const inPage = await page.evaluate(() => (window as unknown as { __out: string }).__out);
+      expect(inPage).toBe(inNode);
+    } finally {
+      await browser.close();
+      server.close();
+    }
+  });
 });
+
+const BROWSER_SCENARIO = `name: leak
+duration: 20s
+machine: { ram: 64M }
+processes:
+  - { comm: leaky, pid: 100, workload: { kind: leak, initial: 4M, rate: 8M/s } }
+  - { comm: steady, pid: 101, oom_score_adj: 100, workload: { kind: steady, working_set: 8M } }
+`;

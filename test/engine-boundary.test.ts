@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Engine, OomsimError, load } from '../bindings/src/index.js';
+import { wasmMemory } from '../bindings/src/wasm.js';
 
 beforeAll(async () => {
   await load();
@@ -123,6 +124,37 @@ describe('a rejected call changes nothing', () => {
     expect(thrown(() => e.execWords(() => { throw new TypeError('boom'); })).message).toMatch(/the fill callback threw \(boom\); nothing ran/);
     expect(state(e)).toBe(before);
     expect(e.execWords((w) => (w.set([1, 1, 9]), 3))).toBe(1);
+    e.free();
+  });
+});
+
+describe('the bounds fit in wasm memory', () => {
+  // The 10 M-input fuzz run's round 66 trapped at wasm's 4 GiB ceiling: a dozen fileCreate calls of the largest
+  // allowed file each allocated a dense 256 MiB page-cache index, and one swapon of 2^29 pages (then allowed)
+  // overflowed the allocator. Now the index is sparse and the swap bound is what fits.
+  const mib = () => wasmMemory().buffer.byteLength / 2 ** 20;
+  it('sixteen files of the largest size cost what they cache, not their size', () => {
+    const e = new Engine({ totalramPages: 512, totalSwapPages: 64 });
+    const before = mib();
+    e.spawn(1);
+    for (let k = 0; k < 16; k++) {
+      const fid = e.fileCreate(`f${k}`, 'tmpfs', 2 ** 26);
+      expect(fid, `file ${k}`).toBeGreaterThanOrEqual(0);
+      // the last page of each file is cached: its index chunk is the only one allocated
+      expect(e.fileWrite(1, fid, 2 ** 26 - 1, 1)).toBe(1);
+    }
+    expect(mib() - before).toBeLessThan(64);
+    expect(e.isPoisoned).toBe(false);
+    e.free();
+  });
+  it('swap beyond 2^26 pages in all is E_ARG, never a trap', () => {
+    const e = new Engine({ totalramPages: 512, totalSwapPages: 64 });
+    const err = thrown(() => e.swapon(2 ** 29, 0, 'ssd'));
+    expect(err.code).toBe('E_ARG');
+    expect(err.message).toMatch(/swapon\.pages: 536870912 is not allowed: 536870976 pages of swap in all; expected at most 67108864 \(256 GiB\)/);
+    expect(thrown(() => e.swapon(2 ** 26 - 63, 0, 'ssd')).code).toBe('E_ARG');
+    expect(e.isPoisoned).toBe(false);
+    expect(e.swapon(16, 0, 'ssd')).toBe(1);
     e.free();
   });
 });

@@ -91,8 +91,10 @@ describe('errors at the boundary', () => {
     expect(resultName(e.setSysctl('vm.overcommit_memory', 3))).toBe('EINVAL');
     expect(e.sysctl('vm.overcommit_memory')).toBe(0);
     expect(() => new Engine({ totalramPages: 0 })).toThrow(/totalRamPages|totalramPages: 0 is not allowed/);
-    // 1 TiB: the largest frame number a simulated PTE holds (2^28 - 3)
-    expect(() => new Engine({ totalramPages: 268435454 })).toThrow(/expected an integer 1\.\.268435453/);
+    // 512 GiB: what fits in wasm32's 4 GiB (2^28 - 3 frames, the PTE's own limit, trapped while booting)
+    expect(() => new Engine({ totalramPages: 2 ** 27 + 1 })).toThrow(/expected an integer 1\.\.134217728 \(512 GiB\)/);
+    expect(() => new Engine({ totalramPages: 268435453 })).toThrow(/E_ARG: totalramPages/);
+    expect(() => new Engine({ totalramPages: 64, totalSwapPages: 2 ** 26 + 1 })).toThrow(/E_ARG: totalSwapPages: 67108865 is not allowed; expected an integer 0\.\.67108864/);
     expect(() => e.execWords((w) => ((w[0] = 77), (w[1] = 0), 2))).toThrow(/E_CMD: command #0 at word 0: unknown op 77/);
     expect(e.isPoisoned).toBe(false);
     e.spawn(2); // still usable after errors

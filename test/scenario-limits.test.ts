@@ -47,12 +47,14 @@ describe('scenario limits', () => {
   });
 
   it('bounds RAM and swap by what the engine models, in the units the user wrote', () => {
-    expect(errs('machine: { ram: 1000P }')).toEqual(['<input>:1 machine.ram: 1000P is more RAM than the engine models: at most 1023G (268435453 pages of 4K)']);
-    expect(errs('machine: { ram: 2000000000K }')).toEqual(['<input>:1 machine.ram: 2000000000K is more RAM than the engine models: at most 1073741812K (268435453 pages of 4K)']);
-    expect(errs('machine: { ram: 1023G }')).toEqual([]);
+    expect(errs('machine: { ram: 1000P }')).toEqual(['<input>:1 machine.ram: 1000P is more RAM than the engine models: at most 512G (134217728 pages of 4K)']);
+    expect(errs('machine: { ram: 2000000000K }')).toEqual(['<input>:1 machine.ram: 2000000000K is more RAM than the engine models: at most 536870912K (134217728 pages of 4K)']);
+    expect(errs('machine: { ram: 512G }')).toEqual([]);
+    expect(errs('machine: { ram: 513G }')).toEqual(['<input>:1 machine.ram: 513G is more RAM than the engine models: at most 512G (134217728 pages of 4K)']);
     expect(errs('machine: { ram: 100 }')).toEqual(['<input>:1 machine.ram: 100 is less than one 4K page; the engine needs at least 4K of RAM']);
-    expect(errs('machine: { ram: 4G, swap: [{ size: 3T }, { size: 2T }] }')).toEqual([
-      '<input>:1 machine.swap: total swap is more than the engine models: at most 3T (1073741823 pages of 4K) over all devices',
+    expect(errs('machine: { ram: 4G, swap: [{ size: 200G }, { size: 56G }] }')).toEqual([]);
+    expect(errs('machine: { ram: 4G, swap: [{ size: 200G }, { size: 57G }] }')).toEqual([
+      '<input>:1 machine.swap: total swap is more than the engine models: at most 256G (67108864 pages of 4K) over all devices',
     ]);
     expect(formatInUnitOf(1024n * 1024n - 1n, '1M')).toBe('1023K');
     expect(formatInUnitOf(5n, 7)).toBe('5');

@@ -47,12 +47,15 @@ describe('--from psi2log', () => {
     const t = importPsi2log(`${F}/psi2log-mode1.txt`);
     const s = await samples(t);
     expect(t.header.interval_ms).toBe(1000);
+    expect(t.header.lacks).toEqual(['pressure.some.total', 'pressure.full.total']); // mode 1 prints no totals
     expect(s).toHaveLength(4);
     expect(s[3].t_ms).toBe(3000);
     expect(s[3].pressure).toEqual({ some: { avg10: 81.5, avg60: 27, avg300: 6.4, total: 0 }, full: { avg10: 77.9, avg60: 24.8, avg300: 5.8, total: 0 } });
   });
   it('mode 2 with -l: times from the log prefix, stall percent accumulated into totals (µs)', async () => {
-    const s = await samples(importPsi2log(`${F}/psi2log-mode2-log.txt`));
+    const t = importPsi2log(`${F}/psi2log-mode2-log.txt`);
+    const s = await samples(t);
+    expect(t.header.lacks).toEqual(['pressure.some.avg60', 'pressure.some.avg300', 'pressure.full.avg60', 'pressure.full.avg300']);
     expect(s.map((x) => x.t_ms)).toEqual([0, 2002, 4005, 6007]);
     // 10 % of 2.002 s, then 60 % of 2.003 s, then 5 % of 2.002 s.
     expect(s.map((x) => x.pressure!.some!.total)).toEqual([0, 200200, 200200 + 1201800, 200200 + 1201800 + 100100]);
@@ -96,8 +99,16 @@ describe('kernel kills from counters', () => {
     ]);
   });
   it('missingFields is empty for a full sample', () => {
-    const full: TraceSample = { type: 'sample', t_ms: 0, meminfo: { MemTotal: 1, MemAvailable: 1, SwapTotal: 0, SwapFree: 0 }, pressure: { some: { avg10: 0, avg60: 0, avg300: 0, total: 0 } }, tasks: [] };
+    const psi = { avg10: 0, avg60: 0, avg300: 0, total: 0 };
+    const full: TraceSample = { type: 'sample', t_ms: 0, meminfo: { MemTotal: 1, MemFree: 1, 'Inactive(file)': 0, MemAvailable: 1, SwapTotal: 0, SwapFree: 0 }, pressure: { some: psi, full: psi }, tasks: [] };
     for (const p of ['earlyoom', 'nohang', 'lmkd', 'oomd', 'systemd-oomd', 'kubelet']) expect(missingFields(p, { format: 'oomsim-trace', version: 1, source: 'record' }, full)).toEqual([]);
+  });
+  it('missingFields names a PSI line or value the header says the tool did not record', () => {
+    const s: TraceSample = { type: 'sample', t_ms: 0, meminfo: { MemTotal: 1, MemAvailable: 1 }, pressure: { full: { avg10: 0, avg60: 0, avg300: 0, total: 0 } }, tasks: [] };
+    const h = { format: 'oomsim-trace' as const, version: 1, source: 'psi2log' as const, lacks: ['pressure.full.total'] };
+    expect(missingFields('lmkd', h, s)).toEqual(['/proc/pressure/memory some total', '/proc/pressure/memory full total']);
+    expect(missingFields('oomd', h, s)).toEqual([]);
+    expect(missingFields('oomd', { ...h, lacks: ['pressure.full.avg60'] }, s)).toEqual(['/proc/pressure/memory full avg60']);
   });
 });
 

@@ -196,7 +196,7 @@ function gcHint(cmdWords: number, pages: number): ArrayBuffer | undefined {
   return bytes >= 1 << 17 ? new ArrayBuffer(bytes) : undefined;
 }
 
-/** Set by `clone()` around its `new Engine(...)`: the raw engine the new handle takes instead of creating one. */
+/** Set by `clone()`/`restore()` around their `new Engine(...)`: the raw engine the new handle takes instead of creating one. */
 let adopt: RawEngine | undefined;
 
 export class Engine {
@@ -219,15 +219,15 @@ export class Engine {
   constructor(opts: EngineOptions) {
     const o = arg.opts<EngineOptions>('Engine options', opts, ['totalramPages', 'totalSwapPages', 'hugetlbTotalPages', 'seed', 'cmdCapacity', 'cgroup']);
     const pages = o.totalramPages;
-    // the largest frame number a simulated PTE holds (engine/core mm_types.rs MAX_PTE_FRAME: 2^28 - 3, 1 TiB)
-    if (typeof pages !== 'number' || !Number.isInteger(pages) || pages < 1 || pages > 0xfff_fffd) {
-      throw new OomsimError('E_ARG', `totalramPages: ${arg.show(pages)} is not allowed; expected an integer 1..268435453 (1 TiB)`);
+    // what fits in wasm32's 4 GiB (engine/core types.rs MAX_RAM_PAGES: 2^27, 512 GiB)
+    if (typeof pages !== 'number' || !Number.isInteger(pages) || pages < 1 || pages > 2 ** 27) {
+      throw new OomsimError('E_ARG', `totalramPages: ${arg.show(pages)} is not allowed; expected an integer 1..134217728 (512 GiB)`);
     }
     const cap = o.cmdCapacity ?? 65536;
     if (typeof cap !== 'number' || !Number.isInteger(cap) || cap < 16 || cap > 1 << 26) {
       throw new OomsimError('E_ARG', `cmdCapacity: ${arg.show(cap)} is not allowed; expected an integer 16..67108864 words`);
     }
-    const swap = arg.u32('totalSwapPages', o.totalSwapPages ?? 0);
+    const swap = arg.intIn('totalSwapPages', o.totalSwapPages ?? 0, 0, 2 ** 26); // MAX_SWAP_PAGES, 256 GiB
     const huge = arg.u32('hugetlbTotalPages', o.hugetlbTotalPages ?? 0);
     const seed = arg.u64('seed', o.seed ?? 0n);
     const cg = o.cgroup ?? 'v2';
@@ -252,7 +252,7 @@ export class Engine {
    * A new, independent handle in this one's state, as if it had made the same calls: "what if from here" without
    * replaying the run. Queued commands are flushed first (their results stay with this handle's `submit()`);
    * undrained events and log lines are in both. A poisoned or freed handle cannot be cloned. Both must be freed.
-   * In-process only: a snapshot to bytes is not there yet (docs/decisions/0015-robustness.md).
+   * In-process only; `snapshot()` and `Engine.restore()` do the same through bytes.
    */
   clone(): Engine {
     this.live('clone');
@@ -260,6 +260,49 @@ export class Engine {
     adopt = this.call('duplicate', (r) => r.duplicate());
     try {
       return new Engine({ totalramPages: this.pages, cmdCapacity: this.cmdCapacity });
+    } finally {
+      adopt = undefined;
+    }
+  }
+
+  /**
+   * This engine's state as bytes: versioned, checksummed, and deterministic (equal states give equal bytes).
+   * `Engine.restore(bytes)` gives a handle that continues exactly as this one would. Queued commands are flushed
+   * first (their results stay with this handle's `submit()`); undrained events and log lines are saved; a
+   * page-reference walk in progress is not. A poisoned or freed handle cannot be saved. Format:
+   * docs/decisions/0015-robustness.md ("Snapshot and restore").
+   */
+  snapshot(): Uint8Array {
+    this.live('snapshot');
+    this.flush();
+    return this.call('snapshot', (r) => r.snapshot());
+  }
+
+  /**
+   * A new engine in the state `bytes` (from `snapshot()`) saved. Throws `E_SNAPSHOT` saying what is wrong with
+   * bytes that are not an oomsim snapshot, come from another format version or engine build, are truncated,
+   * fail their checksum, or decode to an inconsistent state; `E_ARG` for a bad `cmdCapacity` or non-bytes.
+   */
+  static restore(bytes: Uint8Array, opts: { cmdCapacity?: number } = {}): Engine {
+    if (!(bytes instanceof Uint8Array)) {
+      throw new OomsimError('E_ARG', `restore: bytes: ${arg.show(bytes)} is not allowed; expected a Uint8Array from Engine.snapshot()`);
+    }
+    const o = arg.opts<{ cmdCapacity?: number }>('restore options', opts, ['cmdCapacity']);
+    const cap = o.cmdCapacity ?? 65536;
+    if (typeof cap !== 'number' || !Number.isInteger(cap) || cap < 16 || cap > 1 << 26) {
+      throw new OomsimError('E_ARG', `cmdCapacity: ${arg.show(cap)} is not allowed; expected an integer 16..67108864 words`);
+    }
+    wasmMemory();
+    let raw: RawEngine;
+    try {
+      raw = RawEngine.restore(bytes, cap);
+    } catch (e) {
+      if (isTrap(e)) throw new OomsimError('E_TRAP', `restoring the engine trapped (${takePanicMessage() || e.message})`);
+      throw fromEngineError(e);
+    }
+    adopt = raw;
+    try {
+      return new Engine({ totalramPages: raw.totalram_pages(), cmdCapacity: cap });
     } finally {
       adopt = undefined;
     }

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'E_SCENARIO' // an invalid scenario file or object
   | 'E_POLICY' // a userspace OOM policy failed (threw, bad action, bad parameter)
   | 'E_BACKEND' // a sweep backend (Redis) could not be reached or refused the work
+  | 'E_SNAPSHOT' // bytes given to Engine.restore are not a snapshot of this engine build, or are damaged
   | 'E_TRACE' // a recording (oomsim-trace, or a file given to an importer) is malformed: file:line and what is wrong
   | 'E_INTERNAL';
 

@@ -14,6 +14,7 @@ import { replayTrace } from '../trace/replay.js';
 import { replayJson, replayText } from '../trace/replay-report.js';
 import { importTrace } from '../trace/import.js';
 import { replayHtml } from '../trace/replay-html.js';
+import { applyWhatIfs, buildScenario, simulate, simulateText, traceScenario } from '../trace/simulate.js';
 import { parseSweep } from '../policy/sweep.js';
 import type { PolicySpec } from '../policy/compare.js';
 import { BUILTIN_POLICIES } from '../policy/index.js';
@@ -74,8 +75,9 @@ export async function recordCommand(o: { interval: string; duration?: string; ou
 /** The userspace killers a replay runs by default: every built-in policy except `kernel` (no daemon). */
 export const replayDefaultPolicies = () => Object.keys(BUILTIN_POLICIES).filter((n) => n !== 'kernel');
 
-export async function replayCommand(file: string, o: { policies?: string; set?: string[]; sweep?: string[]; json?: string; html?: string; from?: string; interval?: string }): Promise<number> {
+export async function replayCommand(files: string | string[], o: { policies?: string; set?: string[]; sweep?: string[]; json?: string; html?: string; from?: string; interval?: string; simulate?: boolean }): Promise<number> {
   try {
+    if (o.simulate) return await simulateCommand(files, o);
     const specs: PolicySpec[] = policySpecs(o.policies ?? replayDefaultPolicies().join(','), o.set ?? []).filter((s) => {
       if (s.name === 'kernel') console.error('oomsim replay: kernel is not a daemon; the kernel column shows what the kernel did in the recording');
       return s.name !== 'kernel';
@@ -88,7 +90,10 @@ export async function replayCommand(file: string, o: { policies?: string; set?: 
       all = all.flatMap((s) => (s.name !== sweep.target ? [s] : sweep.values.map((v) => ({ name: s.name, params: { ...s.params, [sweep.key]: v }, label: `${s.label ?? s.name} ${sweep.key}=${v}` }))));
     }
     for (const s of all) policySpecs(s.name, Object.entries(s.params ?? {}).map(([k, v]) => `${s.name}.${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`));
-    const t = o.from ? importTrace(o.from, file, { intervalMs: o.interval ? durationMs('--interval', o.interval) : undefined, warn: (m) => console.error(`oomsim replay: warning: ${m}`) }) : await openTrace(file);
+    const list = typeof files === 'string' ? [files] : files;
+    if (!o.from && list.length !== 1) throw new OomsimError('E_ARG', `${list.length} files given; a replay reads one trace (only --from below merges several dumps)`);
+    const file = list.join(' + ');
+    const t = o.from ? importTrace(o.from, list, { intervalMs: o.interval ? durationMs('--interval', o.interval) : undefined, warn: (m) => console.error(`oomsim replay: warning: ${m}`) }) : await openTrace(list[0]);
     const r = await replayTrace(file, t.header, t.records, all);
     for (const l of replayText(r)) console.log(l);
     if (o.json) writeFileAtomic(o.json, replayJson(r));
@@ -99,6 +104,24 @@ export async function replayCommand(file: string, o: { policies?: string; set?: 
     console.error(e instanceof OomsimError ? e.message.replace(/^E_[A-Z]+: /, 'oomsim replay: ') : `oomsim replay: ${(e as Error).message}`);
     return 1;
   }
+}
+
+/** `replay --simulate`: the recording as a scenario through the engine, with machine what-ifs (trace/simulate.ts). */
+async function simulateCommand(files: string | string[], o: { policies?: string; set?: string[]; sweep?: string[]; json?: string; html?: string; from?: string; interval?: string }): Promise<number> {
+  const list = typeof files === 'string' ? [files] : files;
+  if (o.sweep?.length || o.html) throw new OomsimError('E_ARG', '--simulate takes --set what-ifs, not --sweep or --html (run oomsim compare on the scenario for those)');
+  if (!o.from && list.length !== 1) throw new OomsimError('E_ARG', `${list.length} files given; a replay reads one trace (only --from below merges several dumps)`);
+  const t = o.from ? importTrace(o.from, list, { intervalMs: o.interval ? durationMs('--interval', o.interval) : undefined, warn: (m) => console.error(`oomsim replay: warning: ${m}`) }) : await openTrace(list[0]);
+  const file = list.join(' + ');
+  const input = await traceScenario(file, t.header, t.records);
+  const policySets = applyWhatIfs(input.scenario, o.set ?? []);
+  const sc = buildScenario(file, input.scenario);
+  const specs = policySpecs(o.policies ?? replayDefaultPolicies().join(','), policySets);
+  loadNodeSync();
+  const r = simulate(sc, input, specs);
+  for (const l of simulateText(r)) console.log(l);
+  if (o.json) writeFileAtomic(o.json, JSON.stringify({ scenario: input.scenario, rows: r.compare.rows }, (_k, v) => (typeof v === 'bigint' ? Number(v) : v), 2));
+  return 0;
 }
 
 function sizePages(opt: string, v: string): number {
@@ -146,15 +169,16 @@ export function registerTraceCommands(program: Command, setCode: (c: number) => 
   program
     .command('replay')
     .description('replay a recording through userspace OOM daemons: when and whom each would have killed, beside what the kernel did')
-    .argument('<trace>', 'a trace written by oomsim record (.jsonl or .jsonl.gz), or with --from another tool\'s recording')
+    .argument('<trace...>', 'a trace written by oomsim record (.jsonl or .jsonl.gz), or with --from another tool\'s recording (below: one dump file per kind)')
     .option('--policies <list>', 'comma-separated daemons (default: every built-in one)')
     .option('--set <policy.param=value...>', 'set a policy parameter, as in compare')
     .option('--sweep <spec...>', 'replay each value of a policy parameter: earlyoom.m=2..20:2')
     .option('--json <file>', 'write the JSON report')
     .option('--html <file>', 'write the HTML report (MemAvailable and PSI over time; kernel and daemon kills as markers)')
-    .option('--from <tool>', 'the file is another tool\'s recording: vmstat (vmstat -n 1 text) or psi2log (nohang\'s psi2log output)')
-    .option('--interval <duration>', 'with --from: the time between lines when the file has no timestamps (default: vmstat 1s, psi2log its header\'s)')
-    .action(async (f: string, o) => setCode(await replayCommand(f, o)));
+    .option('--from <tool>', 'the file is another tool\'s recording: vmstat (vmstat -n 1 text), psi2log (nohang\'s psi2log output), below (below dump system|process|cgroup -O csv|json), kubelet (/stats/summary JSON, one per line)')
+    .option('--simulate', 'run the recording through the engine instead: each process follows its recorded RSS; --set machine.swap=2G, vm.<sysctl>=N, cgroup:/path/memory.high=1G ask what-ifs')
+    .option('--interval <duration>', 'with --from: the time between lines when the file has no timestamps (default: vmstat 1s, psi2log its header\'s, kubelet 10s)')
+    .action(async (f: string[], o) => setCode(await replayCommand(f, o)));
   program
     .command('pagetrace')
     .description('run a page-reference trace (lackey, Dinero .din, libCacheSim csv; .gz ok) through the engine as one process')

@@ -4,16 +4,13 @@
  */
 import { Engine, resultName } from '../engine.js';
 import type { NormalizedScenario } from '../scenario/normalize.js';
+import { MAX_RAM_PAGES, MAX_SWAP_PAGES } from '../scenario/limits.js';
 import { ScenarioRunError } from './types.js';
-
-/** Largest RAM the engine takes: PTEs carry young and dirty bits beside the page frame number. */
-const MAX_RAM_PAGES = 0xfff_fffdn;
-const MAX_SWAP_PAGES = 0xffff_ffffn;
 
 /** A new engine with the scenario's RAM and swap areas; `usableSwapPages` excludes each area's header page. */
 export function bootEngine(sc: NormalizedScenario): { e: Engine; usableSwapPages: bigint } {
-  if (sc.machine.totalramPages > MAX_RAM_PAGES) throw new ScenarioRunError('machine.ram', 'more than 2^28-3 pages (1 TiB) is not supported by the engine');
-  if (sc.machine.totalSwapPages > MAX_SWAP_PAGES) throw new ScenarioRunError('machine.swap', 'more than 2^32-1 pages of swap is not supported by the engine');
+  if (sc.machine.totalramPages > MAX_RAM_PAGES) throw new ScenarioRunError('machine.ram', `more than ${MAX_RAM_PAGES} pages (512 GiB) is not supported by the engine`);
+  if (sc.machine.totalSwapPages > MAX_SWAP_PAGES) throw new ScenarioRunError('machine.swap', `more than ${MAX_SWAP_PAGES} pages (256 GiB) of swap is not supported by the engine`);
   const e = new Engine({ totalramPages: Number(sc.machine.totalramPages), totalSwapPages: 0, seed: sc.seed, cgroup: sc.cgroups.version });
   // swapon in the scenario's order (mm/swapfile.c); an area's first page is its swap header, not usable
   let usableSwapPages = 0n;

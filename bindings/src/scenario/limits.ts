@@ -3,8 +3,8 @@
  * years or a RAM size in petabytes from turning into a run that grows memory for an hour: each is checked at
  * validation and reported at the offending line, in the units the user wrote.
  *
- * The RAM and swap bounds are the engine's own (engine/core: `Kernel::new` rejects more frames than a PTE can
- * name, `mm_types::MAX_PTE_FRAME`, and more than 2^30 - 1 swap slots); the others are ours.
+ * The RAM and swap bounds are the engine's own (engine/core types.rs `MAX_RAM_PAGES`, `MAX_SWAP_PAGES`: what fits
+ * in wasm32's 4 GiB of linear memory, checked by `Kernel::new` and swapon); the others are ours.
  */
 import { PAGE_SIZE, parseSize } from './size.js';
 
@@ -16,10 +16,10 @@ export const MAX_PROCESSES = 1_000_000;
 export const MAX_FILE_BYTES = 256 * 1024 * 1024;
 /** `[`/`{` nesting depth (flow collections; block nesting deeper than this cannot fit in MAX_FILE_BYTES anyway). */
 export const MAX_NESTING = 64;
-/** The largest RAM the engine models: engine/core mm_types::MAX_PTE_FRAME frames. */
-export const MAX_RAM_PAGES = (1n << 28n) - 1n - 2n;
-/** The largest total swap the engine models: 2^30 - 1 slots (engine/core kernel.rs `Kernel::new`). */
-export const MAX_SWAP_PAGES = (1n << 30n) - 1n;
+/** The largest RAM the engine models: 2^27 frames, 512 GiB (engine/core types.rs MAX_RAM_PAGES). */
+export const MAX_RAM_PAGES = 1n << 27n;
+/** The largest total swap the engine models: 2^26 slots, 256 GiB (engine/core types.rs MAX_SWAP_PAGES). */
+export const MAX_SWAP_PAGES = 1n << 26n;
 
 const UNITS = ['', 'K', 'M', 'G', 'T', 'P', 'E'] as const;
 

@@ -11,7 +11,6 @@
  * Rounding: RAM, swap and cgroup limits are floored to pages (the kernel's conversions: memparse then
  * bytes/PAGE_SIZE); sizes a workload touches are rounded UP to pages (a touched byte occupies its whole page).
  */
-import { basename, extname } from 'node:path';
 import {
   CGROUP_V1_FILES,
   type ActionKind,
@@ -111,7 +110,8 @@ export type NormalizedWorkload =
   | { kind: 'zipf'; workingSetPages: bigint; skew: number; touchRate: number; writeFraction: number }
   | { kind: 'fork_exec'; intervalNs: bigint; childComm: string; childPages: bigint; childLifetimeNs: bigint }
   | { kind: 'fork_bomb'; intervalNs: bigint; childPages: bigint; maxTasks: number | null }
-  | { kind: 'jvm'; reservePages: bigint; initialPages: bigint; growth: Rate; gcEveryNs: bigint; liveFraction: number };
+  | { kind: 'jvm'; reservePages: bigint; initialPages: bigint; growth: Rate; gcEveryNs: bigint; liveFraction: number }
+  | { kind: 'rss_curve'; points: { atNs: bigint; pages: bigint }[] };
 
 export type NormalizedSupervisor =
   | { kind: 'systemd'; restart: 'no' | 'on-success' | 'on-failure' | 'on-abnormal' | 'on-abort' | 'always'; restartSecNs: bigint; startLimitBurst: number; startLimitIntervalNs: bigint }
@@ -229,6 +229,12 @@ function normalizeWorkload(w: Workload): NormalizedWorkload {
     case 'jvm': {
       const x = w as Extract<Workload, { kind: 'jvm' }>;
       return { kind: 'jvm', reservePages: ceilPages(x.reserve), initialPages: ceilPages(x.initial), growth: rate(x.growth), gcEveryNs: ns(x.gc_every), liveFraction: x.live_fraction };
+    }
+    case 'rss_curve': {
+      const x = w as Extract<Workload, { kind: 'rss_curve' }>;
+      // Out-of-order points are sorted (stable): the curve is a function of time.
+      const points = x.points.map((p) => ({ atNs: ns(p.at), pages: ceilPages(p.rss) })).sort((a, b) => (a.atNs < b.atNs ? -1 : a.atNs > b.atNs ? 1 : 0));
+      return { kind: 'rss_curve', points };
     }
   }
 }
@@ -362,7 +368,7 @@ export function normalizeScenario(s: Scenario, opts: { file?: string } = {}): No
     }
   });
 
-  const name = s.name ?? (opts.file ? basename(opts.file, extname(opts.file)) : 'scenario');
+  const name = s.name ?? (opts.file ? fileStem(opts.file) : 'scenario');
   return {
     name,
     description: s.description ?? '',
@@ -394,4 +400,13 @@ function normalizeSupervisor(x: NonNullable<Scenario['processes'][number]['super
 /** A rate as pages per second (a float; for display and quick estimates only). */
 export function ratePagesPerSecond(r: Rate): number {
   return (Number(r.bytes) / Number(PAGE_SIZE)) * (1e9 / Number(r.intervalNs));
+}
+
+/** node:path's posix `basename(p, extname(p))`: the file name without its folder and its extension (a last dot
+ * that is not the name's first character, and not in `..`), so the normalizer also runs in browsers. */
+export function fileStem(path: string): string {
+  const b = path.replace(/\/+$/, '').split('/').pop() ?? '';
+  if (b === '..') return b;
+  const dot = b.lastIndexOf('.');
+  return dot > 0 ? b.slice(0, dot) : b;
 }

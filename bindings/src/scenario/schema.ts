@@ -418,6 +418,12 @@ export const WORKLOADS = {
     gc_every: duration().default('0').meta({ description: 'Period of a GC that frees young garbage (RSS drops back to the live set, commitment stays). 0 = never. Default 0.' }),
     live_fraction: z.number({ error: 'expected a number in (0, 1]' }).gt(0, { error: 'expected a number in (0, 1]' }).max(1, { error: 'expected a number in (0, 1]' }).default(1).meta({ description: 'Share of the heap still live after a GC. Default 1 (no garbage).' }),
   },
+  rss_curve: {
+    points: z
+      .array(obj({ at: duration().meta({ description: 'Time since the process started.' }), rss: size().meta({ description: 'Anonymous memory written and held at that time.' }) }, 'a point {at, rss}'), { error: 'expected a list of points {at, rss}' })
+      .min(1, { error: 'expected at least one point' })
+      .meta({ description: 'The resident-memory curve, in time order: linear between points, the last held after it (oomsim replay --simulate makes these from a recording).' }),
+  },
 } as const;
 export type WorkloadKind = keyof typeof WORKLOADS;
 export const WORKLOAD_KINDS = Object.keys(WORKLOADS) as WorkloadKind[];

@@ -39,6 +39,12 @@ export const headerSchema = z
     init_pid_ns: z.boolean().optional(),
     sysctl: z.record(z.string(), z.number()).optional(),
     task_columns: z.array(z.string()).optional(),
+    /**
+     * What the source tool does not record although the sample has a place for it, so that a replay names it
+     * instead of reading a made-up value: `pressure.<some|full>.<avg10|avg60|avg300|total>` (system and memcg
+     * PSI alike), `processes` (the task rows are containers, not processes).
+     */
+    lacks: z.array(z.string()).optional(),
   })
   .strict();
 export type TraceHeader = z.output<typeof headerSchema>;

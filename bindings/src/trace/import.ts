@@ -11,19 +11,19 @@
  *   cpu some, io some/full, memory some/full per interval) or mode 2 (percent of the interval stalled for cpu some,
  *   io some/full, memory some/full, then the measured interval). With `-l`, lines carry a `YYYY-MM-DD hh:mm:ss,ms: `
  *   prefix, used as the time. Memory PSI only; mode 2's stall percent becomes a cumulative `total`.
+ * - `below` (import-below.ts) and `kubelet` (import-kubelet.ts), in their own files.
  */
 import { TRACE_FORMAT, TRACE_VERSION, type TraceHeader, type TraceSample } from './format.js';
 import { readLines, TraceError } from './lines.js';
 import type { LocatedRecord, TraceStream } from './reader.js';
 
-export const IMPORTERS = ['vmstat', 'psi2log'] as const;
-export type ImporterName = (typeof IMPORTERS)[number];
+import { importBelow } from './import-below.js';
+import { importKubelet } from './import-kubelet.js';
+import type { ImportOptions } from './import-options.js';
+export type { ImportOptions } from './import-options.js';
 
-export interface ImportOptions {
-  /** Seconds between samples when the file has no timestamps (vmstat's delay argument, psi2log's -i). */
-  intervalMs?: number;
-  warn?: (message: string) => void;
-}
+export const IMPORTERS = ['vmstat', 'psi2log', 'below', 'kubelet'] as const;
+export type ImporterName = (typeof IMPORTERS)[number];
 
 const header = (source: TraceHeader['source'], intervalMs: number): TraceHeader => ({ format: TRACE_FORMAT, version: TRACE_VERSION, source, interval_ms: intervalMs });
 
@@ -126,6 +126,8 @@ export function importPsi2log(file: string, o: ImportOptions = {}): TraceStream 
       if (guess === null) throw new TraceError(file, l.no, `${nums.length} values; a psi2log line has 15 (mode 1: avg10 avg60 avg300 of cpu some, io some/full, memory some/full) or 6 (mode 2: cpu some, io some/full, memory some/full percent, interval)`);
       if (mode !== null && guess !== mode) throw new TraceError(file, l.no, `${nums.length} values, but the header says mode ${mode}`);
       const v = nums.map(Number);
+      // Mode 1 prints no stall totals; mode 2 only the share of the last interval (taken as avg10, summed into total).
+      h.lacks ??= guess === 1 ? ['pressure.some.total', 'pressure.full.total'] : ['pressure.some.avg60', 'pressure.some.avg300', 'pressure.full.avg60', 'pressure.full.avg300'];
       const s: TraceSample = { type: 'sample', t_ms: 0 };
       if (guess === 1) {
         s.pressure = { some: { avg10: v[9], avg60: v[10], avg300: v[11], total: 0 }, full: { avg10: v[12], avg60: v[13], avg300: v[14], total: 0 } };
@@ -150,8 +152,13 @@ export function importPsi2log(file: string, o: ImportOptions = {}): TraceStream 
   return { header: h, records: records() };
 }
 
-export function importTrace(from: string, file: string, o: ImportOptions = {}): TraceStream {
-  if (from === 'vmstat') return importVmstat(file, o);
-  if (from === 'psi2log') return importPsi2log(file, o);
-  throw new TraceError(file, 0, `--from ${from}: unknown importer; built in: ${IMPORTERS.join(', ')} (below and kubelet are not built yet)`);
+/** The importer `from` on its files: below takes one dump per kind (system, process, cgroup), the others one file. */
+export function importTrace(from: string, files: string | string[], o: ImportOptions = {}): TraceStream {
+  const list = typeof files === 'string' ? [files] : files;
+  if (!(IMPORTERS as readonly string[]).includes(from)) throw new TraceError(list[0] ?? '-', 0, `--from ${from}: unknown importer; built in: ${IMPORTERS.join(', ')}`);
+  if (from === 'below') return importBelow(list, o);
+  if (list.length !== 1) throw new TraceError(list[1] ?? list[0] ?? '-', 0, `--from ${from} reads one file (${list.length} given); only --from below merges several (one dump per kind)`);
+  if (from === 'vmstat') return importVmstat(list[0], o);
+  if (from === 'kubelet') return importKubelet(list[0], o);
+  return importPsi2log(list[0], o);
 }

@@ -1,12 +1,14 @@
 /**
- * Streaming text input for traces and imports: the lines of a file (plain, or gzip by its magic bytes 1f 8b,
- * whatever the name), one at a time, with their 1-based line numbers, in bounded memory (readline over a
- * stream). zstd (.zst) input is refused with a message: Node 20's zlib has no zstd (docs/decisions/0016-replay.md).
+ * Streaming text input for traces and imports: the lines of a file (plain, gzip by its magic bytes 1f 8b, or zstd
+ * by 28 b5 2f fd, whatever the name), one at a time, with their 1-based line numbers, in bounded memory (readline
+ * over a stream). Node 20's zlib has no zstd: fzstd (a pure-JS streaming decompressor) reads it
+ * (docs/decisions/0016-replay.md).
  */
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
+import { Decompress } from 'fzstd';
 import { OomsimError } from '../errors.js';
 
 export interface Line {
@@ -38,13 +40,40 @@ function magic(file: string): Buffer {
   }
 }
 
-/** The file as a byte stream, gunzipped when it is gzip; `chunk`: the size of the chunks read (bytes). */
+/** A zstd decompressor as a stream (frames back to back, as the zstd tool writes them, are one stream). */
+function unzstd(): Transform {
+  let out: Transform;
+  const d = new Decompress((data) => void out.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength)));
+  out = new Transform({
+    transform(b: Buffer, _enc, done) {
+      try {
+        d.push(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+        done();
+      } catch (e) {
+        done(new Error(`zstd: ${(e as Error).message}`));
+      }
+    },
+    flush(done) {
+      try {
+        d.push(new Uint8Array(0), true);
+        done();
+      } catch (e) {
+        done(new Error(`zstd: ${(e as Error).message || 'truncated input'}`));
+      }
+    },
+  });
+  return out;
+}
+
+/** The file as a byte stream, decompressed when it is gzip or zstd; `chunk`: the size of the chunks read (bytes). */
 export function openInput(file: string, chunk?: number): Readable {
   const m = magic(file);
-  if (m.length >= 4 && m[0] === 0x28 && m[1] === 0xb5 && m[2] === 0x2f && m[3] === 0xfd) {
-    throw new TraceError(file, 0, 'zstd-compressed input is not supported (Node 20 has no zstd); decompress it first (zstd -d) or use .gz');
-  }
   const raw = createReadStream(file, chunk ? { highWaterMark: chunk } : {});
+  if (m.length >= 4 && m[0] === 0x28 && m[1] === 0xb5 && m[2] === 0x2f && m[3] === 0xfd) {
+    const z = unzstd();
+    raw.on('error', (e) => z.destroy(e));
+    return raw.pipe(z);
+  }
   if (m.length >= 2 && m[0] === 0x1f && m[1] === 0x8b) {
     const gz = createGunzip(chunk ? { chunkSize: Math.max(64, chunk) } : {});
     raw.on('error', (e) => gz.destroy(e));

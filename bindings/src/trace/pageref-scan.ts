@@ -24,6 +24,33 @@ const HEX = (() => {
 const MAX_LINE = 16 << 20;
 const CHUNK = 1 << 20;
 
+/** The number the last hexRun/decRun read (the runs return the offset after it; a scratch, not state). */
+let scanned = 0;
+/** Hex digits from i: the offset after them, the value in `scanned`. */
+function hexRun(b: Buffer, i: number, n: number): number {
+  let v = 0, d = 0;
+  while (i < n && (d = HEX[b[i]]) >= 0) {
+    v = v * 16 + d;
+    i++;
+  }
+  scanned = v;
+  return i;
+}
+/** Decimal digits from i: the offset after them, the value in `scanned`. */
+function decRun(b: Buffer, i: number, n: number): number {
+  let v = 0, c = 0;
+  while (i < n && (c = b[i]) >= 48 && c <= 57) {
+    v = v * 10 + (c - 48);
+    i++;
+  }
+  scanned = v;
+  return i;
+}
+/** A line end (`\n` or `\r\n`) at i: the offset after it, or -1. */
+function lineEnd(b: Buffer, i: number, n: number): number {
+  if (b[i] === CR && i + 1 < n && b[i + 1] === NL) i++;
+  return b[i] === NL ? i + 1 : -1;
+}
 class Scanner {
   /** Lines read so far. */
   no = 0;
@@ -62,28 +89,20 @@ class Scanner {
     let i = p + 2;
     if (b[i] === 48 && b[i + 1] === 120) i += 2; // 0x
     const h = i;
-    let addr = 0, d = 0, c = 0;
-    while (i < n && (d = HEX[b[i]]) >= 0) {
-      addr = addr * 16 + d;
-      i++;
-    }
+    i = hexRun(b, i, n);
+    const addr = scanned;
     if (i === h || i - h > 13 || i >= n) return -1;
     let size = 1;
-    c = b[i];
-    if (c === SP) {
+    if (b[i] === SP) {
       const z = ++i;
-      size = 0;
-      while (i < n && (c = b[i]) >= 48 && c <= 57) {
-        size = size * 10 + (c - 48);
-        i++;
-      }
+      i = decRun(b, i, n);
+      size = scanned;
       if (i === z || i - z > 15 || i >= n) return -1;
     }
-    if (c === CR && i + 1 < n && b[i + 1] === NL) c = b[++i];
-    if (c !== NL) return -1;
+    if ((i = lineEnd(b, i, n)) < 0) return -1;
     this.no++;
     if (label !== 2 || this.instr) pagesOf(addr, size, label === 1, this.batch, this.file, this.no);
-    return i + 1;
+    return i;
   }
 
   /** `I  ADDR,SIZE` or ` L|S|M ADDR,SIZE` with spaces, at most 13 hex digits: the next line's offset, or -1. */
@@ -96,28 +115,21 @@ class Scanner {
     while (i < n && b[i] === SP) i++;
     if (i === s) return -1;
     const h = i;
-    let addr = 0, d = 0, c = 0;
-    while (i < n && (d = HEX[b[i]]) >= 0) {
-      addr = addr * 16 + d;
-      i++;
-    }
+    i = hexRun(b, i, n);
+    const addr = scanned;
     if (i === h || i - h > 13 || i >= n || b[i] !== COMMA) return -1;
     const z = ++i;
-    let size = 0;
-    while (i < n && (c = b[i]) >= 48 && c <= 57) {
-      size = size * 10 + (c - 48);
-      i++;
-    }
+    i = decRun(b, i, n);
+    const size = scanned;
     if (i === z || i - z > 15 || i >= n) return -1;
-    if (c === CR && i + 1 < n && b[i + 1] === NL) c = b[++i];
-    if (c !== NL) return -1;
+    if ((i = lineEnd(b, i, n)) < 0) return -1;
     this.no++;
     if (k === 77) {
       // modify = a load then a store of the same bytes
       pagesOf(addr, size, false, this.batch, this.file, this.no);
       pagesOf(addr, size, true, this.batch, this.file, this.no);
     } else if (k !== 73 || this.instr) pagesOf(addr, size, k === 83, this.batch, this.file, this.no);
-    return i + 1;
+    return i;
   }
 
   /** The bytes s..e (up to a `\n`, or the end of the file) as readline's lines, each through the line parser. */

@@ -9,6 +9,8 @@ import { readLines, TraceError } from './lines.js';
 export interface LocatedRecord {
   record: TraceRecord;
   line: number;
+  /** The file the line is in, when a stream merges several (below's dumps); else the stream's own file. */
+  file?: string;
 }
 
 function parseJson(file: string, no: number, text: string): unknown {

@@ -16,7 +16,7 @@ import { PSI_NOT_SIMULATED, parsePsi, type PsiReading } from '../policy/psi.js';
 import type { PendingKill, Policy, PolicyAction, PolicyView, ViewTask } from '../policy/types.js';
 import type { PolicySpec } from '../policy/compare.js';
 import { OomsimError } from '../errors.js';
-import { killedProcess, taskRows, type TraceHeader, type TraceSample } from './format.js';
+import { killedProcess, TASK_COLUMNS, taskRows, type TraceHeader, type TraceSample } from './format.js';
 import type { LocatedRecord } from './reader.js';
 
 export interface Victim {
@@ -76,14 +76,32 @@ export interface ReplayResult {
   series: { tMs: number[]; memAvailableKb: number[]; memTotalKb: number[]; psiSomeAvg10: number[] };
 }
 
-/** What each built-in daemon reads that a recording may lack (importers record less than `oomsim record`). */
-const NEEDS: Record<string, { meminfo?: string[]; tasks?: boolean; pressure?: boolean; oomScore?: boolean }> = {
-  earlyoom: { meminfo: ['MemTotal', 'MemAvailable', 'SwapTotal', 'SwapFree'], tasks: true, oomScore: true },
-  nohang: { meminfo: ['MemTotal', 'MemAvailable', 'SwapTotal', 'SwapFree'], tasks: true, oomScore: true },
-  lmkd: { pressure: true, tasks: true },
-  'systemd-oomd': { meminfo: ['MemTotal', 'MemAvailable'], pressure: true },
-  oomd: { meminfo: ['MemTotal', 'MemAvailable'], pressure: true },
-  kubelet: { meminfo: ['MemTotal'], tasks: true }, // pods are the leaf cgroups that hold tasks
+/**
+ * What each built-in daemon reads that a recording may lack (importers record less than `oomsim record`). `psi`:
+ * the PSI values it reads (system and memcg alike), as `line.field`; `processes`: it picks a process by its own
+ * rules, so rows that stand for containers (the kubelet summary) will not do.
+ */
+interface Needs {
+  meminfo?: string[];
+  tasks?: boolean;
+  processes?: boolean;
+  psi?: string[];
+  oomScore?: boolean;
+  /** Header `lacks` entries that stop it, with what to call them. */
+  lacks?: Record<string, string>;
+}
+const NEEDS: Record<string, Needs> = {
+  earlyoom: { meminfo: ['MemTotal', 'MemAvailable', 'SwapTotal', 'SwapFree'], tasks: true, processes: true, oomScore: true },
+  nohang: { meminfo: ['MemTotal', 'MemAvailable', 'SwapTotal', 'SwapFree'], tasks: true, processes: true, oomScore: true },
+  // lmkd's kernel PSI triggers run on the stall totals (kernel/sched/psi.c window_update); its kill rule reads full avg10.
+  lmkd: { psi: ['some.total', 'full.total', 'full.avg10'], tasks: true, processes: true },
+  // It kills for pressure only in a memcg with recent reclaim (a memory.stat pgscan rise: oomd.c monitor_memory_pressure_contexts_handler).
+  'systemd-oomd': { meminfo: ['MemTotal', 'MemAvailable'], psi: ['full.avg10'], lacks: { 'memcg.pgscan': 'memory.stat pgscan (of each memcg)' } },
+  // oomd's detectors and its KillPressure ranking read full avg10, avg60 and avg300.
+  oomd: { meminfo: ['MemTotal', 'MemAvailable'], psi: ['full.avg10', 'full.avg60', 'full.avg300'] },
+  // memory.available = MemTotal - (MemTotal - MemFree - Inactive(file)) (kubelet eviction helpers.go); pods are
+  // the leaf cgroups that hold tasks.
+  kubelet: { meminfo: ['MemTotal', 'MemFree', 'Inactive(file)'], tasks: true },
 };
 
 /** Fields a policy needs that the first sample lacks, as "what (where)" strings. */
@@ -91,10 +109,21 @@ export function missingFields(policy: string, h: TraceHeader, s: TraceSample): s
   const n = NEEDS[policy];
   if (!n) return [];
   const out: string[] = [];
+  const lacks = new Set(h.lacks ?? []);
   for (const k of n.meminfo ?? []) if (s.meminfo?.[k] === undefined) out.push(`/proc/meminfo ${k}`);
-  if (n.pressure && !s.pressure?.some) out.push('/proc/pressure/memory');
+  if (n.psi?.length) {
+    if (!s.pressure?.some && !s.pressure?.full) out.push('/proc/pressure/memory');
+    else for (const f of n.psi) {
+      const [line, field] = f.split('.') as ['some' | 'full', string];
+      if (!s.pressure[line] || lacks.has(`pressure.${f}`)) out.push(`/proc/pressure/memory ${line} ${field}`);
+    }
+  }
   if (n.tasks && s.tasks === undefined) out.push('the process table (/proc/PID)');
-  if (n.oomScore && s.tasks !== undefined && !(h.task_columns ?? ['oom_score']).includes('oom_score')) out.push('/proc/PID/oom_score');
+  else if (n.processes && lacks.has('processes')) out.push('the process table (/proc/PID; the rows of this recording are containers, not processes)');
+  const cols: readonly string[] = h.task_columns ?? TASK_COLUMNS;
+  if (n.tasks && s.tasks !== undefined && !cols.includes('rss_kb') && !cols.includes('rss_pages')) out.push('/proc/PID/status VmRSS');
+  if (n.oomScore && s.tasks !== undefined && !cols.includes('oom_score')) out.push('/proc/PID/oom_score');
+  for (const [k, what] of Object.entries(n.lacks ?? {})) if (lacks.has(k)) out.push(what);
   return out;
 }
 
@@ -106,7 +135,7 @@ export function startCheck(policy: string, h: TraceHeader): string | null {
 }
 
 const psiOf = (p: TraceSample['pressure']): PsiReading => {
-  if (!p?.some) return PSI_NOT_SIMULATED;
+  if (!p?.some && !p?.full) return PSI_NOT_SIMULATED;
   const line = (l: { avg10: number; avg60: number; avg300: number; total: number } | undefined) =>
     l ? { avg10: l.avg10, avg60: l.avg60, avg300: l.avg300, totalUs: BigInt(Math.trunc(l.total)) } : { avg10: 0, avg60: 0, avg300: 0, totalUs: 0n };
   return { some: line(p.some), full: line(p.full), simulated: true };
@@ -279,7 +308,7 @@ export async function replayTrace(file: string, header: TraceHeader, records: As
       while (!s.disabled && (inclusive ? s.nextNs <= untilNs : s.nextNs < untilNs)) poll(s, base, s.nextNs);
     }
   };
-  for await (const { record: r, line } of records) {
+  for await (const { record: r, line, file: at } of records) {
     if (r.type === 'kmsg') {
       const k = killedProcess(r.text);
       if (k) kmsgKills.push({ tMs: r.t_ms, pid: k.pid, comm: k.comm, scope: k.memcg ? 'memcg' : 'global', source: 'kmsg', count: 1 });
@@ -294,7 +323,7 @@ export async function replayTrace(file: string, header: TraceHeader, records: As
       for (const s of slots) {
         const miss = missingFields(s.row.policy, header, r);
         if (miss.length && !s.row.notStarted) {
-          s.row.cannotReplay = `${s.row.policy} needs ${miss.join(', ')}, which this ${header.source} recording (${file}:${line}) does not have`;
+          s.row.cannotReplay = `${s.row.policy} needs ${miss.join(', ')}, which this ${header.source} recording (${at ?? file}:${line}) does not have`;
           s.disabled = true;
         }
         s.nextNs = tNs;

@@ -304,6 +304,49 @@ class JvmDriver extends Driver {
   }
 }
 
+/**
+ * rss_curve: anonymous memory that follows a recorded curve (linear between points, integer pages). The largest
+ * point is reserved once (PROT_NONE, no commit charge), committed (mprotect RW, charged) as the curve first reaches
+ * it, written as it grows, and given back with MADV_DONTNEED as it falls (the commitment stays, as after free(3)
+ * of a large block that glibc trims with madvise).
+ */
+class RssCurveDriver extends Driver {
+  private vpn = -1;
+  private committed = 0;
+  private touched = 0;
+  private readonly max: number;
+  constructor(pid: number, startNs: bigint, private readonly pts: { atNs: bigint; pages: bigint }[]) {
+    super(pid, startNs);
+    this.max = n(pts.reduce((m, p) => (p.pages > m ? p.pages : m), 0n));
+  }
+  target(e: bigint): number {
+    const p = this.pts;
+    if (e <= p[0].atNs) return e < p[0].atNs && p[0].atNs > 0n ? n((p[0].pages * (e < 0n ? 0n : e)) / p[0].atNs) : n(p[0].pages);
+    for (let i = 1; i < p.length; i++) {
+      if (e < p[i].atNs) {
+        const a = p[i - 1], b = p[i];
+        return n(a.pages + ((b.pages - a.pages) * (e - a.atNs)) / (b.atNs - a.atNs));
+      }
+    }
+    return n(p[p.length - 1].pages);
+  }
+  step(sys: Sys, nowNs: bigint): void {
+    if (this.max === 0) return;
+    if (this.vpn < 0) {
+      this.vpn = sys.mmapNone(this.pid, this.max);
+      if (this.vpn < 0) return;
+    }
+    const want = this.target(this.elapsed(nowNs));
+    if (want > this.committed) {
+      if (sys.mprotectRw(this.pid, this.vpn + this.committed, want - this.committed) < 0) return;
+      this.committed = want;
+    }
+    if (want > this.touched) sys.queueTouch(this.pid, this.vpn + this.touched, want - this.touched, 'write');
+    else if (want < this.touched) sys.madviseDontneed(this.pid, this.vpn + want, this.touched - want);
+    this.touched = want;
+  }
+}
+
 /** The driver of a program started with `workload` at `startNs`. */
 export function driverFor(pid: number, startNs: bigint, w: NormalizedWorkload): Driver {
   switch (w.kind) {
@@ -332,6 +375,8 @@ export function driverFor(pid: number, startNs: bigint, w: NormalizedWorkload): 
       return new ForkBombDriver(pid, startNs, w.intervalNs, w.childPages, 0n, pid);
     case 'jvm':
       return new JvmDriver(pid, startNs, w);
+    case 'rss_curve':
+      return new RssCurveDriver(pid, startNs, w.points);
   }
 }
 

@@ -9,7 +9,7 @@ import { yaml } from '@codemirror/lang-yaml';
 import { linter, lintGutter, type Diagnostic } from '@codemirror/lint';
 import { autocompletion, type CompletionContext, type CompletionResult } from '@codemirror/autocomplete';
 import { indentWithTab } from '@codemirror/commands';
-import { parseScenario } from '../../src/scenario/load.js';
+import { parseScenario } from '../../src/scenario/parse.js';
 import schemaText from '../../../scenarios/oomsim-scenario.schema.json?raw';
 import { inFlowMapping, yamlPathAt } from './yaml-path.js';
 

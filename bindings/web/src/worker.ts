@@ -4,7 +4,7 @@
 // at each pause and step, with the live task table and OOM ranking), and ends with the JSON report. A snapshot
 // re-runs the same scenario (same seed, so the same state) up to a time: the playback of a finished run.
 import { loadSync } from '../../src/wasm.js';
-import { parseScenario, formatIssue } from '../../src/scenario/load.js';
+import { parseScenario, formatIssue } from '../../src/scenario/parse.js';
 import { normalizeScenario } from '../../src/scenario/normalize.js';
 import { runScenario } from '../../src/run.js';
 import { bigintReplacer, toJsonObject } from '../../src/report/json.js';

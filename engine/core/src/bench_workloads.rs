@@ -7,7 +7,7 @@ use crate::kernel::{Kernel, MachineConfig};
 use crate::memory::{Access, Pattern};
 use crate::mmap::{MapFlags, PROT_RW};
 
-pub const WORKLOADS: &[&str] = &["first_touch", "resident_seq", "resident_uniform", "resident_zipf", "cow_storm", "oom_storm", "cgroup_charge", "reclaim_steady"];
+pub const WORKLOADS: &[&str] = &["first_touch", "resident_seq", "resident_uniform", "resident_zipf", "cow_storm", "oom_storm", "cgroup_charge", "reclaim_steady", "memcg_oom"];
 
 /// oom_storm: 100,000 small tasks and `OOM_BIG` big ones; a hog with oom_score_adj -1000 then needs the memory of
 /// exactly `OOM_BIG` big tasks, so the timed part is `OOM_BIG` global OOM events, each scoring every task.
@@ -18,6 +18,13 @@ const OOM_BIG_PAGES: u64 = 20_000;
 const OOM_HOG: u32 = 1;
 const OOM_SLACK: u64 = 1000;
 
+/// memcg_oom: 100,000 tasks in the memcg `/m` (the hog with oom_score_adj -1000, `OOM_BIG` big tasks, the rest
+/// small); the memcg's limit then lets the hog charge only by `OOM_BIG` memcg OOM events, each scoring every task of
+/// the memcg. The big tasks are small enough (`MEMCG_BIG_PAGES`) that the faults between the events cost little.
+pub const MEMCG_TASKS: u32 = 100_000;
+const MEMCG_BIG_PAGES: u64 = 1000;
+const MEMCG_HOG: u32 = 2;
+
 /// Operations the timed part performs (page touches or faults), for ops/s.
 pub fn ops(workload: &str, frames: u32) -> u64 {
     let f = frames as u64;
@@ -25,7 +32,7 @@ pub fn ops(workload: &str, frames: u32) -> u64 {
         "first_touch" | "cgroup_charge" | "reclaim_steady" => f / 2,
         "resident_seq" | "resident_uniform" | "resident_zipf" => 8 * (f / 2),
         "cow_storm" => 2 * (f / 4),
-        "oom_storm" => OOM_BIG as u64,
+        "oom_storm" | "memcg_oom" => OOM_BIG as u64,
         _ => 0,
     }
 }
@@ -33,7 +40,7 @@ pub fn ops(workload: &str, frames: u32) -> u64 {
 pub struct Prepared {
     pub k: Kernel,
     vpn: u64,
-    /// oom_storm: pages the timed part still touches from `vpn`.
+    /// oom_storm, memcg_oom: pages the timed part still touches from `vpn`.
     timed_pages: u64,
 }
 
@@ -97,6 +104,28 @@ pub fn setup(workload: &str, frames: u32) -> Prepared {
             k.touch(OOM_HOG, v, pre, Access::Write).expect("touch");
             return Prepared { k, vpn: v + pre, timed_pages: need - pre };
         }
+        "memcg_oom" => {
+            // pid 1 (init) stays in the root; every other task is in /m, the hog (pid 2, adj -1000) first
+            k.sysctl_write("vm.oom_dump_tasks", 0).expect("sysctl").expect("sysctl accepted");
+            k.cgroup_create("/m").expect("valid").expect("mkdir");
+            let every = MEMCG_TASKS / OOM_BIG;
+            for i in 0..MEMCG_TASKS {
+                let pid = MEMCG_HOG + i;
+                let adj = if pid == MEMCG_HOG { -1000 } else { 0 };
+                k.spawn_task(crate::kernel::SpawnArgs { pid, comm: "t".into(), cgroup: "/m".into(), oom_score_adj: adj, ..Default::default() }).expect("spawn");
+                if pid != MEMCG_HOG {
+                    let pages = if i % every == 1 { MEMCG_BIG_PAGES } else { OOM_SMALL_PAGES };
+                    let v = mmap_anon(&mut k, pid, pages);
+                    k.touch(pid, v, pages, Access::Write).expect("touch");
+                }
+            }
+            // memory.max leaves OOM_SLACK pages; the hog needs those and all but a sliver of the big tasks' memory
+            let need = OOM_SLACK + (OOM_BIG as u64 - 1) * MEMCG_BIG_PAGES + MEMCG_BIG_PAGES / 2;
+            let v = mmap_anon(&mut k, MEMCG_HOG, need);
+            let max = (k.memcg_counter("/m").expect("/m").usage + OOM_SLACK) * crate::PAGE_SIZE;
+            k.cgroup_write("/m", "memory.max", &max.to_string()).expect("valid").expect("memory.max");
+            return Prepared { k, vpn: v, timed_pages: need };
+        }
         w => panic!("unknown workload {w}; expected one of {WORKLOADS:?}"),
     };
     Prepared { k, vpn, timed_pages: 0 }
@@ -129,6 +158,9 @@ pub fn run(workload: &str, p: &mut Prepared) {
         }
         "oom_storm" => {
             k.touch(OOM_HOG, vpn, timed_pages, Access::Write).expect("touch");
+        }
+        "memcg_oom" => {
+            k.touch(MEMCG_HOG, vpn, timed_pages, Access::Write).expect("touch");
         }
         w => panic!("unknown workload {w}"),
     }
@@ -165,10 +197,26 @@ mod tests {
     }
 
     #[test]
+    fn memcg_oom_kills_the_big_tasks_of_the_memcg() {
+        let mut p = setup("memcg_oom", 1 << 20);
+        assert_eq!(p.k.tasks().filter(|t| &*t.cgroup == "/m").count(), MEMCG_TASKS as usize);
+        run("memcg_oom", &mut p);
+        assert_eq!(p.k.vmstat.get(crate::vmstat::Vmstat::oom_kill), OOM_BIG as u64);
+        let records = p.k.oom_records();
+        assert_eq!(records.len(), OOM_BIG as usize);
+        assert!(records.iter().all(|r| r.constraint == crate::oom_kill::OomConstraint::Memcg && r.memcg.as_deref() == Some("/m")));
+        let every = MEMCG_TASKS / OOM_BIG;
+        // equal big tasks: the later one in the memcg's task list wins each time
+        let want: Vec<i64> = (0..OOM_BIG).rev().map(|b| (MEMCG_HOG + 1 + b * every) as i64).collect();
+        assert_eq!(records.iter().map(|r| r.victim.unwrap()).collect::<Vec<_>>(), want);
+        assert!(p.k.task(MEMCG_HOG).is_some(), "the hog (adj -1000) survives");
+    }
+
+    #[test]
     fn workloads_do_what_they_say() {
         for w in WORKLOADS {
-            if *w == "oom_storm" {
-                continue; // needs 100,000 tasks: covered by oom_storm_kills_the_big_tasks
+            if *w == "oom_storm" || *w == "memcg_oom" {
+                continue; // need 100,000 tasks: covered by the two tests above
             }
             let mut p = setup(w, 4096);
             let before = p.k.vmstat.get(crate::vmstat::Vmstat::pgfault);

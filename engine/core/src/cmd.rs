@@ -116,8 +116,9 @@ pub const FS_CODES: &[(&str, u32)] = &[("disk", 0), ("tmpfs", 1), ("hugetlbfs", 
 /// Bits of mmap's `flags` word.
 pub const MAP_FLAG_BITS: &[(&str, u32)] = &[("shared", MAP_SHARED_BIT), ("anonymous", MAP_ANONYMOUS_BIT), ("noreserve", MAP_NORESERVE_BIT)];
 
-/// The largest file the boundary creates, in pages (2^26 = 256 GiB): the page-cache index is allocated up front
-/// (`File::new`, 4 bytes a page), so a larger file would exhaust wasm memory and trap instead of failing cleanly.
+/// The largest file the boundary creates, in pages (2^26 = 256 GiB). The page-cache index is sparse
+/// (`filemap::page_cache`), but its chunk pointers are allocated up front (512 KiB in wasm for 2^26 pages), and a
+/// frame's file index is a u32.
 pub const MAX_FILE_PAGES: u64 = 1 << 26;
 
 /// `file_create.pages` within MAX_FILE_PAGES.

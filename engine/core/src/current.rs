@@ -6,7 +6,7 @@
 
 use crate::types::{MemcgId, ROOT_MEMCG as ROOT};
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Current {
     /// The task of the running (or last) entry; 0: none (kernel context, or that task exited).
     pub pid: u32,

@@ -4,7 +4,7 @@
 
 pub const EVENT_WORDS: usize = 8;
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[repr(u32)]
 pub enum EventKind {
     /// A syscall returned an errno to the simulated caller: a = syscall id (`cmd::Op`), b = errno.
@@ -31,7 +31,7 @@ pub const EVENT_KIND_TABLE: &[(&str, EventKind)] = &[
     ("signal", EventKind::Signal),
 ];
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Event {
     pub kind: EventKind,
     pub pid: u32,

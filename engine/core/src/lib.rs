@@ -28,6 +28,7 @@ pub mod proc_base;
 pub mod psi;
 pub mod rand;
 pub mod show_mem;
+pub mod snapshot;
 pub mod swap;
 pub mod swapfile;
 pub mod task;

@@ -93,7 +93,7 @@ pub const PUD_SHIFT: u32 = 27; // one PUD table maps 512 GiB
 pub type PteChunk = Box<[u32; 512]>;
 
 /// What a VMA maps.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Backing {
     /// Private anonymous memory.
     Anon,
@@ -101,7 +101,7 @@ pub enum Backing {
     File(u32),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Vma {
     /// First virtual page number, and one past the last.
     pub start: u64,
@@ -115,6 +115,7 @@ pub struct Vma {
     /// fork (`anon_vma_fork`).
     pub anon_vma: u32,
     /// PTE chunks, index `k` covering virtual pages `((start >> 9) + k) << 9 ..` (clipped to the VMA).
+    #[serde(with = "crate::snapshot::serde_array::pte_chunks")]
     pub ptes: Vec<Option<PteChunk>>,
     /// The brk heap.
     pub is_heap: bool,
@@ -156,7 +157,7 @@ impl Vma {
 }
 
 /// `mm_struct`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Mm {
     /// VMAs sorted by start, non-overlapping.
     pub vmas: Vec<Vma>,

@@ -15,7 +15,7 @@ pub const PAGE_COUNTER_MAX: u64 = (i64::MAX as u64) / PAGE_SIZE;
 pub type CounterId = u32;
 
 /// One `struct page_counter`. All amounts are in pages.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PageCounter {
     pub usage: u64,
     pub max: u64,
@@ -67,7 +67,7 @@ impl PageCounter {
 }
 
 /// All page counters of a hierarchy. Counters are never freed (a removed cgroup keeps its slot).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct PageCounterArena {
     counters: Vec<PageCounter>,
 }
@@ -85,6 +85,34 @@ impl PageCounterArena {
     }
 
     #[inline]
+    pub fn len(&self) -> usize {
+        self.counters.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.counters.is_empty()
+    }
+
+    /// Every parent precedes its child, and a parent's usage is at least its children's together (charges
+    /// propagate up the hierarchy: mm/page_counter.c:`page_counter_charge`) (snapshot/check.rs).
+    pub(crate) fn check_parents(&self) -> Result<(), String> {
+        let mut children = vec![0u128; self.counters.len()];
+        for (i, c) in self.counters.iter().enumerate() {
+            if let Some(p) = c.parent {
+                if p as usize >= i {
+                    return Err(format!("page_counter {i}: parent {p} does not precede it"));
+                }
+                children[p as usize] += c.usage as u128;
+            }
+        }
+        for (i, c) in self.counters.iter().enumerate() {
+            if (c.usage as u128) < children[i] {
+                return Err(format!("page_counter {i}: usage {} below its children's {}", c.usage, children[i]));
+            }
+        }
+        Ok(())
+    }
+
     pub fn get(&self, id: CounterId) -> &PageCounter {
         &self.counters[id as usize]
     }

@@ -159,7 +159,7 @@ pub enum PsiState {
 
 /// Pressure of one group (system-wide or a cgroup) for memory: cumulative stall time per state and the running
 /// averages (kernel/sched/psi.c `struct psi_group`, PSI_AVGS aggregator). Times are simulated ns.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PsiGroup {
     /// Cumulative stall time per state (some, full), ns: `total[PSI_AVGS]`.
     pub total_ns: [u64; 2],

@@ -2,7 +2,7 @@
 //! trivially reproduced bit for bit in TypeScript with BigInt (bindings/src/model/rand.ts), so the wasm engine and
 //! the TS reference engine draw identical sequences from one seed.
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Rng {
     s: [u64; 4],
 }

@@ -1,6 +1,6 @@
 //! A process (include/linux/sched.h `task_struct`, the fields the memory simulation needs).
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TaskState {
     Running,
     /// Sleeping in a v1 memcg OOM wait (`mem_cgroup_oom_synchronize`, TASK_KILLABLE; "D" in the task table): the
@@ -10,7 +10,7 @@ pub enum TaskState {
     Dead,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Task {
     pub pid: u32,
     pub ppid: u32,
@@ -48,14 +48,14 @@ pub struct Task {
 }
 
 /// A task sleeping in a v1 memcg OOM wait, with the rest of its access (retried when it wakes).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OomWait {
     pub memcg: crate::types::MemcgId,
     pub pending: PendingAccess,
 }
 
 /// Accesses left when a task blocked: the faulting page first, then the rest.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PendingAccess {
     /// `touch`: pages `vpn..end` in order.
     Range { vpn: u64, end: u64, write: bool },
@@ -87,7 +87,7 @@ mod tests {
 /// The task list (`for_each_process`): stable slots, which `Kernel::task_index` hands out, plus the creation order
 /// the OOM killer scans in. Insertion is O(1) and removal O(log n) — the slot is freed and its entry found in the
 /// order by binary search on the creation sequence — so exits stay cheap with 100,000 tasks.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct TaskTable {
     slots: Vec<Option<Task>>,
     free: Vec<u32>,
@@ -127,6 +127,40 @@ impl TaskTable {
         self.order.remove(pos);
         self.free.push(slot as u32);
         t
+    }
+
+    /// A restored table is well formed: the creation order lists exactly the occupied slots, ascending, with
+    /// their sequence numbers, and the free list exactly the empty ones (snapshot/check.rs).
+    pub(crate) fn check(&self) -> Result<(), String> {
+        if self.seq_of.len() != self.slots.len() {
+            return Err("task table: seq_of and slots differ in length".into());
+        }
+        let mut listed = vec![false; self.slots.len()];
+        let mut last = None;
+        for &(seq, slot) in &self.order {
+            let s = slot as usize;
+            if s >= self.slots.len() || listed[s] || self.slots[s].is_none() || self.seq_of[s] != seq || seq >= self.next_seq || last.is_some_and(|l| l >= seq) {
+                return Err(format!("task table: creation order entry ({seq}, slot {slot}) is inconsistent"));
+            }
+            listed[s] = true;
+            last = Some(seq);
+        }
+        let occupied = self.slots.iter().filter(|t| t.is_some()).count();
+        if occupied != self.order.len() {
+            return Err("task table: an occupied slot is missing from the creation order".into());
+        }
+        let mut free = vec![false; self.slots.len()];
+        for &s in &self.free {
+            let s = s as usize;
+            if s >= self.slots.len() || free[s] || self.slots[s].is_some() {
+                return Err(format!("task table: free slot {s} is inconsistent"));
+            }
+            free[s] = true;
+        }
+        if self.free.len() + occupied != self.slots.len() {
+            return Err("task table: an empty slot is missing from the free list".into());
+        }
+        Ok(())
     }
 
     /// Live tasks.

@@ -17,6 +17,16 @@ pub const START_BRK: u64 = 0x5_5555_6000;
 /// The simulator keeps reverse-map indices in 32 bits: one mapping is at most 2^32 - 1 pages (16 TiB).
 pub const MAX_MAP_PAGES: u64 = u32::MAX as u64;
 
+/// The most RAM an engine models: 2^27 frames (512 GiB). An engine lives in wasm32's 4 GiB of linear memory: a
+/// frame costs 16 bytes at boot and about 24 in use with the LRU, so 2^27 frames take 2 GiB at boot and leave room
+/// for the swap map and page tables. (The PTE encoding alone would name 2^28 - 3 frames, `mm_types::MAX_PTE_FRAME`:
+/// a machine that large trapped in the allocator while booting.)
+pub const MAX_RAM_PAGES: u32 = 1 << 27;
+/// The most swap an engine models, over all areas: 2^26 slots (256 GiB), 8 bytes a slot (the swap count and the
+/// slot's memcg, mm/swap_cgroup.c). The earlier bound, 2^30 - 1, let one swapon allocate 8 GiB and trap.
+pub const MAX_SWAP_PAGES: u32 = 1 << 26;
+const _: () = assert!(MAX_RAM_PAGES <= crate::mm_types::MAX_PTE_FRAME);
+
 /// The result a simulated syscall returns to its caller: a value, or an errno.
 pub type SysResult<T = u64> = Result<T, Errno>;
 
@@ -26,7 +36,7 @@ pub type MemcgId = u32;
 pub const ROOT_MEMCG: MemcgId = 0;
 
 /// What the last fault did (for single-page observations).
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum FaultKind {
     None,
     Minor,
@@ -34,7 +44,7 @@ pub enum FaultKind {
 }
 
 /// What `do_wp_page` did.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CowKind {
     None,
     Copy,
@@ -57,7 +67,7 @@ pub enum AllocFail {
 }
 
 /// Access patterns for `touch_pattern`.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Pattern {
     /// Page `(i * stride) % npages` for i in 0..count (stride 1: sequential).
     Strided { stride: u64 },

@@ -8,7 +8,7 @@
 use crate::{kb_to_pages, Errno, PAGE_SHIFT};
 
 /// vm.overcommit_memory (include/uapi/linux/mman.h: OVERCOMMIT_GUESS/ALWAYS/NEVER).
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum OvercommitPolicy {
     Guess = 0,
     Always = 1,
@@ -36,7 +36,7 @@ pub const DEFAULT_ADMIN_RESERVE_KBYTES: u64 = 1 << 13;
 pub const DEFAULT_OVERCOMMIT_RATIO: i64 = 50;
 
 /// The overcommit sysctls (mm/util.c: sysctl_overcommit_memory, _ratio, _kbytes, sysctl_user/admin_reserve_kbytes).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OvercommitSysctls {
     pub overcommit_memory: OvercommitPolicy,
     /// Plain int, no range check in the kernel; a negative value is used as the C code would (see

@@ -62,8 +62,9 @@ vmstat_items!(
 pub const NR_VMSTAT: usize = VMSTAT_NAMES.len();
 
 /// The counters themselves.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct VmstatCounters {
+    #[serde(with = "crate::snapshot::serde_array::array")]
     pub v: [u64; NR_VMSTAT],
 }
 

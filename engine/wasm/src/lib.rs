@@ -355,6 +355,28 @@ impl Engine {
         Engine { k: self.k.clone(), cmd: vec![0; self.cmd.len()], results: Vec::new(), events: Vec::new(), meminfo: Vec::new(), pageref: None }
     }
 
+    /// Managed RAM in pages (the machine's size, for a restored handle).
+    pub fn totalram_pages(&self) -> u32 {
+        self.k.config.totalram_pages
+    }
+
+    /// The kernel's state as bytes (oomsim_core::snapshot: versioned, checksummed, deterministic). Like
+    /// `duplicate`, queued commands are the caller's to flush first and a page-reference walk is not saved.
+    pub fn snapshot(&self) -> Vec<u8> {
+        self.k.snapshot()
+    }
+
+    /// A new engine in the state `bytes` saved, with a command buffer of `cmd_capacity` words; `E_SNAPSHOT` says
+    /// what is wrong with bytes that are not a snapshot of this engine build or are damaged or inconsistent.
+    pub fn restore(bytes: &[u8], cmd_capacity: u32) -> Result<Engine, JsError> {
+        install_panic_hook();
+        if cmd_capacity < 16 {
+            return Err(JsError::new("E_ARG: cmd_capacity: expected at least 16 words"));
+        }
+        let k = Kernel::restore(bytes).map_err(js_err)?;
+        Ok(Engine { k, cmd: vec![0; cmd_capacity as usize], results: Vec::new(), events: Vec::new(), meminfo: Vec::new(), pageref: None })
+    }
+
     /// Deliberately trap (for tests of handle poisoning). Never called by the library itself.
     pub fn debug_trap(&mut self) {
         panic!("debug_trap called");

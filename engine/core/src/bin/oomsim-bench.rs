@@ -107,7 +107,7 @@ fn main() {
         std::process::exit(2);
     }
     let frames: u32 = args[2].parse().unwrap_or_else(|_| {
-        eprintln!("oomsim-bench: frames must be an integer 1..{}", oomsim_core::mm_types::MAX_PTE_FRAME);
+        eprintln!("oomsim-bench: frames must be an integer 1..{}", oomsim_core::types::MAX_RAM_PAGES);
         std::process::exit(2)
     });
     let runs: u32 = args[3].parse().unwrap_or(5).max(1);

@@ -148,7 +148,7 @@ impl Kernel {
         self.frames.owner[f as usize] = fid;
         self.frames.index[f as usize] = idx as u32;
         let file = &mut self.files[fid as usize];
-        file.cache[idx as usize] = f + 1;
+        file.cache.set(idx, f + 1);
         file.nr_cached += 1;
         self.vmstat.inc(Vmstat::nr_file_pages);
         self.memcg.mod_stat(self.frames.memcg[f as usize], Stat::File, 1);
@@ -278,9 +278,9 @@ impl Kernel {
         }
         file.live = false;
         let unacct = file.acct_size + file.acct_blocks;
-        let frames: Vec<u32> = file.cache.iter().filter(|&&v| v != 0).map(|&v| v - 1).collect();
+        let frames: Vec<u32> = file.cache.present().map(|v| v - 1).collect();
         let slots: Vec<u32> = std::mem::take(&mut file.swapped).into_values().collect();
-        file.cache = Vec::new();
+        file.cache = PageCache::default();
         file.nr_cached = 0;
         for f in frames {
             debug_assert_eq!(self.frames.mapcount(f), 0);

@@ -1,14 +1,18 @@
 //! mm/filemap.c and mm/shmem.c: files and their page cache.
 //!
-//! A file's page cache is a `Vec<u32>` indexed by page (0: not cached, otherwise frame + 1): lookups on the fault
-//! path are O(1) without hashing. Kinds: `Disk` (pages exist on disk, clean when read, dirty when written),
+//! A file's page cache is a sparse index by page ([`page_cache::PageCache`], the kernel's `i_pages` xarray; 0: not
+//! cached, otherwise frame + 1): lookups on the fault path are two array reads without hashing, and an empty file
+//! of any size allocates no slots. Kinds: `Disk` (pages exist on disk, clean when read, dirty when written),
 //! `Tmpfs` (shmem: pages exist only in memory, charged to Committed_AS per page as allocated,
 //! mm/shmem.c:`shmem_acct_blocks`), `ShmemAnon` (the object behind MAP_SHARED|MAP_ANONYMOUS, charged for its whole
 //! size at setup unless MAP_NORESERVE, mm/shmem.c:`shmem_zero_setup`/`shmem_acct_size`), `Hugetlbfs`.
 
 mod engine;
+pub mod page_cache;
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+use page_cache::PageCache;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum FileKind {
     Disk,
     Tmpfs,
@@ -23,14 +27,14 @@ impl FileKind {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct File {
     pub name: String,
     pub kind: FileKind,
     /// Size in pages (i_size rounded up).
     pub size: u64,
     /// Page cache: 0 none, else frame + 1.
-    pub cache: Vec<u32>,
+    pub cache: PageCache,
     /// Pages in the page cache.
     pub nr_cached: u64,
     /// shmem: pages charged one by one to Committed_AS (`shmem_acct_blocks`, VM_NORESERVE objects).
@@ -50,14 +54,14 @@ pub struct File {
 
 impl File {
     pub fn new(name: &str, kind: FileKind, size: u64) -> Self {
-        File { name: name.to_string(), kind, size, cache: vec![0; size as usize], nr_cached: 0, acct_blocks: 0, acct_size: 0, noreserve: kind == FileKind::Tmpfs, vma_refs: 0, swapped: Default::default(), live: true }
+        File { name: name.to_string(), kind, size, cache: PageCache::new(size), nr_cached: 0, acct_blocks: 0, acct_size: 0, noreserve: kind == FileKind::Tmpfs, vma_refs: 0, swapped: Default::default(), live: true }
     }
 
     #[inline]
     pub fn cached_frame(&self, idx: u64) -> Option<u32> {
-        match self.cache.get(idx as usize) {
-            Some(&v) if v != 0 => Some(v - 1),
-            _ => None,
+        match self.cache.get(idx) {
+            0 => None,
+            v => Some(v - 1),
         }
     }
 
@@ -71,9 +75,7 @@ impl File {
 
     /// Room in the page-cache index for pages below `pages` (the size is not changed).
     pub fn reserve_cache(&mut self, pages: u64) {
-        if pages as usize > self.cache.len() {
-            self.cache.resize(pages as usize, 0);
-        }
+        self.cache.resize(pages);
     }
 }
 
@@ -86,7 +88,7 @@ mod tests {
     fn cache_lookup_and_extend() {
         let mut f = File::new("f", FileKind::Disk, 2);
         assert_eq!(f.cached_frame(0), None);
-        f.cache[1] = 8;
+        f.cache.set(1, 8);
         assert_eq!(f.cached_frame(1), Some(7));
         assert_eq!(f.cached_frame(5), None, "beyond EOF");
         f.extend_to(6);

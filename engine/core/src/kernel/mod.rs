@@ -30,7 +30,7 @@ use std::collections::HashMap;
 mod sysctl;
 pub use sysctl::{Sysctls, SYSCTL_NAMES};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MachineConfig {
     /// Managed RAM in pages (MemTotal), the hugetlb pool included.
     pub totalram_pages: u32,
@@ -75,7 +75,7 @@ impl std::hash::Hasher for PidHasher {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Stats {
     /// User data pages (anon, page cache, shmem) allocated since boot.
     pub pages_allocated: u64,
@@ -83,7 +83,7 @@ pub struct Stats {
     pub faults_major: u64,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Kernel {
     pub config: MachineConfig,
     pub frames: FrameAllocator,
@@ -108,7 +108,8 @@ pub struct Kernel {
     pub log: Vec<String>,
     events: Vec<Event>,
     pub(crate) now_ns: u64,
-    /// pid -> index in `tasks` (kept in step with every insertion and removal).
+    /// pid -> index in `tasks` (kept in step with every insertion and removal; not in a snapshot, rebuilt).
+    #[serde(skip)]
     pid_index: HashMap<u32, u32, std::hash::BuildHasherDefault<PidHasher>>,
     /// Free slots of `mms`.
     pub(crate) free_mms: Vec<u32>,
@@ -134,16 +135,16 @@ pub struct Kernel {
 impl Kernel {
     pub fn new(config: MachineConfig) -> Result<Self, ApiError> {
         if config.totalram_pages == 0 {
-            return Err(ApiError::new("E_ARG", format!("machine.totalram_pages: 0 is not allowed; expected 1..={} pages", crate::mm_types::MAX_PTE_FRAME)));
+            return Err(ApiError::new("E_ARG", format!("machine.totalram_pages: 0 is not allowed; expected 1..={} pages", crate::types::MAX_RAM_PAGES)));
         }
         if config.hugetlb_total_pages > config.totalram_pages {
             return Err(ApiError::new("E_ARG", format!("machine.hugetlb_total_pages: {} exceeds totalram_pages {}; expected 0..=totalram_pages", config.hugetlb_total_pages, config.totalram_pages)));
         }
-        if config.total_swap_pages >= (1 << 30) {
-            return Err(ApiError::new("E_ARG", "machine.total_swap_pages: expected 0..=1073741823 pages"));
+        if config.total_swap_pages > crate::types::MAX_SWAP_PAGES {
+            return Err(ApiError::new("E_ARG", format!("machine.total_swap_pages: {} is not allowed; expected 0..={} pages (256 GiB)", config.total_swap_pages, crate::types::MAX_SWAP_PAGES)));
         }
-        if config.totalram_pages > crate::mm_types::MAX_PTE_FRAME {
-            return Err(ApiError::new("E_ARG", format!("machine.totalram_pages: expected 1..={} pages", crate::mm_types::MAX_PTE_FRAME)));
+        if config.totalram_pages > crate::types::MAX_RAM_PAGES {
+            return Err(ApiError::new("E_ARG", format!("machine.totalram_pages: {} is not allowed; expected 1..={} pages (512 GiB)", config.totalram_pages, crate::types::MAX_RAM_PAGES)));
         }
         let mut frames = FrameAllocator::new(config.totalram_pages);
         frames.reserve_at_boot(config.hugetlb_total_pages);
@@ -255,6 +256,19 @@ impl Kernel {
         self.pid_index.remove(&t.pid);
         self.oom_scan_task(ti);
         t
+    }
+
+    /// Rebuild the pid index from the task table (a restored snapshot does not carry it); a pid in two slots is
+    /// an error.
+    pub(crate) fn rebuild_pid_index(&mut self) -> Result<(), String> {
+        self.pid_index.clear();
+        for slot in self.tasks.slots_in_order() {
+            let pid = self.tasks.get(slot).map(|t| t.pid).unwrap_or(0);
+            if self.pid_index.insert(pid, slot as u32).is_some() {
+                return Err(format!("pid {pid} is in two task slots"));
+            }
+        }
+        Ok(())
     }
 
     /// Refuse syscalls after a kernel panic (the machine has stopped).

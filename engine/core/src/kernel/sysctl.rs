@@ -7,7 +7,7 @@ use crate::types::SysResult;
 use crate::util::{OvercommitPolicy, OvercommitSysctls};
 
 /// Sysctls under /proc/sys/vm that the engine models.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Sysctls {
     pub overcommit: OvercommitSysctls,
     pub swappiness: i64,

@@ -302,7 +302,7 @@ impl Kernel {
     }
 
     /// Pre-order position of every memcg (`css_next_descendant_pre`).
-    fn memcg_preorder(&self) -> Vec<u32> {
+    pub(crate) fn memcg_preorder(&self) -> Vec<u32> {
         let mut pos = vec![0u32; self.memcg.len()];
         let mut stack = vec![ROOT_MEMCG];
         let mut n = 0;
@@ -315,23 +315,46 @@ impl Kernel {
     }
 
     /// `mem_cgroup_out_of_memory` → `out_of_memory` with CONSTRAINT_MEMCG on `memcg` (mem_over_limit):
-    /// totalpages = `mem_cgroup_get_max` (1 when 0), the candidates the tasks of its subtree in scan order, the
-    /// memcg OOM report. `current` None: the admin process writing memory.max (a process outside the model, in
+    /// totalpages = `mem_cgroup_get_max` (1 when 0), the candidates the tasks of its subtree in scan order
+    /// (`mem_cgroup_scan_tasks`, scored from the dense index: `MemcgTasks`),
+    /// the memcg OOM report. `current` None: the admin process writing memory.max (a process outside the model, in
     /// the root cgroup). Returns out_of_memory()'s value.
     pub(crate) fn mem_cgroup_out_of_memory(&mut self, memcg: MemcgId, order: u32, current: Option<u32>) -> bool {
+        let oc = self.memcg_oom_control(memcg, order);
+        self.out_of_memory_memcg(&oc, memcg, current).returns
+    }
+
+    /// The oom_control of a memcg OOM in `memcg`.
+    pub(crate) fn memcg_oom_control(&self, memcg: MemcgId, order: u32) -> OomControl {
         let max = self.memcg.mem_cgroup_get_max(memcg, self.swap.total as u64);
         let totalpages = if max == 0 { 1 } else { max };
         let mut oc = OomControl::memcg(self.memcg.path(memcg), totalpages);
         oc.order = order as i32;
+        oc
+    }
+
+    /// The snapshot of every process in `mem_cgroup_scan_tasks` order ([`Kernel::oom_tasks_memcg_order`]) for a
+    /// memcg OOM raised by `current`, with the admin process last when `current` is None or not live; and the pid
+    /// out_of_memory runs for (0 for the admin).
+    pub(crate) fn oom_tasks_memcg_snapshot(&self, current: Option<u32>) -> (Vec<OomTask>, u32) {
         let mut tasks = self.oom_tasks_memcg_order();
         let cur = match current.filter(|p| self.task(*p).is_some()) {
             Some(p) => p,
             None => {
-                tasks.push(admin_task());
+                tasks.push(crate::oom_kill::engine::memcg_scan::admin_task());
                 0
             }
         };
-        self.run_out_of_memory(&tasks, &oc, cur).returns
+        (tasks, cur)
+    }
+
+    /// [`Kernel::mem_cgroup_out_of_memory`] over the snapshot of every process (the path before the dense scan):
+    /// the tests' oracle.
+    #[cfg(test)]
+    pub(crate) fn mem_cgroup_out_of_memory_snapshot(&mut self, memcg: MemcgId, order: u32, current: Option<u32>) -> crate::oom_kill::OomResult {
+        let oc = self.memcg_oom_control(memcg, order);
+        let (tasks, cur) = self.oom_tasks_memcg_snapshot(current);
+        self.run_out_of_memory(&tasks, &oc, cur)
     }
 
     /// The `get_oom_group` hook of `out_of_memory` for a victim (index into `tasks`): v2
@@ -612,6 +635,7 @@ impl Kernel {
         t.memcg = id;
         t.cgroup = path.into();
         t.cg_seq = seq;
+        self.oom_scan_task(ti);
         self.current.task_moved(pid, id);
         Ok(Ok(()))
     }
@@ -628,16 +652,6 @@ fn access(write: bool) -> crate::memory::Access {
     } else {
         crate::memory::Access::Read
     }
-}
-
-/// The admin process that writes cgroup files (root, all capabilities, in the root cgroup; not a modelled task):
-/// `current` of an OOM raised by a memory.max write.
-fn admin_task() -> OomTask {
-    let mut t = OomTask::new(0);
-    t.comm = "sh".into();
-    t.uid = 0;
-    t.memcg = "/".into();
-    t
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ pub use crate::types::{MemcgId, ROOT_MEMCG};
 pub const NO_MEMCG: u32 = u32::MAX;
 
 /// An open cgroup file (`cgroup_open`).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct CgroupFd {
     pub memcg: MemcgId,
     pub file: String,
@@ -57,7 +57,7 @@ pub const MEMCG_DELAY_PRECISION_SHIFT: u32 = 20;
 pub const MEMCG_DELAY_SCALING_SHIFT: u32 = 14;
 
 /// Which memory cgroup hierarchy is mounted.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CgroupMode {
     /// Legacy hierarchy with memsw accounting (`do_memsw_account()` true).
     V1,
@@ -167,7 +167,7 @@ pub const NR_STATS: usize = Stat::Pgpgout as usize + 1;
 
 /// Kernel configuration that decides which `memory.stat` keys exist (a typical x86_64 distribution kernel by
 /// default: CONFIG_ZSWAP, CONFIG_TRANSPARENT_HUGEPAGE, CONFIG_NUMA_BALANCING all on).
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MemcgStatConfig {
     pub zswap: bool,
     pub thp: bool,
@@ -181,7 +181,7 @@ impl Default for MemcgStatConfig {
 }
 
 /// One memory cgroup (`struct mem_cgroup`).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct MemCgroup {
     /// Absolute path: `/` for the root, else `/A/B`.
     pub path: String,
@@ -209,6 +209,7 @@ pub struct MemCgroup {
     /// v1 `under_oom` nesting count (memory.oom_control prints it as 0/1).
     pub under_oom: u64,
     /// Local statistics (this memcg's own pages and events only).
+    #[serde(with = "crate::snapshot::serde_array::array")]
     pub stat: [i64; NR_STATS],
     /// v1 `events_percpu->nr_page_events` (one CPU): pages charged plus pages uncharged, the clock of the
     /// ratelimited v1 event checks (`memcg1_check_events`).
@@ -225,7 +226,7 @@ pub struct MemCgroup {
 }
 
 /// State of one open `memory.peak` / `memory.swap.peak` file (`struct cgroup_of_peak`).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct PeakFd {
     memcg: MemcgId,
     swap: bool,
@@ -238,11 +239,13 @@ struct PeakFd {
 pub type PeakFdId = u32;
 
 /// The memory cgroup hierarchy.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct MemCgroupTree {
     pub mode: CgroupMode,
     counters: PageCounterArena,
     memcgs: Vec<MemCgroup>,
+    /// path -> id (derived from `memcgs`: not in a snapshot, rebuilt by `rebuild_path_index`).
+    #[serde(skip)]
     by_path: BTreeMap<String, MemcgId>,
     /// vm.swappiness (the v1 root's memory.swappiness reads and writes it).
     pub vm_swappiness: u64,
@@ -354,6 +357,31 @@ impl MemCgroupTree {
             return Err(Errno::EINVAL);
         }
         Ok(self.alloc_memcg(path.to_string(), Some(parent)))
+    }
+
+    /// A restored tree is well formed (ids and counter ids in range, one memcg per path, parents before
+    /// children) and its path index is rebuilt (snapshot/check.rs).
+    pub(crate) fn rebuild_path_index(&mut self) -> Result<(), String> {
+        let n = self.memcgs.len();
+        let nc = self.counters.len();
+        if n == 0 {
+            return Err("memcg: no root".into());
+        }
+        self.counters.check_parents()?;
+        self.by_path.clear();
+        for (id, m) in self.memcgs.iter().enumerate() {
+            let ids_ok = m.parent.is_none_or(|p| (p as usize) < id) && (id == 0) == m.parent.is_none() && m.children.iter().all(|&c| (c as usize) < n && c as usize > id);
+            let counters_ok = [Some(m.memory), m.memsw, m.kmem, m.swap].into_iter().flatten().all(|c| (c as usize) < nc);
+            let more_ok = m.reclaim_iter_pos.is_none_or(|p| (p as usize) < n);
+            if !ids_ok || !counters_ok || !more_ok || self.by_path.insert(m.path.clone(), id as MemcgId).is_some() {
+                return Err(format!("memcg {id} ({:?}) is inconsistent", m.path));
+            }
+        }
+        let ids_ok = |v: &[MemcgId]| v.iter().all(|&i| (i as usize) < n);
+        if !ids_ok(&self.soft_limit_tree) || self.stock.is_some_and(|(m, _)| m as usize >= n) || self.peak_fds.iter().any(|p| p.memcg as usize >= n) {
+            return Err("memcg: an id out of range".into());
+        }
+        Ok(())
     }
 
     /// The memcg with this absolute path.

@@ -1,7 +1,7 @@
 //! The OOM killer on the stateful engine (the allocation slow path that calls it is page_alloc/engine.rs):
 //! `out_of_memory_global` (what mm/page_alloc.c:`__alloc_pages_may_oom` calls), the task table it decides over (the live
-//! tasks scored from dense counters for a global OOM, see [`scan`]; snapshots for /proc, explain and the memcg
-//! OOM), applying its decision (SIGKILL and exit, mm sharers, vmstat `oom_kill`, the log, the panic), the OOM reaper
+//! tasks scored from dense counters for a global OOM, see [`scan`], and the memcg subtree's for a memcg OOM, see
+//! [`memcg_scan`]; snapshots for /proc and explain), applying its decision (SIGKILL and exit, mm sharers, vmstat `oom_kill`, the log, the panic), the OOM reaper
 //! on simulated time (mm/oom_kill.c:`queue_oom_reaper`, `oom_reap_task`), /proc/<pid>/oom_score, oom_score_adj and
 //! oom_adj (fs/proc/base.c) and the explanation table.
 //!
@@ -530,6 +530,7 @@ pub fn explain_json(constraint: OomConstraint, totalpages: u64, rows: &[Candidat
     json!({"constraint": constraint.text(), "totalpages": totalpages, "rows": rows}).to_string()
 }
 
+pub mod memcg_scan;
 pub mod scan;
 #[cfg(test)]
 mod tests;

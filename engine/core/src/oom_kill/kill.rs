@@ -64,7 +64,7 @@ impl Default for OomEnv<'_> {
 }
 
 /// Which branch of `out_of_memory` ended the call.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum OomOutcome {
     /// Step 1: the OOM killer is disabled; returns false.
     Disabled,

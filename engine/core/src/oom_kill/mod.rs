@@ -2,7 +2,7 @@
 //!
 //! The decisions read the task table through [`OomTaskTable`]: a slice of [`OomTask`] snapshots (one per process,
 //! in task-list order for a global OOM, in `mem_cgroup_scan_tasks` order for a memcg OOM: the conformance checks
-//! and the memcg OOM), or the engine's live task table, which scores every task from dense counters
+//! and the tests' oracle), or the engine's live task tables, which score every task from dense counters
 //! ([`OomCandidate`]) and builds a full [`OomTask`] only for the few tasks a decision looks at by name (current,
 //! the victim, its mm sharers, the rows of dump_tasks). The engine builds an [`OomControl`] for the OOM and calls
 //! [`out_of_memory`] (or [`out_of_memory_on`]). The result says what the kernel decided (which branch, whom to SIGKILL, whom to count, whom to
@@ -41,7 +41,7 @@ pub const MSG_MEMCG: &str = "Memory cgroup out of memory";
 pub const MSG_ALLOCATING_TASK: &str = "Out of memory (oom_kill_allocating_task)";
 
 /// `enum oom_constraint` (mm/oom_kill.c), printed by name in the `oom-kill:` line.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum OomConstraint {
     None,
     Cpuset,

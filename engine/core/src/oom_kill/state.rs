@@ -1,5 +1,5 @@
 //! The OOM killer's state on the engine, as plain data: the panic, the `oom_killer_disable()` switch, reaper
-//! timers, the record of every out_of_memory() call, and the dense counters a global OOM scores from
+//! timers, the record of every out_of_memory() call, and the dense counters a global or memcg OOM scores from
 //! ([`OomScanIndex`]; engine/scan.rs keeps them up to date and reads them). kernel.rs holds an [`OomState`]; this
 //! file imports nothing of the engine.
 
@@ -8,7 +8,7 @@ use crate::mm_types::{Mm, MmCounter};
 use crate::task::Task;
 
 /// One pending OOM-reaper timer.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReapTimer {
     pub pid: u32,
     /// The victim's mm id at kill time.
@@ -18,7 +18,7 @@ pub struct ReapTimer {
 }
 
 /// One `out_of_memory()` invocation, as the `ops` check's `ooms` observation reports it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OomRecord {
     pub constraint: OomConstraint,
     /// The OOM memcg (mem_over_limit); None for a global OOM.
@@ -34,7 +34,7 @@ pub struct OomRecord {
 }
 
 /// The OOM killer's state on the engine.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct OomState {
     /// Set by a kernel panic (panic_on_oom, or nothing killable): every later syscall is refused.
     pub panicked: Option<String>,
@@ -50,7 +50,8 @@ pub struct OomState {
     pub current_killed: Vec<u32>,
     /// The one-time legacy oom_adj deprecation warning was printed.
     pub oom_adj_warned: bool,
-    /// The dense counters a global OOM scores from (see [`scan`]).
+    /// The dense counters a global OOM scores from (see [`scan`]); derived, so not in a snapshot (rebuilt).
+    #[serde(skip)]
     pub scan: OomScanIndex,
     /// Record the candidate table of every out_of_memory() call that kills, as the call saw it before the kill
     /// (the runner's `--explain`; off by default, and nothing else reads it).
@@ -69,12 +70,24 @@ pub struct TaskScan {
     pub in_vfork: bool,
     /// signal->oom_mm is set.
     pub oom_victim: bool,
+    /// The task's memcg (`mem_cgroup_from_task`): a memcg OOM visits only its subtree.
+    pub memcg: u32,
+    /// Order of joining that memcg ([`Task::cg_seq`]): `mem_cgroup_scan_tasks` visits one memcg's tasks in it.
+    pub cg_seq: u64,
 }
 
 impl TaskScan {
     /// The fields of `t` the scoring reads.
     pub fn of(t: &Task) -> Self {
-        TaskScan { pid: t.pid, mm: t.mm, oom_score_adj: t.oom_score_adj as i16, in_vfork: t.in_vfork, oom_victim: t.oom_victim }
+        TaskScan {
+            pid: t.pid,
+            mm: t.mm,
+            oom_score_adj: t.oom_score_adj as i16,
+            in_vfork: t.in_vfork,
+            oom_victim: t.oom_victim,
+            memcg: t.memcg,
+            cg_seq: t.cg_seq,
+        }
     }
 }
 

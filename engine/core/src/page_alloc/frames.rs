@@ -40,7 +40,7 @@ pub const F_DIRTY: u32 = 1 << 31;
 
 const NIL: u32 = u32::MAX;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct FrameAllocator {
     total: u32,
     /// Frames `next_unused..total` have never been handed out.
@@ -141,6 +141,33 @@ impl FrameAllocator {
     /// Frames handed out at least once (the frames that can be in use).
     pub fn high_water(&self) -> u32 {
         self.next_unused
+    }
+
+    /// A restored allocator is well formed: array lengths, the bump pointer, and a free list of distinct free
+    /// frames below it whose length matches `nr_free` (snapshot/check.rs).
+    pub(crate) fn check_lists(&self) -> Result<(), String> {
+        let n = self.total as usize;
+        if self.meta.len() != n || self.owner.len() != n || self.index.len() != n || self.memcg.len() != n {
+            return Err(format!("frame arrays are not {} entries long", self.total));
+        }
+        if self.next_unused > self.total || self.nr_free > self.total {
+            return Err(format!("frame allocator counts out of range (next_unused {}, nr_free {}, total {})", self.next_unused, self.nr_free, self.total));
+        }
+        let listed = self.nr_free.checked_sub(self.total - self.next_unused).ok_or("fewer free frames than never-used ones")?;
+        let mut seen = vec![false; self.next_unused as usize];
+        let (mut f, mut count) = (self.free_head, 0u32);
+        while f != NIL {
+            if f >= self.next_unused || seen[f as usize] || self.meta[f as usize] & KIND_MASK != KIND_FREE || count == listed {
+                return Err(format!("free list is broken at frame {f}"));
+            }
+            seen[f as usize] = true;
+            count += 1;
+            f = self.index[f as usize];
+        }
+        if count != listed {
+            return Err(format!("free list holds {count} frames; nr_free says {listed}"));
+        }
+        Ok(())
     }
 }
 

@@ -55,7 +55,7 @@ pub struct ZoneSpec {
 }
 
 /// The zone's watermarks in pages (`_watermark[WMARK_MIN/LOW/HIGH/PROMO]`; watermark_boost is always 0 here).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ZoneWatermarks {
     pub min: u64,
     pub low: u64,

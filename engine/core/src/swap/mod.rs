@@ -102,7 +102,7 @@ pub(crate) fn ring_entry(frame: u32, gen: u32) -> u64 {
 
 /// `struct lruvec` of one memcg on the one node: the lists, their sizes, and the reclaim cost memory
 /// (`lruvec->anon_cost`/`file_cost`, mm/vmscan.c:`lru_note_cost`) that SCAN_FRACT balances on.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Lruvec {
     rings: [VecDeque<u64>; NR_LRU_LISTS],
     /// Pages on each list (the live entries).
@@ -129,6 +129,11 @@ impl Lruvec {
 
     pub fn len(&self, lru: Lru) -> u64 {
         self.nr[lru as usize]
+    }
+
+    /// Every ring entry names a frame below `nr_frames` (a restored snapshot; snapshot/check.rs).
+    pub(crate) fn rings_in_range(&self, nr_frames: u32) -> bool {
+        self.rings.iter().flatten().all(|&e| (e as u32) < nr_frames)
     }
 
     /// Ring entries held for a list, stale ones included (memory accounting).

@@ -24,8 +24,8 @@ impl Kernel {
             return Err(ApiError::new("E_ARG", format!("swapon: zram compression ratio x100 {ratio_x100}: expected >= 100")));
         }
         let total = self.swap.total as u64 + pages as u64;
-        if total >= 1 << 30 {
-            return Err(ApiError::new("E_ARG", "swapon: more than 2^30-1 pages of swap in all"));
+        if total > crate::types::MAX_SWAP_PAGES as u64 {
+            return Err(ApiError::new("E_ARG", format!("swapon.pages: {pages} is not allowed: {} pages of swap in all; expected at most {} (256 GiB) over all areas", total, crate::types::MAX_SWAP_PAGES)));
         }
         let i = self.swap.swapon(pages, prio, io, ratio_x100);
         self.config.total_swap_pages = self.swap.total;
@@ -185,7 +185,7 @@ impl Kernel {
     pub(crate) fn shmem_move_to_swap(&mut self, f: u32, slot: u32, keep_swapcache: bool) {
         let (fid, idx) = (self.frames.owner[f as usize], self.frames.index[f as usize] as u64);
         let file = &mut self.files[fid as usize];
-        file.cache[idx as usize] = 0;
+        file.cache.set(idx, 0);
         file.nr_cached -= 1;
         file.swapped.insert(idx, slot);
         self.swap.count[slot as usize] += 1;

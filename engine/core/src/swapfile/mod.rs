@@ -12,7 +12,7 @@ mod swap_state;
 pub use swap_state::SwapCache;
 
 /// One swap area (`struct swap_info_struct`): slots `base..base+pages` of the global slot space.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct SwapDevice {
     pub base: u32,
     pub pages: u32,
@@ -42,7 +42,7 @@ impl SwapDevice {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct SwapInfo {
     pub total: u32,
     pub nr_free: u32,
@@ -124,6 +124,37 @@ impl SwapInfo {
         dev.free_stack.push(slot);
         dev.nr_free += 1;
         self.nr_free += 1;
+    }
+
+    /// A restored swap space is well formed: areas back to back, per-area counts and free stacks in range, the
+    /// allocation order a permutation of the areas, and the swap cache's frame table rebuilt from its slots
+    /// (snapshot/check.rs).
+    pub(crate) fn check_and_reindex(&mut self, nr_frames: u32) -> Result<(), String> {
+        if self.count.len() != self.total as usize {
+            return Err(format!("swap: {} slot counts for {} slots", self.count.len(), self.total));
+        }
+        let (mut base, mut free) = (0u32, 0u64);
+        for (i, d) in self.devices.iter().enumerate() {
+            let end = d.base.checked_add(d.pages).ok_or("swap: area out of range")?;
+            if d.base != base || d.next_unused > d.pages || d.nr_free as u64 != (d.pages - d.next_unused) as u64 + d.free_stack.len() as u64 {
+                return Err(format!("swap: area {i} counts are inconsistent"));
+            }
+            let mut seen = std::collections::BTreeSet::new();
+            if d.free_stack.iter().any(|&s| s < d.base || s >= d.base + d.next_unused || !seen.insert(s)) {
+                return Err(format!("swap: area {i} free stack is inconsistent"));
+            }
+            base = end;
+            free += d.nr_free as u64;
+        }
+        if base != self.total || free != self.nr_free as u64 {
+            return Err("swap: areas do not add up to the totals".into());
+        }
+        let mut order = self.avail.clone();
+        order.sort_unstable();
+        if order != (0..self.devices.len()).collect::<Vec<_>>() {
+            return Err("swap: the allocation order is not one entry per area".into());
+        }
+        self.cache.check_and_reindex(self.total, nr_frames)
     }
 
     pub fn add_to_cache(&mut self, slot: u32, frame: u32) {

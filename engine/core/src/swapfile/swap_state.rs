@@ -7,7 +7,7 @@
 //! been in the swap cache, so a machine that never swaps pays nothing). Each holds the other side plus one, 0 for
 //! none, so fresh entries are zeroed memory. Lookups, insertions and removals are O(1) with no allocation after
 //! the tables have grown; nothing iterates the cache, so it has no order to keep. It replaced a pair of
-//! `BTreeMap`s (docs/decisions/0017-perf.md §9).
+//! `BTreeMap`s (docs/decisions/0017-perf.md §11).
 
 /// The swap cache: slot ↔ frame for the pages that are in it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -87,6 +87,76 @@ impl SwapCache {
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// The entries as (slot, frame), by slot.
+    pub fn entries(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.by_slot.iter().enumerate().filter(|&(_, &v)| v != 0).map(|(s, &v)| (s as u32, v - 1))
+    }
+
+    /// A restored swap cache is well formed for `total` slots and `nr_frames` frames: every slot in range, every
+    /// frame in range and held by one slot only; the frame table and the count are rebuilt from the slots (they
+    /// are not in a snapshot). Called by `SwapInfo::check_and_reindex` (snapshot/check.rs).
+    pub(crate) fn check_and_reindex(&mut self, total: u32, nr_frames: u32) -> Result<(), String> {
+        if self.by_slot.len() > total as usize {
+            let slot = self.by_slot.len() - 1;
+            return Err(format!("swap cache entry slot {slot} is past the {total} swap slots"));
+        }
+        self.by_slot.resize(total as usize, 0);
+        self.by_frame.clear();
+        self.len = 0;
+        for slot in 0..total {
+            let Some(frame) = self.get(slot) else { continue };
+            if frame >= nr_frames || self.slot_of(frame).is_some() {
+                return Err(format!("swap cache entry slot {slot} -> frame {frame} is inconsistent"));
+            }
+            let f = frame as usize;
+            if f >= self.by_frame.len() {
+                self.by_frame.resize((f + 1).max(self.by_frame.len() + self.by_frame.len() / 4).max(1024), 0);
+            }
+            self.by_frame[f] = slot + 1;
+            self.len += 1;
+        }
+        Ok(())
+    }
+}
+
+/// In a snapshot the swap cache is its entries as (slot, frame) pairs by slot: sparse (a machine with 256 GiB of
+/// swap and an empty cache stores nothing per slot) and in a fixed order. The frame table and the count are
+/// derived and rebuilt by [`SwapCache::check_and_reindex`].
+impl serde::Serialize for SwapCache {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        // the length first (postcard needs it): the count is kept with the entries
+        let mut seq = s.serialize_seq(Some(self.len as usize))?;
+        for e in self.entries() {
+            seq.serialize_element(&e)?;
+        }
+        seq.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SwapCache {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let pairs = <Vec<(u32, u32)> as serde::Deserialize>::deserialize(d)?;
+        let mut c = SwapCache::default();
+        let mut last: Option<u32> = None;
+        for (slot, frame) in pairs {
+            if last.is_some_and(|l| slot <= l) {
+                return Err(serde::de::Error::custom(format!("swap cache entries out of order at slot {slot}")));
+            }
+            // the slot bound is checked against the areas afterwards; frame + 1 must not wrap to "none"
+            if slot >= crate::types::MAX_SWAP_PAGES || frame == u32::MAX {
+                return Err(serde::de::Error::custom(format!("swap cache entry slot {slot} -> frame {frame} is out of range")));
+            }
+            last = Some(slot);
+            if slot as usize >= c.by_slot.len() {
+                c.by_slot.resize(slot as usize + 1, 0);
+            }
+            c.by_slot[slot as usize] = frame + 1;
+            c.len += 1;
+        }
+        Ok(c)
     }
 }
 

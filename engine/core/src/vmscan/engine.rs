@@ -620,7 +620,7 @@ impl Kernel {
     fn delete_from_page_cache(&mut self, f: u32) {
         let (fid, idx) = (self.frames.owner[f as usize] as usize, self.frames.index[f as usize] as usize);
         let file = &mut self.files[fid];
-        file.cache[idx] = 0;
+        file.cache.set(idx as u64, 0);
         file.nr_cached -= 1;
         self.vmstat.sub(Vmstat::nr_file_pages, 1);
         self.memcg.mod_stat(self.frames.memcg[f as usize], Stat::File, -1);

@@ -182,7 +182,7 @@ pub fn scan_target(
 // ---- the simulated-time cost model ----------------------------------------------------------------------------------
 
 /// A block device model for swap and file I/O: the latency of one 4 KiB random read, which a major fault waits on.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum IoDevice {
     /// A rotating disk: ~5 ms average seek + rotation for a random 4 KiB read.
     Disk,
@@ -216,7 +216,7 @@ impl IoDevice {
 /// clock (one CPU: the simulated time is the sum of what the tasks did); without it the clock moves only through
 /// `advance`/`run_until` (the `ops` check: no time passes, vectors-format §6.2 rule 1) while stall time is still
 /// accounted.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CostModel {
     pub timed: bool,
     /// A minor fault: exception entry/exit, page-table walk and zeroing or mapping one page, ~0.5 µs.
@@ -251,7 +251,7 @@ impl Default for CostModel {
 pub const HZ: u64 = 1000;
 
 /// Reclaim state of the node: kswapd, the cost model, PSI.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ReclaimState {
     pub cost: CostModel,
     /// pgdat->kswapd_failures: kswapd runs in a row that reclaimed nothing.

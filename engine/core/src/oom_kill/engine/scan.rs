@@ -1,4 +1,5 @@
-//! The dense counters a global OOM scores every process from, and the live task table over them.
+//! The dense counters the OOM killer scores processes from, and the global OOM's live task table over them (the
+//! memcg OOM's is [`super::memcg_scan::MemcgTasks`]).
 //!
 //! `select_bad_process` (mm/oom_kill.c) visits every process and `oom_badness` reads, for each, a handful of numbers
 //! and flags. Reading them from the engine's `Task` and `Mm` structs (large, one cache miss each) or building an
@@ -16,7 +17,8 @@
 //! checked against the snapshot of the same task, and the property tests check the whole index after every
 //! operation (`check_invariants`).
 //!
-//! Memory: 12 bytes per task slot and 32 per mm, i.e. 44 bytes per single-threaded process.
+//! Memory: 24 bytes per task slot (with the memcg and its join order, for the memcg OOM's scan: memcg_scan.rs) and
+//! 32 per mm, i.e. 56 bytes per single-threaded process.
 
 use super::super::{
     memcg_in_subtree, oom_evaluate_candidate, Evaluation, OomCandidate, OomControl, OomTask, OomTaskTable,
