@@ -6,8 +6,35 @@ use super::*;
 use crate::filemap::FileKind;
 use crate::kernel::Kernel;
 
-/// Accesses of a `touch_pattern` block whose page-table reads are issued together (`touch_pattern_block`).
-const GATHER: usize = 16;
+/// Accesses of a `touch_pattern` block whose page-table reads are issued together (`touch_pattern_block`): the
+/// more reads are in flight at once, the better the cache misses overlap (docs/decisions/0017-perf.md §11).
+const GATHER: usize = 256;
+/// The block size after a block stopped at a fault, until a block of this size completes: a block that stops at
+/// access `j` has drawn `GATHER - j` offsets in vain and draws `j` again, which a small block keeps small where
+/// faults are frequent.
+const GATHER_SMALL: usize = 16;
+const _: () = assert!(GATHER % 8 == 0 && GATHER_SMALL % 8 == 0);
+
+/// The offset of access `i` of a pattern within its `npages` pages, `nblocks` the Zipf blocks covering them
+/// (docs/workload-patterns.md): Uniform and Zipf draw from `rng`.
+#[inline(always)]
+fn pattern_offset(rng: &mut crate::rand::Rng, pattern: Pattern, i: u64, npages: u64, nblocks: u64) -> u64 {
+    match pattern {
+        Pattern::Strided { stride } => ((i as u128 * stride as u128) % npages as u128) as u64,
+        Pattern::Uniform => rng.below(npages as u32) as u64,
+        Pattern::Zipf => zipf_offset(rng, npages, nblocks),
+    }
+}
+
+/// A Zipf offset: a block `b` of `0..nblocks` drawn uniformly, then a page uniformly within pages
+/// `2^b - 1 .. min(2^(b+1) - 1, npages)`.
+#[inline(always)]
+fn zipf_offset(rng: &mut crate::rand::Rng, npages: u64, nblocks: u64) -> u64 {
+    let b = rng.below(nblocks as u32) as u64;
+    let lo = (1u64 << b) - 1;
+    let hi = ((1u64 << (b + 1)) - 1).min(npages);
+    lo + rng.below((hi - lo) as u32) as u64
+}
 
 impl Kernel {
     /// Access `count` pages from virtual page `vpn` in order, taking the faults they need. An access the kernel
@@ -256,6 +283,8 @@ impl Kernel {
         self.last_cow = CowKind::None;
         let mut cached: Option<(usize, u64, u64)> = None; // (vma index, start, end)
         let nblocks = 64 - npages.leading_zeros() as u64; // blocks covering 0..npages
+        // the last block completed: the next may be large
+        let mut big = true;
         let mut i = 0;
         while i < count {
             if let Some((vi, s, e)) = cached {
@@ -263,13 +292,19 @@ impl Kernel {
                 let gather = !super::batch::tests::SINGLE_PAGE.with(|c| c.get());
                 #[cfg(not(test))]
                 let gather = true;
-                if gather && s <= vpn && vpn + npages <= e && count - i >= GATHER as u64 {
+                let n = if big && count - i >= GATHER as u64 { GATHER } else { GATHER_SMALL };
+                if gather && s <= vpn && vpn + npages <= e && count - i >= n as u64 {
                     // the whole range in one allowed VMA: a block of accesses that need no fault
-                    let done = self.touch_pattern_block(mm_id, vi, vpn, npages, nblocks, pattern, i, write);
+                    let done = if n == GATHER {
+                        self.touch_pattern_block::<GATHER>(mm_id, vi, vpn, npages, nblocks, pattern, i, write)
+                    } else {
+                        self.touch_pattern_block::<GATHER_SMALL>(mm_id, vi, vpn, npages, nblocks, pattern, i, write)
+                    };
                     i += done;
                     #[cfg(test)]
                     super::batch::tests::GATHERED.with(|c| c.set(c.get() + done));
-                    if done == GATHER as u64 {
+                    big = done == n as u64;
+                    if big {
                         continue;
                     }
                 }
@@ -326,52 +361,74 @@ impl Kernel {
     /// The offset of access `i` of a pattern within its `npages` pages (Uniform and Zipf draw from the PRNG).
     #[inline(always)]
     fn pattern_offset(&mut self, pattern: Pattern, i: u64, npages: u64, nblocks: u64) -> u64 {
-        match pattern {
-            Pattern::Strided { stride } => ((i as u128 * stride as u128) % npages as u128) as u64,
-            Pattern::Uniform => self.rng.below(npages as u32) as u64,
-            Pattern::Zipf => {
-                let b = self.rng.below(nblocks as u32) as u64;
-                let lo = (1u64 << b) - 1;
-                let hi = ((1u64 << (b + 1)) - 1).min(npages);
-                lo + self.rng.below((hi - lo) as u32) as u64
-            }
-        }
+        pattern_offset(&mut self.rng, pattern, i, npages, nblocks)
     }
 
-    /// Up to [`GATHER`] accesses `i..` of a pattern on pages `vpn..vpn + npages`, all inside allowed VMA `vi`,
+    /// Up to `N` ([`GATHER`] or [`GATHER_SMALL`]) accesses `i..` of a pattern on pages `vpn..vpn + npages`, all inside allowed VMA `vi`,
     /// as long as none needs a fault: the offsets are drawn first and the PTEs read in a separate loop, so the
     /// cache misses on the page table overlap (the access loop otherwise waits for one miss per access). Returns
     /// the accesses done; at the first that needs a fault the PRNG is set back to just before that access's draw,
     /// so the caller continues with the same sequence as one access at a time. A PTE read ahead may be stale
     /// only by the young and dirty bits this block sets itself (a page drawn twice): setting them again is the
-    /// same store.
+    /// same store. One copy of the block per pattern ([`Kernel::touch_block_with`]), so the draw loop has no
+    /// branch on the pattern.
     #[allow(clippy::too_many_arguments)]
     #[inline(never)]
-    fn touch_pattern_block(&mut self, mm_id: u32, vi: usize, vpn: u64, npages: u64, nblocks: u64, pattern: Pattern, i: u64, write: bool) -> u64 {
+    fn touch_pattern_block<const N: usize>(&mut self, mm_id: u32, vi: usize, vpn: u64, npages: u64, nblocks: u64, pattern: Pattern, i: u64, write: bool) -> u64 {
+        match pattern {
+            Pattern::Uniform => self.touch_block_with::<N>(mm_id, vi, vpn, write, |rng, _| rng.below(npages as u32)),
+            Pattern::Zipf => self.touch_block_with::<N>(mm_id, vi, vpn, write, |rng, _| zipf_offset(rng, npages, nblocks) as u32),
+            Pattern::Strided { .. } => self.touch_block_with::<N>(mm_id, vi, vpn, write, |rng, j| pattern_offset(rng, pattern, i + j, npages, nblocks) as u32),
+        }
+    }
+
+    /// [`Kernel::touch_pattern_block`] with `draw(rng, j)` the offset of its access `j`. The PRNG state is a local
+    /// copy while the block runs (kept in registers, also in wasm) and written back once.
+    #[inline(always)]
+    fn touch_block_with<const N: usize>(&mut self, mm_id: u32, vi: usize, vpn: u64, write: bool, mut draw: impl FnMut(&mut crate::rand::Rng, u64) -> u32) -> u64 {
         let saved = self.rng.clone();
-        let mut offs = [0u32; GATHER];
-        for (j, o) in offs.iter_mut().enumerate() {
-            *o = self.pattern_offset(pattern, i + j as u64, npages, nblocks) as u32;
+        let mut rng = saved.clone();
+        let mut offs = [0u32; N];
+        for (c, o8) in offs.chunks_exact_mut(8).enumerate() {
+            for (k, o) in o8.iter_mut().enumerate() {
+                *o = draw(&mut rng, (8 * c + k) as u64);
+            }
         }
         let vma = &mut self.mms[mm_id as usize].as_mut().unwrap().vmas[vi];
         let first = vma.first_chunk();
-        let mut ptes = [0u32; GATHER];
-        for (p, &o) in ptes.iter_mut().zip(&offs) {
-            let v = vpn + o as u64;
-            *p = match &vma.ptes[((v >> PTE_SHIFT) - first) as usize] {
-                Some(t) => t[(v & 511) as usize],
-                None => PTE_NONE,
-            };
+        // eight reads per loop step: the wasm compiler does not unroll, and fewer instructions between the
+        // reads keep more of them in the out-of-order window at once
+        let mut ptes = [0u32; N];
+        for (p8, o8) in ptes.chunks_exact_mut(8).zip(offs.chunks_exact(8)) {
+            for (p, &o) in p8.iter_mut().zip(o8) {
+                let v = vpn + o as u64;
+                *p = match &vma.ptes[((v >> PTE_SHIFT) - first) as usize] {
+                    Some(t) => t[(v & 511) as usize],
+                    None => PTE_NONE,
+                };
+            }
         }
         let bits = if write { PTE_YOUNG | PTE_DIRTY } else { PTE_YOUNG };
-        for j in 0..GATHER {
+        // the usual block: every access finds its PTE allowing it and already young (and dirty): nothing to do
+        let mut idle = true;
+        for p8 in ptes.chunks_exact(8) {
+            for &pte in p8 {
+                idle &= pte_allows(pte, write) & (!pte_present(pte) | (pte & bits == bits));
+            }
+        }
+        if idle {
+            self.rng = rng;
+            return N as u64;
+        }
+        for j in 0..N {
             let pte = ptes[j];
             if !pte_allows(pte, write) {
                 // a fault: back to the state before draw j
-                self.rng = saved;
+                let mut rng = saved;
                 for k in 0..j {
-                    self.pattern_offset(pattern, i + k as u64, npages, nblocks);
+                    draw(&mut rng, k as u64);
                 }
+                self.rng = rng;
                 return j as u64;
             }
             if pte_present(pte) && pte & bits != bits {
@@ -381,7 +438,8 @@ impl Kernel {
                 }
             }
         }
-        GATHER as u64
+        self.rng = rng;
+        N as u64
     }
 
     /// A fault that `handle_mm_fault` could not complete. mm/memory.c:`mm_account_fault` counts `pgfault` for
